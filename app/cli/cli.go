@@ -1,0 +1,103 @@
+// Package cli is Enxame's terminal face: the headless subcommands of the
+// enxame binary (tracker, share, get, peer, version) as fixed by
+// docs/CLI.md. Each subcommand lives in its own file and registers itself.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Env is what a subcommand may touch of the outside world.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Desktop runs the desktop app (or explains it is not built in).
+	Desktop func(ctx context.Context, env Env, args []string) int
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env Env, args []string) int
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; called from init in each subcommand's file.
+func register(name, summary string, run func(ctx context.Context, env Env, args []string) int) {
+	commands[name] = command{summary: summary, run: run}
+}
+
+// Main runs the enxame binary with args (without the program name) and
+// returns its exit status.
+func Main(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			usage(env.Stdout)
+			return ExitOK
+		}
+		if len(args) > 0 && (args[0] == "-version" || args[0] == "--version") {
+			return commands["version"].run(ctx, env, nil)
+		}
+		return env.Desktop(ctx, env, args)
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "enxame: unknown command %q\n\n", args[0])
+		usage(env.Stderr)
+		return ExitUsage
+	}
+	return cmd.run(ctx, env, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: enxame [desktop flags]        open the desktop app")
+	fmt.Fprintln(w, "       enxame <command> [flags] ...  run headless")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'enxame <command> -h' for a command's flags.")
+}
+
+// newLogger returns the text logger every subcommand writes to stderr.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// logLevel parses -log-level values.
+func logLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// isTerminal reports whether w is a character device (a live terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,16 @@
+//go:build nogui
+
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/enxame/enxame/app/cli"
+)
+
+// desktop explains that this headless build has no desktop app.
+func desktop(ctx context.Context, env cli.Env, args []string) int {
+	fmt.Fprintln(env.Stderr, "enxame: the desktop app is not in this build (built with -tags nogui); use a subcommand: tracker, share, get, peer, version")
+	return 2
+}
