@@ -1,0 +1,214 @@
+package widgets
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+)
+
+func cellsOf(states ...CellState) []Cell {
+	cells := make([]Cell, len(states))
+	for i, s := range states {
+		cells[i] = Cell{State: s, Source: NoSource}
+	}
+	return cells
+}
+
+// TestChunkGridMarkup snapshots the grid in each state and when cells
+// aggregate. Regenerate a master by deleting it and copying the file the
+// failing run writes into testdata/failed/.
+func TestChunkGridMarkup(t *testing.T) {
+	mixed := make([]Cell, 0, 600)
+	for i := range 600 {
+		// 8-chunk runs: all done from peer 0, half done from peer 1,
+		// one failed, one in flight, all missing, ...
+		switch (i / 8) % 6 {
+		case 0:
+			mixed = append(mixed, Cell{CellDone, 0})
+		case 1:
+			if i%2 == 0 {
+				mixed = append(mixed, Cell{CellDone, 1})
+			} else {
+				mixed = append(mixed, Cell{CellMissing, NoSource})
+			}
+		case 2:
+			s := CellDone
+			if i%8 == 3 {
+				s = CellFailed
+			}
+			mixed = append(mixed, Cell{s, 1})
+		case 3:
+			s := CellDone
+			if i%8 == 5 {
+				s = CellInFlight
+			}
+			mixed = append(mixed, Cell{s, 0})
+		default:
+			mixed = append(mixed, Cell{CellMissing, NoSource})
+		}
+	}
+	tests := []struct {
+		name    string
+		cells   []Cell
+		sources []string
+		size    fyne.Size
+	}{
+		{"empty", nil, nil, fyne.NewSize(200, 80)},
+		{"missing", cellsOf(CellMissing, CellMissing, CellMissing, CellMissing), nil, fyne.NewSize(200, 80)},
+		{"inflight", []Cell{{CellInFlight, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(200, 80)},
+		{"done", []Cell{{CellDone, 0}, {CellDone, 1}, {CellDone, 2}, {CellDone, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, fyne.NewSize(400, 80)},
+		{"failed", []Cell{{CellDone, 0}, {CellFailed, 0}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000"}, fyne.NewSize(200, 80)},
+		// 600 chunks where only 32x4 cells fit: 5 chunks per cell.
+		{"aggregate", mixed, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(224, 120)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			test.NewTempApp(t)
+			g := NewChunkGrid()
+			g.SetCells(tt.cells, tt.sources)
+			g.Resize(tt.size)
+			test.AssertObjectRendersToMarkup(t, "chunkgrid_"+tt.name+".xml", g)
+		})
+	}
+}
+
+func TestChunkGridAggregates(t *testing.T) {
+	test.NewTempApp(t)
+	g := NewChunkGrid()
+	cells := make([]Cell, 16000)
+	for i := range cells {
+		if i < 8000 {
+			cells[i] = Cell{CellDone, i % 3}
+		}
+	}
+	g.SetCells(cells, []string{"a", "b", "c"})
+	w := test.NewWindow(g)
+	defer w.Close()
+	w.Resize(fyne.NewSize(800, 300))
+
+	per := g.ChunksPerCell()
+	if per < 2 {
+		t.Fatalf("16000 chunks in 800x300: %d chunks per cell, want aggregation", per)
+	}
+	if g.geom.shown > MaxCells {
+		t.Errorf("drew %d cells, more than MaxCells %d", g.geom.shown, MaxCells)
+	}
+	if got := g.geom.shown * per; got < len(cells) {
+		t.Errorf("%d cells × %d chunks = %d < %d chunks", g.geom.shown, per, got, len(cells))
+	}
+	r := test.TempWidgetRenderer(t, g).(*chunkGridRenderer)
+	if len(r.cells) > MaxCells {
+		t.Errorf("renderer holds %d rectangles, more than MaxCells", len(r.cells))
+	}
+	if !strings.Contains(g.Caption(), "8000 of 16000 chunks done") {
+		t.Errorf("caption %q lacks the summary", g.Caption())
+	}
+}
+
+func TestChunkGridHover(t *testing.T) {
+	test.NewTempApp(t)
+	g := NewChunkGrid()
+	g.SetCells([]Cell{{CellDone, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellFailed, 1}},
+		[]string{"10.0.0.1:7000", "10.0.0.2:7000"})
+	g.Resize(fyne.NewSize(200, 80))
+	pitch := g.geom.pitch
+	at := func(i int) *desktop.MouseEvent {
+		return &desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(float32(i)*pitch+pitch/2, pitch/2)}}
+	}
+	tests := []struct {
+		cell int
+		want string
+	}{
+		{0, "Chunk 1: done from 10.0.0.1:7000"},
+		{1, "Chunk 2: downloading asked of 10.0.0.2:7000"},
+		{2, "Chunk 3: missing"},
+		{3, "Chunk 4: failed asked of 10.0.0.2:7000"},
+	}
+	for _, tt := range tests {
+		g.MouseMoved(at(tt.cell))
+		if got := g.Caption(); got != tt.want {
+			t.Errorf("hover cell %d: caption %q, want %q", tt.cell, got, tt.want)
+		}
+	}
+	g.MouseOut()
+	if got := g.Caption(); !strings.HasPrefix(got, "1 of 4 chunks done") {
+		t.Errorf("after MouseOut caption %q, want the summary", got)
+	}
+	// Past the last cell: no hover.
+	g.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(190, pitch/2)}})
+	if g.hover != -1 {
+		t.Errorf("hover past the cells = %d, want -1", g.hover)
+	}
+}
+
+func TestChunkGridHoverAggregated(t *testing.T) {
+	test.NewTempApp(t)
+	g := NewChunkGrid()
+	cells := make([]Cell, 3000)
+	for i := range cells {
+		cells[i] = Cell{CellDone, 1}
+	}
+	cells[1] = Cell{CellMissing, NoSource}
+	g.SetCells(cells, []string{"a", "b"})
+	g.Resize(fyne.NewSize(300, 120))
+	per := g.ChunksPerCell()
+	if per < 2 {
+		t.Fatalf("chunks per cell %d, want aggregation", per)
+	}
+	g.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(1, 1)}})
+	got := g.Caption()
+	want := "Chunks 1–"
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "1 missing") || !strings.Contains(got, "mostly from b") {
+		t.Errorf("aggregated caption %q", got)
+	}
+}
+
+func TestFitGrid(t *testing.T) {
+	tests := []struct {
+		name      string
+		n         int
+		w, h      float32
+		wantPer   int
+		wantPitch float32
+	}{
+		{"none", 0, 100, 100, 1, 0},
+		{"few big cells", 4, 200, 100, 1, MaxCellPitch},
+		{"shrinks before aggregating", 400, 700, 200, 1, 18},
+		{"aggregates", 100, 112, 14, 4, MinCellPitch},
+		{"capped at MaxCells", 16000, 4000, 4000, 8, MaxCellPitch},
+		{"too small", 10, 3, 3, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gm := fitGrid(tt.n, tt.w, tt.h)
+			if gm.per != tt.wantPer || gm.pitch != tt.wantPitch {
+				t.Errorf("fitGrid(%d, %v, %v) = per %d pitch %v, want per %d pitch %v", tt.n, tt.w, tt.h, gm.per, gm.pitch, tt.wantPer, tt.wantPitch)
+			}
+			if gm.shown > MaxCells {
+				t.Errorf("shown %d > MaxCells", gm.shown)
+			}
+			if gm.shown*gm.per < tt.n && gm.shown > 0 {
+				t.Errorf("shown %d × per %d does not cover %d", gm.shown, gm.per, tt.n)
+			}
+		})
+	}
+}
+
+// BenchmarkChunkGridRefresh measures one progress update of a 16,000-chunk
+// download: a fresh snapshot set and every cell recoloured.
+func BenchmarkChunkGridRefresh(b *testing.B) {
+	test.NewTempApp(b)
+	g := NewChunkGrid()
+	w := test.NewWindow(g)
+	defer w.Close()
+	w.Resize(fyne.NewSize(1200, 400))
+	cells := make([]Cell, 16000)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		cells[i%len(cells)] = Cell{CellDone, i % 4}
+		g.SetCells(cells, []string{"a", "b", "c", "d"})
+	}
+}
