@@ -1,0 +1,176 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Run indexes the folder and then follows it until ctx ends: file system
+// events (debounced) and a periodic full rescan, the safety net for events
+// that were missed or dropped, each trigger a scan. Only what changed is
+// hashed again. It returns nil when ctx ends, or the first scan's error
+// when the folder cannot be read at all.
+func (ix *Index) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		ix.log.Warn("Cannot watch the shared folder; relying on periodic rescans", "error", err, "every", ix.cfg.RescanInterval)
+	} else {
+		wg.Go(func() { ix.watch(ctx, w) })
+	}
+
+	retry, err := ix.Scan(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	ticker := time.NewTicker(ix.cfg.RescanInterval)
+	defer ticker.Stop()
+	for {
+		var retryC <-chan time.Time
+		var t *time.Timer
+		if retry > 0 {
+			t = time.NewTimer(retry)
+			retryC = t.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-ix.nudge:
+		case <-ticker.C:
+		case <-retryC:
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		retry, err = ix.Scan(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			ix.log.Warn("Rescan failed", "error", err)
+		}
+	}
+}
+
+// watch owns w: it adds watches for the folders each walk saw and for
+// folders as they are created, and turns bursts of events into one rescan
+// request, Debounce after the first event of the burst.
+func (ix *Index) watch(ctx context.Context, w *fsnotify.Watcher) {
+	defer w.Close()
+	var debounce <-chan time.Time
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case dirs := <-ix.dirs:
+			ix.addWatches(w, dirs)
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			if ix.ignored(ev.Name) {
+				continue
+			}
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
+					ix.addTree(w, ev.Name)
+				}
+			}
+			if debounce == nil {
+				timer = time.NewTimer(ix.cfg.Debounce)
+				debounce = timer.C
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			if !errors.Is(err, fsnotify.ErrEventOverflow) {
+				ix.log.Warn("Watching the shared folder", "error", err)
+			}
+			ix.Rescan()
+		case <-debounce:
+			debounce, timer = nil, nil
+			ix.Rescan()
+		}
+	}
+}
+
+// ignored reports whether an event on abs concerns nothing the index
+// shares: partial downloads and the hash cache itself.
+func (ix *Index) ignored(abs string) bool {
+	rel, err := filepath.Rel(ix.dir, abs)
+	if err != nil {
+		return true
+	}
+	for _, el := range strings.Split(filepath.ToSlash(rel), "/") {
+		if strings.HasPrefix(el, PartialPrefix) {
+			return true
+		}
+	}
+	return ix.isCacheFile(abs)
+}
+
+// isCacheFile reports whether abs is the hash cache or one of its
+// temporary files (when the cache lives inside the shared folder).
+func (ix *Index) isCacheFile(abs string) bool {
+	return ix.cache != nil && strings.HasPrefix(abs, ix.cache.path)
+}
+
+// addWatches watches every folder of a walk (names relative to the share)
+// that is not watched yet.
+func (ix *Index) addWatches(w *fsnotify.Watcher, dirs []string) {
+	have := make(map[string]bool)
+	for _, p := range w.WatchList() {
+		have[p] = true
+	}
+	for _, d := range dirs {
+		abs := filepath.Join(ix.dir, filepath.FromSlash(d))
+		if !have[abs] {
+			ix.addWatch(w, abs)
+		}
+	}
+}
+
+// addTree watches a newly created folder and its subfolders (not following
+// symbolic links).
+func (ix *Index) addTree(w *fsnotify.Watcher, abs string) {
+	filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if ix.ignored(p) {
+			return fs.SkipDir
+		}
+		ix.addWatch(w, p)
+		return nil
+	})
+}
+
+func (ix *Index) addWatch(w *fsnotify.Watcher, abs string) {
+	if err := w.Add(abs); err != nil && !errors.Is(err, fs.ErrNotExist) && !ix.watchWarned {
+		ix.watchWarned = true // once: a watch limit would repeat it per folder
+		ix.log.Warn("Cannot watch folder; relying on periodic rescans", "path", abs, "error", err, "every", ix.cfg.RescanInterval)
+	}
+}
