@@ -7,7 +7,7 @@ VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 BUILD   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/enxame/enxame/app/cli.Version=$(VERSION) -X github.com/enxame/enxame/app/cli.Build=$(BUILD)
 
-.PHONY: all deps build run test lint bench clean
+.PHONY: all deps build server run test lint bench package install uninstall check-package clean
 
 all: build
 
@@ -16,6 +16,10 @@ deps:
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o enxame .
+
+# The headless build for servers: no cgo, no Fyne, no dynamic libraries.
+server:
+	CGO_ENABLED=0 $(GO) build -tags nogui -trimpath -ldflags "$(LDFLAGS)" -o enxame-server .
 
 # Starts the desktop app (set ARGS to pass flags, e.g. ARGS="-host").
 run: build
@@ -32,5 +36,35 @@ test: deps lint
 bench: deps
 	bash scripts/bench.sh
 
+# fyne package bumps Build in FyneApp.toml; we keep the tree clean and
+# version numbers deliberate by restoring the file afterwards.
+FYNE    := $(shell $(GO) env GOPATH)/bin/fyne
+FYNEVER := v1.7.4
+$(FYNE):
+	$(GO) install fyne.io/tools/cmd/fyne@$(FYNEVER)
+
+package: build $(FYNE)
+	@mkdir -p dist && cp FyneApp.toml dist/.FyneApp.toml.keep
+	$(FYNE) package -os linux -exe enxame -name Enxame -release; rc=$$?; \
+	  cp dist/.FyneApp.toml.keep FyneApp.toml; rm -f dist/.FyneApp.toml.keep; exit $$rc
+	mv Enxame.tar.xz dist/enxame-$(VERSION)-linux-amd64.tar.xz
+	@echo "dist/enxame-$(VERSION)-linux-amd64.tar.xz"
+
+# Installs into ~/.local (binary, desktop entry, icon) from the package.
+install: package
+	rm -rf dist/stage && mkdir -p dist/stage
+	tar -xJf dist/enxame-$(VERSION)-linux-amd64.tar.xz -C dist/stage
+	$(MAKE) -C dist/stage/enxame user-install
+	-command -v update-desktop-database >/dev/null && update-desktop-database -q $(HOME)/.local/share/applications
+	@echo "Installed: $(HOME)/.local/bin/enxame and its menu entry"
+
+uninstall:
+	rm -f $(HOME)/.local/share/applications/io.github.enxame.desktop \
+	      $(HOME)/.local/bin/enxame $(HOME)/.local/share/icons/io.github.enxame.png
+	-command -v update-desktop-database >/dev/null && update-desktop-database -q $(HOME)/.local/share/applications
+
+check-package: deps
+	bash scripts/check-package.sh
+
 clean:
-	rm -f enxame enxame-server
+	rm -rf enxame enxame-server dist
