@@ -1,0 +1,47 @@
+package discovery
+
+import (
+	"slices"
+	"time"
+)
+
+// Option adjusts Announce, NewBrowser and Find; the defaults suit a LAN.
+type Option func(*options)
+
+type options struct {
+	port       int
+	interfaces []string         // nil: every up, multicast-capable, non-loopback interface
+	now        func() time.Time // clock, injectable in tests
+	ready      func()           // called once the sockets are open (tests)
+}
+
+func newOptions(opts []Option) options {
+	o := options{port: DefaultPort, now: time.Now}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithPort uses UDP port instead of DefaultPort (announcer and browser
+// must agree). Tests use it to stay apart from a real network.
+func WithPort(port int) Option {
+	return func(o *options) { o.port = port }
+}
+
+// WithInterfaces restricts discovery to the named interfaces, loopback
+// included when named (by default loopback is never used). Tests use
+// WithInterfaces("lo") to run without any LAN.
+func WithInterfaces(names ...string) Option {
+	return func(o *options) { o.interfaces = slices.Clone(names) }
+}
+
+// withClock replaces time.Now (tests).
+func withClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// withReady registers f to be called once the sockets are open (tests).
+func withReady(f func()) Option {
+	return func(o *options) { o.ready = f }
+}
