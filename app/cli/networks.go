@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/enxame/enxame/net/discovery"
+)
+
+func init() {
+	register("networks", "list the Enxame networks found on the LAN", runNetworks)
+}
+
+// DefaultNetworksWait is how long `enxame networks` listens by default:
+// announcers answer a query at once; the wait covers a lost query and
+// one periodic beacon.
+const DefaultNetworksWait = 2500 * time.Millisecond
+
+func runNetworks(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("networks", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	wait := fs.Duration("wait", DefaultNetworksWait, "how long to listen")
+	name := fs.String("name", "", "list only the networks with this `name`")
+	ifaces := fs.String("interface", "", "comma-separated `names` of the interfaces to use (default every LAN interface)")
+	port := fs.Int("discovery-port", discovery.DefaultPort, "UDP `port` of the discovery beacons")
+	level := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: enxame networks [-wait DUR] [-name NAME]")
+		fmt.Fprintln(env.Stderr, "\nLists the Enxame networks (trackers) announcing themselves on the LAN:")
+		fmt.Fprintln(env.Stderr, "name, peers and the addresses to pass to -tracker. Exits 1 when none is")
+		fmt.Fprintln(env.Stderr, "found. See docs/DISCOVERY.md.")
+		fmt.Fprintln(env.Stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	lvl, err := logLevel(*level)
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "enxame networks: "+format+"\n\n", a...)
+		fs.Usage()
+		return ExitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q", fs.Arg(0))
+	case err != nil:
+		return bad("bad -log-level %q", *level)
+	case *wait <= 0 || *wait > time.Hour:
+		return bad("-wait must be between 0 and 1h")
+	case *port < 1 || *port > 65535:
+		return bad("-discovery-port must be 1-65535")
+	}
+	opts := []discovery.Option{discovery.WithPort(*port)}
+	if *ifaces != "" {
+		opts = append(opts, discovery.WithInterfaces(strings.Split(*ifaces, ",")...))
+	}
+
+	nets, err := discovery.Find(ctx, *name, *wait, newLogger(env.Stderr, lvl), opts...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ExitOK // interrupted: leave quietly
+		}
+		fmt.Fprintf(env.Stderr, "enxame networks: %v\n", err)
+		return ExitFailure
+	}
+	if len(nets) == 0 {
+		what := "no Enxame network"
+		if *name != "" {
+			what = fmt.Sprintf("no Enxame network named %q", *name)
+		}
+		fmt.Fprintf(env.Stderr, "enxame networks: %s found nearby in %s (is a tracker running on this LAN, with UDP port %d open?)\n", what, *wait, *port)
+		return ExitFailure
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPEERS\tADDRESSES")
+	for _, n := range nets {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", n.Name, n.Peers, strings.Join(n.Addrs, " "))
+	}
+	tw.Flush()
+	return ExitOK
+}
