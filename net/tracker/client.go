@@ -1,0 +1,231 @@
+package tracker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// DefaultRequestTimeout bounds one request when the context has no
+// deadline of its own.
+const DefaultRequestTimeout = 30 * time.Second
+
+// Client talks to one tracker over one persistent connection, dialled
+// lazily. Requests are serialized; a request that finds its (reused)
+// connection broken is retried once on a fresh one. It is safe for
+// concurrent use.
+type Client struct {
+	addr   string
+	dialer net.Dialer
+
+	sem    chan struct{} // holds the connection; one request at a time
+	conn   net.Conn
+	br     *bufio.Reader
+	buf    []byte
+	closed bool
+}
+
+// NewClient returns a client of the tracker at addr ("host:port").
+func NewClient(addr string) *Client {
+	return &Client{addr: addr, sem: make(chan struct{}, 1)}
+}
+
+// Addr returns the tracker address the client talks to.
+func (c *Client) Addr() string { return c.addr }
+
+// Close closes the connection. Requests after Close fail.
+func (c *Client) Close() error {
+	c.sem <- struct{}{}
+	defer func() { <-c.sem }()
+	c.closed = true
+	c.dropConnLocked()
+	return nil
+}
+
+type registerRequest struct {
+	Op    string           `json:"op"`
+	Port  int              `json:"port"`
+	Files []wire.FileEntry `json:"files"`
+}
+
+type tokenRequest struct {
+	Op    string `json:"op"`
+	Token string `json:"token"`
+}
+
+type updateRequest struct {
+	Op    string           `json:"op"`
+	Token string           `json:"token"`
+	Files []wire.FileEntry `json:"files"`
+}
+
+type searchRequest struct {
+	Op string `json:"op"`
+	Q  string `json:"q"`
+}
+
+type opRequest struct {
+	Op string `json:"op"`
+}
+
+func nonNil(files []wire.FileEntry) []wire.FileEntry {
+	if files == nil {
+		return []wire.FileEntry{}
+	}
+	return files
+}
+
+// Register registers this peer, serving on port, with its files.
+func (c *Client) Register(ctx context.Context, port int, files []wire.FileEntry) (*wire.RegisterResponse, error) {
+	var resp wire.RegisterResponse
+	err := c.do(ctx, registerRequest{Op: wire.OpRegister, Port: port, Files: nonNil(files)}, &resp)
+	if err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Heartbeat tells the tracker the token's peer is alive.
+func (c *Client) Heartbeat(ctx context.Context, token string) error {
+	return c.do(ctx, tokenRequest{Op: wire.OpHeartbeat, Token: token}, nil)
+}
+
+// Update replaces the token's peer's file list.
+func (c *Client) Update(ctx context.Context, token string, files []wire.FileEntry) error {
+	return c.do(ctx, updateRequest{Op: wire.OpUpdate, Token: token, Files: nonNil(files)}, nil)
+}
+
+// Unregister removes the token's peer.
+func (c *Client) Unregister(ctx context.Context, token string) error {
+	return c.do(ctx, tokenRequest{Op: wire.OpUnregister, Token: token}, nil)
+}
+
+// List returns the registered peers.
+func (c *Client) List(ctx context.Context) (*wire.ListResponse, error) {
+	var resp wire.ListResponse
+	if err := c.do(ctx, opRequest{Op: wire.OpList}, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Search returns the files whose name contains q (any case) or whose id is q.
+func (c *Client) Search(ctx context.Context, q string) (*wire.SearchResponse, error) {
+	var resp wire.SearchResponse
+	if err := c.do(ctx, searchRequest{Op: wire.OpSearch, Q: q}, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// errBroken marks a failure of the connection itself (as opposed to an
+// answer), after which the request may be retried on a new connection.
+type brokenError struct{ err error }
+
+func (e *brokenError) Error() string { return e.err.Error() }
+func (e *brokenError) Unwrap() error { return e.err }
+
+// do sends req and decodes the answer into resp (nil: only "ok" matters).
+// A tracker error answer is returned as *wire.Error.
+func (c *Client) do(ctx context.Context, req, resp any) error {
+	line, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encoding tracker request: %w", err)
+	}
+	line = append(line, '\n')
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	if c.closed {
+		return ErrClientClosed
+	}
+	for attempt := 0; ; attempt++ {
+		fresh := c.conn == nil
+		if fresh {
+			if err := c.dialLocked(ctx); err != nil {
+				return err
+			}
+		}
+		err := c.roundTripLocked(ctx, line, resp)
+		var broken *brokenError
+		if !errors.As(err, &broken) {
+			return err
+		}
+		c.dropConnLocked()
+		if ctx.Err() != nil {
+			return fmt.Errorf("asking tracker %s: %w", c.addr, ctx.Err())
+		}
+		if fresh || attempt > 0 {
+			return fmt.Errorf("asking tracker %s: %w", c.addr, broken.err)
+		}
+	}
+}
+
+func (c *Client) dialLocked(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	defer cancel()
+	conn, err := c.dialer.DialContext(dctx, "tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("connecting to tracker %s: %w", c.addr, err)
+	}
+	c.conn = conn
+	c.br = bufio.NewReaderSize(conn, 16<<10)
+	return nil
+}
+
+func (c *Client) dropConnLocked() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn, c.br = nil, nil
+	}
+}
+
+func (c *Client) roundTripLocked(ctx context.Context, line []byte, resp any) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultRequestTimeout)
+	}
+	conn := c.conn
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := conn.Write(line); err != nil {
+		return &brokenError{err}
+	}
+	answer, err := wire.ReadLine(c.br, wire.MaxTrackerResponseBytes)
+	if err != nil {
+		return &brokenError{err}
+	}
+	return decodeAnswer(answer, resp)
+}
+
+// decodeAnswer decodes one answer line: a failure becomes a *wire.Error,
+// a success is decoded into resp.
+func decodeAnswer(answer []byte, resp any) error {
+	var env wire.Envelope
+	if err := json.Unmarshal(answer, &env); err != nil {
+		return &brokenError{fmt.Errorf("decoding tracker answer: %w", err)}
+	}
+	if !env.OK {
+		if env.Code == "" {
+			env.Code = wire.CodeInternal
+		}
+		return &wire.Error{Code: env.Code, Msg: env.Error}
+	}
+	if resp == nil {
+		return nil
+	}
+	if err := json.Unmarshal(answer, resp); err != nil {
+		return &brokenError{fmt.Errorf("decoding tracker answer: %w", err)}
+	}
+	return nil
+}

@@ -1,0 +1,440 @@
+package tracker
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+func testID(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func file(name string, content string) wire.FileEntry {
+	return wire.FileEntry{Name: name, Size: int64(len(content)), ID: testID(content), Complete: true}
+}
+
+func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+var (
+	t0         = time.Now()
+	remoteView = ViewFor(netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("192.0.2.1"))
+	localView  = ViewFor(netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.1"))
+)
+
+func mustRegister(t testing.TB, r *Registry, addr string, files ...wire.FileEntry) string {
+	t.Helper()
+	tok, _, err := r.Register(ap(addr), files, t0)
+	if err != nil {
+		t.Fatalf("Register(%s): %v", addr, err)
+	}
+	return tok
+}
+
+func TestRegisterTokens(t *testing.T) {
+	r := NewRegistry(RegistryConfig{})
+	tok, addr, err := r.Register(ap("[::ffff:10.0.0.1]:9000"), nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != "10.0.0.1:9000" {
+		t.Errorf("recorded addr = %q, want the unmapped 10.0.0.1:9000", addr)
+	}
+	if len(tok) != 32 || strings.Trim(tok, "0123456789abcdef") != "" {
+		t.Errorf("token %q is not 128-bit hex", tok)
+	}
+	tok2 := mustRegister(t, r, "10.0.0.2:9000")
+	if tok == tok2 {
+		t.Error("two registrations got the same token")
+	}
+	for _, op := range []func(string) error{
+		func(tk string) error { return r.Heartbeat(tk, t0) },
+		func(tk string) error { return r.Update(tk, nil, t0) },
+		func(tk string) error { return r.Unregister(tk, t0) },
+	} {
+		if err := op("nope"); !errors.Is(err, wire.ErrUnknownPeer) {
+			t.Errorf("unknown token: err = %v, want unknown_peer", err)
+		}
+	}
+	if err := r.Heartbeat(tok, t0); err != nil {
+		t.Errorf("Heartbeat: %v", err)
+	}
+	if err := r.Unregister(tok, t0); err != nil {
+		t.Errorf("Unregister: %v", err)
+	}
+	if err := r.Heartbeat(tok, t0); !errors.Is(err, wire.ErrUnknownPeer) {
+		t.Errorf("heartbeat after unregister: %v, want unknown_peer", err)
+	}
+	if s := r.Snapshot(); s.Peers != 1 || s.Joins != 2 || s.Leaves != 1 {
+		t.Errorf("snapshot = %+v", s)
+	}
+}
+
+func TestReplacement(t *testing.T) {
+	r := NewRegistry(RegistryConfig{})
+	old := mustRegister(t, r, "10.0.0.1:9000", file("a.txt", "a"), file("b.txt", "b"))
+	other := mustRegister(t, r, "10.0.0.1:9001", file("a.txt", "a"))
+	tok := mustRegister(t, r, "10.0.0.1:9000", file("c.txt", "c"))
+	if err := r.Heartbeat(old, t0); !errors.Is(err, wire.ErrUnknownPeer) {
+		t.Errorf("replaced token still works: %v", err)
+	}
+	for _, tk := range []string{tok, other} {
+		if err := r.Heartbeat(tk, t0); err != nil {
+			t.Errorf("Heartbeat: %v", err)
+		}
+	}
+	if got := searchNames(r, "b.txt"); len(got) != 0 {
+		t.Errorf("replaced peer's file still found: %v", got)
+	}
+	res := r.Search("a.txt", remoteView).Results
+	if len(res) != 1 || len(res[0].Peers) != 1 || res[0].Peers[0].Addr != "10.0.0.1:9001" {
+		t.Errorf("a.txt holders after replacement = %+v", res)
+	}
+	if l := r.List(remoteView, t0); len(l.Peers) != 2 {
+		t.Errorf("list = %+v, want 2 peers", l)
+	}
+	if s := r.Snapshot(); s.Files != 2 || s.Entries != 2 {
+		t.Errorf("snapshot = %+v, want 2 files in 2 entries", s)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	r := NewRegistry(RegistryConfig{PeerTimeout: 10 * time.Second})
+	quiet := mustRegister(t, r, "10.0.0.1:1", file("q.txt", "q"))
+	beating := mustRegister(t, r, "10.0.0.2:1", file("b.txt", "b"))
+	updating := mustRegister(t, r, "10.0.0.3:1", file("u.txt", "u"))
+	for i := 1; i <= 3; i++ {
+		now := t0.Add(time.Duration(i) * 4 * time.Second)
+		if err := r.Heartbeat(beating, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Update(updating, []wire.FileEntry{file("u.txt", "u")}, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.List(remoteView, now).Peers; i == 2 && len(got) != 3 {
+			t.Errorf("at %ds: %d peers listed, want 3 (last_seen shows silence, not expiry)", 4*i, len(got))
+		}
+		n := r.Expire(now)
+		if want := map[int]int{1: 0, 2: 0, 3: 1}[i]; n != want {
+			t.Errorf("Expire at %ds = %d, want %d", 4*i, n, want)
+		}
+	}
+	if err := r.Heartbeat(quiet, t0.Add(12*time.Second)); !errors.Is(err, wire.ErrUnknownPeer) {
+		t.Errorf("expired peer's heartbeat = %v, want unknown_peer", err)
+	}
+	if got := searchNames(r, "q.txt"); len(got) != 0 {
+		t.Errorf("expired peer's file still found")
+	}
+	if s := r.Snapshot(); s.Peers != 2 || s.Expired != 1 || s.Events[len(s.Events)-1].Kind != EventExpired {
+		t.Errorf("snapshot = %+v", s)
+	}
+	l := r.List(remoteView, t0.Add(14*time.Second))
+	for _, p := range l.Peers {
+		if p.LastSeenS != 2 {
+			t.Errorf("peer %s last_seen_s = %d, want 2", p.Addr, p.LastSeenS)
+		}
+	}
+}
+
+func searchNames(r *Registry, q string) []string {
+	var names []string
+	for _, res := range r.Search(q, remoteView).Results {
+		names = append(names, res.Name)
+	}
+	return names
+}
+
+func TestSearch(t *testing.T) {
+	r := NewRegistry(RegistryConfig{})
+	mustRegister(t, r, "10.0.0.1:1",
+		file("Music/Song.MP3", "song"),
+		file("docs/song-notes.txt", "notes"),
+		file("a/b/readme.md", "r1"),
+		file("readme.md", "r2"),
+		file("xreadme.md", "r3"),
+		file("Ünïcode Ä.txt", "u"),
+		file("ab", "short"),
+	)
+	mustRegister(t, r, "10.0.0.2:1",
+		file("Music/Song.MP3", "song"),    // same file, same name: one result, two holders
+		file("other/song.mp3", "song"),    // same file, other name: its own result
+		file("Music/Song.MP3", "song v2"), // other file, same name: its own result
+		wire.FileEntry{Name: "docs/song-notes.txt", Size: 5, ID: testID("notes"), Complete: false},
+	)
+	cases := []struct {
+		q    string
+		want []string // names, in order when ordered is set
+	}{
+		{"song", []string{"Music/Song.MP3", "Music/Song.MP3", "docs/song-notes.txt", "other/song.mp3"}},
+		{"SONG.mp3", []string{"Music/Song.MP3", "Music/Song.MP3", "other/song.mp3"}},
+		{"ä.t", []string{"Ünïcode Ä.txt"}},
+		{"ab", []string{"ab"}},
+		{"a", []string{"a/b/readme.md", "ab", "readme.md", "xreadme.md"}},
+		{"nothing here", nil},
+		{testID("song"), []string{"Music/Song.MP3", "other/song.mp3"}},
+		{strings.ToUpper(testID("song")), []string{"Music/Song.MP3", "other/song.mp3"}},
+		{testID("song")[:10], nil},
+	}
+	for _, c := range cases {
+		t.Run(c.q, func(t *testing.T) {
+			got := searchNames(r, c.q)
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("search %q = %v, want %v", c.q, got, c.want)
+			}
+		})
+	}
+	// Holders and completeness.
+	for _, res := range r.Search("song-notes", remoteView).Results {
+		if len(res.Peers) != 2 || !res.Peers[0].Complete || res.Peers[1].Complete {
+			t.Errorf("song-notes holders = %+v, want the complete holder first then the partial one", res.Peers)
+		}
+	}
+	// Exact names rank first: "readme.md" before "xreadme.md" for that query.
+	got := searchNames(r, "README.md")
+	if len(got) != 3 || got[2] != "xreadme.md" {
+		t.Errorf("search README.md = %v, want the two exact matches then xreadme.md", got)
+	}
+	// Every result is complete: id, size.
+	for _, res := range r.Search("", remoteView).Results {
+		if !wire.ValidID(res.ID) || res.Size < 0 || len(res.Peers) == 0 {
+			t.Errorf("bad result %+v", res)
+		}
+	}
+}
+
+func TestLoopbackView(t *testing.T) {
+	r := NewRegistry(RegistryConfig{})
+	mustRegister(t, r, "127.0.0.1:9000", file("a", "a"))
+	mustRegister(t, r, "[::1]:9001", file("a", "a"))
+	mustRegister(t, r, "10.0.0.5:9002", file("a", "a"))
+	addrs := func(v View) []string {
+		var out []string
+		for _, p := range r.List(v, t0).Peers {
+			out = append(out, p.Addr)
+		}
+		for _, p := range r.Search("a", v).Results[0].Peers {
+			out = append(out, p.Addr)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := addrs(localView), []string{"10.0.0.5:9002", "10.0.0.5:9002", "127.0.0.1:9000", "127.0.0.1:9000", "[::1]:9001", "[::1]:9001"}; !slices.Equal(got, want) {
+		t.Errorf("loopback asker sees %v, want %v", got, want)
+	}
+	want := []string{"10.0.0.5:9002", "10.0.0.5:9002", "192.0.2.1:9000", "192.0.2.1:9000", "192.0.2.1:9001", "192.0.2.1:9001"}
+	if got := addrs(remoteView); !slices.Equal(got, want) {
+		t.Errorf("remote asker sees %v, want %v (loopback replaced by the tracker's address)", got, want)
+	}
+	v6 := ViewFor(netip.MustParseAddr("2001:db8::7"), netip.MustParseAddr("2001:db8::1"))
+	for _, a := range addrs(v6) {
+		if strings.HasPrefix(a, "127.") || strings.HasPrefix(a, "[::1]") {
+			t.Errorf("IPv6 remote asker handed loopback %s", a)
+		}
+	}
+}
+
+func TestBounds(t *testing.T) {
+	r := NewRegistry(RegistryConfig{MaxFilesPerPeer: 300, MaxPeers: 1100, MaxIndexedFiles: 500})
+	cfg := r.Config()
+	if cfg.MaxListPeers < 1000 || cfg.MaxSearchResults < 100 || cfg.MaxResultPeers < 50 {
+		t.Fatalf("default bounds below the contract: %+v", cfg)
+	}
+	many := make([]wire.FileEntry, 250)
+	for i := range many {
+		many[i] = file(fmt.Sprintf("common/file %03d.bin", i), fmt.Sprint("c", i))
+	}
+	mustRegister(t, r, "10.0.0.1:1", many...)
+	for i := 0; i < 1050; i++ {
+		addr := fmt.Sprintf("10.1.%d.%d:7", i/250, i%250)
+		if i < 150 {
+			mustRegister(t, r, addr, file("popular.iso", "pop"))
+		} else {
+			mustRegister(t, r, addr)
+		}
+	}
+	l := r.List(remoteView, t0)
+	if len(l.Peers) != cfg.MaxListPeers || !l.Truncated {
+		t.Errorf("list of 1051 peers: %d peers, truncated %v; want %d, true", len(l.Peers), l.Truncated, cfg.MaxListPeers)
+	}
+	s := r.Search("file", remoteView)
+	if len(s.Results) != cfg.MaxSearchResults || !s.Truncated {
+		t.Errorf("search of 250 matches: %d results, truncated %v", len(s.Results), s.Truncated)
+	}
+	if s := r.Search("", remoteView); len(s.Results) != cfg.MaxSearchResults || !s.Truncated {
+		t.Errorf("empty query: %d results, truncated %v", len(s.Results), s.Truncated)
+	}
+	p := r.Search("popular", remoteView).Results
+	if len(p) != 1 || len(p[0].Peers) != cfg.MaxResultPeers || !p[0].PeersTruncated {
+		t.Errorf("150 holders: %d listed, truncated %v", len(p[0].Peers), p[0].PeersTruncated)
+	}
+	if f := r.Search("common/file 007", remoteView); len(f.Results) != 1 || f.Truncated {
+		t.Errorf("selective query: %+v", f)
+	}
+
+	if _, _, err := r.Register(ap("10.9.0.1:1"), make([]wire.FileEntry, 301), t0); !errors.Is(err, wire.ErrTooLarge) {
+		t.Errorf("301 files: %v, want too_large", err)
+	}
+	for i := 0; i < 49; i++ {
+		mustRegister(t, r, fmt.Sprintf("10.9.0.%d:1", i+1))
+	}
+	if _, _, err := r.Register(ap("10.9.1.1:1"), nil, t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("peer 1101: %v, want limit", err)
+	}
+	mustRegister(t, r, "10.9.0.1:1") // replacing is not a new peer
+	tok := mustRegister(t, r, "10.9.0.2:1")
+	if err := r.Update(tok, many[:101], t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("indexed files over 500: %v, want limit", err)
+	}
+	if err := r.Update(tok, many[:100], t0); err != nil {
+		t.Errorf("indexed files at 500: %v", err)
+	}
+}
+
+// TestIndexChurn checks the index against a brute-force model through random
+// registrations, updates and removals, and its internal invariants after.
+func TestIndexChurn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"alpha", "Beta", "gamma", "déjà", "vu", "x", "song", "readme.md", "Ab", "zz top"}
+	randFiles := func() []wire.FileEntry {
+		n := rng.IntN(8)
+		out := make([]wire.FileEntry, n)
+		for i := range out {
+			name := words[rng.IntN(len(words))]
+			if rng.IntN(2) == 0 {
+				name += "/" + words[rng.IntN(len(words))]
+			}
+			out[i] = file(name, fmt.Sprint(rng.IntN(6)))
+			out[i].Complete = rng.IntN(3) > 0
+		}
+		return out
+	}
+	r := NewRegistry(RegistryConfig{MaxSearchResults: 10000, MaxResultPeers: 10000})
+	model := map[string][]wire.FileEntry{} // token → files
+	var tokens []string
+	for step := 0; step < 3000; step++ {
+		switch op := rng.IntN(10); {
+		case op < 4 || len(tokens) == 0:
+			files := randFiles()
+			tok := mustRegister(t, r, fmt.Sprintf("10.0.0.%d:1", rng.IntN(40)), files...)
+			// A replaced registration leaves the model too.
+			for k := range model {
+				if r.Heartbeat(k, t0) != nil {
+					delete(model, k)
+				}
+			}
+			model[tok] = files
+		case op < 7:
+			tok := tokens[rng.IntN(len(tokens))]
+			files := randFiles()
+			if r.Update(tok, files, t0) == nil {
+				model[tok] = files
+			}
+		default:
+			tok := tokens[rng.IntN(len(tokens))]
+			if r.Unregister(tok, t0) == nil {
+				delete(model, tok)
+			}
+		}
+		tokens = tokens[:0]
+		for k := range model {
+			tokens = append(tokens, k)
+		}
+		slices.Sort(tokens)
+		if step%50 == 0 {
+			checkIndex(t, r)
+			for _, q := range append(slices.Clone(words), "", "a", "e", "ta", "/", testID("3"), "ong") {
+				checkSearch(t, r, model, q)
+			}
+		}
+	}
+	checkIndex(t, r)
+}
+
+func checkSearch(t *testing.T, r *Registry, model map[string][]wire.FileEntry, q string) {
+	t.Helper()
+	type key struct{ id, name string }
+	want := map[key]int{}
+	lq := strings.ToLower(q)
+	for _, files := range model {
+		seen := map[key]bool{}
+		for _, f := range files {
+			k := key{f.ID, f.Name}
+			if !seen[k] && (strings.Contains(strings.ToLower(f.Name), lq) || f.ID == lq) {
+				want[k]++
+			}
+			seen[k] = true
+		}
+	}
+	got := map[key]int{}
+	for _, res := range r.Search(q, remoteView).Results {
+		k := key{res.ID, res.Name}
+		if _, dup := got[k]; dup {
+			t.Fatalf("search %q: (id, name) %v twice", q, k)
+		}
+		got[k] = len(res.Peers)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("search %q:\n got %v\nwant %v", q, got, want)
+	}
+}
+
+func checkIndex(t *testing.T, r *Registry) {
+	t.Helper()
+	ix := r.ix
+	refs := make([]int32, len(ix.entries))
+	for g, p := range ix.grams {
+		live := 0
+		seen := map[uint32]bool{}
+		for _, s := range p.slots {
+			if seen[s] {
+				t.Fatalf("gram %06x lists slot %d twice", g, s)
+			}
+			seen[s] = true
+			refs[s]++
+			if e := &ix.entries[s]; e.live {
+				live++
+				if !slices.Contains(trigrams(e.lower, nil), g) {
+					t.Fatalf("gram %06x lists live slot %d (%q) without that gram", g, s, e.name)
+				}
+			}
+		}
+		if live != int(p.live) || live == 0 {
+			t.Fatalf("gram %06x: %d live postings, counted %d", g, live, p.live)
+		}
+	}
+	free := map[uint32]bool{}
+	for _, s := range ix.free {
+		if free[s] || refs[s] != 0 || ix.entries[s].live {
+			t.Fatalf("free slot %d: twice %v, refs %d, live %v", s, free[s], refs[s], ix.entries[s].live)
+		}
+		free[s] = true
+	}
+	live, holders := 0, 0
+	for s := range ix.entries {
+		e := &ix.entries[s]
+		if e.refs != refs[s] {
+			t.Fatalf("slot %d: refs %d, postings %d", s, e.refs, refs[s])
+		}
+		if !e.live && e.refs == 0 && !free[uint32(s)] {
+			t.Fatalf("slot %d leaked: dead, unreferenced, not free", s)
+		}
+		if e.live {
+			live++
+			holders += len(e.holders)
+		}
+	}
+	if live != ix.live || holders != ix.holders {
+		t.Fatalf("counted %d live / %d holders, index says %d / %d", live, holders, ix.live, ix.holders)
+	}
+}

@@ -1,0 +1,488 @@
+package tracker
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// Default server limits. See docs/TRACKER.md for why.
+const (
+	// DefaultMaxConns is the most connections open at once.
+	DefaultMaxConns = 4096
+	// DefaultMaxConnsPerIP is the most connections open at once from one IP.
+	DefaultMaxConnsPerIP = 256
+	// DefaultMaxLineBytes is the longest request line read.
+	DefaultMaxLineBytes = wire.MaxTrackerLineBytes
+	// DefaultLineBudgetBytes bounds the memory held by lines longer than a
+	// connection's read buffer, across all connections.
+	DefaultLineBudgetBytes = 256 << 20
+	// DefaultLineTimeout is the time a client has to finish a request line
+	// once its first byte arrived.
+	DefaultLineTimeout = 30 * time.Second
+	// DefaultIdleTimeout is the minimum time an idle connection is kept;
+	// it is raised to three heartbeat intervals when those are longer.
+	DefaultIdleTimeout = 60 * time.Second
+	// DefaultWriteTimeout bounds writing one batch of answers.
+	DefaultWriteTimeout = 30 * time.Second
+
+	connBufBytes   = 4 << 10
+	lingerTimeout  = 2 * time.Second
+	lingerMaxBytes = 8 << 20
+)
+
+// Config is a tracker server's configuration; zero fields take defaults.
+type Config struct {
+	// HeartbeatInterval is the interval told to peers (heartbeat_s).
+	HeartbeatInterval time.Duration
+	// PeerTimeout is the silence after which a peer is dropped (timeout_s).
+	PeerTimeout time.Duration
+
+	MaxConns        int
+	MaxConnsPerIP   int
+	MaxLineBytes    int
+	LineBudgetBytes int64
+	LineTimeout     time.Duration
+	IdleTimeout     time.Duration
+	WriteTimeout    time.Duration
+
+	// Registry bounds (PeerTimeout and Logger are taken from above).
+	Registry RegistryConfig
+
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = wire.DefaultHeartbeatInterval
+	}
+	if c.PeerTimeout <= 0 {
+		c.PeerTimeout = wire.DefaultPeerTimeout
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.MaxLineBytes <= 0 || c.MaxLineBytes > wire.MaxTrackerLineBytes {
+		c.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if c.LineBudgetBytes <= 0 {
+		c.LineBudgetBytes = DefaultLineBudgetBytes
+	}
+	if c.LineTimeout <= 0 {
+		c.LineTimeout = DefaultLineTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = max(DefaultIdleTimeout, 3*c.HeartbeatInterval)
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	c.Registry.PeerTimeout = c.PeerTimeout
+	if c.Registry.Logger == nil {
+		c.Registry.Logger = c.Logger
+	}
+}
+
+// Server serves the tracker protocol over TCP.
+type Server struct {
+	cfg Config
+	reg *Registry
+	log *slog.Logger
+
+	addr      atomic.Pointer[net.Addr]
+	lineBytes atomic.Int64 // bytes held by long lines, all connections
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	perIP map[netip.Addr]int
+
+	connsTotal atomic.Uint64
+	requests   atomic.Uint64
+
+	// testHook, when set by a test, runs before each parsed request.
+	testHook func(wire.Request)
+}
+
+// NewServer returns a server with an empty registry.
+func NewServer(cfg Config) *Server {
+	cfg.setDefaults()
+	return &Server{
+		cfg:   cfg,
+		reg:   NewRegistry(cfg.Registry),
+		log:   cfg.Logger,
+		conns: make(map[net.Conn]struct{}),
+		perIP: make(map[netip.Addr]int),
+	}
+}
+
+// Config returns the server's configuration with defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Registry returns the server's registry.
+func (s *Server) Registry() *Registry { return s.reg }
+
+// Addr returns the listener's address once Serve has started, else nil.
+func (s *Server) Addr() net.Addr {
+	if a := s.addr.Load(); a != nil {
+		return *a
+	}
+	return nil
+}
+
+// Stats is a snapshot of the server for the desktop app.
+type Stats struct {
+	Snapshot
+	Addr       string
+	Conns      int    // open connections
+	ConnsTotal uint64 // connections accepted since start
+	Requests   uint64 // requests answered since start
+}
+
+// Stats returns a cheap snapshot of the server and its registry.
+func (s *Server) Stats() Stats {
+	st := Stats{Snapshot: s.reg.Snapshot(), ConnsTotal: s.connsTotal.Load(), Requests: s.requests.Load()}
+	if a := s.Addr(); a != nil {
+		st.Addr = a.String()
+	}
+	s.mu.Lock()
+	st.Conns = len(s.conns)
+	s.mu.Unlock()
+	return st
+}
+
+// Serve accepts connections on ln until ctx ends, then closes ln and every
+// connection, waits for their goroutines and returns nil. It also runs the
+// expiry loop. It returns an error only when accepting fails for good.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	a := ln.Addr()
+	s.addr.Store(&a)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+	})
+	defer stop()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { s.expireLoop(ctx) })
+	defer wg.Wait()
+
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors and the like: back off, keep serving.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("Accepting connection failed", "error", err, "retryIn", delay)
+				select {
+				case <-time.After(delay):
+					continue
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			cancel()
+			return err
+		}
+		delay = 0
+		s.connsTotal.Add(1)
+		ip := addrIP(c.RemoteAddr())
+		if err := s.admit(c, ip); err != nil {
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			c.Write(appendError(nil, err))
+			c.Close()
+			s.log.Debug("Connection refused", "remote", c.RemoteAddr().String(), "error", err)
+			continue
+		}
+		wg.Go(func() {
+			defer s.release(c, ip)
+			s.serveConn(c, ip)
+		})
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap().WithZone("")
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap().WithZone("")
+}
+
+func (s *Server) admit(c net.Conn, ip netip.Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) >= s.cfg.MaxConns || s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return errTooManyConns
+	}
+	s.conns[c] = struct{}{}
+	s.perIP[ip]++
+	return nil
+}
+
+func (s *Server) release(c net.Conn, ip netip.Addr) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) expireLoop(ctx context.Context) {
+	period := min(max(s.cfg.PeerTimeout/4, 50*time.Millisecond), 5*time.Second)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.reg.Expire(now)
+		}
+	}
+}
+
+// conn is one client connection's state.
+type conn struct {
+	s    *Server
+	c    net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	view View
+	out  []byte
+	held int64 // line budget bytes held
+}
+
+func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
+	cn := &conn{
+		s:    s,
+		c:    c,
+		br:   bufio.NewReaderSize(c, connBufBytes),
+		bw:   bufio.NewWriterSize(c, connBufBytes),
+		view: ViewFor(ip, addrIP(c.LocalAddr())),
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("Connection handler panicked", "remote", c.RemoteAddr().String(), "panic", v, "stack", string(debug.Stack()))
+			cn.out = appendError(cn.out[:0], errInternal)
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			cn.bw.Write(cn.out)
+			cn.bw.Flush()
+		}
+		cn.releaseBudget()
+	}()
+	cn.serve()
+}
+
+func (cn *conn) serve() {
+	cfg := &cn.s.cfg
+	for {
+		if cn.br.Buffered() == 0 {
+			// About to block on the network: send what is pending first.
+			if cn.bw.Buffered() > 0 {
+				cn.c.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+				if cn.bw.Flush() != nil {
+					return
+				}
+			}
+			cn.c.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
+			if _, err := cn.br.Peek(1); err != nil {
+				return
+			}
+		}
+		if buf, _ := cn.br.Peek(cn.br.Buffered()); bytes.IndexByte(buf, '\n') < 0 {
+			// A line has started but is not all here: it has LineTimeout.
+			cn.c.SetReadDeadline(time.Now().Add(cfg.LineTimeout))
+		}
+		line, err := cn.readLine()
+		if err != nil {
+			if errors.Is(err, errLineTooLong) || errors.Is(err, errLineBudget) {
+				cn.refuse(err)
+			}
+			return
+		}
+		cn.out = cn.s.handle(cn.out[:0], line, cn.view)
+		cn.releaseBudget()
+		cn.s.requests.Add(1)
+		if len(cn.out) > cn.bw.Available() {
+			cn.c.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+		}
+		if _, err := cn.bw.Write(cn.out); err != nil {
+			return
+		}
+		if cap(cn.out) > 64<<10 {
+			cn.out = nil // do not keep a large answer's buffer per connection
+		}
+	}
+}
+
+// readLine reads one line of at most MaxLineBytes (terminator included).
+// Bytes beyond the read buffer are accumulated against the server-wide line
+// budget. An over-long line yields errLineTooLong with its tail unread.
+func (cn *conn) readLine() ([]byte, error) {
+	limit := cn.s.cfg.MaxLineBytes
+	var acc []byte
+	for {
+		frag, err := cn.br.ReadSlice('\n')
+		if len(acc)+len(frag) > limit {
+			return nil, errLineTooLong
+		}
+		switch {
+		case err == nil:
+			line := frag
+			if acc != nil {
+				line = append(acc, frag...)
+			}
+			line = line[:len(line)-1]
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			return line, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			if len(acc)+len(frag) > cap(acc) {
+				grow := int64(max(2*cap(acc), len(acc)+len(frag), 2*connBufBytes))
+				grow = min(grow, int64(limit)+1) - int64(cap(acc))
+				if !cn.reserve(grow) {
+					return nil, errLineBudget
+				}
+				acc = append(make([]byte, 0, int64(cap(acc))+grow), acc...)
+			}
+			acc = append(acc, frag...)
+		default:
+			return nil, err
+		}
+	}
+}
+
+func (cn *conn) reserve(n int64) bool {
+	if cn.s.lineBytes.Add(n) > cn.s.cfg.LineBudgetBytes {
+		cn.s.lineBytes.Add(-n)
+		return false
+	}
+	cn.held += n
+	return true
+}
+
+func (cn *conn) releaseBudget() {
+	if cn.held > 0 {
+		cn.s.lineBytes.Add(-cn.held)
+		cn.held = 0
+	}
+}
+
+// refuse answers err, then closes the connection after discarding (never
+// parsing) what the client is still sending, so that it reads the answer
+// instead of a reset.
+func (cn *conn) refuse(err error) {
+	cn.releaseBudget()
+	cn.c.SetWriteDeadline(time.Now().Add(cn.s.cfg.WriteTimeout))
+	cn.bw.Write(appendError(cn.out[:0], err))
+	if cn.bw.Flush() != nil {
+		return
+	}
+	if tc, ok := cn.c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	cn.c.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.CopyN(io.Discard, cn.c, lingerMaxBytes)
+}
+
+var okLine = []byte(`{"ok":true}` + "\n")
+
+// handle answers one request line, appending the answer line to out.
+func (s *Server) handle(out, line []byte, v View) []byte {
+	req, err := wire.ParseRequest(line)
+	if err != nil {
+		return appendError(out, err)
+	}
+	if s.testHook != nil {
+		s.testHook(req)
+	}
+	now := time.Now()
+	switch req.Op {
+	case wire.OpHeartbeat:
+		err = s.reg.Heartbeat(req.Token, now)
+	case wire.OpUpdate:
+		err = s.reg.Update(req.Token, req.Files, now)
+	case wire.OpUnregister:
+		err = s.reg.Unregister(req.Token, now)
+	case wire.OpRegister:
+		var tok, addr string
+		tok, addr, err = s.reg.Register(netip.AddrPortFrom(v.Remote, uint16(req.Port)), req.Files, now)
+		if err == nil {
+			return appendJSON(out, wire.RegisterResponse{
+				OK:         true,
+				Token:      tok,
+				Addr:       addr,
+				HeartbeatS: s.cfg.HeartbeatInterval.Seconds(),
+				TimeoutS:   s.cfg.PeerTimeout.Seconds(),
+			})
+		}
+	case wire.OpList:
+		return appendJSON(out, s.reg.List(v, now))
+	case wire.OpSearch:
+		return appendJSON(out, s.reg.Search(req.Q, v))
+	default:
+		err = wire.Errorf(wire.CodeUnknownOp, "unknown op")
+	}
+	if err != nil {
+		return appendError(out, err)
+	}
+	return append(out, okLine...)
+}
+
+func appendJSON(out []byte, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return appendError(out, errInternal)
+	}
+	return append(append(out, b...), '\n')
+}
+
+func appendError(out []byte, err error) []byte {
+	var we *wire.Error
+	if !errors.As(err, &we) {
+		we = errInternal
+	}
+	b, _ := json.Marshal(wire.ErrorResponse{OK: false, Code: we.Code, Error: we.Msg})
+	return append(append(out, b...), '\n')
+}
