@@ -1,0 +1,146 @@
+package transfer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// peerConn is one persistent connection to a peer on which requests are
+// pipelined: several GET lines are written ahead and their answers read
+// in order. It is owned by one goroutine.
+type peerConn struct {
+	addr    string
+	c       net.Conn
+	br      *bufio.Reader
+	wbuf    []byte
+	timeout time.Duration // no-progress limit for each read or write
+	stop    func() bool
+}
+
+// dialPeer connects to addr; the connection is closed when ctx ends.
+func dialPeer(ctx context.Context, addr string, dialTimeout, ioTimeout time.Duration) (*peerConn, error) {
+	d := net.Dialer{Timeout: dialTimeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+	}
+	pc := &peerConn{addr: addr, c: c, br: bufio.NewReaderSize(c, 16<<10), timeout: ioTimeout}
+	pc.stop = context.AfterFunc(ctx, func() { c.Close() })
+	return pc, nil
+}
+
+func (pc *peerConn) close() {
+	pc.stop()
+	pc.c.Close()
+}
+
+// queue appends a request line to the write buffer.
+func (pc *peerConn) queue(req wire.PeerRequest) { pc.wbuf = req.AppendLine(pc.wbuf) }
+
+// flush writes the queued request lines.
+func (pc *peerConn) flush() error {
+	if len(pc.wbuf) == 0 {
+		return nil
+	}
+	pc.c.SetWriteDeadline(time.Now().Add(pc.timeout))
+	_, err := pc.c.Write(pc.wbuf)
+	pc.wbuf = pc.wbuf[:0]
+	if err != nil {
+		return fmt.Errorf("sending requests to %s: %w", pc.addr, err)
+	}
+	return nil
+}
+
+// status reads the next response's status line: the payload length of an
+// OK (at most limit) or the *wire.Error of an ERR.
+func (pc *peerConn) status(limit int64) (int64, error) {
+	pc.c.SetReadDeadline(time.Now().Add(pc.timeout))
+	n, err := wire.ReadStatus(pc.br, limit)
+	if err != nil && wire.CodeOf(err) == "" {
+		return 0, fmt.Errorf("reading answer from %s: %w", pc.addr, err)
+	}
+	return n, err
+}
+
+// body reads exactly len(dst) payload bytes, feeding them to h (if not
+// nil) as they arrive. Each read must make progress within the timeout.
+func (pc *peerConn) body(dst []byte, h hash.Hash) error {
+	got := 0
+	for got < len(dst) {
+		pc.c.SetReadDeadline(time.Now().Add(pc.timeout))
+		n, err := pc.br.Read(dst[got:])
+		if n > 0 && h != nil {
+			h.Write(dst[got : got+n])
+		}
+		got += n
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("reading data from %s: %w", pc.addr, err)
+		}
+	}
+	return nil
+}
+
+// discard skips n payload bytes.
+func (pc *peerConn) discard(n int64, buf []byte) error {
+	for n > 0 {
+		k := min(n, int64(len(buf)))
+		if err := pc.body(buf[:k], nil); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+// manifest asks for id's manifest and checks it against the id.
+func (pc *peerConn) manifest(id string) (*wire.Manifest, error) {
+	pc.queue(wire.PeerRequest{Verb: wire.VerbManifest, ID: id})
+	if err := pc.flush(); err != nil {
+		return nil, err
+	}
+	n, err := pc.status(wire.MaxManifestBytes)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, n)
+	if err := pc.body(data, nil); err != nil {
+		return nil, err
+	}
+	m, err := wire.ParseManifest(data, id)
+	if err != nil {
+		return nil, fmt.Errorf("%w from %s: %v", ErrBadManifest, pc.addr, err)
+	}
+	return m, nil
+}
+
+// have asks for the peer's bitfield of id (n chunks).
+func (pc *peerConn) have(id string, n int) (wire.Bitfield, error) {
+	pc.queue(wire.PeerRequest{Verb: wire.VerbHave, ID: id})
+	if err := pc.flush(); err != nil {
+		return nil, err
+	}
+	want := int64(len(wire.NewBitfield(n)))
+	size, err := pc.status(want)
+	if err != nil {
+		return nil, err
+	}
+	bf := make(wire.Bitfield, size)
+	if err := pc.body(bf, nil); err != nil {
+		return nil, err
+	}
+	if size != want || !bf.ValidFor(n) {
+		return nil, fmt.Errorf("peer %s sent a malformed bitfield", pc.addr)
+	}
+	return bf, nil
+}

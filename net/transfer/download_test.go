@@ -1,0 +1,517 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+const chunk = wire.MinChunkSize
+
+func TestDownloadSizesAndSeeders(t *testing.T) {
+	sizes := []struct {
+		name string
+		size int
+	}{
+		{"empty", 0},
+		{"one byte", 1},
+		{"one chunk", chunk},
+		{"one chunk plus one", chunk + 1},
+		{"many chunks", 13*chunk + 77},
+	}
+	for _, sz := range sizes {
+		for _, seeders := range []int{1, 4} {
+			t.Run(sz.name+"/"+string(rune('0'+seeders))+" seeders", func(t *testing.T) {
+				data, m := randomFile(t, sz.size)
+				var peers []*testPeer
+				for range seeders {
+					peers = append(peers, newTestPeer(data, m).start(t))
+				}
+				tr := &fakeTracker{}
+				tr.set(result("music/song.ogg", m, peers...))
+				dir := t.TempDir()
+				d := New(Request{Name: "song.ogg", Dir: dir}, testOptions(tr))
+				if err := run(t, d); err != nil {
+					t.Fatal(err)
+				}
+				p := d.Progress()
+				checkSaved(t, p.Path, filepath.Join(dir, "song.ogg"), data)
+				if p.State != StateDone || p.Done != int64(sz.size) {
+					t.Fatalf("progress %v done %d, want done %d", p.State, p.Done, sz.size)
+				}
+				for i, c := range p.Chunks {
+					if c != ChunkDone || p.From[i] == 0 {
+						t.Fatalf("chunk %d state %d from %d", i, c, p.From[i])
+					}
+				}
+				if seeders == 4 && sz.size > 8*chunk {
+					used := 0
+					for _, pp := range p.Peers {
+						if pp.Chunks > 0 {
+							used++
+						}
+					}
+					if used < 2 {
+						t.Errorf("only %d of 4 seeders supplied chunks", used)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestSeederKilledMidDownload(t *testing.T) {
+	data, m := randomFile(t, 24*chunk)
+	dying := newTestPeer(data, m)
+	dying.killAfter = 4 * chunk
+	dying.start(t)
+	slow := newTestPeer(data, m)
+	slow.delay = 5 * time.Millisecond
+	slow.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, dying, slow))
+	dir := t.TempDir()
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-dying.killed:
+	default:
+		t.Fatal("the dying seeder was never killed: the test did not test anything")
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+}
+
+func TestWrongBytes(t *testing.T) {
+	data, m := randomFile(t, 16*chunk)
+	liar := newTestPeer(data, m)
+	liar.corrupt = func(i int) bool { return i%2 == 0 }
+	liar.start(t)
+	honest := newTestPeer(data, m)
+	honest.delay = 2 * time.Millisecond
+	honest.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, liar, honest))
+	dir := t.TempDir()
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	p := d.Progress()
+	checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+	var lp PeerProgress
+	for _, pp := range p.Peers {
+		if pp.Addr == liar.addr() {
+			lp = pp
+		}
+	}
+	if lp.Strikes != maxStrikes || !lp.Dropped {
+		t.Fatalf("liar: %d strikes, dropped %v; want %d and dropped", lp.Strikes, lp.Dropped, maxStrikes)
+	}
+	for i, from := range p.From {
+		if p.Peers[from-1].Addr == liar.addr() && i%2 == 0 {
+			t.Fatalf("corrupt chunk %d credited to the liar", i)
+		}
+	}
+}
+
+func TestOnlyLiarStalls(t *testing.T) {
+	data, m := randomFile(t, 4*chunk)
+	liar := newTestPeer(data, m)
+	liar.corrupt = func(int) bool { return true }
+	liar.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, liar))
+	opts := testOptions(tr)
+	opts.StallTimeout = 700 * time.Millisecond
+	d := New(Request{Name: "f.bin", Dir: t.TempDir()}, opts)
+	err := run(t, d)
+	if !errors.Is(err, ErrStalled) {
+		t.Fatalf("got %v, want ErrStalled", err)
+	}
+}
+
+func TestPeerThatNeverAnswers(t *testing.T) {
+	data, m := randomFile(t, 12*chunk)
+	mute := newTestPeer(data, m)
+	mute.hangGet = true
+	mute.start(t)
+	good := newTestPeer(data, m)
+	good.delay = time.Millisecond
+	good.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, mute, good))
+	opts := testOptions(tr)
+	opts.RequestTimeout = 30 * time.Second // the endgame, not the timeout, must finish it
+	dir := t.TempDir()
+	d := New(Request{Name: "f.bin", Dir: dir}, opts)
+	start := time.Now()
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	if mute.gets.Load() == 0 {
+		t.Fatal("the mute peer was never asked: the test did not test anything")
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Fatalf("took %v: a mute peer held the download", el)
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+}
+
+func TestOnlyMutePeerTimesOut(t *testing.T) {
+	data, m := randomFile(t, 2*chunk)
+	mute := newTestPeer(data, m)
+	mute.hangGet = true
+	mute.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, mute))
+	opts := testOptions(tr)
+	opts.RequestTimeout = 200 * time.Millisecond
+	opts.StallTimeout = time.Second
+	dir := t.TempDir()
+	d := New(Request{Name: "f.bin", Dir: dir}, opts)
+	if err := run(t, d); !errors.Is(err, ErrStalled) {
+		t.Fatalf("got %v, want ErrStalled", err)
+	}
+	if h := hiddenFiles(t, dir); len(h) != 2 {
+		t.Fatalf("resume state not kept: %v", h)
+	}
+}
+
+func TestNoSourceStalls(t *testing.T) {
+	_, m := randomFile(t, 3*chunk)
+	tr := &fakeTracker{}
+	tr.set(wire.SearchResult{ID: m.ID(), Name: "f.bin", Size: m.Size, Peers: []wire.ResultPeer{{Addr: "127.0.0.1:1", Complete: true}}})
+	opts := testOptions(tr)
+	opts.StallTimeout = 500 * time.Millisecond
+	d := New(Request{Name: "f.bin", Dir: t.TempDir()}, opts)
+	seenStalled := make(chan struct{})
+	go func() {
+		for range 200 {
+			if d.Progress().State == StateStalled {
+				close(seenStalled)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	if err := run(t, d); !errors.Is(err, ErrStalled) {
+		t.Fatalf("got %v, want ErrStalled", err)
+	}
+	select {
+	case <-seenStalled:
+	case <-time.After(2 * time.Second):
+		t.Fatal("never showed the stalled state")
+	}
+}
+
+func TestResumeAfterInterruption(t *testing.T) {
+	data, m := randomFile(t, 40*chunk)
+	seed := newTestPeer(data, m)
+	seed.delay = 3 * time.Millisecond
+	seed.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	dir := t.TempDir()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	d1 := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	errc := make(chan error, 1)
+	go func() { errc <- d1.Run(ctx) }()
+	deadline := time.After(20 * time.Second)
+	for d1.Progress().Done < 10*chunk {
+		select {
+		case err := <-errc:
+			t.Fatalf("finished before the interruption: %v", err)
+		case <-deadline:
+			t.Fatal("no progress")
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-errc; err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+	if h := hiddenFiles(t, dir); len(h) != 2 {
+		t.Fatalf("want a part file and a resume record, got %v", h)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a partial file exists under the final name")
+	}
+
+	d2 := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d2); err != nil {
+		t.Fatal(err)
+	}
+	p := d2.Progress()
+	checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+	if p.Resumed < 5*chunk || p.Fetched >= int64(len(data)) {
+		t.Fatalf("resumed %d and fetched %d of %d bytes: did not resume", p.Resumed, p.Fetched, len(data))
+	}
+}
+
+func TestResumeDistrustsStateAndDisk(t *testing.T) {
+	data, m := randomFile(t, 8*chunk)
+	dir := t.TempDir()
+	// A part file whose record claims every chunk, but chunk 3 is garbage
+	// and chunk 5 is zeros.
+	part := append([]byte(nil), data...)
+	part[3*chunk+10] ^= 1
+	clear(part[5*chunk : 6*chunk])
+	stem := hiddenPrefix + m.ID()[:16] + "-0123456789abcdef"
+	if err := os.WriteFile(filepath.Join(dir, stem+partSuffix), part, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"v":1,"id":"` + m.ID() + `","size":` + strconv.Itoa(len(data)) + `,"name":"f.bin","have":"/w=="}`
+	if err := os.WriteFile(filepath.Join(dir, stem+stateSuffix), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seed := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	p := d.Progress()
+	checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+	if p.Fetched != 2*chunk {
+		t.Fatalf("fetched %d bytes, want the 2 bad chunks (%d)", p.Fetched, 2*chunk)
+	}
+}
+
+func TestNeverOverwrites(t *testing.T) {
+	data, m := randomFile(t, chunk+5)
+	seed := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("report.pdf", m, seed))
+	dir := t.TempDir()
+	for _, n := range []string{"report.pdf", "report (1).pdf"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("mine"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := New(Request{Name: "report.pdf", Dir: dir}, testOptions(tr))
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "report (2).pdf"), data)
+	for _, n := range []string{"report.pdf", "report (1).pdf"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, n)); string(b) != "mine" {
+			t.Fatalf("%s was overwritten", n)
+		}
+	}
+}
+
+func TestHostileNames(t *testing.T) {
+	cases := []struct{ shared, ask, want string }{
+		{"../../../../tmp/evil.sh", "evil.sh", "evil.sh"},
+		{"a/../../b/x..", "x..", "x"},
+		{`C:\Windows\win.ini`, `C:\Windows\win.ini`, "win.ini"},
+		{"dir/CON", "CON", "_CON"},
+		{"nul.txt", "nul.txt", "_nul.txt"},
+		{".enxame-0000000000000000-aa.part", ".enxame-0000000000000000-aa.part", "_.enxame-0000000000000000-aa.part"},
+		{"..", "..", fallbackName},
+		{"c:", "c:", "c_"},
+		{"a\u202eb", "a\u202eb", "a\u202eb"},
+	}
+	data, m := randomFile(t, 10)
+	seed := newTestPeer(data, m).start(t)
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			tr := &fakeTracker{}
+			tr.set(result(c.shared, m, seed))
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "out")
+			os.Mkdir(dir, 0o755)
+			d := New(Request{Name: c.ask, Dir: dir}, testOptions(tr))
+			if err := run(t, d); err != nil {
+				t.Fatal(err)
+			}
+			checkSaved(t, d.Progress().Path, filepath.Join(dir, c.want), data)
+			if ents, _ := os.ReadDir(parent); len(ents) != 1 {
+				t.Fatalf("wrote outside the folder: %v", ents)
+			}
+		})
+	}
+}
+
+func TestDiskFullKeepsState(t *testing.T) {
+	data, m := randomFile(t, 10*chunk)
+	seed := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	dir := t.TempDir()
+	opts := testOptions(tr)
+	opts.wrapWriter = func(w io.WriterAt) io.WriterAt {
+		f := &writeFailer{w: w, err: syscall.ENOSPC}
+		f.n.Store(4)
+		return f
+	}
+	d := New(Request{Name: "f.bin", Dir: dir}, opts)
+	err := run(t, d)
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("got %v, want a disk-full error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a partial file exists under the final name")
+	}
+	var state string
+	for _, h := range hiddenFiles(t, dir) {
+		if strings.HasSuffix(h, stateSuffix) {
+			state = h
+		}
+	}
+	if rec := readStateFile(t, filepath.Join(dir, state)); wire.Bitfield(rec.Have).Count(m.NumChunks()) != 4 {
+		t.Fatalf("resume record holds %d chunks, want the 4 written", wire.Bitfield(rec.Have).Count(m.NumChunks()))
+	}
+	// Space comes back: the next run resumes and finishes.
+	d2 := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d2); err != nil {
+		t.Fatal(err)
+	}
+	p := d2.Progress()
+	checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+	if p.Resumed != 4*chunk {
+		t.Fatalf("resumed %d bytes, want %d", p.Resumed, 4*chunk)
+	}
+}
+
+func TestUnwritableFolder(t *testing.T) {
+	data, m := randomFile(t, 10)
+	seed := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, nil, 0o644)
+	for _, dir := range []string{notDir, filepath.Join(t.TempDir(), "missing")} {
+		d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+		if err := run(t, d); err == nil || !strings.Contains(err.Error(), "download folder") {
+			t.Fatalf("%s: got %v, want a download folder error", dir, err)
+		}
+	}
+}
+
+func TestTwoDownloadsOfOneFile(t *testing.T) {
+	data, m := randomFile(t, 12*chunk)
+	a := newTestPeer(data, m).start(t)
+	b := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, a, b))
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	ds := []*Download{New(Request{Name: "f.bin", Dir: dir}, testOptions(tr)), New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))}
+	errs := make([]error, 2)
+	for i, d := range ds {
+		wg.Go(func() { errs[i] = run(t, d) })
+	}
+	wg.Wait()
+	paths := map[string]bool{}
+	for i, d := range ds {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		p := d.Progress().Path
+		paths[p] = true
+		if got, _ := os.ReadFile(p); string(got) != string(data) {
+			t.Fatalf("%s differs", p)
+		}
+	}
+	if !paths[filepath.Join(dir, "f.bin")] || !paths[filepath.Join(dir, "f (1).bin")] {
+		t.Fatalf("saved as %v", paths)
+	}
+	if h := hiddenFiles(t, dir); len(h) != 0 {
+		t.Fatalf("left %v", h)
+	}
+}
+
+func TestPartialHoldersOnly(t *testing.T) {
+	data, m := randomFile(t, 10*chunk)
+	n := m.NumChunks()
+	even, odd := wire.NewBitfield(n), wire.NewBitfield(n)
+	for i := range n {
+		if i%2 == 0 {
+			even.Set(i)
+		} else {
+			odd.Set(i)
+		}
+	}
+	pa := newTestPeer(data, m)
+	pa.have = even
+	pa.start(t)
+	pb := newTestPeer(data, m)
+	pb.have = odd
+	pb.start(t)
+	// pb joins later: the first answer only lists pa.
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, pa))
+	dir := t.TempDir()
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	errc := make(chan error, 1)
+	go func() { errc <- run(t, d) }()
+	deadline := time.After(20 * time.Second)
+	for d.Progress().Done < 5*chunk {
+		select {
+		case err := <-errc:
+			t.Fatalf("ended early: %v", err)
+		case <-deadline:
+			t.Fatal("no progress from the partial holder")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	tr.set(result("f.bin", m, pa, pb))
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+}
+
+func TestBadManifestRejected(t *testing.T) {
+	data, m := randomFile(t, 3*chunk)
+	other, om := randomFile(t, 3*chunk)
+	// A peer that answers the id with another file's manifest.
+	liar := newTestPeer(other, om)
+	liar.id = m.ID()
+	liar.start(t)
+	good := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, liar), result("f.bin", m, good))
+	dir := t.TempDir()
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+
+	// Only the liar: the manifest never checks out.
+	tr.set(result("f.bin", m, liar))
+	opts := testOptions(tr)
+	opts.StallTimeout = 300 * time.Millisecond
+	d = New(Request{Name: "f.bin", Dir: t.TempDir()}, opts)
+	if err := run(t, d); !errors.Is(err, ErrStalled) || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("got %v, want a stall after a manifest mismatch", err)
+	}
+}
+
+func TestNotFoundSuggests(t *testing.T) {
+	_, m := randomFile(t, 10)
+	tr := &fakeTracker{}
+	tr.set(wire.SearchResult{ID: m.ID(), Name: "holiday-2024.jpg", Size: 10})
+	d := New(Request{Name: "holiday", Dir: t.TempDir()}, testOptions(tr))
+	err := run(t, d)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || !errors.Is(err, ErrNotFound) || len(nf.Suggestions) != 1 || nf.Suggestions[0] != "holiday-2024.jpg" {
+		t.Fatalf("got %v", err)
+	}
+}

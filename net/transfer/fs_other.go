@@ -1,0 +1,9 @@
+//go:build !unix
+
+package transfer
+
+import "os"
+
+// lockFile is a no-op where flock is not available: a part file is then
+// only protected by its unique name.
+func lockFile(f *os.File) error { return nil }

@@ -1,0 +1,340 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// Manager runs several downloads at once, each in a goroutine it owns. It
+// serves their verified chunks (it is a peer.Catalog), lists them for the
+// tracker (Files, with Changes to say when to announce again), and lets a
+// face pause, resume and cancel them.
+type Manager struct {
+	opts    Options
+	changes chan struct{}
+	wg      sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	jobs   []*job
+}
+
+// job is one download and its current run.
+type job struct {
+	d      *Download
+	cancel context.CancelCauseFunc // set while a run is going
+	done   chan struct{}           // closed when the current run ends
+	err    error                   // the last run's result
+	// The saved file, served while it is unchanged.
+	path    string
+	size    int64
+	modTime time.Time
+}
+
+// NewManager returns a Manager whose downloads use opts.
+func NewManager(opts Options) *Manager {
+	m := &Manager{changes: make(chan struct{}, 1)}
+	opts.onChange = m.notify
+	m.opts = opts
+	return m
+}
+
+func (m *Manager) notify() {
+	select {
+	case m.changes <- struct{}{}:
+	default:
+	}
+}
+
+// Changes receives (coalesced) when Files may have changed: a download
+// got its first verified chunk, finished, stopped or was removed.
+func (m *Manager) Changes() <-chan struct{} { return m.changes }
+
+// Start begins downloading req in the background and returns at once. The
+// download runs until it is done, fails, is paused or cancelled, ctx ends
+// or the Manager is closed.
+func (m *Manager) Start(ctx context.Context, req Request) (*Download, error) {
+	d := New(req, m.opts)
+	j := &job{d: d}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	m.jobs = append(m.jobs, j)
+	m.runLocked(ctx, j)
+	return d, nil
+}
+
+// runLocked starts a run of j.
+func (m *Manager) runLocked(ctx context.Context, j *job) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	j.cancel, j.done, j.err = cancel, make(chan struct{}), nil
+	done := j.done
+	m.wg.Go(func() {
+		err := j.d.Run(rctx)
+		cancel(nil)
+		var st os.FileInfo
+		p := j.d.Progress()
+		if err == nil && p.Path != "" {
+			st, _ = os.Stat(p.Path)
+		}
+		m.mu.Lock()
+		j.err, j.cancel = err, nil
+		if st != nil {
+			j.path, j.size, j.modTime = p.Path, st.Size(), st.ModTime()
+		}
+		close(done)
+		m.mu.Unlock()
+		m.notify()
+	})
+}
+
+func (m *Manager) find(d *Download) *job {
+	for _, j := range m.jobs {
+		if j.d == d {
+			return j
+		}
+	}
+	return nil
+}
+
+// List returns the downloads in the order they were started.
+func (m *Manager) List() []*Download {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Download, len(m.jobs))
+	for i, j := range m.jobs {
+		out[i] = j.d
+	}
+	return out
+}
+
+// Wait waits for d's current run to end and returns its result (nil:
+// saved at d.Progress().Path).
+func (m *Manager) Wait(ctx context.Context, d *Download) error {
+	m.mu.Lock()
+	j := m.find(d)
+	m.mu.Unlock()
+	if j == nil {
+		return ErrNotFound
+	}
+	m.mu.Lock()
+	done := j.done
+	m.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-done:
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return j.err
+}
+
+// Pause stops d, keeping its verified chunks for Resume (or a later run of
+// the same request, even in another process). It waits for the stop.
+func (m *Manager) Pause(d *Download) error { return m.stop(d, ErrPaused) }
+
+// Cancel stops d, removes its partial file and forgets it.
+func (m *Manager) Cancel(d *Download) error {
+	if err := m.stop(d, ErrCanceled); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	for i, j := range m.jobs {
+		if j.d == d {
+			m.jobs = append(m.jobs[:i], m.jobs[i+1:]...)
+			break
+		}
+	}
+	m.mu.Unlock()
+	if p := d.Progress(); p.State != StateDone && p.ID != "" {
+		d.discardPartial()
+	}
+	m.notify()
+	return nil
+}
+
+func (m *Manager) stop(d *Download, cause error) error {
+	m.mu.Lock()
+	j := m.find(d)
+	if j == nil {
+		m.mu.Unlock()
+		return ErrNotFound
+	}
+	cancel, done := j.cancel, j.done
+	m.mu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+		<-done
+	}
+	return nil
+}
+
+// Resume runs a paused, failed or stalled d again; it resumes from the
+// chunks verified on disk. Resuming a running download does nothing.
+func (m *Manager) Resume(ctx context.Context, d *Download) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	j := m.find(d)
+	if j == nil {
+		return ErrNotFound
+	}
+	if j.cancel != nil || j.path != "" {
+		return nil
+	}
+	m.runLocked(ctx, j)
+	return nil
+}
+
+// Forget removes a finished or stopped download from the list (its files
+// stay). A running download is paused first.
+func (m *Manager) Forget(d *Download) error {
+	if err := m.stop(d, ErrPaused); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	for i, j := range m.jobs {
+		if j.d == d {
+			m.jobs = append(m.jobs[:i], m.jobs[i+1:]...)
+			break
+		}
+	}
+	m.mu.Unlock()
+	m.notify()
+	return nil
+}
+
+// Close pauses every download and waits for them to stop. Their resume
+// state is kept.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	for _, j := range m.jobs {
+		if j.cancel != nil {
+			j.cancel(ErrPaused)
+		}
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// Lookup serves a download by content id: the verified chunks of one in
+// progress, or the saved file of a finished one while it is unchanged.
+func (m *Manager) Lookup(id string) (peer.Item, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, j := range m.jobs {
+		d := j.d
+		if d.ID() != id {
+			continue
+		}
+		if j.path != "" {
+			p, size, mod := j.path, j.size, j.modTime
+			return peer.Item{Manifest: d.manifest(), Open: func() (*os.File, error) {
+				return openUnchanged(p, size, mod)
+			}}, true
+		}
+		if d.serving() {
+			return peer.Item{Manifest: d.manifest(), Open: d.openPart, Have: d.haveSnapshot}, true
+		}
+	}
+	return peer.Item{}, false
+}
+
+// Files lists what the downloads can serve, for the tracker: a download in
+// progress with at least one verified chunk as complete:false, a finished
+// one (while its file is unchanged) as complete:true.
+func (m *Manager) Files() []wire.FileEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []wire.FileEntry
+	for _, j := range m.jobs {
+		d := j.d
+		d.mu.Lock()
+		id, name, size, done, serving := d.id, d.name, d.size, d.done, d.store != nil && d.m != nil
+		d.mu.Unlock()
+		switch {
+		case j.path != "":
+			if st, err := os.Stat(j.path); err == nil && st.Size() == j.size && st.ModTime().Equal(j.modTime) {
+				out = append(out, wire.FileEntry{Name: filepath.Base(j.path), Size: j.size, ID: id, Complete: true})
+			}
+		case serving && done > 0:
+			out = append(out, wire.FileEntry{Name: SafeName(path.Base(name)), Size: size, ID: id, Complete: false})
+		}
+	}
+	return out
+}
+
+func openUnchanged(p string, size int64, mod time.Time) (*os.File, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil || st.Size() != size || !st.ModTime().Equal(mod) {
+		f.Close()
+		return nil, peer.ErrChanged
+	}
+	return f, nil
+}
+
+// serving reports whether the part file is open (the fetch is running).
+func (d *Download) serving() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.store != nil && d.m != nil
+}
+
+func (d *Download) manifest() *wire.Manifest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m
+}
+
+// openPart opens the part file for the chunk server.
+func (d *Download) openPart() (*os.File, error) {
+	d.mu.Lock()
+	st := d.store
+	d.mu.Unlock()
+	if st == nil {
+		return nil, errors.New("download is not running")
+	}
+	return st.openPart()
+}
+
+// haveSnapshot copies the verified-chunk bitfield.
+func (d *Download) haveSnapshot() wire.Bitfield {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append(wire.Bitfield(nil), d.have...)
+}
+
+// discardPartial removes the part file and resume record of a stopped
+// download.
+func (d *Download) discardPartial() {
+	d.mu.Lock()
+	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
+	d.mu.Unlock()
+	if m == nil {
+		return
+	}
+	st, _, err := openStoreMode(d.dir, id, name, m, nil, d.log, false)
+	if err != nil {
+		return
+	}
+	st.discard()
+	st.close()
+}

@@ -1,0 +1,103 @@
+package transfer
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Hidden files the downloader keeps in the output folder start with this;
+// the share index skips them.
+const hiddenPrefix = ".enxame-"
+
+// maxBaseBytes bounds a saved file's name, leaving room for " (N)" under
+// the usual 255-byte file system limit.
+const maxBaseBytes = 200
+
+// fallbackName is used when nothing usable is left of a name.
+const fallbackName = "download"
+
+// SafeName reduces a name from the network to a plain file name that is
+// safe to create in the output folder on any OS: its last path element
+// (either separator), without control characters or characters Windows
+// forbids, not ".", "..", empty, a drive letter, a reserved device name
+// (CON, NUL, COM1…) or one of the downloader's own hidden names, and at
+// most maxBaseBytes long (the extension is kept when cutting).
+func SafeName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == utf8.RuneError, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+			// dropped: invalid UTF-8 and control characters
+		case strings.ContainsRune(`<>:"|?*`, r):
+			b.WriteRune('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	name = strings.TrimRightFunc(b.String(), func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	name = strings.TrimLeftFunc(name, unicode.IsSpace)
+	if name == "" {
+		return fallbackName
+	}
+	if strings.HasPrefix(name, hiddenPrefix) || isReserved(name) {
+		name = "_" + name
+	}
+	if len(name) > maxBaseBytes {
+		base, ext := splitExt(name)
+		if len(ext) > 32 {
+			base, ext = name, ""
+		}
+		base = truncUTF8(base, maxBaseBytes-len(ext))
+		name = base + ext
+	}
+	return name
+}
+
+// isReserved reports Windows device names, with or without an extension.
+func isReserved(name string) bool {
+	stem, _, _ := strings.Cut(name, ".")
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(stem) == 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) {
+		return stem[3] >= '0' && stem[3] <= '9'
+	}
+	return false
+}
+
+// splitExt splits "a.tar.gz" into "a.tar" and ".gz"; a leading dot is not
+// an extension (".profile" has none).
+func splitExt(name string) (base, ext string) {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 {
+		return name, ""
+	}
+	return name[:i], name[i:]
+}
+
+func truncUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// candidateName returns the i-th name tried for a saved file: name itself,
+// then "base (1).ext", "base (2).ext", …
+func candidateName(name string, i int) string {
+	if i == 0 {
+		return name
+	}
+	base, ext := splitExt(name)
+	return base + " (" + strconv.Itoa(i) + ")" + ext
+}

@@ -1,0 +1,220 @@
+package transfer
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// Searcher asks the tracker who shares what; *tracker.Client is one.
+type Searcher interface {
+	Search(ctx context.Context, q string) (*wire.SearchResponse, error)
+}
+
+// Request says what to download.
+type Request struct {
+	// Name is matched exactly against a shared name or its last path
+	// element; a 64-hex content id is matched against ids as well.
+	Name string
+	// ID, if set, picks one version among several under Name: a full id
+	// or a unique prefix of at least 8 hex characters.
+	ID string
+	// Dir is the output folder; empty means the Options' Dir.
+	Dir string
+}
+
+// maxSuggestions bounds the names offered when nothing matches.
+const maxSuggestions = 8
+
+// plan is the outcome of planning: which id to fetch and from whom.
+type plan struct {
+	ID           string
+	Name         string // the shared name that matched
+	Size         int64
+	Holders      []wire.ResultPeer
+	Alternatives []Alternative
+}
+
+// choose picks the content id for req from a search answer, by the rules
+// of docs/CLI.md: exact name (or last path element) match; with several
+// ids, req.ID picks, else the one with the most peers.
+func choose(resp *wire.SearchResponse, req Request) (plan, error) {
+	type cand struct {
+		plan
+		peers map[string]bool
+	}
+	byID := map[string]*cand{}
+	var order []string
+	isID := wire.ValidID(req.Name)
+	for _, r := range resp.Results {
+		if r.Name != req.Name && path.Base(r.Name) != req.Name && !(isID && r.ID == req.Name) {
+			continue
+		}
+		c := byID[r.ID]
+		if c == nil {
+			c = &cand{plan: plan{ID: r.ID, Name: r.Name, Size: r.Size}, peers: map[string]bool{}}
+			byID[r.ID] = c
+			order = append(order, r.ID)
+		}
+		for _, p := range r.Peers {
+			if !c.peers[p.Addr] {
+				c.peers[p.Addr] = true
+				c.Holders = append(c.Holders, p)
+			} else if p.Complete {
+				for i := range c.Holders {
+					if c.Holders[i].Addr == p.Addr {
+						c.Holders[i].Complete = true
+					}
+				}
+			}
+		}
+	}
+	if len(order) == 0 {
+		nf := &NotFoundError{Name: req.Name}
+		seen := map[string]bool{}
+		for _, r := range resp.Results {
+			if !seen[r.Name] && len(nf.Suggestions) < maxSuggestions {
+				seen[r.Name] = true
+				nf.Suggestions = append(nf.Suggestions, r.Name)
+			}
+		}
+		return plan{}, nf
+	}
+	cands := make([]*cand, len(order))
+	for i, id := range order {
+		cands[i] = byID[id]
+	}
+	slices.SortStableFunc(cands, func(a, b *cand) int {
+		if c := cmp.Compare(len(b.Holders), len(a.Holders)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	pick := 0
+	if req.ID != "" {
+		pick = -1
+		for i, c := range cands {
+			if c.ID == req.ID || (len(req.ID) >= 8 && strings.HasPrefix(c.ID, req.ID)) {
+				if pick >= 0 {
+					return plan{}, fmt.Errorf("%w: id prefix %q is ambiguous for %q", ErrNotFound, req.ID, req.Name)
+				}
+				pick = i
+			}
+		}
+		if pick < 0 {
+			return plan{}, fmt.Errorf("%w: no file named %q has id %q", ErrNotFound, req.Name, req.ID)
+		}
+	}
+	p := cands[pick].plan
+	for i, c := range cands {
+		if i != pick {
+			p.Alternatives = append(p.Alternatives, Alternative{ID: c.ID, Name: c.Name, Size: c.Size, Peers: len(c.Holders)})
+		}
+	}
+	// Complete holders first: they can answer MANIFEST and every GET.
+	slices.SortStableFunc(p.Holders, func(a, b wire.ResultPeer) int {
+		switch {
+		case a.Complete == b.Complete:
+			return 0
+		case a.Complete:
+			return -1
+		default:
+			return 1
+		}
+	})
+	return p, nil
+}
+
+// holdersOf returns the holders of id from a search answer.
+func holdersOf(resp *wire.SearchResponse, id string) []wire.ResultPeer {
+	var out []wire.ResultPeer
+	seen := map[string]int{}
+	for _, r := range resp.Results {
+		if r.ID != id {
+			continue
+		}
+		for _, p := range r.Peers {
+			if i, ok := seen[p.Addr]; ok {
+				out[i].Complete = out[i].Complete || p.Complete
+				continue
+			}
+			seen[p.Addr] = len(out)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// emptyManifest is the manifest of a 0-byte file, which needs no peer.
+func emptyManifest() *wire.Manifest {
+	return &wire.Manifest{Size: 0, ChunkSize: wire.ChunkSizeFor(0), Digests: []wire.Digest{}}
+}
+
+// manifestBatch is how many holders are asked for the manifest at once.
+const manifestBatch = 4
+
+// fetchManifest asks holders for id's manifest, a few at a time, and
+// returns the first one that matches the id.
+func fetchManifest(ctx context.Context, id string, size int64, holders []wire.ResultPeer, skip func(string) bool, dialTimeout, ioTimeout time.Duration) (*wire.Manifest, error) {
+	if size == 0 {
+		if m := emptyManifest(); m.ID() == id {
+			return m, nil
+		}
+	}
+	var lastErr error = ErrNoSource
+	for start := 0; start < len(holders); start += manifestBatch {
+		batch := holders[start:min(start+manifestBatch, len(holders))]
+		bctx, cancel := context.WithCancel(ctx)
+		type answer struct {
+			m   *wire.Manifest
+			err error
+		}
+		answers := make(chan answer, len(batch))
+		asked := 0
+		for _, h := range batch {
+			if skip != nil && skip(h.Addr) {
+				continue
+			}
+			asked++
+			go func(addr string) {
+				pc, err := dialPeer(bctx, addr, dialTimeout, ioTimeout)
+				if err != nil {
+					answers <- answer{err: err}
+					return
+				}
+				defer pc.close()
+				m, err := pc.manifest(id)
+				if err != nil {
+					err = fmt.Errorf("manifest from %s: %w", addr, err)
+				}
+				answers <- answer{m: m, err: err}
+			}(h.Addr)
+		}
+		var found *wire.Manifest
+		for range asked {
+			a := <-answers
+			if a.err != nil {
+				lastErr = a.err
+				continue
+			}
+			if found == nil {
+				found = a.m
+				cancel()
+			}
+		}
+		cancel()
+		if found != nil {
+			return found, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return nil, lastErr
+}

@@ -1,0 +1,350 @@
+package transfer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// errLocked: another downloader holds the part file.
+var errLocked = errors.New("part file is in use")
+
+const (
+	partSuffix  = ".part"
+	stateSuffix = ".state"
+	// maxStateBytes bounds a resume record read from disk.
+	maxStateBytes = 1 << 20
+	// orphanAge: a part file without a resume record and older than this
+	// is left over from a crash before the first record and is removed.
+	orphanAge = time.Minute
+	// maxFreeNames bounds the "name (N).ext" search.
+	maxFreeNames = 10000
+)
+
+// stateRecord is the resume record kept beside a part file. It is a hint:
+// every chunk it lists is re-verified against its digest on resume.
+type stateRecord struct {
+	V    int    `json:"v"`
+	ID   string `json:"id"`
+	Size int64  `json:"size"`
+	Name string `json:"name"`
+	Have []byte `json:"have"`
+}
+
+// partStore is the on-disk side of one download: the part file (locked
+// while open), its resume record, and the final link.
+type partStore struct {
+	root  *os.Root
+	dir   string
+	id    string
+	name  string // safe base name the file is saved under
+	m     *wire.Manifest
+	part  string // part file name in root
+	state string // resume record name in root
+	f     *os.File
+	w     io.WriterAt
+	log   *slog.Logger
+}
+
+// openStore opens dir, resumes a part file of id that no other downloader
+// holds, or creates a new one. It returns the chunks the resume record
+// claims (to be re-verified) and whether it resumed.
+func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger) (*partStore, wire.Bitfield, error) {
+	return openStoreMode(dir, id, name, m, wrap, log, true)
+}
+
+// errNoPart: openStoreMode found nothing to resume and was told not to create.
+var errNoPart = errors.New("no part file to resume")
+
+func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger, create bool) (*partStore, wire.Bitfield, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening download folder: %w", err)
+	}
+	s := &partStore{root: root, dir: dir, id: id, name: name, m: m, log: log}
+	claimed, err := s.resume()
+	if err != nil {
+		root.Close()
+		return nil, nil, err
+	}
+	if s.f == nil {
+		if !create {
+			root.Close()
+			return nil, nil, errNoPart
+		}
+		if err := s.create(); err != nil {
+			root.Close()
+			return nil, nil, err
+		}
+		claimed = wire.NewBitfield(m.NumChunks())
+	}
+	s.w = s.f
+	if wrap != nil {
+		s.w = wrap(s.f)
+	}
+	return s, claimed, nil
+}
+
+func (s *partStore) prefix() string { return hiddenPrefix + s.id[:16] + "-" }
+
+// resume looks for a resume record of this id whose part file is free.
+func (s *partStore) resume() (wire.Bitfield, error) {
+	entries, err := fs.ReadDir(s.root.FS(), ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading download folder: %w", err)
+	}
+	states := map[string]bool{}
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, s.prefix()) && strings.HasSuffix(n, stateSuffix) {
+			states[strings.TrimSuffix(n, stateSuffix)] = true
+		}
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, partSuffix) || !e.Type().IsRegular() {
+			continue
+		}
+		stem := strings.TrimSuffix(n, partSuffix)
+		if !states[stem] {
+			s.removeOrphan(n, e)
+			continue
+		}
+		have, ok := s.tryResume(stem)
+		if ok {
+			return have, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
+	log := s.log.With("part", stem+partSuffix)
+	rec, err := s.readState(stem + stateSuffix)
+	if err != nil || rec.ID != s.id || rec.Size != s.m.Size {
+		log.Info("Ignoring resume record", "error", err)
+		return nil, false
+	}
+	f, err := s.root.OpenFile(stem+partSuffix, os.O_RDWR, 0)
+	if err != nil {
+		log.Info("Cannot open part file", "error", err)
+		return nil, false
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		log.Info("Part file in use by another download", "error", err)
+		return nil, false
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != s.m.Size {
+		if err := f.Truncate(s.m.Size); err != nil {
+			f.Close()
+			log.Info("Cannot size part file", "error", err)
+			return nil, false
+		}
+	}
+	have := wire.Bitfield(rec.Have)
+	if !have.ValidFor(s.m.NumChunks()) {
+		have = wire.NewBitfield(s.m.NumChunks())
+	}
+	s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
+	log.Info("Resuming download", "claimedChunks", have.Count(s.m.NumChunks()))
+	return have, true
+}
+
+func (s *partStore) readState(name string) (*stateRecord, error) {
+	f, err := s.root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxStateBytes {
+		return nil, errors.New("resume record too large")
+	}
+	var rec stateRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// removeOrphan removes a stale part file that has no resume record.
+func (s *partStore) removeOrphan(name string, e fs.DirEntry) {
+	info, err := e.Info()
+	if err != nil || time.Since(info.ModTime()) < orphanAge {
+		return
+	}
+	f, err := s.root.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if lockFile(f) == nil {
+		s.log.Info("Removing orphan part file", "part", name)
+		s.root.Remove(name)
+	}
+}
+
+// create makes a new, exclusively created, preallocated part file.
+func (s *partStore) create() error {
+	for range 8 {
+		var rnd [8]byte
+		rand.Read(rnd[:])
+		stem := s.prefix() + hex.EncodeToString(rnd[:])
+		f, err := s.root.OpenFile(stem+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("creating part file in %s: %w", s.dir, err)
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("locking part file: %w", err)
+		}
+		if err := preallocate(f, s.m.Size); err != nil {
+			f.Close()
+			s.root.Remove(stem + partSuffix)
+			return fmt.Errorf("reserving %d bytes in %s: %w", s.m.Size, s.dir, err)
+		}
+		s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
+		if err := s.saveState(wire.NewBitfield(s.m.NumChunks()), false); err != nil {
+			f.Close()
+			s.root.Remove(stem + partSuffix)
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("creating part file in %s: no free name", s.dir)
+}
+
+// verify re-checks the claimed chunks against their digests and returns
+// those that hold. progress is called with each chunk checked.
+func (s *partStore) verify(ctx context.Context, claimed wire.Bitfield, buf []byte, progress func(i int, ok bool)) (wire.Bitfield, error) {
+	n := s.m.NumChunks()
+	have := wire.NewBitfield(n)
+	for i := range n {
+		if !claimed.Has(i) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		off, size := s.m.Chunk(i)
+		_, err := s.f.ReadAt(buf[:size], off)
+		ok := err == nil && sha256.Sum256(buf[:size]) == s.m.Digests[i]
+		if ok {
+			have.Set(i)
+		}
+		progress(i, ok)
+	}
+	return have, nil
+}
+
+// writeChunk writes chunk i's verified bytes.
+func (s *partStore) writeChunk(i int, p []byte) error {
+	off, _ := s.m.Chunk(i)
+	if _, err := s.w.WriteAt(p, off); err != nil {
+		return fmt.Errorf("writing to %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// saveState replaces the resume record (write, optional fsync, rename).
+func (s *partStore) saveState(have wire.Bitfield, sync bool) error {
+	data, _ := json.Marshal(stateRecord{V: 1, ID: s.id, Size: s.m.Size, Name: s.name, Have: have})
+	tmp := s.state + ".tmp"
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing resume record in %s: %w", s.dir, err)
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.root.Rename(tmp, s.state)
+	}
+	if err != nil {
+		s.root.Remove(tmp)
+		return fmt.Errorf("writing resume record in %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// openPart opens the part file for reading (serving verified chunks).
+func (s *partStore) openPart() (*os.File, error) { return s.root.Open(s.part) }
+
+// finish syncs the part file and gives it its final, free name without
+// ever replacing an existing file; it returns the saved path.
+func (s *partStore) finish() (string, error) {
+	if err := s.f.Sync(); err != nil {
+		return "", fmt.Errorf("syncing %s: %w", s.dir, err)
+	}
+	final := ""
+	for i := 0; i < maxFreeNames && final == ""; i++ {
+		cand := candidateName(s.name, i)
+		err := s.root.Link(s.part, cand)
+		switch {
+		case err == nil:
+			s.root.Remove(s.part)
+			final = cand
+		case errors.Is(err, fs.ErrExist):
+		default:
+			// No hard links here: claim the name with an exclusive
+			// placeholder, then rename over our own placeholder.
+			ph, perr := s.root.OpenFile(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if errors.Is(perr, fs.ErrExist) {
+				continue
+			}
+			if perr != nil {
+				return "", fmt.Errorf("saving into %s: %w", s.dir, perr)
+			}
+			ph.Close()
+			if err := s.root.Rename(s.part, cand); err != nil {
+				s.root.Remove(cand)
+				return "", fmt.Errorf("saving into %s: %w", s.dir, err)
+			}
+			final = cand
+		}
+	}
+	if final == "" {
+		return "", fmt.Errorf("saving into %s: no free name for %q", s.dir, s.name)
+	}
+	s.root.Remove(s.state)
+	if d, err := s.root.Open("."); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return filepath.Join(s.dir, final), nil
+}
+
+// discard removes the part file and resume record (a cancelled download).
+func (s *partStore) discard() {
+	s.root.Remove(s.part)
+	s.root.Remove(s.state)
+}
+
+// close releases the part file (and its lock) and the folder.
+func (s *partStore) close() {
+	s.f.Close()
+	s.root.Close()
+}

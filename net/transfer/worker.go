@@ -1,0 +1,231 @@
+package transfer
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// worker fetches chunks from one peer for as long as the fetch phase
+// lasts, reconnecting with a growing backoff after failures, until the
+// peer is dropped.
+func (d *Download) worker(ctx context.Context, p *peerState) {
+	defer func() {
+		d.mu.Lock()
+		p.running = false
+		d.mu.Unlock()
+	}()
+	backoff := backoffMin
+	for {
+		progressed, err := d.session(ctx, p)
+		if ctx.Err() != nil {
+			return
+		}
+		d.mu.Lock()
+		dropped := p.dropped
+		d.mu.Unlock()
+		if dropped {
+			p.log.Warn("Peer dropped", "error", err)
+			return
+		}
+		if progressed {
+			backoff = backoffMin
+		}
+		p.log.Info("Peer connection ended", "error", err, "retryIn", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(backoff*2, backoffMax)
+	}
+}
+
+// pipelineDepth is how many GETs are kept in flight on one connection.
+func (d *Download) pipelineDepth() int {
+	return int(min(max(d.opts.PipelineBytes/d.m.ChunkSize, minPipeline), maxPipeline))
+}
+
+// session runs one connection to p: it keeps up to pipelineDepth GETs in
+// flight, verifies each answer as it arrives and writes it. It returns
+// when the connection fails or ctx ends; the chunks it had in flight go
+// back to the queue.
+func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, err error) {
+	pc, err := dialPeer(ctx, p.addr, d.opts.DialTimeout, d.opts.RequestTimeout)
+	if err != nil {
+		return false, err
+	}
+	defer pc.close()
+
+	d.mu.Lock()
+	p.connected = true
+	id, m, st := d.id, d.m, d.store
+	needHave := !p.complete
+	d.mu.Unlock()
+
+	pending := make([]int, 0, maxPipeline)
+	defer func() {
+		d.mu.Lock()
+		failed := err != nil && ctx.Err() == nil
+		for _, c := range pending {
+			d.releaseLocked(c, failed)
+		}
+		p.connected = false
+		if p.have != nil {
+			d.setHaveLocked(p, nil)
+		}
+		d.mu.Unlock()
+	}()
+
+	depth := d.pipelineDepth()
+	h := sha256.New()
+	var sum wire.Digest
+	bp := d.bufs.Get().(*[]byte)
+	defer d.bufs.Put(bp)
+	buf := *bp
+	var haveAt time.Time
+
+	for {
+		if needHave && len(pending) == 0 {
+			bf, err := pc.have(id, m.NumChunks())
+			if err != nil {
+				return progressed, fmt.Errorf("asking %s what it has: %w", p.addr, err)
+			}
+			d.mu.Lock()
+			d.setHaveLocked(p, bf)
+			d.mu.Unlock()
+			needHave, haveAt = false, time.Now()
+		}
+
+		d.mu.Lock()
+		for len(pending) < depth && !needHave {
+			c := d.pickLocked(p, pending)
+			if c < 0 {
+				break
+			}
+			off, size := m.Chunk(c)
+			pc.queue(wire.PeerRequest{Verb: wire.VerbGet, ID: id, Offset: off, Size: size})
+			pending = append(pending, c)
+		}
+		wake, partial := d.wake, !p.complete
+		d.mu.Unlock()
+		if err := pc.flush(); err != nil {
+			return progressed, err
+		}
+
+		if len(pending) == 0 {
+			if needHave {
+				continue
+			}
+			var timeout <-chan time.Time
+			var t *time.Timer
+			if partial {
+				t = time.NewTimer(max(d.opts.HaveInterval-time.Since(haveAt), 0))
+				timeout = t.C
+			}
+			select {
+			case <-ctx.Done():
+			case <-wake:
+			case <-timeout:
+				needHave = true
+			}
+			if t != nil {
+				t.Stop()
+			}
+			if ctx.Err() != nil {
+				return progressed, ctx.Err()
+			}
+			continue
+		}
+
+		c := pending[0]
+		_, size := m.Chunk(c)
+		got, err := pc.status(size)
+		if err != nil {
+			if wire.CodeOf(err) == wire.CodeMissing {
+				pending = pending[1:]
+				d.mu.Lock()
+				d.lacksLocked(p, c)
+				d.releaseLocked(c, false)
+				d.mu.Unlock()
+				needHave = true
+				continue
+			}
+			return progressed, fmt.Errorf("chunk %d from %s: %w", c, p.addr, err)
+		}
+		if got != size {
+			d.strike(p)
+			return progressed, fmt.Errorf("peer %s answered %d bytes for a %d-byte chunk", p.addr, got, size)
+		}
+
+		d.mu.Lock()
+		dup := d.chunks[c] == ChunkDone
+		d.mu.Unlock()
+		if dup {
+			// Another peer's copy won the endgame race: skip the bytes.
+			if err := pc.discard(size, buf); err != nil {
+				return progressed, err
+			}
+			pending = pending[1:]
+			d.mu.Lock()
+			d.verifiedLocked(p, c, size)
+			d.mu.Unlock()
+			continue
+		}
+
+		h.Reset()
+		if err := pc.body(buf[:size], h); err != nil {
+			return progressed, err
+		}
+		pending = pending[1:]
+		if h.Sum(sum[:0]); sum != m.Digests[c] {
+			d.mu.Lock()
+			d.fetched += size
+			d.releaseLocked(c, true)
+			d.mu.Unlock()
+			p.log.Warn("Chunk failed verification", "chunk", c)
+			if d.strike(p) {
+				return progressed, fmt.Errorf("%w: %s", ErrPeerDropped, p.addr)
+			}
+			continue
+		}
+
+		d.mu.Lock()
+		dup = d.chunks[c] == ChunkDone
+		d.mu.Unlock()
+		if !dup {
+			if err := st.writeChunk(c, buf[:size]); err != nil {
+				d.mu.Lock()
+				d.releaseLocked(c, true)
+				d.mu.Unlock()
+				d.setFatal(err)
+				return progressed, err
+			}
+		}
+		d.mu.Lock()
+		_, first := d.verifiedLocked(p, c, size)
+		d.mu.Unlock()
+		if first {
+			d.opts.onChange()
+		}
+		progressed = true
+	}
+}
+
+// strike counts a bad answer against p and reports whether p is now
+// dropped for this download.
+func (d *Download) strike(p *peerState) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p.strikes++
+	if p.strikes >= maxStrikes && !p.dropped {
+		p.dropped = true
+		d.notifyLocked()
+	}
+	return p.dropped
+}
