@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/wire"
+)
+
+func init() {
+	register("tracker", "run a headless tracker", runTracker)
+}
+
+func runTracker(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("tracker", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	listen := fs.String("listen", fmt.Sprintf(":%d", wire.DefaultTrackerPort), "`address` to listen on")
+	heartbeat := fs.Duration("heartbeat", wire.DefaultHeartbeatInterval, "heartbeat `interval` told to peers")
+	timeout := fs.Duration("timeout", wire.DefaultPeerTimeout, "`silence` after which a peer is dropped")
+	maxConns := fs.Int("max-conns", tracker.DefaultMaxConns, "most connections open at once")
+	maxConnsIP := fs.Int("max-conns-per-ip", tracker.DefaultMaxConnsPerIP, "most connections open at once from one IP")
+	maxFiles := fs.Int("max-files", tracker.DefaultMaxFilesPerPeer, "most files one peer may announce")
+	maxPeers := fs.Int("max-peers", tracker.DefaultMaxPeers, "most peers registered at once")
+	maxIndexed := fs.Int("max-indexed-files", tracker.DefaultMaxIndexedFiles, "most (peer, file) pairs indexed at once")
+	idle := fs.Duration("idle-timeout", 0, "close a connection silent this long (default max(60s, 3 × heartbeat))")
+	lineTimeout := fs.Duration("line-timeout", tracker.DefaultLineTimeout, "time to finish a request line once started")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: enxame tracker [-listen ADDR] [-heartbeat DUR] [-timeout DUR] [limits]")
+		fmt.Fprintln(env.Stderr, "\nRuns a tracker in the foreground, logging to stderr. See docs/TRACKER.md.")
+		fmt.Fprintln(env.Stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	lvl, err := logLevel(*level)
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "enxame tracker: "+format+"\n\n", a...)
+		fs.Usage()
+		return ExitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q", fs.Arg(0))
+	case err != nil:
+		return bad("bad -log-level %q", *level)
+	case *heartbeat < 10*time.Millisecond:
+		return bad("-heartbeat must be at least 10ms")
+	case *timeout <= *heartbeat:
+		return bad("-timeout (%s) must be longer than -heartbeat (%s)", *timeout, *heartbeat)
+	case *maxConns < 1 || *maxConnsIP < 1 || *maxFiles < 1 || *maxPeers < 1 || *maxIndexed < 1:
+		return bad("limits must be positive")
+	case *maxFiles > wire.MaxFilesPerPeer:
+		return bad("-max-files is at most %d", wire.MaxFilesPerPeer)
+	case *idle < 0 || *lineTimeout <= 0:
+		return bad("-idle-timeout and -line-timeout must be positive")
+	}
+
+	log := newLogger(env.Stderr, lvl)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "enxame tracker: %v\n", err)
+		return ExitFailure
+	}
+	srv := tracker.NewServer(tracker.Config{
+		HeartbeatInterval: *heartbeat,
+		PeerTimeout:       *timeout,
+		MaxConns:          *maxConns,
+		MaxConnsPerIP:     *maxConnsIP,
+		IdleTimeout:       *idle,
+		LineTimeout:       *lineTimeout,
+		Registry: tracker.RegistryConfig{
+			MaxFilesPerPeer: *maxFiles,
+			MaxPeers:        *maxPeers,
+			MaxIndexedFiles: *maxIndexed,
+		},
+		Logger: log,
+	})
+	cfg := srv.Config()
+	log.Info("Tracker listening", "addr", ln.Addr().String(), "heartbeat", cfg.HeartbeatInterval, "timeout", cfg.PeerTimeout,
+		"maxConns", cfg.MaxConns, "maxConnsPerIP", cfg.MaxConnsPerIP, "maxFilesPerPeer", srv.Registry().Config().MaxFilesPerPeer)
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(env.Stderr, "enxame tracker: serving: %v\n", err)
+		return ExitFailure
+	}
+	st := srv.Stats()
+	log.Info("Tracker stopped", "peers", st.Peers, "indexedFiles", st.Files, "connections", st.ConnsTotal, "requests", st.Requests)
+	return ExitOK
+}
