@@ -23,6 +23,9 @@ type Item struct {
 	// Have returns a snapshot of the verified chunks of a partial item;
 	// nil for a complete item.
 	Have func() wire.Bitfield
+	// Stale, if not nil, is called when the server finds the file no longer
+	// matches the manifest (it ended early): the owner should index it again.
+	Stale func()
 }
 
 // Catalog finds what is served under a content id.

@@ -278,6 +278,7 @@ func (ix *Index) Lookup(id string) (peer.Item, bool) {
 	return peer.Item{
 		Manifest: es[0].m,
 		Open:     func() (*os.File, error) { return ix.openEntries(es) },
+		Stale:    ix.Rescan,
 	}, true
 }
 
