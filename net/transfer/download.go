@@ -154,6 +154,7 @@ type Download struct {
 	byAddr   map[string]*peerState
 	partials int // partial holders with a known bitfield
 	wake     chan struct{}
+	changed  chan struct{} // closed and replaced on every progress change
 	allDone  chan struct{}
 	fatal    error
 	fatalCh  chan struct{}
@@ -189,12 +190,28 @@ func New(req Request, opts Options) *Download {
 		dir = opts.Dir
 	}
 	return &Download{
-		req:    req,
-		opts:   opts,
-		dir:    dir,
-		log:    opts.Logger.With("download", req.Name),
-		byAddr: map[string]*peerState{},
+		req:     req,
+		opts:    opts,
+		dir:     dir,
+		log:     opts.Logger.With("download", req.Name),
+		byAddr:  map[string]*peerState{},
+		changed: make(chan struct{}),
 	}
+}
+
+// Changed returns a channel that is closed at the download's next
+// progress or state change: take a Progress snapshot, then wait on the
+// channel obtained before it. Consumers that refresh on a timer need not
+// use it.
+func (d *Download) Changed() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changed
+}
+
+func (d *Download) bumpLocked() {
+	close(d.changed)
+	d.changed = make(chan struct{})
 }
 
 // Run downloads the file and returns nil once it is verified and saved
@@ -208,6 +225,7 @@ func (d *Download) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.state, d.err, d.fetched = StatePlanning, nil, 0
 	d.started, d.finished = time.Now(), time.Time{}
+	d.bumpLocked()
 	d.mu.Unlock()
 
 	err := d.run(ctx)
@@ -222,6 +240,7 @@ func (d *Download) Run(ctx context.Context) error {
 	default:
 		d.state, d.err = StateFailed, err
 	}
+	d.bumpLocked()
 	d.mu.Unlock()
 	d.opts.onChange()
 	return err
@@ -341,6 +360,7 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 func (d *Download) setStalled(err error) {
 	d.mu.Lock()
 	d.state, d.err = StateStalled, err
+	d.bumpLocked()
 	d.mu.Unlock()
 }
 
@@ -369,6 +389,7 @@ func (d *Download) openStore(ctx context.Context) error {
 	d.fatal, d.fatalCh = nil, make(chan struct{})
 	if claimed.Count(n) > 0 {
 		d.state = StateVerifying
+		d.bumpLocked()
 	}
 	cs := m.ChunkSize
 	d.bufs = sync.Pool{New: func() any { b := make([]byte, cs); return &b }}
@@ -416,6 +437,7 @@ func (d *Download) markDoneLocked(i int, from uint8, size int64) {
 	d.missing--
 	d.done += size
 	d.dirty = true
+	d.bumpLocked()
 	if d.missing == 0 {
 		close(d.allDone)
 	}
@@ -450,6 +472,7 @@ func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
 		return nil
 	}
 	d.state, d.err = StateDownloading, nil
+	d.bumpLocked()
 	d.lastProgress = time.Now()
 	d.spawn = func(p *peerState) {
 		p.running = true
@@ -522,8 +545,10 @@ func (d *Download) tick(now time.Time, dt time.Duration) error {
 		return fmt.Errorf("%w: no data for %s; run again to resume", ErrStalled, d.opts.StallTimeout.Round(time.Second))
 	case idle >= stalledAfter && d.state == StateDownloading:
 		d.state, d.err = StateStalled, errors.New("waiting for a peer that has the missing chunks")
+		d.bumpLocked()
 	case idle < stalledAfter && d.state == StateStalled:
 		d.state, d.err = StateDownloading, nil
+		d.bumpLocked()
 	}
 	return nil
 }

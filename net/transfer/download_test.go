@@ -196,23 +196,11 @@ func TestNoSourceStalls(t *testing.T) {
 	opts := testOptions(tr)
 	opts.StallTimeout = 500 * time.Millisecond
 	d := New(Request{Name: "f.bin", Dir: t.TempDir()}, opts)
-	seenStalled := make(chan struct{})
-	go func() {
-		for range 200 {
-			if d.Progress().State == StateStalled {
-				close(seenStalled)
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	if err := run(t, d); !errors.Is(err, ErrStalled) {
+	errc := make(chan error, 1)
+	go func() { errc <- run(t, d) }()
+	waitFor(t, d, "the stalled state", func(p Progress) bool { return p.State == StateStalled })
+	if err := <-errc; !errors.Is(err, ErrStalled) {
 		t.Fatalf("got %v, want ErrStalled", err)
-	}
-	select {
-	case <-seenStalled:
-	case <-time.After(2 * time.Second):
-		t.Fatal("never showed the stalled state")
 	}
 }
 
@@ -229,16 +217,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	d1 := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
 	errc := make(chan error, 1)
 	go func() { errc <- d1.Run(ctx) }()
-	deadline := time.After(20 * time.Second)
-	for d1.Progress().Done < 10*chunk {
-		select {
-		case err := <-errc:
-			t.Fatalf("finished before the interruption: %v", err)
-		case <-deadline:
-			t.Fatal("no progress")
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+	waitFor(t, d1, "10 chunks", func(p Progress) bool { return p.Done >= 10*chunk || p.State == StateDone })
 	cancel()
 	if err := <-errc; err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v", err)
@@ -460,15 +439,9 @@ func TestPartialHoldersOnly(t *testing.T) {
 	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
 	errc := make(chan error, 1)
 	go func() { errc <- run(t, d) }()
-	deadline := time.After(20 * time.Second)
-	for d.Progress().Done < 5*chunk {
-		select {
-		case err := <-errc:
-			t.Fatalf("ended early: %v", err)
-		case <-deadline:
-			t.Fatal("no progress from the partial holder")
-		case <-time.After(5 * time.Millisecond):
-		}
+	waitFor(t, d, "the partial holder's chunks", func(p Progress) bool { return p.Done >= 5*chunk || p.State >= StateDone })
+	if p := d.Progress(); p.State != StateDownloading && p.State != StateStalled {
+		t.Fatalf("state %v before the second holder joined", p.State)
 	}
 	tr.set(result("f.bin", m, pa, pb))
 	if err := <-errc; err != nil {

@@ -39,23 +39,28 @@ func SafeName(name string) string {
 			b.WriteRune(r)
 		}
 	}
-	name = strings.TrimRightFunc(b.String(), func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
-	name = strings.TrimLeftFunc(name, unicode.IsSpace)
+	name = fit(b.String(), maxBaseBytes)
 	if name == "" {
 		return fallbackName
 	}
 	if strings.HasPrefix(name, hiddenPrefix) || isReserved(name) {
-		name = "_" + name
+		name = "_" + fit(name, maxBaseBytes-1)
 	}
-	if len(name) > maxBaseBytes {
+	return name
+}
+
+// fit cuts name to at most limit bytes, keeping a short extension, and
+// trims spaces around it and dots at its end.
+func fit(name string, limit int) string {
+	if len(name) > limit {
 		base, ext := splitExt(name)
 		if len(ext) > 32 {
 			base, ext = name, ""
 		}
-		base = truncUTF8(base, maxBaseBytes-len(ext))
-		name = base + ext
+		name = truncUTF8(base, limit-len(ext)) + ext
 	}
-	return name
+	name = strings.TrimRightFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	return strings.TrimLeftFunc(name, unicode.IsSpace)
 }
 
 // isReserved reports Windows device names, with or without an extension.

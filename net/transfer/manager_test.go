@@ -1,0 +1,191 @@
+package transfer
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/wire"
+)
+
+var _ peer.Catalog = (*Manager)(nil)
+
+// waitFor waits, bounded, until cond holds for d's progress.
+func waitFor(t *testing.T, d *Download, what string, cond func(Progress) bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		ch := d.Changed()
+		if cond(d.Progress()) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func TestManagerServesPartialAndFinished(t *testing.T) {
+	data, m := randomFile(t, 30*chunk)
+	seed := newTestPeer(data, m)
+	seed.delay = 20 * time.Millisecond
+	seed.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	dir := t.TempDir()
+	mgr := NewManager(testOptions(tr))
+	defer mgr.Close()
+
+	d, err := mgr.Start(t.Context(), Request{Name: "f.bin", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Announced complete:false once it has a verified chunk.
+	waitFor(t, d, "a partial announcement", func(Progress) bool {
+		fs := mgr.Files()
+		return len(fs) == 1 && !fs[0].Complete && fs[0].ID == m.ID() && fs[0].Name == "f.bin"
+	})
+	select {
+	case <-mgr.Changes():
+	default:
+		t.Fatal("no change notification")
+	}
+	it, ok := mgr.Lookup(m.ID())
+	if !ok || it.Have == nil || it.Manifest.ID() != m.ID() {
+		t.Fatal("partial download not in the catalog")
+	}
+	have := it.Have()
+	served := 0
+	f, err := it.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.NumChunks() {
+		if !have.Has(i) {
+			continue
+		}
+		off, n := m.Chunk(i)
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf, data[off:off+n]) {
+			t.Fatalf("served chunk %d differs", i)
+		}
+		served++
+	}
+	f.Close()
+	if served == 0 {
+		t.Fatal("bitfield empty while announced")
+	}
+
+	if err := mgr.Wait(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+	fs := mgr.Files()
+	if len(fs) != 1 || !fs[0].Complete {
+		t.Fatalf("finished download announced as %+v", fs)
+	}
+	it, ok = mgr.Lookup(m.ID())
+	if !ok || it.Have != nil {
+		t.Fatal("finished download not served complete")
+	}
+	f, err = it.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// Changed on disk: no longer served or announced.
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(d.Progress().Path, later, later)
+	if _, err := it.Open(); !errors.Is(err, peer.ErrChanged) {
+		t.Fatalf("changed file opened: %v", err)
+	}
+	if fs := mgr.Files(); len(fs) != 0 {
+		t.Fatalf("changed file still announced: %+v", fs)
+	}
+}
+
+func TestManagerPauseResumeCancel(t *testing.T) {
+	data, m := randomFile(t, 40*chunk)
+	seed := newTestPeer(data, m)
+	seed.delay = 5 * time.Millisecond
+	seed.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	dir := t.TempDir()
+	mgr := NewManager(testOptions(tr))
+	defer mgr.Close()
+
+	d, _ := mgr.Start(t.Context(), Request{Name: "f.bin", Dir: dir})
+	waitFor(t, d, "some progress", func(p Progress) bool { return p.Done >= 4*chunk })
+	if err := mgr.Pause(d); err != nil {
+		t.Fatal(err)
+	}
+	p := d.Progress()
+	if p.State != StatePaused || !errors.Is(mgr.Wait(t.Context(), d), ErrPaused) {
+		t.Fatalf("state %v after pause", p.State)
+	}
+	if len(hiddenFiles(t, dir)) != 2 {
+		t.Fatal("pause lost the partial state")
+	}
+	if _, ok := mgr.Lookup(m.ID()); ok {
+		t.Fatal("paused download still served")
+	}
+	if err := mgr.Resume(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	if err := mgr.Wait(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	p = d.Progress()
+	checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+	if p.Resumed < 4*chunk {
+		t.Fatalf("resume re-fetched: resumed %d", p.Resumed)
+	}
+
+	// Cancel removes the partial files and the entry.
+	d2, _ := mgr.Start(t.Context(), Request{Name: "f.bin", Dir: dir})
+	waitFor(t, d2, "some progress", func(p Progress) bool { return p.Done >= 2*chunk })
+	if err := mgr.Cancel(d2); err != nil {
+		t.Fatal(err)
+	}
+	if h := hiddenFiles(t, dir); len(h) != 0 {
+		t.Fatalf("cancel left %v", h)
+	}
+	if l := mgr.List(); len(l) != 1 || l[0] != d {
+		t.Fatalf("list after cancel: %d entries", len(l))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f (1).bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("cancelled download was saved")
+	}
+}
+
+func TestManagerCloseKeepsState(t *testing.T) {
+	data, m := randomFile(t, 40*chunk)
+	seed := newTestPeer(data, m)
+	seed.delay = 5 * time.Millisecond
+	seed.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	dir := t.TempDir()
+	mgr := NewManager(testOptions(tr))
+	d, _ := mgr.Start(t.Context(), Request{Name: "f.bin", Dir: dir})
+	waitFor(t, d, "some progress", func(p Progress) bool { return p.Done >= 2*chunk })
+	mgr.Close()
+	if len(hiddenFiles(t, dir)) != 2 {
+		t.Fatal("close lost the partial state")
+	}
+	if _, err := mgr.Start(t.Context(), Request{Name: "f.bin"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("start after close: %v", err)
+	}
+	_ = wire.MinChunkSize
+}

@@ -1,0 +1,164 @@
+package transfer
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+var safeNameCases = []struct{ in, want string }{
+	{"song.ogg", "song.ogg"},
+	{"music/rock/song.ogg", "song.ogg"},
+	{"../../etc/passwd", "passwd"},
+	{"/etc/shadow", "shadow"},
+	{`C:\Windows\system.ini`, "system.ini"},
+	{"C:", "C_"},
+	{"", fallbackName},
+	{".", fallbackName},
+	{"..", fallbackName},
+	{"dir/", fallbackName},
+	{"a\x00b\x1fc\x7f", "abc"},
+	{"CON", "_CON"},
+	{"con.txt", "_con.txt"},
+	{"COM1.log", "_COM1.log"},
+	{"LPT9", "_LPT9"},
+	{"COMx", "COMx"},
+	{"console.txt", "console.txt"},
+	{"name. . ", "name"},
+	{"  spaced.txt", "spaced.txt"},
+	{"what?<>|*.txt", "what_____.txt"},
+	{".profile", ".profile"},
+	{".enxame-abc.part", "_.enxame-abc.part"},
+	{strings.Repeat("é", 200) + ".mkv", strings.Repeat("é", 98) + ".mkv"},
+	{"bad\xffutf8", "badutf8"},
+}
+
+func TestSafeName(t *testing.T) {
+	for _, c := range safeNameCases {
+		if got := SafeName(c.in); got != c.want {
+			t.Errorf("SafeName(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzSafeName(f *testing.F) {
+	for _, c := range safeNameCases {
+		f.Add(c.in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s := SafeName(in)
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, `/\:`) || len(s) > maxBaseBytes || !utf8.ValidString(s) {
+			t.Fatalf("SafeName(%q) = %q", in, s)
+		}
+		if strings.HasPrefix(s, hiddenPrefix) || isReserved(s) {
+			t.Fatalf("SafeName(%q) = %q is reserved", in, s)
+		}
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f {
+				t.Fatalf("SafeName(%q) = %q has a control character", in, s)
+			}
+		}
+		if SafeName(s) != s {
+			t.Fatalf("SafeName not idempotent on %q", s)
+		}
+	})
+}
+
+func TestCandidateName(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		i    int
+		want string
+	}{
+		{"a.txt", 0, "a.txt"},
+		{"a.txt", 1, "a (1).txt"},
+		{"a.tar.gz", 2, "a.tar (2).gz"},
+		{".profile", 1, ".profile (1)"},
+		{"noext", 3, "noext (3)"},
+	} {
+		if got := candidateName(c.name, c.i); got != c.want {
+			t.Errorf("candidateName(%q, %d) = %q, want %q", c.name, c.i, got, c.want)
+		}
+	}
+}
+
+func id(c byte) string { return strings.Repeat(string(c), 64) }
+
+func peers(n int, complete bool) []wire.ResultPeer {
+	var out []wire.ResultPeer
+	for i := range n {
+		out = append(out, wire.ResultPeer{Addr: "10.0.0." + string(rune('1'+i)) + ":1", Complete: complete})
+	}
+	return out
+}
+
+func TestChoose(t *testing.T) {
+	resp := &wire.SearchResponse{Results: []wire.SearchResult{
+		{ID: id('a'), Name: "docs/report.pdf", Size: 10, Peers: peers(1, true)},
+		{ID: id('b'), Name: "report.pdf", Size: 20, Peers: peers(3, true)},
+		{ID: id('b'), Name: "old/report.pdf", Size: 20, Peers: peers(4, false)},
+		{ID: id('c'), Name: "report.pdf.bak", Size: 30, Peers: peers(5, true)},
+		{ID: id('d'), Name: "reports/report", Size: 40, Peers: peers(1, true)},
+	}}
+	cases := []struct {
+		name    string
+		req     Request
+		wantID  string
+		alts    []string
+		wantErr error
+		suggest []string
+	}{
+		{"most peers wins", Request{Name: "report.pdf"}, id('b'), []string{id('a')}, nil, nil},
+		{"id picks", Request{Name: "report.pdf", ID: id('a')}, id('a'), []string{id('b')}, nil, nil},
+		{"id prefix picks", Request{Name: "report.pdf", ID: "aaaaaaaa"}, id('a'), []string{id('b')}, nil, nil},
+		{"short prefix refused", Request{Name: "report.pdf", ID: "aaaa"}, "", nil, ErrNotFound, nil},
+		{"id of another name", Request{Name: "report.pdf", ID: id('c')}, "", nil, ErrNotFound, nil},
+		{"full path", Request{Name: "docs/report.pdf"}, id('a'), nil, nil, nil},
+		{"last element", Request{Name: "report"}, id('d'), nil, nil, nil},
+		{"by id", Request{Name: id('c')}, id('c'), nil, nil, nil},
+		{"substring only", Request{Name: "report.pd"}, "", nil, ErrNotFound, []string{"docs/report.pdf", "report.pdf", "old/report.pdf", "report.pdf.bak", "reports/report"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := choose(resp, c.req)
+			if c.wantErr != nil {
+				if !errors.Is(err, c.wantErr) {
+					t.Fatalf("err %v, want %v", err, c.wantErr)
+				}
+				var nf *NotFoundError
+				if c.suggest != nil && (!errors.As(err, &nf) || !slices.Equal(nf.Suggestions, c.suggest)) {
+					t.Fatalf("suggestions %v, want %v", nf, c.suggest)
+				}
+				return
+			}
+			if err != nil || p.ID != c.wantID {
+				t.Fatalf("got %s, %v; want %s", p.ID, err, c.wantID)
+			}
+			var alts []string
+			for _, a := range p.Alternatives {
+				alts = append(alts, a.ID)
+			}
+			if !slices.Equal(alts, c.alts) {
+				t.Fatalf("alternatives %v, want %v", alts, c.alts)
+			}
+			for i := 1; i < len(p.Holders); i++ {
+				if p.Holders[i].Complete && !p.Holders[i-1].Complete {
+					t.Fatal("complete holders must come first")
+				}
+			}
+		})
+	}
+	// Union of holders across names of one id: 3 + 4 distinct.
+	p, _ := choose(resp, Request{Name: "report.pdf"})
+	if len(p.Holders) != 4 {
+		// peers(3) and peers(4) share addresses 1-3: 4 distinct in all
+		t.Fatalf("%d holders, want 4 distinct", len(p.Holders))
+	}
+	if !p.Holders[0].Complete || !p.Holders[2].Complete || p.Holders[3].Complete {
+		t.Fatalf("holders %+v", p.Holders)
+	}
+}
