@@ -27,9 +27,6 @@ const (
 	DefaultRescanInterval = 60 * time.Second
 	DefaultSettleTime     = time.Second
 	DefaultDebounce       = 300 * time.Millisecond
-	// MaxAnnounceBytes bounds the JSON size of the list Files returns, so a
-	// register or update line stays well under the tracker's 4 MiB limit.
-	MaxAnnounceBytes = 3 << 20
 	// segmentBytes is the amount of one file a hashing worker takes at a
 	// time: big files are hashed by all workers at once.
 	segmentBytes = 32 << 20
@@ -229,9 +226,8 @@ func (ix *Index) Rescan() {
 	}
 }
 
-// Files returns the announced file list, sorted by name: every indexed
-// file, complete. It holds at most wire.MaxFilesPerPeer entries and about
-// MaxAnnounceBytes of JSON; files beyond are still served by id.
+// Files returns every indexed file, complete, sorted by name. (The Node
+// caps what it announces; files beyond the cap are still served by id.)
 func (ix *Index) Files() []wire.FileEntry {
 	ix.mu.Lock()
 	out := make([]wire.FileEntry, 0, len(ix.files))
@@ -240,20 +236,7 @@ func (ix *Index) Files() []wire.FileEntry {
 	}
 	ix.mu.Unlock()
 	slices.SortFunc(out, func(a, b wire.FileEntry) int { return cmpString(a.Name, b.Name) })
-	return CapAnnounce(out)
-}
-
-// CapAnnounce truncates files to what one tracker update may carry: at most
-// wire.MaxFilesPerPeer entries and about MaxAnnounceBytes of JSON.
-func CapAnnounce(files []wire.FileEntry) []wire.FileEntry {
-	total := 0
-	for i, f := range files {
-		total += len(f.Name) + 120 // id, size, field names, escaping slack
-		if i >= wire.MaxFilesPerPeer || total > MaxAnnounceBytes {
-			return files[:i]
-		}
-	}
-	return files
+	return out
 }
 
 func cmpString(a, b string) int {

@@ -414,20 +414,6 @@ func TestNewMissingFolder(t *testing.T) {
 	}
 }
 
-func TestCapAnnounce(t *testing.T) {
-	files := make([]wire.FileEntry, wire.MaxFilesPerPeer+5)
-	if got := len(CapAnnounce(files)); got != wire.MaxFilesPerPeer {
-		t.Errorf("kept %d, want %d", got, wire.MaxFilesPerPeer)
-	}
-	long := make([]wire.FileEntry, 2000)
-	for i := range long {
-		long[i].Name = string(make([]byte, 4000))
-	}
-	if got := CapAnnounce(long); len(got)*4120 > MaxAnnounceBytes || len(got) == 0 {
-		t.Errorf("kept %d long names", len(got))
-	}
-}
-
 // waitFiles waits (bounded) until cond holds for the announced files,
 // re-checking whenever the index signals a change.
 func waitFiles(t *testing.T, ix *Index, what string, cond func(map[string]wire.FileEntry) bool) {
