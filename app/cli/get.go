@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
+)
+
+func init() {
+	register("get", "download one file from every peer that has it", runGet)
+}
+
+// Progress output pacing.
+const (
+	barInterval   = 100 * time.Millisecond // live bar redraw on a terminal
+	plainInterval = time.Second            // plain-line check when not a terminal
+	plainEvery    = 10 * time.Second       // at most one plain line per step or this long
+	barWidth      = 24
+)
+
+func runGet(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("get", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	trackerAddr := fs.String("tracker", "", "tracker `address` (host:port), required")
+	out := fs.String("o", ".", "output `folder`")
+	id := fs.String("id", "", "content `id` (or a prefix of at least 8 hex characters) picking one version")
+	stall := fs.Duration("stall-timeout", transfer.DefaultStallTimeout, "give up after no data for this `long` (the partial download is kept)")
+	level := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: enxame get -tracker ADDR [-o DIR] [-id ID] [-stall-timeout DUR] NAME")
+		fmt.Fprintln(env.Stderr, "\nDownloads NAME (a shared name, its last path element, or a content id) from every")
+		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. See docs/DOWNLOADS.md.")
+		fmt.Fprintln(env.Stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	lvl, lerr := logLevel(*level)
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "enxame get: "+format+"\n\n", a...)
+		fs.Usage()
+		return ExitUsage
+	}
+	switch {
+	case fs.NArg() != 1:
+		return bad("want exactly one NAME, got %d arguments", fs.NArg())
+	case fs.Arg(0) == "":
+		return bad("NAME is empty")
+	case *trackerAddr == "":
+		return bad("-tracker is required")
+	case lerr != nil:
+		return bad("bad -log-level %q", *level)
+	case *stall <= 0:
+		return bad("-stall-timeout must be positive")
+	case *id != "" && !validIDPrefix(*id):
+		return bad("-id must be 8 to 64 lower-case hex characters")
+	case *out == "":
+		return bad("-o is empty")
+	}
+
+	tc := tracker.NewClient(*trackerAddr)
+	defer tc.Close()
+	d := transfer.New(transfer.Request{Name: fs.Arg(0), ID: *id, Dir: *out}, transfer.Options{
+		Tracker:      tc,
+		Logger:       newLogger(env.Stderr, lvl),
+		StallTimeout: *stall,
+	})
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+
+	pr := &progressPrinter{w: env.Stderr, live: isTerminal(env.Stderr)}
+	interval := plainInterval
+	if pr.live {
+		interval = barInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var err error
+loop:
+	for {
+		select {
+		case err = <-errc:
+			break loop
+		case <-tick.C:
+			pr.update(d.Progress())
+		}
+	}
+	p := d.Progress()
+	pr.update(p)
+	pr.finish()
+	switch {
+	case err == nil:
+		fmt.Fprintf(env.Stderr, "enxame get: saved %s (%s in %s, %s/s)\n", p.Path, humanize.IBytes(uint64(p.Size)),
+			p.Elapsed.Round(time.Millisecond), humanize.IBytes(uint64(float64(p.Size-p.Resumed)/max(p.Elapsed.Seconds(), 1e-3))))
+		fmt.Fprintln(env.Stdout, p.Path)
+		return ExitOK
+	case ctx.Err() != nil:
+		fmt.Fprintf(env.Stderr, "enxame get: interrupted at %s of %s; run the same command again to resume\n",
+			humanize.IBytes(uint64(p.Done)), humanize.IBytes(uint64(p.Size)))
+		return ExitOK
+	default:
+		fmt.Fprintf(env.Stderr, "enxame get: %s\n", oneLine(err))
+		return ExitFailure
+	}
+}
+
+func validIDPrefix(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	return wire.ValidID(s + strings.Repeat("0", 64-len(s)))
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// progressPrinter draws a download's progress on stderr: a bar redrawn in
+// place on a terminal, sparse lines otherwise.
+type progressPrinter struct {
+	w         io.Writer
+	live      bool
+	planned   bool
+	drawn     bool // a live bar is on the current line
+	lastState transfer.State
+	lastStep  int // tenths printed (plain)
+	lastLine  time.Time
+}
+
+func (pr *progressPrinter) update(p transfer.Progress) {
+	if !pr.planned && p.ID != "" && p.Size >= 0 && (p.State != transfer.StatePlanning || p.Chunks != nil) {
+		pr.planned = true
+		pr.clear()
+		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", p.Name, humanize.IBytes(uint64(p.Size)), p.ID[:16])
+		for _, a := range p.Alternatives {
+			fmt.Fprintf(pr.w, "enxame get: another version: id %s, %s, %d %s (pick it with -id %s)\n",
+				a.ID[:16], humanize.IBytes(uint64(a.Size)), a.Peers, plural(a.Peers, "peer"), a.ID[:16])
+		}
+		if p.Resumed > 0 {
+			fmt.Fprintf(pr.w, "enxame get: resuming with %s already verified on disk\n", humanize.IBytes(uint64(p.Resumed)))
+		}
+	}
+	if !pr.planned {
+		return
+	}
+	if pr.live {
+		pr.clear()
+		fmt.Fprint(pr.w, "\r"+pr.bar(p)+"\x1b[K")
+		pr.drawn = true
+		return
+	}
+	step := int(p.Fraction() * 10)
+	now := time.Now()
+	if p.State != pr.lastState || step > pr.lastStep || now.Sub(pr.lastLine) >= plainEvery {
+		pr.lastState, pr.lastStep, pr.lastLine = p.State, step, now
+		fmt.Fprintln(pr.w, pr.line(p))
+	}
+}
+
+func (pr *progressPrinter) clear() {
+	if pr.drawn {
+		fmt.Fprint(pr.w, "\r\x1b[K")
+		pr.drawn = false
+	}
+}
+
+func (pr *progressPrinter) finish() {
+	if pr.drawn {
+		fmt.Fprintln(pr.w)
+		pr.drawn = false
+	}
+}
+
+func (pr *progressPrinter) bar(p transfer.Progress) string {
+	filled := int(p.Fraction() * barWidth)
+	return fmt.Sprintf("[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), pr.line(p))
+}
+
+func (pr *progressPrinter) line(p transfer.Progress) string {
+	peers := 0
+	for _, pp := range p.Peers {
+		if pp.Connected {
+			peers++
+		}
+	}
+	s := fmt.Sprintf("%5.1f%% %s of %s", 100*p.Fraction(), humanize.IBytes(uint64(p.Done)), humanize.IBytes(uint64(p.Size)))
+	switch p.State {
+	case transfer.StateDownloading:
+		s += fmt.Sprintf(", %s/s, %d %s", humanize.IBytes(uint64(p.Rate)), peers, plural(peers, "peer"))
+		if p.ETA > 0 {
+			s += ", ETA " + p.ETA.Round(time.Second).String()
+		}
+	case transfer.StateStalled:
+		s += ", stalled"
+		if p.Err != nil {
+			s += ": " + oneLine(p.Err)
+		}
+	default:
+		s += ", " + p.State.String()
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
