@@ -98,15 +98,18 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 		o.ready()
 	}
 
-	var lastSent time.Time
-	send := func() {
-		c.send(beacon())
-		lastSent = time.Now()
+	send := func() { c.send(beacon()) }
+	// Replies to queries are rate-limited on their own, so a query is
+	// answered at once unless another was answered within MinReplyGap.
+	var lastReply time.Time
+	reply := func() {
+		send()
+		lastReply = time.Now()
 	}
 	send()
 	tick := time.NewTimer(time.Second) // the second beacon covers a lost first one
 	defer tick.Stop()
-	var reply <-chan time.Time // armed while a query waits for MinReplyGap
+	var replyDue <-chan time.Time // armed while a query waits for MinReplyGap
 	for {
 		select {
 		case <-ctx.Done():
@@ -120,18 +123,17 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 			send()
 			tick.Reset(AnnounceInterval)
 		case <-queried:
-			if reply != nil {
+			if replyDue != nil {
 				continue
 			}
-			wait := MinReplyGap - time.Since(lastSent)
-			if wait <= 0 {
-				send()
+			if wait := MinReplyGap - time.Since(lastReply); wait > 0 {
+				replyDue = time.After(wait)
 				continue
 			}
-			reply = time.After(wait)
-		case <-reply:
-			reply = nil
-			send()
+			reply()
+		case <-replyDue:
+			replyDue = nil
+			reply()
 		}
 	}
 }

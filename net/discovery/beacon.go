@@ -35,7 +35,8 @@ const (
 	// (three lost beacons and some slack).
 	ExpireAfter = 7 * time.Second
 	// MinReplyGap is the least time between two beacons sent in answer
-	// to queries, so a flood of queries cannot turn into a flood of beacons.
+	// to queries (periodic beacons aside), so a flood of queries cannot
+	// turn into a flood of beacons.
 	MinReplyGap = 100 * time.Millisecond
 )
 

@@ -25,8 +25,9 @@ const (
 	// queryRetry is when the browser asks a second time, in case the
 	// first query or its answers were lost.
 	queryRetry = time.Second
-	// refreshInterval is how often the interface list is re-read.
-	refreshInterval = 5 * time.Second
+	// refreshInterval is how often the interface list is re-read (an
+	// announcer re-reads it before each beacon).
+	refreshInterval = 2 * time.Second
 	// expireTick is how often silent networks are looked for.
 	expireTick = time.Second
 )

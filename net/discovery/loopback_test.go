@@ -229,3 +229,53 @@ func TestLoopbackHostile(t *testing.T) {
 		t.Fatalf("networks %+v, want only Real", nets)
 	}
 }
+
+// TestLoopbackQueryFlood checks that a flood of queries does not turn an
+// announcer into a flood of beacons: replies are at most one per
+// MinReplyGap, besides the periodic beacons.
+func TestLoopbackQueryFlood(t *testing.T) {
+	opts := loopback(t, freeUDPPort(t))
+	var beacons atomic.Int64
+	c, err := openConn(t.Context(), newOptions(opts), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.refresh()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.read(func(d datagram) {
+			if d.msg.Kind == kindAnnounce {
+				beacons.Add(1)
+			}
+		})
+	})
+	defer func() {
+		c.close()
+		wg.Wait()
+	}()
+
+	announced := make(chan struct{})
+	background(t, func(ctx context.Context) error {
+		return Announce(ctx, Announcement{Name: "Flooded", Port: 7077}, discard(), append(opts, withReady(func() { close(announced) }))...)
+	})
+	<-announced
+	query, err := message{Kind: kindQuery}.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const floodFor = 500 * time.Millisecond
+	start := time.Now()
+	sent := 0
+	for time.Since(start) < floodFor {
+		c.send(query)
+		sent++
+	}
+	elapsed := time.Since(start)
+	// At most: the first beacon, the one after a second, the periodic
+	// ones, one reply per MinReplyGap, and one in flight.
+	limit := int64(2 + elapsed/AnnounceInterval + elapsed/MinReplyGap + 2)
+	if got := beacons.Load(); got > limit {
+		t.Fatalf("%d beacons for %d queries in %v, want at most %d", got, sent, elapsed, limit)
+	}
+	t.Logf("%d queries in %v: %d beacons", sent, elapsed, beacons.Load())
+}
