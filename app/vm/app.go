@@ -1,0 +1,330 @@
+// Package vm holds the desktop app's view-models: the state the screens
+// show, as data bindings fed from engine snapshots, and the commands the
+// screens call, as plain methods. It imports the engine and Fyne's core,
+// binding and storage packages, never widgets or dialogs.
+package vm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/data/binding"
+)
+
+// Refresh rates: progress reaches the screens at most 1/PollInterval times
+// a second; the network list is asked of the tracker every ListInterval.
+const (
+	PollInterval = 100 * time.Millisecond
+	ListInterval = 2 * time.Second
+	// SearchDebounce is how long typing must pause before a search runs.
+	SearchDebounce = 250 * time.Millisecond
+	// RequestTimeout bounds one search or list round trip.
+	RequestTimeout = 5 * time.Second
+)
+
+// ErrNotStarted is returned by commands used before Start.
+var ErrNotStarted = errors.New("not connected to a network yet")
+
+// App is the root view-model: the status bar's bindings, one view-model per
+// tab, and the commands that change how the app is connected.
+type App struct {
+	fyne fyne.App
+	log  *slog.Logger
+	net  *Net
+
+	// Status bar.
+	Tracker     binding.String // the tracker address in use
+	Connection  binding.String // "Connected", "Connecting…", or what went wrong
+	Connected   binding.Bool
+	Hosting     binding.Bool
+	PeersOnline binding.Int
+	ShareDir    binding.String // the shared folder, a path
+	ShareText   binding.String // "12 files · 1.2 GB" or "Indexing 3 of 12…"
+	Indexing    binding.Bool
+	IndexFrac   binding.Float
+	HostAddrs   binding.StringList // what others type to join, when hosting
+
+	Search    *SearchVM
+	Transfers *TransfersVM
+	Network   *NetworkVM
+	Share     *ShareVM
+
+	// NoPoller leaves polling to the caller (tests call Poll themselves).
+	// Set before Start.
+	NoPoller bool
+
+	// OnDone is called (from the poller; wrap widget work in fyne.Do) when
+	// a download completes.
+	OnDone func(TransferRow)
+
+	mu       sync.Mutex
+	settings Settings
+	ctx      context.Context // the app's root, cancelled by Close
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	lastList time.Time
+}
+
+// New returns the view-model for app a, not yet connected.
+func New(a fyne.App, log *slog.Logger) *App {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v := &App{
+		fyne:        a,
+		log:         log,
+		Tracker:     binding.NewString(),
+		Connection:  binding.NewString(),
+		Connected:   binding.NewBool(),
+		Hosting:     binding.NewBool(),
+		PeersOnline: binding.NewInt(),
+		ShareDir:    binding.NewString(),
+		ShareText:   binding.NewString(),
+		Indexing:    binding.NewBool(),
+		IndexFrac:   binding.NewFloat(),
+		HostAddrs:   binding.NewStringList(),
+	}
+	v.Search = newSearchVM(v)
+	v.Transfers = newTransfersVM(v)
+	v.Network = newNetworkVM(v)
+	v.Share = newShareVM(v)
+	_ = v.Connection.Set("Not connected")
+	return v
+}
+
+// Settings returns the settings the app runs with.
+func (v *App) Settings() Settings {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.settings
+}
+
+// Start joins (or hosts) the network with s and starts the poller that
+// feeds the bindings. It returns when the engine is up or failed to start;
+// everything stops when ctx ends or Close is called.
+func (v *App) Start(ctx context.Context, s Settings) error {
+	v.mu.Lock()
+	if v.cancel != nil {
+		v.mu.Unlock()
+		return errors.New("already started")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	v.cancel = cancel
+	v.ctx = ctx
+	v.settings = s
+	v.mu.Unlock()
+
+	n, err := StartNet(ctx, s, v.log)
+	if err != nil {
+		cancel()
+		v.mu.Lock()
+		v.cancel = nil
+		v.mu.Unlock()
+		return err
+	}
+	v.mu.Lock()
+	v.net = n
+	v.mu.Unlock()
+	v.SavePrefs()
+	v.Poll(ctx, time.Now())
+	if !v.NoPoller {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			v.pollLoop(ctx)
+		}()
+	}
+	return nil
+}
+
+// Close leaves the network (unregistering, keeping partial downloads
+// resumable) and waits for every goroutine the view-model started.
+func (v *App) Close() {
+	v.mu.Lock()
+	cancel, n := v.cancel, v.net
+	v.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	v.Search.stop()
+	v.wg.Wait()
+	if n != nil {
+		n.Wait()
+	}
+}
+
+// SavePrefs remembers the current settings.
+func (v *App) SavePrefs() {
+	SaveSettings(v.fyne.Preferences(), v.Settings())
+}
+
+func (v *App) engine() (*Net, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.net == nil {
+		return nil, ErrNotStarted
+	}
+	return v.net, nil
+}
+
+// pollLoop takes engine snapshots every PollInterval until ctx ends. This
+// is the coalescing point: however fast the engine changes, the screens
+// see at most ten updates a second.
+func (v *App) pollLoop(ctx context.Context) {
+	t := time.NewTicker(PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			v.Poll(ctx, now)
+		}
+	}
+}
+
+// Poll takes one round of snapshots and sets the bindings that changed.
+// The poller calls it; tests call it directly.
+func (v *App) Poll(ctx context.Context, now time.Time) {
+	n, err := v.engine()
+	if err != nil {
+		return
+	}
+	st := n.Status()
+	_ = v.Tracker.Set(st.Tracker)
+	_ = v.Hosting.Set(st.Hosting)
+	_ = v.Connected.Set(st.Registered)
+	_ = v.Connection.Set(connectionText(st))
+	if st.Hosting {
+		_ = v.HostAddrs.Set(st.HostAddrs)
+	} else {
+		_ = v.HostAddrs.Set(nil)
+	}
+
+	sp := n.ShareProgress()
+	_ = v.ShareDir.Set(n.ShareDir())
+	_ = v.Indexing.Set(sp.Scanning)
+	frac := 1.0
+	if sp.Scanning && sp.HashBytes > 0 {
+		frac = float64(sp.HashBytesDone) / float64(sp.HashBytes)
+	}
+	_ = v.IndexFrac.Set(frac)
+	_ = v.ShareText.Set(shareText(n.ShareDir(), sp))
+	v.Share.update(n)
+
+	v.Transfers.update(n.Transfers())
+	if st.Hosting {
+		v.Network.updateHost(n.HostStats())
+	} else {
+		v.Network.updateHost(nil)
+	}
+
+	v.mu.Lock()
+	due := now.Sub(v.lastList) >= ListInterval
+	if due {
+		v.lastList = now
+	}
+	v.mu.Unlock()
+	if due {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			_ = v.Network.Refresh(ctx)
+		}()
+	}
+}
+
+func connectionText(st NetStatus) string {
+	switch {
+	case st.Tracker == "":
+		return "Not connected to a tracker"
+	case st.Registered:
+		return "Connected"
+	case st.LastError != "":
+		return "Cannot reach the tracker: " + st.LastError
+	}
+	return "Connecting…"
+}
+
+func shareText(dir string, p ShareProgress) string {
+	if dir == "" {
+		return "Not sharing a folder"
+	}
+	s := fmt.Sprintf("%s in %s", plural(p.Files, "file", "files"), Size(p.Bytes))
+	if p.Scanning && p.HashFiles > 0 {
+		s += fmt.Sprintf(" · indexing %d of %d", p.HashFilesDone, p.HashFiles)
+	} else if p.Scanning {
+		s += " · looking for files…"
+	}
+	return s
+}
+
+// SetHosting starts or stops the embedded tracker. Call from a goroutine:
+// it waits for the network to reconnect.
+func (v *App) SetHosting(on bool) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	if err := n.SetHosting(on); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.Host = on
+	v.mu.Unlock()
+	v.SavePrefs()
+	v.Poll(v.rootCtx(), time.Now())
+	return nil
+}
+
+// Join switches to the tracker at addr (and stops hosting).
+func (v *App) Join(addr string) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	if err := n.Join(addr); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.Host = false
+	v.settings.Tracker = addr
+	v.mu.Unlock()
+	v.SavePrefs()
+	v.Poll(v.rootCtx(), time.Now())
+	return nil
+}
+
+// SetShareDir shares dir instead of the current folder.
+func (v *App) SetShareDir(dir string) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	if err := n.SetShareDir(dir); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.ShareDir = dir
+	v.mu.Unlock()
+	v.SavePrefs()
+	v.Poll(v.rootCtx(), time.Now())
+	return nil
+}
+
+// rootCtx is the context Start was given (cancelled by Close).
+func (v *App) rootCtx() context.Context {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.ctx == nil {
+		return context.Background()
+	}
+	return v.ctx
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -1,0 +1,545 @@
+package vm
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/share"
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Fyne's test app keeps a settings watcher goroutine for the
+		// process; it is not ours.
+		goleak.IgnoreAnyFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"),
+	)
+}
+
+// waitFor polls cond every few milliseconds until it holds or d passes.
+// Readiness of another process's registration has no channel to wait on;
+// the wait is bounded and fails loudly.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		case <-tick.C:
+		}
+	}
+}
+
+// startTracker runs an in-process tracker on loopback until the test ends.
+func startTracker(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := tracker.NewServer(tracker.Config{HeartbeatInterval: 200 * time.Millisecond, PeerTimeout: 2 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Serve(ctx, ln) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// startSeeder shares files (name → contents) from a new folder through a
+// real peer node registered with trackerAddr, and waits until the tracker
+// lists them.
+func startSeeder(t testing.TB, trackerAddr string, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Settled already: the index hashes files whose mtime is old enough.
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := share.New(share.Config{Dir: dir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: trackerAddr, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = node.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait(); ix.Close() })
+	waitFor(t, 10*time.Second, "the seeder to register its files", func() bool {
+		st := node.Status().Session
+		return st.Registered && st.Files == len(files)
+	})
+	client := tracker.NewClient(trackerAddr)
+	defer client.Close()
+	waitFor(t, 10*time.Second, "the tracker to list the seeder's files", func() bool {
+		resp, err := client.Search(t.Context(), "")
+		if err != nil {
+			return false
+		}
+		n := 0
+		for _, r := range resp.Results {
+			for _, p := range r.Peers {
+				if p.Addr == node.Status().Session.Addr {
+					n++
+				}
+			}
+		}
+		return n == len(files)
+	})
+	return dir
+}
+
+// newTestApp starts a view-model joined to trackerAddr, polled by the test.
+func newTestApp(t *testing.T, s Settings) *App {
+	t.Helper()
+	a := testApp(t)
+	v := New(a, nil)
+	v.NoPoller = true
+	if s.Downloads == "" {
+		s.Downloads = t.TempDir()
+	}
+	if s.PeerListen == "" {
+		s.PeerListen = "127.0.0.1:0"
+	}
+	if err := v.Start(t.Context(), s); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(v.Close)
+	return v
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSearchFindsSharedFiles(t *testing.T) {
+	addr := startTracker(t)
+	startSeeder(t, addr, map[string][]byte{"docs/report.pdf": []byte("a report"), "notes.txt": []byte("notes")})
+	v := newTestApp(t, Settings{Tracker: addr})
+
+	tests := []struct {
+		q        string
+		want     []string
+		wantText string
+	}{
+		{"report", []string{"docs/report.pdf"}, "1 file match “report”"},
+		{"REPORT", []string{"docs/report.pdf"}, "1 file match “REPORT”"},
+		{"", []string{"docs/report.pdf", "notes.txt"}, "2 files on the network"},
+		{"nothing-like-this", nil, "No file on the network matches “nothing-like-this”"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			if err := v.Search.Run(t.Context(), tt.q); err != nil {
+				t.Fatalf("Run(%q): %v", tt.q, err)
+			}
+			rows, _ := v.Search.Results.Get()
+			var names []string
+			for _, r := range rows {
+				names = append(names, r.Name)
+				if r.Complete != 1 || r.Partial != 0 {
+					t.Errorf("%s: %d complete, %d partial holders; want 1, 0", r.Name, r.Complete, r.Partial)
+				}
+			}
+			if !equalSets(names, tt.want) {
+				t.Errorf("results %q, want %q", names, tt.want)
+			}
+			if got, _ := v.Search.Status.Get(); got != tt.wantText {
+				t.Errorf("status %q, want %q", got, tt.wantText)
+			}
+			if err, _ := v.Search.Err.Get(); err != nil {
+				t.Errorf("Err = %v after a success", err)
+			}
+		})
+	}
+}
+
+func equalSets(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]int{}
+	for _, s := range a {
+		seen[s]++
+	}
+	for _, s := range b {
+		seen[s]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSearchDebounced(t *testing.T) {
+	addr := startTracker(t)
+	startSeeder(t, addr, map[string][]byte{"alpha.txt": []byte("a"), "beta.txt": []byte("b")})
+	v := newTestApp(t, Settings{Tracker: addr})
+
+	done := make(chan string, 16)
+	v.Search.Status.AddListener(dataListener(func() {
+		if s, _ := v.Search.Status.Get(); s != "Searching…" {
+			done <- s
+		}
+	}))
+	<-done // the listener's first call: the current value
+	for _, q := range []string{"a", "al", "alp", "alph"} {
+		v.Search.SetQuery(q)
+	}
+	select {
+	case s := <-done:
+		if s != "1 file match “alph”" {
+			t.Errorf("status after typing %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no search ran after typing stopped")
+	}
+	rows, _ := v.Search.Results.Get()
+	if len(rows) != 1 || rows[0].Name != "alpha.txt" {
+		t.Errorf("results %+v, want alpha.txt", rows)
+	}
+	// Only the last query ran: no further status arrives.
+	select {
+	case s := <-done:
+		t.Errorf("another search ran: %q", s)
+	case <-time.After(2 * SearchDebounce):
+	}
+}
+
+func TestSearchTrackerUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	v := newTestApp(t, Settings{Tracker: addr})
+	err = v.Search.Run(t.Context(), "x")
+	if err == nil {
+		t.Fatal("search of a closed tracker succeeded")
+	}
+	if got, _ := v.Search.Err.Get(); got == nil {
+		t.Error("Err binding not set")
+	}
+	v.Poll(t.Context(), time.Now())
+	if ok, _ := v.Connected.Get(); ok {
+		t.Error("Connected with no tracker")
+	}
+}
+
+func TestDownloadStates(t *testing.T) {
+	addr := startTracker(t)
+	data := randomBytes(t, 3<<20+123) // 13 chunks of 256 KiB
+	startSeeder(t, addr, map[string][]byte{"big.bin": data})
+	startSeeder(t, addr, map[string][]byte{"copy/big.bin": data})
+	downloads := t.TempDir()
+	v := newTestApp(t, Settings{Tracker: addr, Downloads: downloads})
+
+	var mu sync.Mutex
+	var notified []TransferRow
+	v.OnDone = func(r TransferRow) { mu.Lock(); notified = append(notified, r); mu.Unlock() }
+
+	if err := v.Search.Run(t.Context(), "big.bin"); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := v.Search.Results.Get()
+	if len(rows) == 0 {
+		t.Fatal("no result for big.bin")
+	}
+	key, err := v.Search.Download(rows[0])
+	if err != nil {
+		t.Fatalf("Download: %v", err)
+	}
+	if sel, _ := v.Transfers.Selected.Get(); sel != key {
+		t.Errorf("selected %q, want the new download %q", sel, key)
+	}
+	var last TransferRow
+	waitFor(t, 30*time.Second, "the download to finish", func() bool {
+		v.Poll(t.Context(), time.Now())
+		rs, _ := v.Transfers.Rows.Get()
+		if len(rs) != 1 {
+			t.Fatalf("%d transfer rows, want 1", len(rs))
+		}
+		last = rs[0]
+		if last.State.String() == "failed" {
+			t.Fatalf("download failed: %v", last.Err)
+		}
+		return last.State.String() == "done"
+	})
+	if last.Fraction != 1 || last.Path == "" {
+		t.Errorf("done row %+v", last)
+	}
+	got, err := os.ReadFile(last.Path)
+	if err != nil || sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("saved file differs (err %v)", err)
+	}
+	if filepath.Dir(last.Path) != downloads {
+		t.Errorf("saved in %s, want %s", filepath.Dir(last.Path), downloads)
+	}
+	g, _ := v.Transfers.Grid.Get()
+	if g.Key != key || len(g.Chunks) != 13 {
+		t.Errorf("grid key %q with %d chunks, want %q with 13", g.Key, len(g.Chunks), key)
+	}
+	for i, c := range g.Chunks {
+		if c != transfer.ChunkDone {
+			t.Errorf("chunk %d state %v", i, c)
+		}
+		if g.From[i] == 0 || int(g.From[i]) > len(g.Sources) {
+			t.Errorf("chunk %d from %d of %d sources", i, g.From[i], len(g.Sources))
+		}
+	}
+	peers, _ := v.Transfers.Peers.Get()
+	total := 0
+	for _, p := range peers {
+		total += p.Chunks
+	}
+	if total != 13 {
+		t.Errorf("peers supplied %d chunks, want 13: %+v", total, peers)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notified) != 1 || notified[0].Key != key {
+		t.Errorf("OnDone calls %+v, want one for %s", notified, key)
+	}
+}
+
+func TestDownloadPauseResumeCancel(t *testing.T) {
+	addr := startTracker(t)
+	data := randomBytes(t, 1<<20)
+	startSeeder(t, addr, map[string][]byte{"f.bin": data})
+	v := newTestApp(t, Settings{Tracker: addr})
+	if err := v.Search.Run(t.Context(), "f.bin"); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := v.Search.Results.Get()
+	key, err := v.Search.Download(rows[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pause may land before or after the (fast) download ends: either
+	// way the row must say so, never lie.
+	if err := v.Transfers.Pause(key); err != nil {
+		t.Fatalf("Pause: %v", err)
+	}
+	v.Poll(t.Context(), time.Now())
+	rs, _ := v.Transfers.Rows.Get()
+	if s := rs[0].State.String(); s != "paused" && s != "done" {
+		t.Errorf("after Pause state %s", s)
+	}
+	if rs[0].State.String() == "paused" {
+		if !rs[0].Resumable() || rs[0].Active() {
+			t.Errorf("paused row: resumable %v active %v", rs[0].Resumable(), rs[0].Active())
+		}
+		if err := v.Transfers.Resume(key); err != nil {
+			t.Fatalf("Resume: %v", err)
+		}
+	}
+	if err := v.Transfers.Cancel(key); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	v.Poll(t.Context(), time.Now())
+	if n := v.Transfers.Rows.Length(); n != 0 {
+		t.Errorf("%d rows after Cancel", n)
+	}
+	if err := v.Transfers.Pause(key); err == nil {
+		t.Error("Pause of a cancelled download succeeded")
+	}
+}
+
+func TestDownloadVanishedFileFails(t *testing.T) {
+	addr := startTracker(t)
+	v := newTestApp(t, Settings{Tracker: addr})
+	id := "0000000000000000000000000000000000000000000000000000000000000000"
+	key, err := v.Transfers.Start("gone.txt", id)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the download to fail", func() bool {
+		v.Poll(t.Context(), time.Now())
+		rs, _ := v.Transfers.Rows.Get()
+		return len(rs) == 1 && rs[0].Key == key && rs[0].State.String() == "failed"
+	})
+	rs, _ := v.Transfers.Rows.Get()
+	if rs[0].Err == nil {
+		t.Error("failed row without its reason")
+	}
+	if !rs[0].Resumable() {
+		t.Error("a failed download should offer Resume")
+	}
+}
+
+func TestHostingAndShare(t *testing.T) {
+	share := t.TempDir()
+	data := []byte("shared by the host")
+	p := filepath.Join(share, "hello.txt")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	v := newTestApp(t, Settings{Host: true, HostListen: "127.0.0.1:0", ShareDir: share})
+
+	waitFor(t, 10*time.Second, "the app to register with its own tracker", func() bool {
+		v.Poll(t.Context(), time.Now())
+		ok, _ := v.Connected.Get()
+		return ok && v.Share.Files.Length() == 1
+	})
+	if h, _ := v.Hosting.Get(); !h {
+		t.Error("Hosting binding false while hosting")
+	}
+	files, _ := v.Share.Files.Get()
+	if files[0].Name != "hello.txt" || files[0].Size != int64(len(data)) {
+		t.Errorf("share rows %+v", files)
+	}
+	if s, _ := v.ShareText.Get(); s != "1 file in 18 B" {
+		t.Errorf("share text %q", s)
+	}
+	var peers []NetPeerRow
+	waitFor(t, 5*time.Second, "the tracker to list my file", func() bool {
+		if err := v.Network.Refresh(t.Context()); err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		peers, _ = v.Network.Peers.Get()
+		return len(peers) == 1 && peers[0].Files == 1
+	})
+	if !peers[0].Me {
+		t.Errorf("network peers %+v, want just me with 1 file", peers)
+	}
+	waitFor(t, 5*time.Second, "the embedded tracker's view", func() bool {
+		v.Poll(t.Context(), time.Now())
+		return v.Network.Events.Length() > 0
+	})
+	ev, _ := v.Network.Events.GetValue(v.Network.Events.Length() - 1)
+	if ev.Kind != "joined" {
+		t.Errorf("oldest event %+v, want a join", ev)
+	}
+
+	// Stop hosting: no tracker left to join.
+	if err := v.SetHosting(false); err != nil {
+		t.Fatalf("SetHosting(false): %v", err)
+	}
+	if h, _ := v.Hosting.Get(); h {
+		t.Error("still hosting")
+	}
+	if s, _ := v.Network.HostSummary.Get(); s != "" {
+		t.Errorf("host summary %q when not hosting", s)
+	}
+	// And host again, on a new port.
+	if err := v.SetHosting(true); err != nil {
+		t.Fatalf("SetHosting(true): %v", err)
+	}
+	waitFor(t, 10*time.Second, "re-registration", func() bool {
+		v.Poll(t.Context(), time.Now())
+		ok, _ := v.Connected.Get()
+		return ok
+	})
+	if !v.Settings().Host {
+		t.Error("settings do not remember hosting")
+	}
+
+	// Change the shared folder.
+	other := t.TempDir()
+	if err := v.SetShareDir(other); err != nil {
+		t.Fatalf("SetShareDir: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the new folder's (empty) index", func() bool {
+		v.Poll(t.Context(), time.Now())
+		d, _ := v.ShareDir.Get()
+		return d == other && v.Share.Files.Length() == 0
+	})
+	if err := v.SetShareDir(filepath.Join(other, "missing")); err == nil {
+		t.Error("sharing a missing folder succeeded")
+	}
+	if d, _ := v.ShareDir.Get(); d != other {
+		t.Errorf("after a failed change, sharing %q, want %q", d, other)
+	}
+}
+
+func TestHostPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a := testApp(t)
+	v := New(a, nil)
+	err = v.Start(t.Context(), Settings{Host: true, HostListen: ln.Addr().String(), Downloads: t.TempDir()})
+	if err == nil {
+		v.Close()
+		t.Fatal("hosting on a busy port succeeded")
+	}
+	v.Close()
+	// A failed start can be retried.
+	err = v.Start(t.Context(), Settings{Host: true, HostListen: "127.0.0.1:0", Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatalf("second Start: %v", err)
+	}
+	v.Close()
+}
+
+func TestLANAddrs(t *testing.T) {
+	for _, a := range LANAddrs(7077) {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || port != "7077" {
+			t.Errorf("LAN address %q", a)
+		}
+		if ip := net.ParseIP(host); ip == nil || ip.IsLoopback() {
+			t.Errorf("LAN address %q is loopback or not an IP", a)
+		}
+	}
+}
+
+func TestValidateTrackerAddr(t *testing.T) {
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:7077", true},
+		{"tracker.lan:7077", true},
+		{"[::1]:7077", true},
+		{"127.0.0.1", false},
+		{":7077", false},
+		{"host:0", false},
+		{"host:65536", false},
+		{"host:port", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		err := ValidateTrackerAddr(tt.addr)
+		if (err == nil) != tt.ok {
+			t.Errorf("ValidateTrackerAddr(%q) = %v, want ok %v", tt.addr, err, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2/data/binding"
+
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// NetworkVM is the Network tab: the peers online and, when hosting, the
+// embedded tracker's own view.
+type NetworkVM struct {
+	app *App
+
+	Peers       binding.List[NetPeerRow]
+	Status      binding.String
+	Err         binding.Item[error]
+	HostSummary binding.String
+	Events      binding.List[EventRow]
+
+	listing atomic.Bool
+}
+
+func newNetworkVM(app *App) *NetworkVM {
+	return &NetworkVM{
+		app:         app,
+		Peers:       binding.NewList(func(a, b NetPeerRow) bool { return a == b }),
+		Status:      binding.NewString(),
+		Err:         binding.NewItem(func(a, b error) bool { return a == nil && b == nil }),
+		HostSummary: binding.NewString(),
+		Events:      binding.NewList(func(a, b EventRow) bool { return a == b }),
+	}
+}
+
+// Refresh asks the tracker for its peers. At most one runs at a time; a
+// call while one runs returns at once. Call from a goroutine.
+func (nv *NetworkVM) Refresh(ctx context.Context) error {
+	if !nv.listing.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer nv.listing.Store(false)
+	n, err := nv.app.engine()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	resp, err := n.List(ctx)
+	if err != nil {
+		_ = nv.Err.Set(err)
+		_ = nv.Status.Set("")
+		_ = nv.app.PeersOnline.Set(0)
+		return err
+	}
+	me := n.Status().Addr
+	rows := make([]NetPeerRow, len(resp.Peers))
+	for i, p := range resp.Peers {
+		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+	}
+	_ = nv.Err.Set(nil)
+	old, _ := nv.Peers.Get()
+	if !slices.Equal(old, rows) {
+		_ = nv.Peers.Set(rows)
+	}
+	_ = nv.app.PeersOnline.Set(len(rows))
+	s := plural(len(rows), "peer", "peers") + " online"
+	if resp.Truncated {
+		s += " (list cut short by the tracker)"
+	}
+	_ = nv.Status.Set(s)
+	return nil
+}
+
+// updateHost shows the embedded tracker's registry; nil when not hosting.
+func (nv *NetworkVM) updateHost(st *tracker.Stats) {
+	if st == nil {
+		_ = nv.HostSummary.Set("")
+		_ = nv.Events.Set(nil)
+		return
+	}
+	_ = nv.HostSummary.Set(fmt.Sprintf("Your tracker: %s registered, %s indexed · %d joins, %d leaves, %d dropped for silence · %d connections now",
+		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"), st.Joins, st.Leaves, st.Expired, st.Conns))
+	events := make([]EventRow, len(st.Events))
+	for i, e := range st.Events {
+		// newest first
+		events[len(events)-1-i] = EventRow{Time: e.Time, Kind: string(e.Kind), Addr: SafeText(e.Addr), Files: e.Files}
+	}
+	old, _ := nv.Events.Get()
+	if !slices.Equal(old, events) {
+		_ = nv.Events.Set(events)
+	}
+}
+
+// ShareVM is the My share tab.
+type ShareVM struct {
+	app   *App
+	Files binding.List[ShareRow]
+
+	lastKey shareKey
+}
+
+// shareKey says when the file list may have changed.
+type shareKey struct {
+	dir   string
+	files int
+	bytes int64
+	scan  int64
+}
+
+func newShareVM(app *App) *ShareVM {
+	return &ShareVM{app: app, Files: binding.NewList(func(a, b ShareRow) bool { return a == b })}
+}
+
+// update refreshes the list when the index changed. Called by the poller
+// only, so lastKey needs no lock.
+func (sv *ShareVM) update(n *Net) {
+	p := n.ShareProgress()
+	k := shareKey{dir: n.ShareDir(), files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
+	if k == sv.lastKey {
+		return
+	}
+	sv.lastKey = k
+	_ = sv.Files.Set(shareRows(n.SharedFiles()))
+}
+
+func shareRows(files []wire.FileEntry) []ShareRow {
+	rows := make([]ShareRow, len(files))
+	for i, f := range files {
+		rows[i] = ShareRow{Name: SafeText(f.Name), Size: f.Size, ID: f.ID}
+	}
+	return rows
+}

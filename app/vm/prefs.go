@@ -1,0 +1,112 @@
+package vm
+
+import (
+	"os"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+)
+
+// Preference keys. Folders are stored as URI strings (uri.String()); the
+// engine is handed plain paths.
+const (
+	PrefTracker      = "tracker"      // address of the last tracker joined
+	PrefShareURI     = "shareURI"     // the shared folder
+	PrefDownloadsURI = "downloadsURI" // where downloads are saved
+	PrefHost         = "host"         // host the embedded tracker
+	PrefHostListen   = "hostListen"   // the embedded tracker's listen address
+	PrefPeerListen   = "peerListen"   // the chunk server's listen address
+	PrefSetUp        = "setUp"        // the first-run screen was completed
+)
+
+// DefaultHostListen is where the embedded tracker listens unless told.
+const DefaultHostListen = ":7077"
+
+// Settings is what the app needs to join the network.
+type Settings struct {
+	Tracker    string // tracker address to join; ignored while hosting
+	ShareDir   string // shared folder, a plain path; "" shares nothing
+	Downloads  string // downloads folder, a plain path
+	Host       bool   // run the embedded tracker and join it
+	HostListen string // the embedded tracker's listen address
+	PeerListen string // the chunk server's listen address ("" is any port)
+}
+
+// Complete reports whether s is enough to start without asking the user.
+func (s Settings) Complete() bool {
+	return (s.Host || s.Tracker != "") && s.Downloads != ""
+}
+
+// LoadSettings reads the remembered settings; setUp says the first-run
+// screen was completed before.
+func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
+	s.Tracker = p.String(PrefTracker)
+	s.ShareDir = pathOf(p.String(PrefShareURI))
+	s.Downloads = pathOf(p.String(PrefDownloadsURI))
+	if s.Downloads == "" {
+		s.Downloads = DefaultDownloads()
+	}
+	s.Host = p.Bool(PrefHost)
+	s.HostListen = p.StringWithFallback(PrefHostListen, DefaultHostListen)
+	s.PeerListen = p.String(PrefPeerListen)
+	return s, p.Bool(PrefSetUp)
+}
+
+// SaveSettings remembers s and marks the first run done.
+func SaveSettings(p fyne.Preferences, s Settings) {
+	if s.Tracker != "" {
+		p.SetString(PrefTracker, s.Tracker)
+	}
+	p.SetString(PrefShareURI, uriOf(s.ShareDir))
+	p.SetString(PrefDownloadsURI, uriOf(s.Downloads))
+	p.SetBool(PrefHost, s.Host)
+	if s.HostListen != "" {
+		p.SetString(PrefHostListen, s.HostListen)
+	}
+	p.SetString(PrefPeerListen, s.PeerListen)
+	p.SetBool(PrefSetUp, true)
+}
+
+// DefaultDownloads is ~/Downloads/Enxame (the user's Downloads folder, in
+// an Enxame subfolder).
+func DefaultDownloads() string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return filepath.Join(os.TempDir(), "Enxame")
+	}
+	return filepath.Join(home, "Downloads", "Enxame")
+}
+
+// uriOf turns a path into the URI string kept in Preferences.
+func uriOf(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return storage.NewFileURI(path).String()
+}
+
+// pathOf turns a stored URI string back into a plain path; "" when it is
+// empty or not a file URI.
+func pathOf(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := storage.ParseURI(s)
+	if err != nil || u.Scheme() != "file" {
+		return ""
+	}
+	return u.Path()
+}
+
+// PathOfURI returns the local path of a folder URI from a dialog or a drop,
+// or "" if it is not a local file URI.
+func PathOfURI(u fyne.URI) string {
+	if u == nil || u.Scheme() != "file" {
+		return ""
+	}
+	return u.Path()
+}

@@ -1,0 +1,155 @@
+package vm
+
+import (
+	"slices"
+	"time"
+
+	"github.com/enxame/enxame/net/transfer"
+)
+
+// SearchRow is one search result as the Search tab shows it.
+type SearchRow struct {
+	ID       string
+	Name     string // the shared name, raw: for downloading
+	Display  string // SafeText(Name)
+	Size     int64
+	Complete int // peers holding the whole file
+	Partial  int // peers still downloading it
+	More     bool
+}
+
+// Peers words the holders: "3 peers", "2 peers + 1 partial".
+func (r SearchRow) Peers() string {
+	s := plural(r.Complete, "peer", "peers")
+	if r.Partial > 0 {
+		s += " + " + plural(r.Partial, "partial", "partial")
+	}
+	if r.More {
+		s += " or more"
+	}
+	return s
+}
+
+// TransferRow is one download as the Transfers tab lists it.
+type TransferRow struct {
+	Key      string // what Pause/Resume/Cancel take
+	Name     string // SafeText of the name
+	ID       string
+	State    transfer.State
+	Err      error
+	Fraction float64
+	Done     int64
+	Size     int64
+	Rate     float64
+	ETA      time.Duration
+	Sources  int // peers connected now
+	Peers    int // peers known
+	Path     string
+	Dir      string
+}
+
+// StateText words the state for the list.
+func (r TransferRow) StateText() string {
+	switch r.State {
+	case transfer.StatePlanning:
+		return "Finding sources…"
+	case transfer.StateVerifying:
+		return "Checking what is on disk…"
+	case transfer.StateDownloading:
+		return "Downloading"
+	case transfer.StateStalled:
+		return "Stalled: waiting for a source"
+	case transfer.StatePaused:
+		return "Paused"
+	case transfer.StateDone:
+		return "Done"
+	case transfer.StateFailed:
+		return "Failed"
+	}
+	return r.State.String()
+}
+
+// Detail is the line under the name: sizes, rate, ETA, sources.
+func (r TransferRow) Detail() string {
+	s := Size(r.Done)
+	if r.Size > 0 {
+		s += " of " + Size(r.Size)
+	}
+	if r.State == transfer.StateDownloading || r.State == transfer.StateStalled {
+		if rate := Rate(r.Rate); rate != "" {
+			s += " · " + rate
+		}
+		if eta := ETA(r.ETA); eta != "" {
+			s += " · " + eta + " left"
+		}
+		s += " · from " + plural(r.Sources, "peer", "peers")
+	}
+	return s
+}
+
+// Active reports whether Pause makes sense.
+func (r TransferRow) Active() bool {
+	switch r.State {
+	case transfer.StatePlanning, transfer.StateVerifying, transfer.StateDownloading, transfer.StateStalled:
+		return true
+	}
+	return false
+}
+
+// Resumable reports whether Resume makes sense.
+func (r TransferRow) Resumable() bool {
+	return r.State == transfer.StatePaused || r.State == transfer.StateFailed
+}
+
+// PeerRow is one source of the selected download.
+type PeerRow struct {
+	Addr    string
+	Rate    float64
+	Chunks  int
+	Strikes int
+	State   string // "connected", "idle", "dropped"
+	Color   int    // index into the chunk grid's palette
+}
+
+// NetPeerRow is one peer of the network list.
+type NetPeerRow struct {
+	Addr     string
+	Files    int
+	LastSeen int64 // seconds
+	Me       bool
+}
+
+// EventRow is one change in the embedded tracker's registry.
+type EventRow struct {
+	Time  time.Time
+	Kind  string
+	Addr  string
+	Files int
+}
+
+// ShareRow is one shared file.
+type ShareRow struct {
+	Name string // SafeText
+	Size int64
+	ID   string
+}
+
+// Grid is the chunk map of the selected download: per chunk its state and
+// the index (plus one, 0 none) of the peer in Sources that supplied it.
+type Grid struct {
+	Key     string
+	Chunks  []transfer.ChunkState
+	From    []uint8
+	Sources []string
+}
+
+func gridEqual(a, b Grid) bool {
+	return a.Key == b.Key && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.From, b.From) && slices.Equal(a.Sources, b.Sources)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}

@@ -1,0 +1,153 @@
+package vm
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2/data/binding"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// SearchVM is the Search tab: a debounced query and its results.
+type SearchVM struct {
+	app *App
+
+	Results binding.List[SearchRow]
+	Status  binding.String      // what the list shows, in words
+	Err     binding.Item[error] // the last search's error, nil after a success
+	Busy    binding.Bool        // a search is running
+
+	mu     sync.Mutex
+	timer  *time.Timer
+	cancel context.CancelFunc
+	gen    uint64
+	wg     sync.WaitGroup
+}
+
+func newSearchVM(app *App) *SearchVM {
+	s := &SearchVM{
+		app:     app,
+		Results: binding.NewList(func(a, b SearchRow) bool { return a == b }),
+		Status:  binding.NewString(),
+		Err:     binding.NewItem(func(a, b error) bool { return a == nil && b == nil }),
+		Busy:    binding.NewBool(),
+	}
+	_ = s.Status.Set("Type part of a file name to search the network")
+	return s
+}
+
+// SetQuery is called on every keystroke: the search runs once typing
+// pauses for SearchDebounce. An empty query lists every file.
+func (s *SearchVM) SetQuery(q string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.timer != nil && s.timer.Stop() {
+		s.wg.Done() // its callback will not run
+	}
+	s.gen++
+	gen := s.gen
+	s.wg.Add(1)
+	s.timer = time.AfterFunc(SearchDebounce, func() {
+		defer s.wg.Done()
+		s.mu.Lock()
+		current := gen == s.gen
+		s.mu.Unlock()
+		if current {
+			_ = s.Run(s.app.rootCtx(), q)
+		}
+	})
+}
+
+// Run searches now, replacing any search in flight, and sets the results.
+// Call from a goroutine.
+func (s *SearchVM) Run(ctx context.Context, q string) error {
+	n, err := s.app.engine()
+	if err != nil {
+		_ = s.Err.Set(err)
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.cancel = cancel
+	s.gen++
+	gen := s.gen
+	s.mu.Unlock()
+
+	_ = s.Busy.Set(true)
+	_ = s.Status.Set("Searching…")
+	resp, err := n.Search(ctx, q)
+
+	s.mu.Lock()
+	stale := gen != s.gen
+	s.mu.Unlock()
+	if stale {
+		return ctx.Err() // a newer search owns the results
+	}
+	_ = s.Busy.Set(false)
+	if err != nil {
+		_ = s.Results.Set(nil)
+		_ = s.Status.Set("")
+		_ = s.Err.Set(err)
+		return err
+	}
+	rows := searchRows(resp)
+	_ = s.Err.Set(nil)
+	_ = s.Results.Set(rows)
+	_ = s.Status.Set(searchStatus(q, len(rows), resp.Truncated))
+	return nil
+}
+
+func searchRows(resp *wire.SearchResponse) []SearchRow {
+	rows := make([]SearchRow, 0, len(resp.Results))
+	for _, r := range resp.Results {
+		row := SearchRow{ID: r.ID, Name: r.Name, Display: SafeText(r.Name), Size: r.Size, More: r.PeersTruncated}
+		for _, p := range r.Peers {
+			if p.Complete {
+				row.Complete++
+			} else {
+				row.Partial++
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func searchStatus(q string, n int, truncated bool) string {
+	switch {
+	case n == 0 && q == "":
+		return "Nobody on the network shares a file yet"
+	case n == 0:
+		return "No file on the network matches “" + SafeText(Ellipsize(q, 40)) + "”"
+	case truncated:
+		return plural(n, "file", "files") + " shown; type more of the name to narrow it down"
+	case q == "":
+		return plural(n, "file", "files") + " on the network"
+	}
+	return plural(n, "file", "files") + " match “" + SafeText(Ellipsize(q, 40)) + "”"
+}
+
+// Download starts downloading a result. Call from a goroutine.
+func (s *SearchVM) Download(row SearchRow) (string, error) {
+	return s.app.Transfers.Start(row.Name, row.ID)
+}
+
+// stop cancels the pending and running searches and waits for them.
+func (s *SearchVM) stop() {
+	s.mu.Lock()
+	if s.timer != nil && s.timer.Stop() {
+		s.wg.Done() // its callback will not run
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.gen++
+	s.mu.Unlock()
+	s.wg.Wait()
+}

@@ -1,0 +1,181 @@
+package vm
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"fyne.io/fyne/v2/data/binding"
+
+	"github.com/enxame/enxame/net/transfer"
+)
+
+// TransfersVM is the Transfers tab: every download, and the selected one's
+// chunk grid and sources.
+type TransfersVM struct {
+	app *App
+
+	Rows     binding.List[TransferRow]
+	Selected binding.String // key of the selected download, "" none
+	Grid     binding.Item[Grid]
+	Peers    binding.List[PeerRow]
+	Title    binding.String // the selected download, in words
+	Active   binding.Int    // downloads not finished, for the tab's badge
+
+	mu     sync.Mutex
+	states map[string]transfer.State // last seen, for completion notices
+	last   []Transfer
+}
+
+func newTransfersVM(app *App) *TransfersVM {
+	return &TransfersVM{
+		app:      app,
+		Rows:     binding.NewList(rowEqual),
+		Selected: binding.NewString(),
+		Grid:     binding.NewItem(gridEqual),
+		Peers:    binding.NewList(func(a, b PeerRow) bool { return a == b }),
+		Title:    binding.NewString(),
+		Active:   binding.NewInt(),
+		states:   map[string]transfer.State{},
+	}
+}
+
+func rowEqual(a, b TransferRow) bool {
+	ea, eb := errText(a.Err), errText(b.Err)
+	a.Err, b.Err = nil, nil
+	return a == b && ea == eb
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// Start downloads the file id shared as name and selects it. Call from a
+// goroutine.
+func (t *TransfersVM) Start(name, id string) (string, error) {
+	n, err := t.app.engine()
+	if err != nil {
+		return "", err
+	}
+	key, err := n.Download(name, id)
+	if err != nil {
+		return "", err
+	}
+	_ = t.Selected.Set(key)
+	t.update(n.Transfers())
+	return key, nil
+}
+
+// Select shows key's chunk grid and sources.
+func (t *TransfersVM) Select(key string) {
+	_ = t.Selected.Set(key)
+	t.mu.Lock()
+	last := t.last
+	t.mu.Unlock()
+	t.updateSelected(last)
+}
+
+// Pause, Resume and Cancel act on a download. Call from a goroutine.
+func (t *TransfersVM) Pause(key string) error  { return t.do(key, (*Net).Pause) }
+func (t *TransfersVM) Resume(key string) error { return t.do(key, (*Net).Resume) }
+func (t *TransfersVM) Cancel(key string) error { return t.do(key, (*Net).Cancel) }
+
+func (t *TransfersVM) do(key string, f func(*Net, string) error) error {
+	n, err := t.app.engine()
+	if err != nil {
+		return err
+	}
+	if err := f(n, key); err != nil {
+		return err
+	}
+	t.update(n.Transfers())
+	return nil
+}
+
+// update turns a round of snapshots into rows, the selected grid and
+// completion notices.
+func (t *TransfersVM) update(ts []Transfer) {
+	slices.SortStableFunc(ts, func(a, b Transfer) int { return cmp.Compare(b.Started.UnixNano(), a.Started.UnixNano()) })
+	rows := make([]TransferRow, len(ts))
+	active := 0
+	var done []TransferRow
+	t.mu.Lock()
+	for i, tr := range ts {
+		rows[i] = rowOf(tr)
+		if rows[i].Active() {
+			active++
+		}
+		prev, seen := t.states[tr.Key]
+		if tr.State == transfer.StateDone && seen && prev != transfer.StateDone {
+			done = append(done, rows[i])
+		}
+		t.states[tr.Key] = tr.State
+	}
+	t.last = ts
+	t.mu.Unlock()
+
+	old, _ := t.Rows.Get()
+	if !slices.EqualFunc(old, rows, rowEqual) {
+		_ = t.Rows.Set(rows)
+	}
+	_ = t.Active.Set(active)
+	if sel, _ := t.Selected.Get(); sel == "" && len(rows) > 0 {
+		_ = t.Selected.Set(rows[0].Key)
+	}
+	t.updateSelected(ts)
+	if cb := t.app.OnDone; cb != nil {
+		for _, r := range done {
+			cb(r)
+		}
+	}
+}
+
+func rowOf(tr Transfer) TransferRow {
+	r := TransferRow{
+		Key: tr.Key, Name: SafeText(tr.Name), ID: tr.ID, State: tr.State, Err: tr.Err,
+		Fraction: tr.Fraction(), Done: tr.Done, Size: tr.Size, Rate: tr.Rate, ETA: tr.ETA,
+		Peers: len(tr.Peers), Path: tr.Path, Dir: tr.Dir,
+	}
+	for _, p := range tr.Peers {
+		if p.Connected && !p.Dropped {
+			r.Sources++
+		}
+	}
+	return r
+}
+
+func (t *TransfersVM) updateSelected(ts []Transfer) {
+	sel, _ := t.Selected.Get()
+	i := slices.IndexFunc(ts, func(tr Transfer) bool { return tr.Key == sel })
+	if i < 0 {
+		_ = t.Grid.Set(Grid{})
+		_ = t.Peers.Set(nil)
+		_ = t.Title.Set("")
+		return
+	}
+	tr := ts[i]
+	g := Grid{Key: tr.Key, Chunks: tr.Chunks, From: tr.From, Sources: make([]string, len(tr.Peers))}
+	peers := make([]PeerRow, len(tr.Peers))
+	for j, p := range tr.Peers {
+		g.Sources[j] = SafeText(p.Addr)
+		state := "idle"
+		switch {
+		case p.Dropped:
+			state = "dropped"
+		case p.Connected:
+			state = "connected"
+		}
+		peers[j] = PeerRow{Addr: SafeText(p.Addr), Rate: p.Rate, Chunks: p.Chunks, Strikes: p.Strikes, State: state, Color: j}
+	}
+	if old, _ := t.Grid.Get(); !gridEqual(old, g) {
+		_ = t.Grid.Set(g)
+	}
+	oldPeers, _ := t.Peers.Get()
+	if !slices.Equal(oldPeers, peers) {
+		_ = t.Peers.Set(peers)
+	}
+	_ = t.Title.Set(SafeText(tr.Name))
+}
