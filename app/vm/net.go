@@ -352,4 +352,3 @@ func LANAddrs(port int) []string {
 	slices.Sort(v6)
 	return append(v4, v6...)
 }
-
