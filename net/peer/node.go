@@ -104,6 +104,15 @@ func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 // Server is the node's chunk server (for its Stats).
 func (n *Node) Server() *Server { return n.srv }
 
+// SessionChanged is signalled (coalesced) when the tracker session's status
+// may have changed; nil without a tracker. It has one consumer.
+func (n *Node) SessionChanged() <-chan struct{} {
+	if n.session == nil {
+		return nil
+	}
+	return n.session.Changed()
+}
+
 // Close releases the listener of a Node whose Run was never called.
 func (n *Node) Close() error { return n.ln.Close() }
 
@@ -224,7 +233,19 @@ func (n *Node) Run(ctx context.Context) error {
 		})
 	}
 	if n.session != nil {
-		wg.Go(func() { fail(n.session.Run(ctx)) })
+		wg.Go(func() {
+			// Register with what the index already knows (unchanged and
+			// cached files) rather than with an empty list.
+			if r, ok := n.cfg.Index.(interface{ Ready() <-chan struct{} }); ok {
+				select {
+				case <-r.Ready():
+					n.session.SetFiles(n.Files())
+				case <-ctx.Done():
+					return
+				}
+			}
+			fail(n.session.Run(ctx))
+		})
 	}
 	var changed <-chan struct{}
 	if n.cfg.Index != nil {

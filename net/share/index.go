@@ -151,6 +151,9 @@ type Index struct {
 	dirs    chan []string // cap 1: folders seen by the last walk, for the watcher
 
 	watchWarned bool // owned by the watch goroutine
+
+	ready     chan struct{} // closed after the first walk is published
+	readyOnce sync.Once
 }
 
 // New opens the shared folder and loads the hash cache. It does not scan:
@@ -191,6 +194,7 @@ func New(cfg Config) (*Index, error) {
 		changed: make(chan struct{}, 1),
 		nudge:   make(chan struct{}, 1),
 		dirs:    make(chan []string, 1),
+		ready:   make(chan struct{}),
 	}
 	ix.open = root.Open
 	if !cfg.NoCache {
@@ -213,6 +217,11 @@ func (ix *Index) Dir() string { return ix.dir }
 
 // Close releases the folder handle. Call it after Run has returned.
 func (ix *Index) Close() error { return ix.root.Close() }
+
+// Ready is closed once the first scan has walked the folder and published
+// what needed no hashing (unchanged and cached files); files being hashed
+// are added as they are done.
+func (ix *Index) Ready() <-chan struct{} { return ix.ready }
 
 // Changed is signalled (coalesced) whenever the list Files returns changed.
 // It has one consumer.

@@ -174,6 +174,7 @@ func (ix *Index) Scan(ctx context.Context) (retry time.Duration, err error) {
 	ix.skipped = res.skipped
 	ix.mu.Unlock()
 	ix.publish(next)
+	ix.readyOnce.Do(func() { close(ix.ready) })
 
 	unsettled, unreadable, err := ix.hashAll(ctx, todo)
 	if err != nil {

@@ -1,0 +1,360 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/wire"
+)
+
+func init() {
+	register("peer", "an interactive peer: share a folder, list, search and download", runPeer)
+}
+
+// Interactive peer limits.
+const (
+	// maxCommandBytes bounds one command line read from stdin.
+	maxCommandBytes = 64 << 10
+	// trackerAskTimeout bounds a list or search.
+	trackerAskTimeout = 10 * time.Second
+	// shortIDLen is how much of an id the REPL shows.
+	shortIDLen = 12
+	// registerWait bounds the wait for the first registration before the
+	// first command runs (so a script's list or status sees it).
+	registerWait = 10 * time.Second
+)
+
+const peerHelp = `commands:
+  list                    peers registered with the tracker
+  search <text>           files whose name contains text (no text: everything)
+  download <name or id>   fetch a file into the downloads folder
+  status                  tracker, shared folder, chunk server and transfers
+  help                    this text
+  exit                    unregister and leave (end of input does the same)
+`
+
+// errDownloadUnavailable is what download says until the downloader is
+// wired into the interactive peer.
+var errDownloadUnavailable = errors.New("download is not available in this build yet")
+
+// repl is the interactive peer's state; it is used by one goroutine.
+type repl struct {
+	env       Env
+	rn        *runningNode
+	tc        *tracker.Client
+	tracker   string
+	downloads string
+}
+
+func runPeer(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("peer", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	var nf nodeFlags
+	nf.register(fs, "warn")
+	shareDir := fs.String("share", "", "`folder` to share, required")
+	downloads := fs.String("downloads", "", "`folder` downloads are saved in (default: the shared folder)")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: enxame peer -tracker ADDR -share DIR [-downloads DIR] [-listen ADDR]")
+		fmt.Fprintln(env.Stderr, "\nShares DIR like 'enxame share' and reads commands on stdin (type help).")
+		fmt.Fprintln(env.Stderr, "Logs (warnings and errors by default) go to stderr. See docs/PEER.md.")
+		fmt.Fprintln(env.Stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	lvl, complaint := nf.check()
+	switch {
+	case complaint != "":
+	case *shareDir == "":
+		complaint = "-share is required"
+	case fs.NArg() > 0:
+		complaint = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+	}
+	if complaint != "" {
+		fmt.Fprintf(env.Stderr, "enxame peer: %s\n\n", complaint)
+		fs.Usage()
+		return ExitUsage
+	}
+	if *downloads == "" {
+		*downloads = *shareDir
+	}
+	if fi, err := os.Stat(*downloads); err != nil || !fi.IsDir() {
+		fmt.Fprintf(env.Stderr, "enxame peer: downloads folder %q is not a folder\n", *downloads)
+		return ExitFailure
+	}
+	log := newLogger(env.Stderr, lvl)
+	rn, err := openNode(&nf, *shareDir, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
+		return ExitFailure
+	}
+	r := &repl{env: env, rn: rn, tc: tracker.NewClient(nf.tracker), tracker: nf.tracker, downloads: *downloads}
+	defer r.tc.Close()
+
+	nodeCtx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan error, 1)
+	go func() { nodeDone <- rn.run(nodeCtx) }()
+
+	code := r.loop(ctx, nodeDone)
+	stopNode()
+	if err := <-nodeDone; err != nil && code == ExitOK {
+		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
+		code = ExitFailure
+	}
+	return code
+}
+
+// loop reads and runs commands until exit, end of input, ctx's end or the
+// node's failure.
+func (r *repl) loop(ctx context.Context, nodeDone <-chan error) int {
+	interactive := isTerminalReader(r.env.Stdin)
+	out := r.env.Stdout
+	r.waitRegistered(ctx)
+	if interactive {
+		fmt.Fprintf(out, "Sharing %s on %s. Type help for commands.\n", r.rn.ix.Dir(), r.rn.node.Addr())
+	}
+	lines := make(chan string)
+	readDone := make(chan struct{})
+	defer close(readDone)
+	go readCommands(r.env.Stdin, lines, readDone) // ends at EOF; at most blocked on stdin at exit
+	for {
+		if interactive {
+			fmt.Fprint(out, "enxame> ")
+		}
+		select {
+		case <-ctx.Done():
+			return ExitOK
+		case err := <-nodeDone:
+			// The node stopped on its own: report and leave.
+			if err != nil {
+				fmt.Fprintf(r.env.Stderr, "enxame peer: %v\n", err)
+			}
+			return ExitFailure
+		case line, ok := <-lines:
+			if !ok {
+				if interactive {
+					fmt.Fprintln(out)
+				}
+				return ExitOK
+			}
+			if !r.run(ctx, line) {
+				return ExitOK
+			}
+		}
+	}
+}
+
+// waitRegistered waits, at most registerWait, until the session has
+// registered or failed once.
+func (r *repl) waitRegistered(ctx context.Context) {
+	changed := r.rn.node.SessionChanged()
+	deadline := time.NewTimer(registerWait)
+	defer deadline.Stop()
+	for {
+		st := r.rn.node.Status().Session
+		if st.Registered || st.LastError != "" {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// readCommands sends stdin's lines to lines until EOF or done.
+func readCommands(in io.Reader, lines chan<- string, done <-chan struct{}) {
+	defer close(lines)
+	if in == nil {
+		return
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 4096), maxCommandBytes)
+	for sc.Scan() {
+		select {
+		case lines <- sc.Text():
+		case <-done:
+			return
+		}
+	}
+}
+
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// run runs one command line; false means leave.
+func (r *repl) run(ctx context.Context, line string) bool {
+	cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+	arg = strings.TrimSpace(arg)
+	var err error
+	switch strings.ToLower(cmd) {
+	case "":
+	case "help", "?":
+		fmt.Fprint(r.env.Stdout, peerHelp)
+	case "exit", "quit":
+		return false
+	case "list":
+		err = r.list(ctx)
+	case "search":
+		err = r.search(ctx, arg)
+	case "download":
+		if arg == "" {
+			err = errors.New("usage: download <name or id>")
+		} else {
+			err = r.download(ctx, arg)
+		}
+	case "status":
+		r.status()
+	default:
+		err = fmt.Errorf("unknown command %q; type help for the list", cmd)
+	}
+	if err != nil {
+		fmt.Fprintf(r.env.Stdout, "error: %v\n", err)
+	}
+	return true
+}
+
+func (r *repl) list(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, trackerAskTimeout)
+	defer cancel()
+	resp, err := r.tc.List(ctx)
+	if err != nil {
+		return fmt.Errorf("asking the tracker for peers: %w", err)
+	}
+	out := r.env.Stdout
+	if len(resp.Peers) == 0 {
+		fmt.Fprintln(out, "no peers registered")
+		return nil
+	}
+	self := r.rn.node.Status().Session.Addr
+	peers := slices.Clone(resp.Peers)
+	slices.SortFunc(peers, func(a, b wire.PeerInfo) int { return strings.Compare(a.Addr, b.Addr) })
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PEER\tFILES\tLAST SEEN\t")
+	for _, p := range peers {
+		me := ""
+		if p.Addr == self {
+			me = "(you)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%ds ago\t%s\n", p.Addr, p.Files, p.LastSeenS, me)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "%d peer%s", len(peers), sIfMany(len(peers)))
+	if resp.Truncated {
+		fmt.Fprint(out, " (more exist; the tracker sent the first ones)")
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+func (r *repl) search(ctx context.Context, q string) error {
+	ctx, cancel := context.WithTimeout(ctx, trackerAskTimeout)
+	defer cancel()
+	resp, err := r.tc.Search(ctx, q)
+	if err != nil {
+		return fmt.Errorf("searching: %w", err)
+	}
+	out := r.env.Stdout
+	if len(resp.Results) == 0 {
+		fmt.Fprintf(out, "nothing found for %q\n", q)
+		return nil
+	}
+	results := slices.Clone(resp.Results)
+	slices.SortFunc(results, func(a, b wire.SearchResult) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSIZE\tPEERS\tNAME")
+	for _, res := range results {
+		complete := 0
+		for _, p := range res.Peers {
+			if p.Complete {
+				complete++
+			}
+		}
+		peers := fmt.Sprint(len(res.Peers))
+		if res.PeersTruncated {
+			peers += "+"
+		}
+		if complete < len(res.Peers) {
+			peers += fmt.Sprintf(" (%d complete)", complete)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.ID[:shortIDLen], humanize.IBytes(uint64(res.Size)), peers, res.Name)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "%d result%s", len(results), sIfMany(len(results)))
+	if resp.Truncated {
+		fmt.Fprint(out, " (more matched; narrow the search)")
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+// download is wired to the downloader when it lands in the interactive
+// peer; until then it says so.
+func (r *repl) download(ctx context.Context, what string) error {
+	return errDownloadUnavailable
+}
+
+func (r *repl) status() {
+	out := r.env.Stdout
+	st := r.rn.node.Status()
+	ss := st.Session
+	fmt.Fprintf(out, "tracker    %s: ", r.tracker)
+	switch {
+	case ss.Registered:
+		fmt.Fprintf(out, "registered as %s, %d file%s announced, last contact %s ago\n",
+			ss.Addr, ss.Files, sIfMany(ss.Files), time.Since(ss.LastContact).Round(time.Second))
+	case ss.LastError != "":
+		fmt.Fprintf(out, "not registered (%s); retrying\n", ss.LastError)
+	default:
+		fmt.Fprintln(out, "registering…")
+	}
+	p := r.rn.ix.Progress()
+	fmt.Fprintf(out, "share      %s: %d file%s, %s", r.rn.ix.Dir(), p.Files, sIfMany(p.Files), humanize.IBytes(uint64(p.Bytes)))
+	if p.Scanning && p.HashBytesDone < p.HashBytes {
+		fmt.Fprintf(out, "; indexing %s of %s", humanize.IBytes(uint64(p.HashBytesDone)), humanize.IBytes(uint64(p.HashBytes)))
+	}
+	fmt.Fprintln(out)
+	if s := p.Skipped; s.Outside+s.DirLinks+s.Special+s.Unreadable+s.Partial+s.BadName+s.Unsettled > 0 {
+		fmt.Fprintf(out, "           skipped: %s\n", skippedSummary(s))
+	}
+	fmt.Fprintf(out, "serving    on %s: %d connections open, %s sent in %d requests\n",
+		st.Listen, st.Server.Active, humanize.IBytes(uint64(st.Server.BytesServed)), st.Server.Requests)
+	fmt.Fprintf(out, "transfers  none (%v); downloads go to %s\n", errDownloadUnavailable, r.downloads)
+}
+
+func sIfMany(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

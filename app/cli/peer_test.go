@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+func TestPeerUsage(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-h"}, ExitOK, "usage: enxame peer"},
+		{[]string{"-share", dir}, ExitUsage, "-tracker is required"},
+		{[]string{"-tracker", "127.0.0.1:1"}, ExitUsage, "-share is required"},
+		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "extra"}, ExitUsage, "unexpected argument"},
+		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "-downloads", filepath.Join(dir, "nope")}, ExitFailure, "downloads folder"},
+		{[]string{"-tracker", "127.0.0.1:1", "-share", filepath.Join(dir, "nope"), "-downloads", dir}, ExitFailure, "opening shared folder"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(t.Context(), append([]string{"peer"}, c.args...), Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+			if code != c.code || !strings.Contains(errb.String(), c.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errb.String(), c.code, c.want)
+			}
+		})
+	}
+}
+
+// TestPeerScripted drives the interactive peer in-process through a pipe,
+// the way a script would.
+func TestPeerScripted(t *testing.T) {
+	trackerAddr := shTracker(t)
+	dir := t.TempDir()
+	song := shData(3<<20 + 5)
+	shWriteOld(t, filepath.Join(dir, "Song One.ogg"), song)
+	shWriteOld(t, filepath.Join(dir, "notes.txt"), []byte("notes"))
+
+	stdin, feed := io.Pipe()
+	var out, errb shBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(t.Context(), []string{"peer", "-tracker", trackerAddr, "-share", dir, "-listen", "127.0.0.1:0", "-no-cache"},
+			Env{Stdin: stdin, Stdout: &out, Stderr: &errb})
+	}()
+	shSearchUntil(t, trackerAddr, "", "both files", func(r []wire.SearchResult) bool { return len(r) == 2 })
+	io.WriteString(feed, "help\nstatus\nlist\nsearch song\nsearch nothing-like-this\n\ndownload Song One.ogg\ndownload\nfrobnicate\nexit\nstatus\n")
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
+		}
+	case <-time.After(e2eWait):
+		t.Fatal("peer did not leave on exit")
+	}
+	feed.Close()
+	got := out.String()
+	for _, want := range []string{
+		"search <text>", // help
+		"tracker    " + trackerAddr + ": registered as 127.0.0.1:",
+		"share      ", "2 files, 3.0 MiB",
+		"(you)", "1 peer\n",
+		shContentID(song)[:12] + "  3.0 MiB  1      Song One.ogg",
+		"1 result\n",
+		`nothing found for "nothing-like-this"`,
+		"error: download is not available in this build yet",
+		"error: usage: download <name or id>",
+		`error: unknown command "frobnicate"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Count(got, "tracker    ") != 1 {
+		t.Error("a command after exit ran")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s\nstderr:\n%s", got, errb.String())
+	}
+	if n := shPeers(t, trackerAddr); n != 0 {
+		t.Errorf("%d peers registered after exit", n)
+	}
+}
+
+func TestPeerEndOfInput(t *testing.T) {
+	trackerAddr := shTracker(t)
+	var out, errb shBuffer
+	ctx, cancel := context.WithTimeout(t.Context(), e2eWait)
+	defer cancel()
+	code := Main(ctx, []string{"peer", "-tracker", trackerAddr, "-share", t.TempDir(), "-listen", "127.0.0.1:0", "-no-cache"},
+		Env{Stdin: strings.NewReader("status\n"), Stdout: &out, Stderr: &errb})
+	if code != ExitOK || ctx.Err() != nil || !strings.Contains(out.String(), "registered as") {
+		t.Fatalf("exit %d (ctx %v); out:\n%s\nstderr:\n%s", code, ctx.Err(), out.String(), errb.String())
+	}
+}
+
+// TestPeerSignal checks the real binary leaves cleanly on SIGINT with its
+// stdin still open, unregistering first.
+func TestPeerSignal(t *testing.T) {
+	trackerAddr := shTracker(t)
+	dir := t.TempDir()
+	shWriteOld(t, filepath.Join(dir, "x.bin"), shData(1000))
+	stdin, feed, err := os.Pipe() // an *os.File, so exec does not copy it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	defer stdin.Close()
+	p := shStart(t, []string{"XDG_CACHE_HOME=" + t.TempDir()}, stdin, "peer", "-tracker", trackerAddr, "-share", dir, "-listen", "127.0.0.1:0")
+	shSearchUntil(t, trackerAddr, "x.bin", "shared file", func(r []wire.SearchResult) bool { return len(r) == 1 })
+	if code := p.stop(syscall.SIGINT); code != 0 {
+		t.Fatalf("exit %d on SIGINT; output:\n%s", code, p.stderr)
+	}
+	if n := shPeers(t, trackerAddr); n != 0 {
+		t.Errorf("%d peers registered after SIGINT", n)
+	}
+}

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/share"
+)
+
+func init() {
+	register("share", "share a folder: index it, serve its chunks, stay registered", runShare)
+}
+
+// progressEvery is how often indexing progress is logged.
+const progressEvery = 5 * time.Second
+
+// nodeFlags are the flags share and peer have in common.
+type nodeFlags struct {
+	tracker, listen, cache, level string
+	noCache                       bool
+	rescan                        time.Duration
+}
+
+func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
+	fs.StringVar(&nf.tracker, "tracker", "", "tracker `address` (host:port), required")
+	fs.StringVar(&nf.listen, "listen", ":0", "`address` the chunk server listens on (:0 picks a free port)")
+	fs.StringVar(&nf.cache, "cache", "", "hash cache `file` (default: in the user cache folder, see docs/PEER.md)")
+	fs.BoolVar(&nf.noCache, "no-cache", false, "do not keep a hash cache (hash everything at every start)")
+	fs.DurationVar(&nf.rescan, "rescan", share.DefaultRescanInterval, "`interval` of the safety-net full rescan")
+	fs.StringVar(&nf.level, "log-level", defaultLevel, "log `level`: debug, info, warn or error")
+}
+
+// check validates the flags; it returns a usage complaint or "".
+func (nf *nodeFlags) check() (slog.Level, string) {
+	lvl, err := logLevel(nf.level)
+	switch {
+	case nf.tracker == "":
+		return 0, "-tracker is required"
+	case err != nil:
+		return 0, fmt.Sprintf("bad -log-level %q", nf.level)
+	case nf.rescan < time.Second:
+		return 0, "-rescan must be at least 1s"
+	}
+	return lvl, ""
+}
+
+// runningNode is a peer node with its index, as share and peer run it.
+type runningNode struct {
+	ix   *share.Index
+	node *peer.Node
+	log  *slog.Logger
+}
+
+// openNode opens the shared folder and starts listening; run runs it.
+func openNode(nf *nodeFlags, dir string, log *slog.Logger) (*runningNode, error) {
+	ix, err := share.New(share.Config{
+		Dir: dir, CacheFile: nf.cache, NoCache: nf.noCache,
+		RescanInterval: nf.rescan, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: nf.tracker, Listen: nf.listen, Logger: log})
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return &runningNode{ix: ix, node: node, log: log}, nil
+}
+
+// run runs the node until ctx ends, logging indexing progress sparsely.
+func (rn *runningNode) run(ctx context.Context) error {
+	defer rn.ix.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { rn.reportProgress(ctx) })
+	err := rn.node.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// reportProgress logs hashing progress every progressEvery while a scan
+// hashes, and once when the first scan is done.
+func (rn *runningNode) reportProgress(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	ready := false
+	var lastLog time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p := rn.ix.Progress()
+		if p.Scanning && p.HashBytes > 0 && time.Since(lastLog) >= progressEvery {
+			lastLog = time.Now()
+			rn.log.Info("Indexing", "done", humanize.IBytes(uint64(p.HashBytesDone)), "total", humanize.IBytes(uint64(p.HashBytes)),
+				"files", fmt.Sprintf("%d/%d", p.HashFilesDone, p.HashFiles))
+		}
+		if !ready && !p.Scanning && !p.LastScan.IsZero() {
+			ready = true
+			rn.log.Info("Index ready", "files", p.Files, "size", humanize.IBytes(uint64(p.Bytes)), "skipped", skippedSummary(p.Skipped))
+		}
+	}
+}
+
+func skippedSummary(s share.Skipped) string {
+	return fmt.Sprintf("outside-links=%d folder-links=%d special=%d unreadable=%d partial=%d bad-names=%d still-writing=%d",
+		s.Outside, s.DirLinks, s.Special, s.Unreadable, s.Partial, s.BadName, s.Unsettled)
+}
+
+func runShare(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("share", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	var nf nodeFlags
+	nf.register(fs, "info")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: enxame share -tracker ADDR [-listen ADDR] DIR")
+		fmt.Fprintln(env.Stderr, "\nShares DIR (subfolders included): indexes it, serves its chunks, registers")
+		fmt.Fprintln(env.Stderr, "with the tracker and announces changes. Logs to stderr. See docs/PEER.md.")
+		fmt.Fprintln(env.Stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	lvl, complaint := nf.check()
+	if complaint == "" && fs.NArg() != 1 {
+		complaint = "exactly one folder to share is required"
+	}
+	if complaint != "" {
+		fmt.Fprintf(env.Stderr, "enxame share: %s\n\n", complaint)
+		fs.Usage()
+		return ExitUsage
+	}
+	log := newLogger(env.Stderr, lvl)
+	rn, err := openNode(&nf, fs.Arg(0), log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
+		return ExitFailure
+	}
+	log.Info("Sharing", "dir", rn.ix.Dir(), "listen", rn.node.Addr().String(), "tracker", nf.tracker)
+	if err := rn.run(ctx); err != nil {
+		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
+		return ExitFailure
+	}
+	st := rn.node.Status()
+	log.Info("Stopped", "served", humanize.IBytes(uint64(st.Server.BytesServed)), "connections", st.Server.Accepted)
+	return ExitOK
+}
