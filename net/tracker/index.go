@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/enxame/enxame/net/wire"
 )
@@ -115,11 +116,16 @@ func prepareFiles(files []wire.FileEntry) []fileKey {
 	return keys
 }
 
-// trigrams appends the distinct trigrams of s, sorted, to dst.
+// trigrams appends the distinct trigrams of s+"\x00", sorted, to dst. The
+// final NUL (never in a name) lets a two-byte query find the names that end
+// with it.
 func trigrams(s string, dst []uint32) []uint32 {
 	start := len(dst)
 	for i := 0; i+3 <= len(s); i++ {
 		dst = append(dst, gram(s, i))
+	}
+	if n := len(s); n >= 2 {
+		dst = append(dst, uint32(s[n-2])<<16|uint32(s[n-1])<<8)
 	}
 	g := dst[start:]
 	slices.Sort(g)
@@ -224,7 +230,7 @@ func (ix *index) remove(slot uint32) {
 		delete(ix.byBase, b)
 	}
 	if e.refs == 0 {
-		// A name under three bytes has no posting: nothing refers to it.
+		// A one-byte name has no posting: nothing refers to it.
 		ix.release(slot)
 		return
 	}
@@ -291,8 +297,9 @@ func removeSlot(s []uint32, slot uint32) []uint32 {
 // search calls emit with the slot of each live entry matching q (already
 // lower-cased), best matches first: the exact id, then names equal to q or
 // whose last element equals q, then any name containing q. Each slot is
-// emitted once. It stops when emit returns false.
-func (ix *index) search(q string, emit func(slot uint32) bool) {
+// emitted once. It stops when emit returns false. It returns false when
+// it gave up before visiting every candidate (see maxScan).
+func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 	var firsts []uint32 // slots already emitted by the exact phases
 	if len(q) == 64 {
 		var id [32]byte
@@ -300,7 +307,7 @@ func (ix *index) search(q string, emit func(slot uint32) bool) {
 			for _, s := range ix.byID[id] {
 				firsts = append(firsts, s)
 				if !emit(s) {
-					return
+					return true
 				}
 			}
 		}
@@ -311,7 +318,7 @@ func (ix *index) search(q string, emit func(slot uint32) bool) {
 			if (e.lower == q || e.base() == q) && !slices.Contains(firsts, s) {
 				firsts = append(firsts, s)
 				if !emit(s) {
-					return
+					return true
 				}
 			}
 		}
@@ -326,27 +333,137 @@ func (ix *index) search(q string, emit func(slot uint32) bool) {
 		}
 		return emit(s)
 	}
-	if len(q) < 3 {
-		for s := range ix.entries {
-			if !visit(uint32(s)) {
-				return
+	switch {
+	case len(q) >= 3:
+		lists := ix.postings(q)
+		if len(lists) == 0 {
+			return true
+		}
+		// Verify the head of the shortest list directly: a common query
+		// fills its answer from there. What remains is narrowed first.
+		first := lists[0].slots
+		head := first[:min(len(first), directVerify)]
+		for _, s := range head {
+			if !visit(s) {
+				return true
 			}
 		}
-		return
+		if len(head) == len(first) {
+			return true
+		}
+		for _, s := range ix.intersect(first[len(head):], lists[1:]) {
+			if !visit(s) {
+				return true
+			}
+		}
+	case len(q) == 2:
+		// Names containing q hold a trigram starting with it (the NUL
+		// sentinel covers q at the end). A name may be in several of these
+		// lists: emitted slots are remembered.
+		emitted := map[uint32]bool{}
+		for c := 0; c < 256; c++ {
+			p := ix.grams[uint32(q[0])<<16|uint32(q[1])<<8|uint32(c)]
+			if p == nil {
+				continue
+			}
+			for _, s := range p.slots {
+				if emitted[s] {
+					continue
+				}
+				e := &ix.entries[s]
+				if !e.live || (len(firsts) > 0 && slices.Contains(firsts, s)) {
+					continue
+				}
+				emitted[s] = true
+				if !emit(s) {
+					return true
+				}
+			}
+		}
+	default:
+		// The empty query and single bytes: most names match, so a scan
+		// stops early. A rare byte would scan the whole slab: the scan is
+		// capped and the answer then marked incomplete.
+		for s := range ix.entries {
+			if s == maxScan {
+				return false
+			}
+			if !visit(uint32(s)) {
+				return true
+			}
+		}
 	}
-	var best *posting
+	return true
+}
+
+// maxScan caps the entries a one-byte query visits.
+const maxScan = 1 << 18
+
+// Intersection tuning: the first directVerify postings of the shortest
+// list are verified as they are; the rest is intersected with the next
+// shortest lists while those are at most intersectRatio times longer than
+// the candidates left (reading a posting costs far less than verifying a
+// candidate, which touches its name), reading at most intersectBudget
+// postings in all.
+const (
+	directVerify    = 1024
+	intersectRatio  = 16
+	intersectBudget = 1 << 20
+)
+
+var bitsetPool sync.Pool
+
+// postings returns the distinct posting lists of q's trigrams (len(q) ≥ 3),
+// shortest first, or nil when some trigram is in no name.
+func (ix *index) postings(q string) []*posting {
+	var lists []*posting
 	for i := 0; i+3 <= len(q); i++ {
 		p := ix.grams[gram(q, i)]
 		if p == nil {
-			return // some trigram of q is in no name
+			return nil
 		}
-		if best == nil || len(p.slots) < len(best.slots) {
-			best = p
-		}
-	}
-	for _, s := range best.slots {
-		if !visit(s) {
-			return
+		if !slices.Contains(lists, p) {
+			lists = append(lists, p)
 		}
 	}
+	slices.SortFunc(lists, func(a, b *posting) int { return len(a.slots) - len(b.slots) })
+	return lists
+}
+
+// intersect narrows cand to the slots also present in the given posting
+// lists (shortest first), through a bitset over slots. Each slot appears
+// once in the result, as in cand.
+func (ix *index) intersect(cand []uint32, lists []*posting) []uint32 {
+	var bits []uint64
+	budget := intersectBudget
+	for _, p := range lists {
+		if len(cand) <= 64 || len(p.slots) > intersectRatio*len(cand) || len(p.slots) > budget {
+			break
+		}
+		budget -= len(p.slots)
+		if bits == nil {
+			words := (len(ix.entries) + 63) / 64
+			bp, _ := bitsetPool.Get().(*[]uint64)
+			if bp == nil || len(*bp) < words {
+				bp = new([]uint64)
+				*bp = make([]uint64, words)
+			}
+			defer bitsetPool.Put(bp)
+			bits = *bp
+		}
+		for _, s := range cand {
+			bits[s>>6] |= 1 << (s & 63)
+		}
+		next := make([]uint32, 0, min(len(cand), len(p.slots)))
+		for _, s := range p.slots {
+			if bits[s>>6]&(1<<(s&63)) != 0 {
+				next = append(next, s)
+			}
+		}
+		for _, s := range cand {
+			bits[s>>6] = 0
+		}
+		cand = next
+	}
+	return cand
 }

@@ -387,7 +387,7 @@ func (r *Registry) Search(q string, v View) wire.SearchResponse {
 	rot := int(r.rotate.Add(1))
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	r.ix.search(lq, func(slot uint32) bool {
+	complete := r.ix.search(lq, func(slot uint32) bool {
 		if len(resp.Results) == limit {
 			resp.Truncated = true
 			return false
@@ -402,6 +402,9 @@ func (r *Registry) Search(q string, v View) wire.SearchResponse {
 		res.Peers, res.PeersTruncated = r.holdersLocked(e, v, rot)
 		return true
 	})
+	if !complete {
+		resp.Truncated = true
+	}
 	return resp
 }
 

@@ -438,3 +438,23 @@ func checkIndex(t *testing.T, r *Registry) {
 		t.Fatalf("counted %d live / %d holders, index says %d / %d", live, holders, ix.live, ix.holders)
 	}
 }
+
+// TestSearchLongLists checks the intersection path (posting lists longer
+// than directVerify) against brute force.
+func TestSearchLongLists(t *testing.T) {
+	r := NewRegistry(RegistryConfig{MaxSearchResults: 1 << 20, MaxResultPeers: 1 << 20})
+	model := map[string][]wire.FileEntry{}
+	words := []string{"river", "cedar", "cello", "olive", "ever", "rive", "oliver"}
+	for i := range 40 {
+		files := make([]wire.FileEntry, 150)
+		for j := range files {
+			name := fmt.Sprintf("%s %s/%s %d", words[(i+j)%len(words)], words[(i*j)%len(words)], words[j%3], i*1000+j)
+			files[j] = file(name, name)
+		}
+		model[mustRegister(t, r, fmt.Sprintf("10.0.1.%d:1", i), files...)] = files
+	}
+	for _, q := range []string{"river", "cedar cello", "r cedar", "oliver/cello", "ver ol", "e 1", "ive", "ce", "7", "er/r", "r olive"} {
+		checkSearch(t, r, model, q)
+	}
+	checkIndex(t, r)
+}

@@ -1,0 +1,125 @@
+package tracker
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/tracker/internal/corpus"
+	"github.com/enxame/enxame/net/wire"
+)
+
+const (
+	benchPeers        = 10_000
+	benchFilesPerPeer = 100
+)
+
+var (
+	bigOnce     sync.Once
+	bigRegistry *Registry
+	bigTokens   []string
+	bigHeap     uint64 // live heap bytes of the registry, measured after a GC
+)
+
+// bigIndex registers 10,000 peers × 100 files (1,000,000 indexed files).
+func bigIndex(b *testing.B) *Registry {
+	bigOnce.Do(func() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := NewRegistry(RegistryConfig{})
+		start := time.Now()
+		for i := range benchPeers {
+			addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 7000)
+			tok, _, err := r.Register(addr, corpus.Files(i, benchFilesPerPeer), start)
+			if err != nil {
+				panic(err)
+			}
+			bigTokens = append(bigTokens, tok)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		bigHeap = after.HeapAlloc - before.HeapAlloc
+		bigRegistry = r
+		s := r.Snapshot()
+		fmt.Printf("indexed %d files (%d distinct) of %d peers in %v; live heap %d MiB, %d bytes per indexed file\n",
+			s.Files, s.Entries, s.Peers, time.Since(start).Round(time.Millisecond), bigHeap>>20, bigHeap/uint64(s.Files))
+	})
+	return bigRegistry
+}
+
+// BenchmarkSearch1M searches an index of 1,000,000 files.
+func BenchmarkSearch1M(b *testing.B) {
+	r := bigIndex(b)
+	cases := []struct{ name, q string }{
+		{"selective-number", corpus.SelectiveQuery(4321, 57)},
+		{"selective-words", "cedar cello"},
+		{"id", corpus.File(777, 42).ID},
+		{"exact-name", corpus.File(1234, 56).Name},
+		{"common-word-truncated", "river"},
+		{"empty-truncated", ""},
+		{"no-match", "zzzq"},
+		{"two-chars-rare", "q7"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				n = len(r.Search(c.q, remoteView).Results)
+			}
+			b.ReportMetric(float64(n), "results")
+		})
+	}
+}
+
+func BenchmarkHeartbeat(b *testing.B) {
+	r := bigIndex(b)
+	now := time.Now()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if err := r.Heartbeat(bigTokens[i%len(bigTokens)], now); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkHandleHeartbeat measures one heartbeat line through the server's
+// handler: parsing, registry, answer.
+func BenchmarkHandleHeartbeat(b *testing.B) {
+	s := NewServer(Config{})
+	tok, _, err := s.reg.Register(ap("10.0.0.1:1"), nil, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	line := []byte(`{"op":"heartbeat","token":"` + tok + `"}`)
+	b.ReportAllocs()
+	var out []byte
+	for b.Loop() {
+		out = s.handle(out[:0], line, localView)
+	}
+}
+
+func BenchmarkUpdate100(b *testing.B) {
+	r := NewRegistry(RegistryConfig{})
+	files := corpus.Files(1, 100)
+	tok, _, err := r.Register(ap("10.0.0.1:1"), files, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Update(tok, files, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var _ = wire.MaxFilesPerPeer
