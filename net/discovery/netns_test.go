@@ -5,8 +5,6 @@ package discovery
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/enxame/enxame/net/discovery/netnstest"
 )
 
 // The namespace test runs an announcer and a browser in two network
@@ -33,9 +33,6 @@ const (
 	// envUntil tells a browser to wait, after FOUND, for the network to
 	// leave ("gone") rather than exit at once.
 	envUntil = "ENXAME_NETNS_UNTIL"
-	// envRequire makes the test fail instead of skip when namespaces are
-	// unavailable (set it in CI, which runs as root).
-	envRequire = "ENXAME_REQUIRE_NETNS"
 
 	netnsRuns      = 5
 	netnsPeers     = 12
@@ -44,17 +41,8 @@ const (
 )
 
 func TestNamespaces(t *testing.T) {
-	skip := t.Skipf
-	if os.Getenv(envRequire) == "1" {
-		skip = t.Fatalf
-	}
-	if os.Geteuid() != 0 {
-		skip("needs root to create network namespaces (CI runs it as root)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		skip("needs the ip command (iproute2): %v", err)
-	}
-	ns := newNetnsPair(t, skip)
+	lan := netnstest.New(t, 2) // skips without root or ip
+	ns := struct{ a, b string }{lan.Hosts[0].NS, lan.Hosts[1].NS}
 
 	var announceFirst, browseFirst []time.Duration
 	for i := range netnsRuns {
@@ -92,6 +80,26 @@ func TestNamespaces(t *testing.T) {
 	t.Logf("discovery, browser starting while an announcer runs: %v, median %v", browseFirst, median(browseFirst))
 }
 
+// TestNamespacesBridge runs three hosts on a bridge: one announcer, two
+// browsers, both of which find it.
+func TestNamespacesBridge(t *testing.T) {
+	lan := netnstest.New(t, 3)
+	const name = "Bridged"
+	var browsers []*netnsChild
+	for _, h := range lan.Hosts[1:] {
+		b := startNetnsChild(t, h.NS, "browse", name)
+		b.expect(t, "READY")
+		browsers = append(browsers, b)
+	}
+	a := startNetnsChild(t, lan.Hosts[0].NS, "announce", name)
+	a.expect(t, "START")
+	for _, b := range browsers {
+		checkFound(t, b.expectLine(t, "FOUND"), name)
+		b.wait(t)
+	}
+	a.stop(t)
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
@@ -118,56 +126,6 @@ func checkFound(t *testing.T, line, name string) {
 	}) {
 		t.Fatalf("addresses %v lack an IPv6 link-local one", n.Addrs)
 	}
-}
-
-type netnsPair struct{ a, b string }
-
-// newNetnsPair creates two namespaces joined by a veth pair, 10.77.0.1/24
-// in a and 10.77.0.2/24 in b, and deletes them when the test ends.
-func newNetnsPair(t *testing.T, skip func(string, ...any)) netnsPair {
-	var rnd [3]byte
-	rand.Read(rnd[:])
-	suffix := hex.EncodeToString(rnd[:])
-	p := netnsPair{a: "enxame-a-" + suffix, b: "enxame-b-" + suffix}
-	ip := func(args ...string) error {
-		// Not t.Context(): cleanups run after it is cancelled.
-		ctx, cancel := context.WithTimeout(context.Background(), netnsStepLimit)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	for _, ns := range []string{p.a, p.b} {
-		if err := ip("netns", "add", ns); err != nil {
-			skip("cannot create a network namespace: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := ip("netns", "del", ns); err != nil {
-				t.Errorf("deleting namespace: %v", err)
-			}
-		})
-	}
-	vethA, vethB := "enxa"+suffix, "enxb"+suffix
-	steps := [][]string{
-		// No duplicate address detection: link-local IPv6 usable at once.
-		{"netns", "exec", p.a, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"},
-		{"netns", "exec", p.b, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"},
-		{"link", "add", vethA, "netns", p.a, "type", "veth", "peer", "name", vethB, "netns", p.b},
-		{"-n", p.a, "addr", "add", "10.77.0.1/24", "dev", vethA},
-		{"-n", p.b, "addr", "add", "10.77.0.2/24", "dev", vethB},
-		{"-n", p.a, "link", "set", vethA, "multicast", "on", "up"},
-		{"-n", p.b, "link", "set", vethB, "multicast", "on", "up"},
-		{"-n", p.a, "link", "set", "lo", "up"},
-		{"-n", p.b, "link", "set", "lo", "up"},
-	}
-	for _, s := range steps {
-		if err := ip(s...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return p
 }
 
 // netnsChild is this test binary running one role inside a namespace.
