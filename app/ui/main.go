@@ -1,19 +1,120 @@
-// Package ui holds the desktop app's windows, screens and dialogs.
+// Package ui holds the desktop app's windows, screens and dialogs. It draws
+// what app/vm holds and calls app/vm's commands; it never talks to the
+// network itself.
 package ui
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/assets"
 )
 
-// Main runs the desktop app until its window closes or ctx ends.
+// AppID is the application id, as in FyneApp.toml; it names the
+// Preferences file.
+const AppID = "io.github.enxame"
+
+// options is the scriptable start: flags that skip the first-run screen.
+type options struct {
+	settings vm.Settings
+	scripted bool // -tracker or -host given: go straight to the main window
+	logLevel slog.Level
+	set      map[string]bool // flags given
+}
+
+// parseFlags reads the desktop app's flags. Bad usage prints the usage to
+// stderr and returns an error (flag.ErrHelp for -h).
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("enxame", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.settings.Tracker, "tracker", "", "join the tracker at `ADDR` (host:port)")
+	fs.StringVar(&o.settings.ShareDir, "share", "", "share the folder `DIR`")
+	fs.StringVar(&o.settings.Downloads, "downloads", "", "save downloads in `DIR` (default ~/Downloads/Enxame)")
+	fs.BoolVar(&o.settings.Host, "host", false, "host a network: run a tracker in the app and join it")
+	fs.StringVar(&o.settings.HostListen, "host-listen", vm.DefaultHostListen, "with -host, the tracker listens on `ADDR`")
+	fs.StringVar(&o.settings.PeerListen, "listen", "", "serve chunks on `ADDR` (default any free port)")
+	level := fs.String("log-level", "warn", "log `LEVEL` on stderr: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: enxame [-tracker ADDR | -host] [-share DIR] [-downloads DIR] [-listen ADDR] [-host-listen ADDR]")
+		fmt.Fprintln(stderr, "Opens the desktop app. With -tracker or -host it skips the first-run screen.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "enxame: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return o, errors.New("unexpected argument")
+	}
+	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "enxame: bad -log-level %q\n", *level)
+		fs.Usage()
+		return o, err
+	}
+	if o.settings.Tracker != "" {
+		if err := vm.ValidateTrackerAddr(o.settings.Tracker); err != nil {
+			fmt.Fprintf(stderr, "enxame: %v\n", err)
+			fs.Usage()
+			return o, err
+		}
+	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	o.scripted = o.settings.Host || o.settings.Tracker != ""
+	return o, nil
+}
+
+// merge fills what the flags left unset from the remembered settings.
+func (o options) merge(saved vm.Settings) vm.Settings {
+	s := o.settings
+	if !o.set["tracker"] && !o.set["host"] {
+		s.Tracker, s.Host = saved.Tracker, saved.Host
+	}
+	if !o.set["share"] {
+		s.ShareDir = saved.ShareDir
+	}
+	if !o.set["downloads"] {
+		s.Downloads = saved.Downloads
+	}
+	if !o.set["host-listen"] {
+		s.HostListen = saved.HostListen
+	}
+	if !o.set["listen"] {
+		s.PeerListen = saved.PeerListen
+	}
+	return s
+}
+
+// Main runs the desktop app until its window closes or ctx ends (SIGINT,
+// SIGTERM), then leaves the network cleanly. It returns the exit status.
 func Main(ctx context.Context, args []string, stderr io.Writer) int {
-	a := app.NewWithID("io.github.enxame")
-	w := a.NewWindow("Enxame")
-	w.SetContent(widget.NewLabel("Enxame"))
-	w.ShowAndRun()
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+
+	a := app.NewWithID(AppID)
+	a.SetIcon(assets.Icon)
+	u := newUI(ctx, a, log)
+	quitOnSignal := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	defer quitOnSignal()
+
+	u.start(opts)
+	u.win.ShowAndRun()
+	u.shutdown()
 	return 0
 }

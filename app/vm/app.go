@@ -57,6 +57,11 @@ type App struct {
 	// NoPoller leaves polling to the caller (tests call Poll themselves).
 	// Set before Start.
 	NoPoller bool
+	// Inline runs what would run in the background on the caller's
+	// goroutine instead, and searches without debounce. It is for tests
+	// that drive the screens, where every widget update must stay on the
+	// test's goroutine. Set before Start; implies NoPoller.
+	Inline bool
 
 	// OnDone is called (from the poller; wrap widget work in fyne.Do) when
 	// a download completes.
@@ -132,7 +137,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.mu.Unlock()
 	v.SavePrefs()
 	v.Poll(ctx, time.Now())
-	if !v.NoPoller {
+	if !v.NoPoller && !v.Inline {
 		v.wg.Add(1)
 		go func() {
 			defer v.wg.Done()
@@ -231,11 +236,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	}
 	v.mu.Unlock()
 	if due {
-		v.wg.Add(1)
-		go func() {
-			defer v.wg.Done()
-			_ = v.Network.Refresh(ctx)
-		}()
+		v.Background(func() { _ = v.Network.Refresh(ctx) })
 	}
 }
 
@@ -315,6 +316,15 @@ func (v *App) SetShareDir(dir string) error {
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
 	return nil
+}
+
+// Background runs f in a goroutine Close waits for (inline with Inline).
+func (v *App) Background(f func()) {
+	if v.Inline {
+		f()
+		return
+	}
+	v.wg.Go(f)
 }
 
 // rootCtx is the context Start was given (cancelled by Close).

@@ -1,7 +1,6 @@
 package vm
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"net"
@@ -13,9 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/enxame/enxame/net/peer"
-	"github.com/enxame/enxame/net/share"
-	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/app/vm/vmtest"
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -25,95 +22,6 @@ func TestMain(m *testing.M) {
 		// process; it is not ours.
 		goleak.IgnoreAnyFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"),
 	)
-}
-
-// waitFor polls cond every few milliseconds until it holds or d passes.
-// Readiness of another process's registration has no channel to wait on;
-// the wait is bounded and fails loudly.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		case <-tick.C:
-		}
-	}
-}
-
-// startTracker runs an in-process tracker on loopback until the test ends.
-func startTracker(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := tracker.NewServer(tracker.Config{HeartbeatInterval: 200 * time.Millisecond, PeerTimeout: 2 * time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Serve(ctx, ln) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return ln.Addr().String()
-}
-
-// startSeeder shares files (name → contents) from a new folder through a
-// real peer node registered with trackerAddr, and waits until the tracker
-// lists them.
-func startSeeder(t testing.TB, trackerAddr string, files map[string][]byte) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, data := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// Settled already: the index hashes files whose mtime is old enough.
-		old := time.Now().Add(-time.Hour)
-		if err := os.Chtimes(p, old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ix, err := share.New(share.Config{Dir: dir, NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: trackerAddr, Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = node.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait(); ix.Close() })
-	waitFor(t, 10*time.Second, "the seeder to register its files", func() bool {
-		st := node.Status().Session
-		return st.Registered && st.Files == len(files)
-	})
-	client := tracker.NewClient(trackerAddr)
-	defer client.Close()
-	waitFor(t, 10*time.Second, "the tracker to list the seeder's files", func() bool {
-		resp, err := client.Search(t.Context(), "")
-		if err != nil {
-			return false
-		}
-		n := 0
-		for _, r := range resp.Results {
-			for _, p := range r.Peers {
-				if p.Addr == node.Status().Session.Addr {
-					n++
-				}
-			}
-		}
-		return n == len(files)
-	})
-	return dir
 }
 
 // newTestApp starts a view-model joined to trackerAddr, polled by the test.
@@ -144,8 +52,8 @@ func randomBytes(t testing.TB, n int) []byte {
 }
 
 func TestSearchFindsSharedFiles(t *testing.T) {
-	addr := startTracker(t)
-	startSeeder(t, addr, map[string][]byte{"docs/report.pdf": []byte("a report"), "notes.txt": []byte("notes")})
+	addr := vmtest.StartTracker(t)
+	vmtest.StartSeeder(t, addr, map[string][]byte{"docs/report.pdf": []byte("a report"), "notes.txt": []byte("notes")})
 	v := newTestApp(t, Settings{Tracker: addr})
 
 	tests := []struct {
@@ -204,8 +112,8 @@ func equalSets(a, b []string) bool {
 }
 
 func TestSearchDebounced(t *testing.T) {
-	addr := startTracker(t)
-	startSeeder(t, addr, map[string][]byte{"alpha.txt": []byte("a"), "beta.txt": []byte("b")})
+	addr := vmtest.StartTracker(t)
+	vmtest.StartSeeder(t, addr, map[string][]byte{"alpha.txt": []byte("a"), "beta.txt": []byte("b")})
 	v := newTestApp(t, Settings{Tracker: addr})
 
 	done := make(chan string, 16)
@@ -260,10 +168,10 @@ func TestSearchTrackerUnreachable(t *testing.T) {
 }
 
 func TestDownloadStates(t *testing.T) {
-	addr := startTracker(t)
+	addr := vmtest.StartTracker(t)
 	data := randomBytes(t, 3<<20+123) // 13 chunks of 256 KiB
-	startSeeder(t, addr, map[string][]byte{"big.bin": data})
-	startSeeder(t, addr, map[string][]byte{"copy/big.bin": data})
+	vmtest.StartSeeder(t, addr, map[string][]byte{"big.bin": data})
+	vmtest.StartSeeder(t, addr, map[string][]byte{"copy/big.bin": data})
 	downloads := t.TempDir()
 	v := newTestApp(t, Settings{Tracker: addr, Downloads: downloads})
 
@@ -286,7 +194,7 @@ func TestDownloadStates(t *testing.T) {
 		t.Errorf("selected %q, want the new download %q", sel, key)
 	}
 	var last TransferRow
-	waitFor(t, 30*time.Second, "the download to finish", func() bool {
+	vmtest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
 		v.Poll(t.Context(), time.Now())
 		rs, _ := v.Transfers.Rows.Get()
 		if len(rs) != 1 {
@@ -336,9 +244,9 @@ func TestDownloadStates(t *testing.T) {
 }
 
 func TestDownloadPauseResumeCancel(t *testing.T) {
-	addr := startTracker(t)
+	addr := vmtest.StartTracker(t)
 	data := randomBytes(t, 1<<20)
-	startSeeder(t, addr, map[string][]byte{"f.bin": data})
+	vmtest.StartSeeder(t, addr, map[string][]byte{"f.bin": data})
 	v := newTestApp(t, Settings{Tracker: addr})
 	if err := v.Search.Run(t.Context(), "f.bin"); err != nil {
 		t.Fatal(err)
@@ -379,14 +287,14 @@ func TestDownloadPauseResumeCancel(t *testing.T) {
 }
 
 func TestDownloadVanishedFileFails(t *testing.T) {
-	addr := startTracker(t)
+	addr := vmtest.StartTracker(t)
 	v := newTestApp(t, Settings{Tracker: addr})
 	id := "0000000000000000000000000000000000000000000000000000000000000000"
 	key, err := v.Transfers.Start("gone.txt", id)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the download to fail", func() bool {
+	vmtest.WaitFor(t, 10*time.Second, "the download to fail", func() bool {
 		v.Poll(t.Context(), time.Now())
 		rs, _ := v.Transfers.Rows.Get()
 		return len(rs) == 1 && rs[0].Key == key && rs[0].State.String() == "failed"
@@ -411,7 +319,7 @@ func TestHostingAndShare(t *testing.T) {
 	os.Chtimes(p, old, old)
 	v := newTestApp(t, Settings{Host: true, HostListen: "127.0.0.1:0", ShareDir: share})
 
-	waitFor(t, 10*time.Second, "the app to register with its own tracker", func() bool {
+	vmtest.WaitFor(t, 10*time.Second, "the app to register with its own tracker", func() bool {
 		v.Poll(t.Context(), time.Now())
 		ok, _ := v.Connected.Get()
 		return ok && v.Share.Files.Length() == 1
@@ -427,7 +335,7 @@ func TestHostingAndShare(t *testing.T) {
 		t.Errorf("share text %q", s)
 	}
 	var peers []NetPeerRow
-	waitFor(t, 5*time.Second, "the tracker to list my file", func() bool {
+	vmtest.WaitFor(t, 5*time.Second, "the tracker to list my file", func() bool {
 		if err := v.Network.Refresh(t.Context()); err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
@@ -437,7 +345,7 @@ func TestHostingAndShare(t *testing.T) {
 	if !peers[0].Me {
 		t.Errorf("network peers %+v, want just me with 1 file", peers)
 	}
-	waitFor(t, 5*time.Second, "the embedded tracker's view", func() bool {
+	vmtest.WaitFor(t, 5*time.Second, "the embedded tracker's view", func() bool {
 		v.Poll(t.Context(), time.Now())
 		return v.Network.Events.Length() > 0
 	})
@@ -460,7 +368,7 @@ func TestHostingAndShare(t *testing.T) {
 	if err := v.SetHosting(true); err != nil {
 		t.Fatalf("SetHosting(true): %v", err)
 	}
-	waitFor(t, 10*time.Second, "re-registration", func() bool {
+	vmtest.WaitFor(t, 10*time.Second, "re-registration", func() bool {
 		v.Poll(t.Context(), time.Now())
 		ok, _ := v.Connected.Get()
 		return ok
@@ -474,7 +382,7 @@ func TestHostingAndShare(t *testing.T) {
 	if err := v.SetShareDir(other); err != nil {
 		t.Fatalf("SetShareDir: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the new folder's (empty) index", func() bool {
+	vmtest.WaitFor(t, 10*time.Second, "the new folder's (empty) index", func() bool {
 		v.Poll(t.Context(), time.Now())
 		d, _ := v.ShareDir.Get()
 		return d == other && v.Share.Files.Length() == 0

@@ -41,6 +41,10 @@ func newSearchVM(app *App) *SearchVM {
 // SetQuery is called on every keystroke: the search runs once typing
 // pauses for SearchDebounce. An empty query lists every file.
 func (s *SearchVM) SetQuery(q string) {
+	if s.app.Inline {
+		_ = s.Run(s.app.rootCtx(), q)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.timer != nil && s.timer.Stop() {

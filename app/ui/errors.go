@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// Problem is an error in words a person reads: what happened, and what to
+// try.
+type Problem struct {
+	What string
+	Hint string
+}
+
+// String is the problem on one line, for status lines.
+func (p Problem) String() string {
+	if p.Hint == "" {
+		return p.What
+	}
+	return p.What + " " + p.Hint
+}
+
+// Describe is the one place where errors become words. Every error the
+// window shows goes through it; none is shown bare.
+func Describe(err error) Problem {
+	var addrErr *vm.AddrError
+	var opErr *net.OpError
+	var wireErr *wire.Error
+	switch {
+	case err == nil:
+		return Problem{}
+	case errors.As(err, &addrErr):
+		return Problem{
+			What: "“" + vm.SafeText(vm.Ellipsize(addrErr.Addr, 60)) + "” is not a tracker address.",
+			Hint: "Type it as address:port, for example 192.168.1.20:7077 — the host sees it in Enxame's Network tab.",
+		}
+	case errors.Is(err, errNotAFolder):
+		return Problem{What: "Enxame shares whole folders, not single files.", Hint: "Drop the folder that holds the file instead, or put the file in your shared folder."}
+	case errors.Is(err, errNotLocalFolder):
+		return Problem{What: "Only folders on this computer can be shared.", Hint: "Copy the files into a local folder and share that."}
+	case errors.Is(err, errNoDownloads):
+		return Problem{What: "Choose where downloads should go.", Hint: "Any folder you can write to; Enxame creates it if needed."}
+	case errors.Is(err, vm.ErrNotStarted):
+		return Problem{What: "Enxame is not connected to a network yet.", Hint: "Host a network or join one first."}
+	case errors.Is(err, syscall.EADDRINUSE):
+		return Problem{
+			What: "Cannot host here: the tracker's port is already in use.",
+			Hint: "Another Enxame (or another program) is hosting on this computer. Join it instead, or start with -host-listen :7078.",
+		}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Problem{
+			What: "The tracker refused the connection.",
+			Hint: "Check the address, and that Enxame is running and hosting on that computer.",
+		}
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return Problem{
+			What: "That computer cannot be reached from here.",
+			Hint: "Check that you are on the same network as the host, and the address.",
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return Problem{
+			What: "The tracker did not answer in time.",
+			Hint: "The address may be wrong or the network slow; Enxame keeps trying.",
+		}
+	case errors.Is(err, context.Canceled):
+		return Problem{What: "Stopped."}
+	case errors.Is(err, transfer.ErrNotFound):
+		return Problem{What: "Nobody shares that file any more.", Hint: "Search again: the peers that had it may have left."}
+	case errors.Is(err, transfer.ErrNoSource):
+		return Problem{
+			What: "None of the peers that have this file could be reached.",
+			Hint: "They may have left or a firewall may block them. Resume later: nothing is lost.",
+		}
+	case errors.Is(err, transfer.ErrStalled):
+		return Problem{
+			What: "No peer sent anything for a while.",
+			Hint: "The chunks you have are kept; press Resume when a peer with the file is back.",
+		}
+	case errors.Is(err, transfer.ErrHashMismatch), errors.Is(err, transfer.ErrBadManifest):
+		return Problem{
+			What: "A peer sent damaged data.",
+			Hint: "Enxame threw it away; the download continues from the other peers.",
+		}
+	case errors.Is(err, transfer.ErrPeerDropped):
+		return Problem{What: "A peer kept sending damaged data and was dropped.", Hint: "The other peers carry on."}
+	case errors.Is(err, transfer.ErrBusy):
+		return Problem{What: "That file is already downloading.", Hint: "See the Transfers tab."}
+	case errors.Is(err, transfer.ErrCanceled):
+		return Problem{What: "Cancelled."}
+	case errors.Is(err, transfer.ErrPaused):
+		return Problem{What: "Paused.", Hint: "Press Resume to continue."}
+	case errors.Is(err, transfer.ErrClosed):
+		return Problem{What: "Enxame is shutting down."}
+	case errors.Is(err, fs.ErrPermission):
+		return Problem{What: "Enxame may not use that folder.", Hint: "Choose a folder you can read and write."}
+	case errors.Is(err, fs.ErrNotExist):
+		return Problem{What: "That folder does not exist (any more).", Hint: "Choose another one."}
+	case errors.Is(err, syscall.ENOSPC):
+		return Problem{What: "The disk is full.", Hint: "Free some space, then press Resume."}
+	case errors.As(err, &wireErr):
+		switch wireErr.Code {
+		case wire.CodeLimit, wire.CodeTooLarge:
+			return Problem{What: "The tracker is busy or full.", Hint: "Try again in a moment."}
+		default:
+			return Problem{What: "The tracker did not understand Enxame's request.", Hint: "It may run another version of Enxame."}
+		}
+	case errors.As(err, &opErr):
+		return Problem{
+			What: "The network connection failed.",
+			Hint: "Check the address and that you are on the same network as the host.",
+		}
+	}
+	return Problem{What: "Something went wrong.", Hint: "Details: " + vm.SafeText(vm.Ellipsize(err.Error(), 200))}
+}
+
+// showError shows err in a dialog on w. Call on the Fyne goroutine.
+func showError(w fyne.Window, title string, err error) {
+	p := Describe(err)
+	what := widget.NewLabel(p.What)
+	what.TextStyle.Bold = true
+	what.Wrapping = fyne.TextWrapWord
+	hint := widget.NewLabel(p.Hint)
+	hint.Wrapping = fyne.TextWrapWord
+	content := container.NewVBox(what, hint)
+	d := dialog.NewCustom(title, "OK", content, w)
+	d.Resize(fyne.NewSize(440, 0).Max(d.MinSize()))
+	d.Show()
+}

@@ -1,0 +1,193 @@
+package ui
+
+import (
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/assets"
+)
+
+// firstRun is the welcome screen: choose the folders, then host or join.
+type firstRun struct {
+	u        *UI
+	settings vm.Settings
+	content  fyne.CanvasObject
+
+	shareEntry     *widget.Entry
+	downloadsEntry *widget.Entry
+	trackerEntry   *widget.Entry
+	hostButton     *widget.Button
+	joinButton     *widget.Button
+}
+
+func newFirstRun(u *UI, s vm.Settings) *firstRun {
+	f := &firstRun{u: u, settings: s}
+
+	logo := canvas.NewImageFromResource(assets.Icon)
+	logo.FillMode = canvas.ImageFillContain
+	logo.SetMinSize(fyne.NewSize(80, 80))
+	title := widget.NewLabelWithStyle("Welcome to Enxame", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameHeadingText
+	tagline := widget.NewLabelWithStyle("Share files with the people around you — no server, no USB stick, no cloud.", fyne.TextAlignCenter, fyne.TextStyle{})
+
+	f.shareEntry = widget.NewEntry()
+	f.shareEntry.SetPlaceHolder("No folder: you can still download")
+	f.shareEntry.SetText(s.ShareDir)
+	shareRow := container.NewBorder(nil, nil, nil,
+		widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), f.onChooseShare), f.shareEntry)
+
+	f.downloadsEntry = widget.NewEntry()
+	f.downloadsEntry.SetText(s.Downloads)
+	downloadsRow := container.NewBorder(nil, nil, nil,
+		widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), f.onChooseDownloads), f.downloadsEntry)
+
+	folders := widget.NewForm(
+		widget.NewFormItem("Folder to share", shareRow),
+		widget.NewFormItem("Save downloads in", downloadsRow),
+	)
+	folders.Items[0].HintText = "Optional. Or drop a folder anywhere on this window."
+	folders.Items[1].HintText = "Enxame creates it if needed."
+
+	f.hostButton = widget.NewButtonWithIcon("Host a network", theme.HomeIcon(), f.onHost)
+	f.hostButton.Importance = widget.HighImportance
+	hostText := widget.NewLabel("Nobody is hosting yet? Start a network on this computer. Enxame then shows the address the others type to join.")
+	hostText.Wrapping = fyne.TextWrapWord
+	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil, f.hostButton, nil, nil, hostText))
+
+	f.trackerEntry = widget.NewEntry()
+	f.trackerEntry.SetPlaceHolder("address:port, e.g. 192.168.1.20:7077")
+	f.trackerEntry.SetText(s.Tracker)
+	f.trackerEntry.OnSubmitted = func(string) { f.onJoin() }
+	f.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), f.onJoin)
+	f.joinButton.Importance = widget.HighImportance
+	joinText := widget.NewLabel("Someone is hosting? Type the address shown in their Enxame.")
+	joinText.Wrapping = fyne.TextWrapWord
+	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, container.NewVBox(f.trackerEntry, f.joinButton), nil, nil, joinText))
+
+	body := container.NewVBox(
+		container.NewCenter(logo),
+		title,
+		tagline,
+		widget.NewSeparator(),
+		folders,
+		widget.NewSeparator(),
+		container.NewGridWithColumns(2, hostCard, joinCard),
+	)
+	f.content = container.NewScroll(container.New(&maxWidthLayout{Width: 780}, body))
+	return f
+}
+
+// setShareDir fills the shared folder field (from a dialog or a drop).
+func (f *firstRun) setShareDir(dir string) { f.shareEntry.SetText(dir) }
+
+func (f *firstRun) onChooseShare() {
+	chooseFolder(f.u.win, f.shareEntry.Text, f.setShareDir)
+}
+
+func (f *firstRun) onChooseDownloads() {
+	chooseFolder(f.u.win, f.downloadsEntry.Text, f.downloadsEntry.SetText)
+}
+
+// collect reads the fields into settings.
+func (f *firstRun) collect() (vm.Settings, error) {
+	s := f.settings
+	s.ShareDir = strings.TrimSpace(f.shareEntry.Text)
+	s.Downloads = strings.TrimSpace(f.downloadsEntry.Text)
+	if s.Downloads == "" {
+		return s, errNoDownloads
+	}
+	if s.ShareDir != "" {
+		fi, err := os.Stat(s.ShareDir)
+		if err != nil {
+			return s, err
+		}
+		if !fi.IsDir() {
+			return s, errNotAFolder
+		}
+	}
+	return s, nil
+}
+
+func (f *firstRun) onHost() {
+	s, err := f.collect()
+	if err != nil {
+		showError(f.u.win, "Cannot start yet", err)
+		return
+	}
+	s.Host = true
+	f.start(s)
+}
+
+func (f *firstRun) onJoin() {
+	s, err := f.collect()
+	if err != nil {
+		showError(f.u.win, "Cannot start yet", err)
+		return
+	}
+	addr := strings.TrimSpace(f.trackerEntry.Text)
+	if err := vm.ValidateTrackerAddr(addr); err != nil {
+		showError(f.u.win, "Cannot join", err)
+		return
+	}
+	s.Host = false
+	s.Tracker = addr
+	f.start(s)
+}
+
+func (f *firstRun) start(s vm.Settings) {
+	if err := f.u.join(s); err != nil {
+		showError(f.u.win, "Could not start", err)
+	}
+}
+
+// chooseFolder opens a folder dialog at current (when it exists) and hands
+// the chosen folder's path to set.
+func chooseFolder(w fyne.Window, current string, set func(string)) {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			showError(w, "Cannot open that folder", err)
+			return
+		}
+		if u == nil {
+			return // cancelled
+		}
+		if p := vm.PathOfURI(u); p != "" {
+			set(p)
+		}
+	}, w)
+	if current != "" {
+		if l, err := storage.ListerForURI(storage.NewFileURI(current)); err == nil {
+			d.SetLocation(l)
+		}
+	}
+	d.Resize(fyne.NewSize(760, 520))
+	d.Show()
+}
+
+// maxWidthLayout centres its objects horizontally, no wider than Width.
+type maxWidthLayout struct{ Width float32 }
+
+func (l *maxWidthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	w := min(size.Width, l.Width)
+	for _, o := range objs {
+		o.Move(fyne.NewPos((size.Width-w)/2, theme.Padding()*4))
+		o.Resize(fyne.NewSize(w, o.MinSize().Height))
+	}
+}
+
+func (l *maxWidthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return fyne.NewSize(min(s.Width, l.Width), s.Height+theme.Padding()*8)
+}

@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// mainScreen is the window once joined: tabs over an always-visible
+// status bar.
+type mainScreen struct {
+	u       *UI
+	content fyne.CanvasObject
+	tabs    *container.AppTabs
+
+	search    *searchTab
+	transfers *transfersTab
+	network   *networkTab
+	share     *shareTab
+
+	searchItem, transfersItem, networkItem, shareItem *container.TabItem
+	status                                            *statusBar
+}
+
+func newMainScreen(u *UI) *mainScreen {
+	m := &mainScreen{u: u}
+	m.search = newSearchTab(m)
+	m.transfers = newTransfersTab(m)
+	m.network = newNetworkTab(m)
+	m.share = newShareTab(m)
+	m.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), m.search.content)
+	m.transfersItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), m.transfers.content)
+	m.networkItem = container.NewTabItemWithIcon("Network", theme.ComputerIcon(), m.network.content)
+	m.shareItem = container.NewTabItemWithIcon("My share", theme.FolderIcon(), m.share.content)
+	m.tabs = container.NewAppTabs(m.searchItem, m.transfersItem, m.networkItem, m.shareItem)
+	m.tabs.OnSelected = m.onTabSelected
+	m.status = newStatusBar(m)
+
+	// The Transfers tab's title counts the downloads in progress.
+	u.vm.Transfers.Active.AddListener(binding.NewDataListener(m.onActiveChanged))
+
+	m.content = container.NewBorder(nil, m.status.content, nil, nil, m.tabs)
+	return m
+}
+
+func (m *mainScreen) onActiveChanged() {
+	n, _ := m.u.vm.Transfers.Active.Get()
+	text := "Transfers"
+	if n > 0 {
+		text = fmt.Sprintf("Transfers (%d)", n)
+	}
+	if m.transfersItem.Text != text {
+		m.transfersItem.Text = text
+		m.tabs.Refresh()
+	}
+}
+
+func (m *mainScreen) onTabSelected(t *container.TabItem) {
+	if t == m.searchItem {
+		m.u.win.Canvas().Focus(m.search.entry)
+	}
+}
+
+// focusSearch shows the Search tab with its box focused (Ctrl+F).
+func (m *mainScreen) focusSearch() {
+	m.tabs.Select(m.searchItem)
+	m.u.win.Canvas().Focus(m.search.entry)
+}
+
+// showTransfers shows the Transfers tab.
+func (m *mainScreen) showTransfers() { m.tabs.Select(m.transfersItem) }
+
+// statusBar is the line at the bottom: connection, hosting, peers, share.
+type statusBar struct {
+	m          *mainScreen
+	content    fyne.CanvasObject
+	connIcon   *widget.Icon
+	conn       *widget.Label
+	hosting    *widget.Label
+	copyButton *widget.Button
+	peers      *widget.Label
+	share      *widget.Label
+	indexing   *widget.ProgressBar
+}
+
+func newStatusBar(m *mainScreen) *statusBar {
+	v := m.u.vm
+	s := &statusBar{m: m}
+	s.connIcon = widget.NewIcon(theme.MediaRecordIcon())
+	s.conn = widget.NewLabel("")
+	s.conn.Truncation = fyne.TextTruncateEllipsis
+	s.hosting = widget.NewLabel("")
+	s.copyButton = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), s.onCopy)
+	s.copyButton.Importance = widget.LowImportance
+	s.peers = widget.NewLabel("")
+	v.PeersOnline.AddListener(binding.NewDataListener(s.onPeersChanged))
+	s.share = widget.NewLabelWithData(v.ShareText)
+	s.indexing = widget.NewProgressBarWithData(v.IndexFrac)
+	s.indexing.Hide()
+
+	for _, b := range []binding.DataItem{v.Connection, v.Connected, v.Tracker, v.Hosting, v.HostAddrs} {
+		b.AddListener(binding.NewDataListener(s.onConnChanged))
+	}
+	v.Indexing.AddListener(binding.NewDataListener(s.onIndexingChanged))
+
+	right := container.NewHBox(
+		widget.NewSeparator(), s.hosting, s.copyButton,
+		widget.NewSeparator(), s.peers,
+		widget.NewSeparator(), widget.NewIcon(theme.FolderIcon()), s.share,
+		container.NewGridWrap(fyne.NewSize(120, s.indexing.MinSize().Height), s.indexing),
+	)
+	s.content = container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, s.connIcon, right, s.conn))
+	return s
+}
+
+// onConnChanged redraws the connection and hosting parts.
+func (s *statusBar) onConnChanged() {
+	v := s.m.u.vm
+	conn, _ := v.Connection.Get()
+	ok, _ := v.Connected.Get()
+	tr, _ := v.Tracker.Get()
+	hosting, _ := v.Hosting.Get()
+	addrs, _ := v.HostAddrs.Get()
+	if ok {
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
+		s.conn.SetText("Connected to tracker " + tr)
+	} else {
+		s.connIcon.SetResource(theme.NewWarningThemedResource(theme.MediaRecordIcon()))
+		if tr != "" {
+			conn += " (" + tr + ")"
+		}
+		s.conn.SetText(conn)
+	}
+	switch {
+	case hosting && len(addrs) > 0:
+		s.hosting.SetText("Hosting · others join with " + addrs[0])
+		s.copyButton.Show()
+	case hosting:
+		s.hosting.SetText("Hosting (no network address found)")
+		s.copyButton.Hide()
+	default:
+		s.hosting.SetText("Not hosting")
+		s.copyButton.Hide()
+	}
+}
+
+func (s *statusBar) onPeersChanged() {
+	n, _ := s.m.u.vm.PeersOnline.Get()
+	if n == 1 {
+		s.peers.SetText("1 peer online")
+	} else {
+		s.peers.SetText(fmt.Sprintf("%d peers online", n))
+	}
+}
+
+func (s *statusBar) onIndexingChanged() {
+	if on, _ := s.m.u.vm.Indexing.Get(); on {
+		s.indexing.Show()
+	} else {
+		s.indexing.Hide()
+	}
+}
+
+func (s *statusBar) onCopy() {
+	addrs, _ := s.m.u.vm.HostAddrs.Get()
+	if len(addrs) > 0 {
+		s.m.u.app.Clipboard().SetContent(addrs[0])
+	}
+}

@@ -1,0 +1,232 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+)
+
+var netPeerColumns = []float32{90, 110}
+var eventColumns = []float32{70, 130, 60}
+
+// networkTab is the Network tab: hosting, the tracker in use, the peers
+// online, and (when hosting) the embedded tracker's activity.
+type networkTab struct {
+	m       *mainScreen
+	content fyne.CanvasObject
+
+	hostCheck    *widget.Check
+	addrsBox     *fyne.Container
+	hostSummary  *widget.Label
+	trackerEntry *widget.Entry
+	joinButton   *widget.Button
+	status       *widget.Label
+	peers        *widget.List
+	events       *widget.List
+	eventsArea   fyne.CanvasObject
+
+	settingHost bool // the check is being set from the binding
+}
+
+func newNetworkTab(m *mainScreen) *networkTab {
+	v := m.u.vm
+	t := &networkTab{m: m}
+
+	t.hostCheck = widget.NewCheck("Host the network on this computer", t.onHostToggled)
+	t.addrsBox = container.NewVBox()
+	t.hostSummary = widget.NewLabel("")
+	t.hostSummary.Wrapping = fyne.TextWrapWord
+	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary))
+
+	t.trackerEntry = widget.NewEntry()
+	t.trackerEntry.SetPlaceHolder("address:port of the host")
+	t.trackerEntry.OnSubmitted = func(string) { t.onJoin() }
+	t.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), t.onJoin)
+	conn := widget.NewLabelWithData(v.Connection)
+	conn.Wrapping = fyne.TextWrapWord
+	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
+		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry)))
+
+	t.status = widget.NewLabel("")
+	t.peers = widget.NewList(
+		func() int { return v.Network.Peers.Length() },
+		func() fyne.CanvasObject {
+			return columns(netPeerColumns, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
+		},
+		t.updatePeer,
+	)
+	peersArea := container.NewBorder(
+		container.NewVBox(t.status, columns(netPeerColumns, bold("Peer"), bold("Files"), bold("Last seen"))),
+		nil, nil, nil, t.peers)
+
+	t.events = widget.NewList(
+		func() int { return v.Network.Events.Length() },
+		func() fyne.CanvasObject {
+			return columns(eventColumns, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
+		},
+		t.updateEvent,
+	)
+	t.eventsArea = container.NewBorder(
+		container.NewVBox(bold("Your tracker's activity"), columns(eventColumns, bold("Peer"), bold("Time"), bold("Event"), bold("Files"))),
+		nil, nil, nil, t.events)
+
+	v.Hosting.AddListener(binding.NewDataListener(t.onHostingChanged))
+	v.HostAddrs.AddListener(binding.NewDataListener(t.onHostingChanged))
+	v.Tracker.AddListener(binding.NewDataListener(t.onTrackerChanged))
+	v.Network.HostSummary.AddListener(binding.NewDataListener(t.onHostSummaryChanged))
+	v.Network.Peers.AddListener(binding.NewDataListener(t.peers.Refresh))
+	v.Network.Events.AddListener(binding.NewDataListener(t.events.Refresh))
+	v.Network.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
+	v.Network.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
+
+	top := container.NewGridWithColumns(2, hostCard, joinCard)
+	lists := container.NewHSplit(peersArea, t.eventsArea)
+	lists.Offset = 0.55
+	t.content = container.NewBorder(top, nil, nil, nil, lists)
+	return t
+}
+
+func (t *networkTab) onHostToggled(on bool) {
+	if t.settingHost {
+		return
+	}
+	w := t.m.u.win
+	t.hostCheck.Disable()
+	t.m.u.vm.Background(func() {
+		err := t.m.u.vm.SetHosting(on)
+		fyne.Do(func() {
+			t.hostCheck.Enable()
+			if err != nil {
+				t.onHostingChanged() // put the check back
+				showError(w, "Cannot change hosting", err)
+			}
+		})
+	})
+}
+
+func (t *networkTab) onJoin() {
+	addr := strings.TrimSpace(t.trackerEntry.Text)
+	w := t.m.u.win
+	if err := vm.ValidateTrackerAddr(addr); err != nil {
+		showError(w, "Cannot join", err)
+		return
+	}
+	t.joinButton.Disable()
+	t.m.u.vm.Background(func() {
+		err := t.m.u.vm.Join(addr)
+		fyne.Do(func() {
+			t.joinButton.Enable()
+			if err != nil {
+				showError(w, "Cannot join "+addr, err)
+			}
+		})
+	})
+}
+
+func (t *networkTab) onHostingChanged() {
+	v := t.m.u.vm
+	on, _ := v.Hosting.Get()
+	t.settingHost = true
+	t.hostCheck.SetChecked(on)
+	t.settingHost = false
+	addrs, _ := v.HostAddrs.Get()
+	t.addrsBox.RemoveAll()
+	if on {
+		if len(addrs) == 0 {
+			t.addrsBox.Add(widget.NewLabel("No network address found: others cannot reach this computer."))
+		} else {
+			t.addrsBox.Add(widget.NewLabel("Others join by typing one of these addresses:"))
+		}
+		for _, a := range addrs {
+			t.addrsBox.Add(t.addrLine(a))
+		}
+		t.eventsArea.Show()
+	} else {
+		t.addrsBox.Add(widget.NewLabel("Turn this on to start a network here; the others then join this computer."))
+		t.eventsArea.Hide()
+	}
+}
+
+// addrLine is one address others can type, with a copy button.
+func (t *networkTab) addrLine(addr string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(addr, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	l.Selectable = true
+	b := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		t.m.u.app.Clipboard().SetContent(addr)
+	})
+	return container.NewHBox(l, b)
+}
+
+func (t *networkTab) onTrackerChanged() {
+	tr, _ := t.m.u.vm.Tracker.Get()
+	if hosting, _ := t.m.u.vm.Hosting.Get(); !hosting && t.trackerEntry.Text == "" {
+		t.trackerEntry.SetText(tr)
+	}
+}
+
+func (t *networkTab) onHostSummaryChanged() {
+	s, _ := t.m.u.vm.Network.HostSummary.Get()
+	t.hostSummary.SetText(s)
+	showIf(t.hostSummary, s != "")
+}
+
+func (t *networkTab) onStatusChanged() {
+	nv := t.m.u.vm.Network
+	if err, _ := nv.Err.Get(); err != nil {
+		t.status.SetText(Describe(err).String())
+		t.status.Importance = widget.DangerImportance
+	} else {
+		s, _ := nv.Status.Get()
+		t.status.SetText(s)
+		t.status.Importance = widget.MediumImportance
+	}
+	t.status.Refresh()
+}
+
+func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
+	p, err := t.m.u.vm.Network.Peers.GetValue(id)
+	if err != nil {
+		return
+	}
+	objs := o.(*fyne.Container).Objects
+	addr := p.Addr
+	if p.Me {
+		addr += "  (you)"
+	}
+	objs[0].(*widget.Label).SetText(addr)
+	objs[1].(*widget.Label).SetText(strconv.Itoa(p.Files))
+	objs[2].(*widget.Label).SetText(vm.Ago(p.LastSeen))
+}
+
+func (t *networkTab) updateEvent(id widget.ListItemID, o fyne.CanvasObject) {
+	e, err := t.m.u.vm.Network.Events.GetValue(id)
+	if err != nil {
+		return
+	}
+	objs := o.(*fyne.Container).Objects
+	objs[0].(*widget.Label).SetText(e.Addr)
+	objs[1].(*widget.Label).SetText(e.Time.Format("15:04:05"))
+	objs[2].(*widget.Label).SetText(eventWords(e.Kind))
+	objs[3].(*widget.Label).SetText(strconv.Itoa(e.Files))
+}
+
+func eventWords(kind string) string {
+	switch kind {
+	case "joined":
+		return "joined"
+	case "left":
+		return "left"
+	case "expired":
+		return "went silent"
+	case "updated":
+		return "updated files"
+	}
+	return kind
+}

@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+)
+
+// Column widths of the result list.
+var searchColumns = []float32{100, 150, 130}
+
+// searchTab is the Search tab: a box, a status line and the results.
+type searchTab struct {
+	m        *mainScreen
+	content  fyne.CanvasObject
+	entry    *searchEntry
+	status   *widget.Label
+	list     *widget.List
+	selected widget.ListItemID
+}
+
+func newSearchTab(m *mainScreen) *searchTab {
+	v := m.u.vm.Search
+	t := &searchTab{m: m, selected: -1}
+	t.entry = newSearchEntry(t)
+	t.entry.SetPlaceHolder("Type part of a file name (Ctrl+F)")
+	t.entry.OnChanged = t.onQueryChanged
+	t.entry.OnSubmitted = t.onSubmitted
+	t.status = widget.NewLabel("")
+	t.status.Wrapping = fyne.TextWrapWord
+
+	t.list = widget.NewList(
+		func() int { return v.Results.Length() },
+		func() fyne.CanvasObject { return newResultRow(t) },
+		t.updateRow,
+	)
+	t.list.OnSelected = func(id widget.ListItemID) { t.selected = id }
+	t.list.OnUnselected = func(widget.ListItemID) { t.selected = -1 }
+	v.Results.AddListener(binding.NewDataListener(t.onResultsChanged))
+	v.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
+	v.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
+
+	header := columns(searchColumns, bold("Name"), bold("Size"), bold("Held by"), bold(""))
+	top := container.NewVBox(t.entry, t.status, header, widget.NewSeparator())
+	t.content = container.NewBorder(top, nil, nil, nil, t.list)
+	return t
+}
+
+func bold(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+func (t *searchTab) onQueryChanged(q string) {
+	t.m.u.vm.Search.SetQuery(q)
+}
+
+// onSubmitted (Enter in the box) downloads the selected result, or the
+// first one.
+func (t *searchTab) onSubmitted(string) {
+	rows, _ := t.m.u.vm.Search.Results.Get()
+	if len(rows) == 0 {
+		return
+	}
+	i := t.selected
+	if i < 0 || i >= len(rows) {
+		i = 0
+	}
+	t.download(rows[i])
+}
+
+func (t *searchTab) onResultsChanged() {
+	t.selected = -1
+	t.list.UnselectAll()
+	t.list.Refresh()
+}
+
+func (t *searchTab) onStatusChanged() {
+	v := t.m.u.vm.Search
+	if err, _ := v.Err.Get(); err != nil {
+		t.status.SetText(Describe(err).String())
+		t.status.Importance = widget.DangerImportance
+	} else {
+		s, _ := v.Status.Get()
+		t.status.SetText(s)
+		t.status.Importance = widget.MediumImportance
+	}
+	t.status.Refresh()
+}
+
+// download starts row's download in the background and shows Transfers.
+func (t *searchTab) download(row vm.SearchRow) {
+	w := t.m.u.win
+	t.m.u.vm.Background(func() {
+		_, err := t.m.u.vm.Search.Download(row)
+		fyne.Do(func() {
+			if err != nil {
+				showError(w, "Cannot download "+vm.Ellipsize(row.Display, 60), err)
+				return
+			}
+			t.m.showTransfers()
+		})
+	})
+}
+
+func (t *searchTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	row, err := t.m.u.vm.Search.Results.GetValue(id)
+	if err != nil {
+		return
+	}
+	o.(*resultRow).set(id, row)
+}
+
+// moveSelection moves the highlighted result by delta (arrow keys in the
+// box).
+func (t *searchTab) moveSelection(delta int) {
+	n := t.m.u.vm.Search.Results.Length()
+	if n == 0 {
+		return
+	}
+	i := max(0, min(n-1, t.selected+delta))
+	t.list.Select(i)
+	t.list.ScrollTo(i)
+}
+
+// searchEntry is the search box: arrow keys move through the results, so
+// Enter downloads the one highlighted.
+type searchEntry struct {
+	widget.Entry
+	tab *searchTab
+}
+
+func newSearchEntry(t *searchTab) *searchEntry {
+	e := &searchEntry{tab: t}
+	e.ExtendBaseWidget(e)
+	e.ActionItem = widget.NewIcon(theme.SearchIcon())
+	return e
+}
+
+// TypedKey handles Up and Down; everything else is the entry's.
+func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyDown:
+		e.tab.moveSelection(1)
+	case fyne.KeyUp:
+		e.tab.moveSelection(-1)
+	default:
+		e.Entry.TypedKey(k)
+	}
+}
+
+// resultRow is one result: name, size, holders and a Download button.
+// Tapping selects it, double-tapping downloads it.
+type resultRow struct {
+	widget.BaseWidget
+	tab                *searchTab
+	id                 widget.ListItemID
+	row                vm.SearchRow
+	name, size, holder *widget.Label
+	button             *widget.Button
+}
+
+func newResultRow(t *searchTab) *resultRow {
+	r := &resultRow{tab: t, name: widget.NewLabel(""), size: widget.NewLabel(""), holder: widget.NewLabel("")}
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.button = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), r.onDownload)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
+	r.id, r.row = id, row
+	r.name.SetText(row.Display)
+	r.size.SetText(vm.Size(row.Size))
+	r.holder.SetText(row.Peers())
+	if row.Complete == 0 && row.Partial == 0 {
+		r.button.Disable()
+	} else {
+		r.button.Enable()
+	}
+}
+
+func (r *resultRow) onDownload() { r.tab.download(r.row) }
+
+// Tapped selects the row. Part of fyne.Tappable.
+func (r *resultRow) Tapped(*fyne.PointEvent) { r.tab.list.Select(r.id) }
+
+// DoubleTapped downloads the row. Part of fyne.DoubleTappable.
+func (r *resultRow) DoubleTapped(*fyne.PointEvent) { r.onDownload() }
+
+// CreateRenderer lays the row out in the list's columns.
+func (r *resultRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(columns(searchColumns, r.name, r.size, r.holder, r.button))
+}
+
+// columns lays objects out as a table row: the first takes the room the
+// fixed widths of the others leave.
+func columns(widths []float32, objs ...fyne.CanvasObject) *fyne.Container {
+	return container.New(&columnsLayout{widths: widths}, objs...)
+}
+
+type columnsLayout struct{ widths []float32 }
+
+func (l *columnsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	fixed := float32(0)
+	for _, w := range l.widths {
+		fixed += w + pad
+	}
+	x := float32(0)
+	for i, o := range objs {
+		w := size.Width - fixed
+		if i > 0 && i-1 < len(l.widths) {
+			w = l.widths[i-1]
+		}
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(x, (size.Height-h)/2))
+		o.Resize(fyne.NewSize(max(w, 0), h))
+		x += w + pad
+	}
+}
+
+func (l *columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	pad := theme.Padding()
+	for i, o := range objs {
+		m := o.MinSize()
+		s.Height = max(s.Height, m.Height)
+		if i == 0 {
+			s.Width += 120
+		} else if i-1 < len(l.widths) {
+			s.Width += l.widths[i-1] + pad
+		}
+	}
+	return s
+}

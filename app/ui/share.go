@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+)
+
+var shareColumns = []float32{100, 130}
+
+// shareTab is the My share tab: the shared folder and its files.
+type shareTab struct {
+	m       *mainScreen
+	content fyne.CanvasObject
+	folder  *widget.Label
+	summary *widget.Label
+	bar     *widget.ProgressBar
+	list    *widget.List
+	empty   *widget.Label
+}
+
+func newShareTab(m *mainScreen) *shareTab {
+	v := m.u.vm
+	t := &shareTab{m: m}
+	t.folder = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.folder.Truncation = fyne.TextTruncateEllipsis
+	t.summary = widget.NewLabelWithData(v.ShareText)
+	t.bar = widget.NewProgressBarWithData(v.IndexFrac)
+	change := widget.NewButtonWithIcon("Change folder…", theme.FolderOpenIcon(), t.onChoose)
+	openDir := widget.NewButtonWithIcon("Open", theme.FolderIcon(), t.onOpen)
+	hint := widget.NewLabelWithStyle("Tip: drop a folder anywhere on this window to share it instead.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+
+	t.list = widget.NewList(
+		func() int { return v.Share.Files.Length() },
+		func() fyne.CanvasObject {
+			name := widget.NewLabel("")
+			name.Truncation = fyne.TextTruncateEllipsis
+			id := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+			return columns(shareColumns, name, widget.NewLabel(""), id)
+		},
+		t.updateRow,
+	)
+	t.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+
+	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
+	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
+	v.Share.Files.AddListener(binding.NewDataListener(t.onFilesChanged))
+
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change), t.folder),
+		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(180, t.bar.MinSize().Height), t.bar), t.summary),
+		hint,
+		columns(shareColumns, bold("Name"), bold("Size"), bold("Content id")),
+	)
+	t.content = container.NewBorder(top, nil, nil, nil, container.NewStack(t.list, container.NewCenter(t.empty)))
+	return t
+}
+
+func (t *shareTab) onFolderChanged() {
+	dir, _ := t.m.u.vm.ShareDir.Get()
+	if dir == "" {
+		t.folder.SetText("You are not sharing a folder")
+	} else {
+		t.folder.SetText(dir)
+	}
+	indexing, _ := t.m.u.vm.Indexing.Get()
+	showIf(t.bar, indexing)
+	t.onFilesChanged()
+}
+
+func (t *shareTab) onFilesChanged() {
+	dir, _ := t.m.u.vm.ShareDir.Get()
+	n := t.m.u.vm.Share.Files.Length()
+	indexing, _ := t.m.u.vm.Indexing.Get()
+	switch {
+	case n > 0:
+		t.empty.Hide()
+	case dir == "":
+		t.empty.SetText("Share a folder so others can download from you: press Change folder… or drop one here.")
+		t.empty.Show()
+	case indexing:
+		t.empty.SetText("Looking at the files in your folder…")
+		t.empty.Show()
+	default:
+		t.empty.SetText("Your shared folder is empty. Put files in it and they appear here.")
+		t.empty.Show()
+	}
+	t.list.Refresh()
+}
+
+func (t *shareTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	f, err := t.m.u.vm.Share.Files.GetValue(id)
+	if err != nil {
+		return
+	}
+	objs := o.(*fyne.Container).Objects
+	objs[0].(*widget.Label).SetText(f.Name)
+	objs[1].(*widget.Label).SetText(vm.Size(f.Size))
+	objs[2].(*widget.Label).SetText(vm.ShortID(f.ID))
+}
+
+func (t *shareTab) onChoose() {
+	dir, _ := t.m.u.vm.ShareDir.Get()
+	chooseFolder(t.m.u.win, dir, t.changeFolder)
+}
+
+func (t *shareTab) onOpen() {
+	if dir, _ := t.m.u.vm.ShareDir.Get(); dir != "" {
+		t.m.transfers.open(dir)
+	}
+}
+
+// changeFolder shares dir instead (from the dialog or a drop) and shows
+// this tab. The switch runs in the background.
+func (t *shareTab) changeFolder(dir string) {
+	t.m.tabs.Select(t.m.shareItem)
+	w := t.m.u.win
+	t.m.u.vm.Background(func() {
+		err := t.m.u.vm.SetShareDir(dir)
+		if err != nil {
+			fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+		}
+	})
+}

@@ -1,0 +1,302 @@
+package ui
+
+import (
+	"net/url"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/app/widgets"
+	"github.com/enxame/enxame/net/transfer"
+)
+
+var peerColumns = []float32{110, 80, 80, 100}
+
+// transfersTab is the Transfers tab: every download above, the selected
+// one's chunk grid and sources below.
+type transfersTab struct {
+	m       *mainScreen
+	content fyne.CanvasObject
+	list    *widget.List
+	empty   *widget.Label
+	title   *widget.Label
+	grid    *widgets.ChunkGrid
+	peers   *widget.List
+}
+
+func newTransfersTab(m *mainScreen) *transfersTab {
+	v := m.u.vm.Transfers
+	t := &transfersTab{m: m}
+	t.list = widget.NewList(
+		func() int { return v.Rows.Length() },
+		func() fyne.CanvasObject { return newTransferRow(t) },
+		t.updateRow,
+	)
+	t.list.OnSelected = t.onSelected
+	t.empty = widget.NewLabelWithStyle("No downloads yet. Find a file in the Search tab and press Download.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+
+	t.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.title.Truncation = fyne.TextTruncateEllipsis
+	t.grid = widgets.NewChunkGrid()
+	t.peers = widget.NewList(
+		func() int { return v.Peers.Length() },
+		func() fyne.CanvasObject { return newPeerRow() },
+		t.updatePeer,
+	)
+	peerHeader := columns(peerColumns, bold("Source"), bold("Rate"), bold("Chunks"), bold("Bad chunks"), bold("State"))
+
+	v.Rows.AddListener(binding.NewDataListener(t.onRowsChanged))
+	v.Grid.AddListener(binding.NewDataListener(t.onGridChanged))
+	v.Peers.AddListener(binding.NewDataListener(t.peers.Refresh))
+	v.Title.AddListener(binding.NewDataListener(t.onTitleChanged))
+
+	listArea := container.NewStack(t.list, container.NewCenter(t.empty))
+	peersArea := container.NewBorder(peerHeader, nil, nil, nil, t.peers)
+	details := container.NewBorder(t.title, nil, nil, nil,
+		container.NewVSplit(container.NewPadded(t.grid), peersArea))
+	split := container.NewVSplit(listArea, details)
+	split.Offset = 0.3
+	t.content = split
+	return t
+}
+
+func (t *transfersTab) onRowsChanged() {
+	n := t.m.u.vm.Transfers.Rows.Length()
+	if n == 0 {
+		t.empty.Show()
+	} else {
+		t.empty.Hide()
+	}
+	t.list.Refresh()
+	sel, _ := t.m.u.vm.Transfers.Selected.Get()
+	rows, _ := t.m.u.vm.Transfers.Rows.Get()
+	for i, r := range rows {
+		if r.Key == sel {
+			t.list.Select(i)
+		}
+	}
+}
+
+func (t *transfersTab) onSelected(id widget.ListItemID) {
+	row, err := t.m.u.vm.Transfers.Rows.GetValue(id)
+	if err == nil {
+		t.m.u.vm.Transfers.Select(row.Key)
+	}
+}
+
+func (t *transfersTab) onTitleChanged() {
+	s, _ := t.m.u.vm.Transfers.Title.Get()
+	if s == "" {
+		t.title.SetText("Select a download to see its chunks")
+		return
+	}
+	t.title.SetText("Chunks of " + s)
+}
+
+// onGridChanged hands the selected download's chunk map to the grid.
+func (t *transfersTab) onGridChanged() {
+	g, _ := t.m.u.vm.Transfers.Grid.Get()
+	t.grid.SetCells(cellsOf(g), g.Sources)
+}
+
+// cellsOf turns the engine's chunk states into the grid's cells.
+func cellsOf(g vm.Grid) []widgets.Cell {
+	cells := make([]widgets.Cell, len(g.Chunks))
+	for i, c := range g.Chunks {
+		src := widgets.NoSource
+		if i < len(g.From) && g.From[i] > 0 {
+			src = int(g.From[i]) - 1
+		}
+		var s widgets.CellState
+		switch c {
+		case transfer.ChunkInFlight:
+			s = widgets.CellInFlight
+		case transfer.ChunkDone:
+			s = widgets.CellDone
+		case transfer.ChunkFailed:
+			s = widgets.CellFailed
+		default:
+			s = widgets.CellMissing
+		}
+		cells[i] = widgets.Cell{State: s, Source: src}
+	}
+	return cells
+}
+
+func (t *transfersTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	row, err := t.m.u.vm.Transfers.Rows.GetValue(id)
+	if err != nil {
+		return
+	}
+	o.(*transferRow).set(row)
+}
+
+func (t *transfersTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
+	p, err := t.m.u.vm.Transfers.Peers.GetValue(id)
+	if err != nil {
+		return
+	}
+	o.(*peerRow).set(p)
+}
+
+// act runs a Pause, Resume or Cancel in the background and reports a
+// failure.
+func (t *transfersTab) act(what string, f func(string) error, key string) {
+	w := t.m.u.win
+	t.m.u.vm.Background(func() {
+		if err := f(key); err != nil {
+			fyne.Do(func() { showError(w, "Cannot "+what+" the download", err) })
+		}
+	})
+}
+
+// open asks the desktop to open path (a file or a folder).
+func (t *transfersTab) open(path string) {
+	u, err := url.Parse(storage.NewFileURI(path).String())
+	if err == nil {
+		err = t.m.u.app.OpenURL(u)
+	}
+	if err != nil {
+		showError(t.m.u.win, "Cannot open "+path, err)
+	}
+}
+
+// transferRow is one download in the list.
+type transferRow struct {
+	widget.BaseWidget
+	tab                              *transfersTab
+	row                              vm.TransferRow
+	name, state, detail              *widget.Label
+	bar                              *widget.ProgressBar
+	pause, cancel, openFile, openDir *widget.Button
+}
+
+func newTransferRow(t *transfersTab) *transferRow {
+	r := &transferRow{tab: t}
+	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.state = widget.NewLabel("")
+	r.state.Truncation = fyne.TextTruncateEllipsis
+	r.detail = widget.NewLabel("")
+	r.detail.Truncation = fyne.TextTruncateEllipsis
+	r.bar = widget.NewProgressBar()
+	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), r.onPause)
+	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), r.onCancel)
+	r.openFile = widget.NewButtonWithIcon("Open", theme.FileIcon(), r.onOpen)
+	r.openDir = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), r.onOpenDir)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *transferRow) CreateRenderer() fyne.WidgetRenderer {
+	buttons := container.NewHBox(r.pause, r.cancel, r.openFile, r.openDir)
+	top := container.NewBorder(nil, nil, nil, buttons, container.NewGridWithColumns(2, r.name, r.state))
+	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, r.detail))
+}
+
+func (r *transferRow) set(row vm.TransferRow) {
+	r.row = row
+	r.name.SetText(row.Name)
+	state := row.StateText()
+	if row.Err != nil && (row.State == transfer.StateFailed || row.State == transfer.StateStalled) {
+		state += ": " + Describe(row.Err).What
+	}
+	r.state.SetText(state)
+	if row.State == transfer.StateFailed {
+		r.state.Importance = widget.DangerImportance
+	} else if row.State == transfer.StateDone {
+		r.state.Importance = widget.SuccessImportance
+	} else {
+		r.state.Importance = widget.MediumImportance
+	}
+	r.state.Refresh()
+	r.bar.SetValue(row.Fraction)
+	detail := row.Detail()
+	if row.State == transfer.StateDone && row.Path != "" {
+		detail = vm.Size(row.Size) + " · saved as " + row.Path
+	}
+	r.detail.SetText(detail)
+
+	done := row.State == transfer.StateDone
+	showIf(r.openFile, done)
+	showIf(r.openDir, done)
+	showIf(r.cancel, !done)
+	switch {
+	case row.Active():
+		r.pause.SetText("Pause")
+		r.pause.SetIcon(theme.MediaPauseIcon())
+		r.pause.Show()
+	case row.Resumable():
+		r.pause.SetText("Resume")
+		r.pause.SetIcon(theme.MediaPlayIcon())
+		r.pause.Show()
+	default:
+		r.pause.Hide()
+	}
+}
+
+func showIf(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+func (r *transferRow) onPause() {
+	v := r.tab.m.u.vm.Transfers
+	if r.row.Resumable() {
+		r.tab.act("resume", v.Resume, r.row.Key)
+	} else {
+		r.tab.act("pause", v.Pause, r.row.Key)
+	}
+}
+
+func (r *transferRow) onCancel() {
+	r.tab.act("cancel", r.tab.m.u.vm.Transfers.Cancel, r.row.Key)
+}
+
+func (r *transferRow) onOpen()    { r.tab.open(r.row.Path) }
+func (r *transferRow) onOpenDir() { r.tab.open(r.row.Dir) }
+
+// peerRow is one source of the selected download, with its grid colour.
+type peerRow struct {
+	widget.BaseWidget
+	swatch                             *canvas.Rectangle
+	addr, rate, chunks, strikes, state *widget.Label
+}
+
+func newPeerRow() *peerRow {
+	r := &peerRow{swatch: canvas.NewRectangle(theme.Color(theme.ColorNameDisabled))}
+	r.swatch.SetMinSize(fyne.NewSize(12, 12))
+	r.addr, r.rate, r.chunks, r.strikes, r.state = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	r.addr.Truncation = fyne.TextTruncateEllipsis
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *peerRow) CreateRenderer() fyne.WidgetRenderer {
+	addr := container.NewBorder(nil, nil, container.NewCenter(r.swatch), nil, r.addr)
+	return widget.NewSimpleRenderer(columns(peerColumns, addr, r.rate, r.chunks, r.strikes, r.state))
+}
+
+func (r *peerRow) set(p vm.PeerRow) {
+	r.swatch.FillColor = widgets.PeerColor(p.Color)
+	r.swatch.Refresh()
+	r.addr.SetText(p.Addr)
+	rate := vm.Rate(p.Rate)
+	if rate == "" {
+		rate = "—"
+	}
+	r.rate.SetText(rate)
+	r.chunks.SetText(strconv.Itoa(p.Chunks))
+	r.strikes.SetText(strconv.Itoa(p.Strikes))
+	r.state.SetText(p.State)
+}

@@ -1,0 +1,138 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/enxame/enxame/app/vm"
+)
+
+// UI is the app's one window and what it shows: the first-run screen until
+// the network is joined, then the main screen.
+type UI struct {
+	app fyne.App
+	win fyne.Window
+	vm  *vm.App
+	log *slog.Logger
+
+	// ctx is the root context: cancelled when the app stops
+	// (Lifecycle().SetOnStopped) or the parent ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	first *firstRun   // while the first-run screen shows
+	main  *mainScreen // once joined
+}
+
+// newUI builds the window; start chooses the first screen.
+func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
+	ctx, cancel := context.WithCancel(parent)
+	u := &UI{app: a, log: log, ctx: ctx, cancel: cancel, vm: vm.New(a, log)}
+	u.win = a.NewWindow("Enxame")
+	u.win.Resize(fyne.NewSize(1100, 720))
+	u.win.SetMaster()
+	// Registered once, for the whole window; routed by screen.
+	u.win.SetOnDropped(u.onDropped)
+	a.Lifecycle().SetOnStopped(cancel)
+	u.vm.OnDone = u.onDownloadDone
+	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, u.onFind)
+	return u
+}
+
+// start shows the main screen straight away when the flags or the
+// remembered settings say how to join, else the first-run screen.
+func (u *UI) start(o options) {
+	saved, setUp := vm.LoadSettings(u.app.Preferences())
+	s := o.merge(saved)
+	if o.scripted || (setUp && s.Complete()) {
+		if err := u.join(s); err == nil {
+			return
+		} else {
+			u.showFirstRun(s)
+			showError(u.win, "Could not join the network", err)
+			return
+		}
+	}
+	u.showFirstRun(s)
+}
+
+// join starts the network with s and shows the main screen. Call on the
+// Fyne goroutine; it blocks only while listeners open.
+func (u *UI) join(s vm.Settings) error {
+	if err := os.MkdirAll(s.Downloads, 0o755); err != nil {
+		return err
+	}
+	if err := u.vm.Start(u.ctx, s); err != nil {
+		return err
+	}
+	u.first = nil
+	u.main = newMainScreen(u)
+	u.win.SetContent(u.main.content)
+	u.main.focusSearch()
+	u.vm.Search.SetQuery("") // show what the network shares
+	return nil
+}
+
+func (u *UI) showFirstRun(s vm.Settings) {
+	u.main = nil
+	u.first = newFirstRun(u, s)
+	u.win.SetContent(u.first.content)
+}
+
+// shutdown leaves the network and waits for every goroutine.
+func (u *UI) shutdown() {
+	u.cancel()
+	u.vm.Close()
+}
+
+// onDropped receives whatever is dropped anywhere on the window. A folder
+// becomes the shared folder: on the first-run screen it fills the field,
+// on the main screen it is shared at once. Anything else is explained.
+func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
+	if len(uris) == 0 {
+		return
+	}
+	dir := vm.PathOfURI(uris[0])
+	fi, err := os.Stat(dir)
+	switch {
+	case dir == "":
+		showError(u.win, "Cannot share that", errNotLocalFolder)
+		return
+	case err != nil:
+		showError(u.win, "Cannot share that", err)
+		return
+	case !fi.IsDir():
+		showError(u.win, "Cannot share a single file", errNotAFolder)
+		return
+	}
+	switch {
+	case u.first != nil:
+		u.first.setShareDir(dir)
+	case u.main != nil:
+		u.main.share.changeFolder(dir)
+	}
+}
+
+var (
+	errNotAFolder     = errors.New("drop a folder, not a file")
+	errNotLocalFolder = errors.New("only folders on this computer can be shared")
+	errNoDownloads    = errors.New("no downloads folder")
+)
+
+// onFind (Ctrl+F) shows the Search tab and focuses its box.
+func (u *UI) onFind(fyne.Shortcut) {
+	if u.main != nil {
+		u.main.focusSearch()
+	}
+}
+
+// onDownloadDone is called from the poller when a download completes.
+func (u *UI) onDownloadDone(r vm.TransferRow) {
+	n := fyne.NewNotification("Download complete", r.Name+" is in "+r.Dir)
+	fyne.Do(func() { u.app.SendNotification(n) })
+}

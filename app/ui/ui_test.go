@@ -1,0 +1,329 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+	"go.uber.org/goleak"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/net/transfer"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"),
+	)
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  bool
+		help     bool
+		scripted bool
+	}{
+		{"none", nil, false, false, false},
+		{"join", []string{"-tracker", "127.0.0.1:7077", "-share", "/tmp", "-downloads", "/tmp/d"}, false, false, true},
+		{"host", []string{"-host", "-listen", "127.0.0.1:0"}, false, false, true},
+		{"help", []string{"-h"}, true, true, false},
+		{"unknown flag", []string{"-bogus"}, true, false, false},
+		{"bad tracker", []string{"-tracker", "nonsense"}, true, false, false},
+		{"stray argument", []string{"-host", "extra"}, true, false, false},
+		{"bad log level", []string{"-log-level", "loud"}, true, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			o, err := parseFlags(tt.args, &stderr)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.help != errors.Is(err, flag.ErrHelp) {
+				t.Errorf("err = %v, want ErrHelp %v", err, tt.help)
+			}
+			if err != nil && !strings.Contains(stderr.String(), "usage: enxame") {
+				t.Errorf("no usage on stderr: %q", stderr.String())
+			}
+			if err == nil && o.scripted != tt.scripted {
+				t.Errorf("scripted = %v, want %v", o.scripted, tt.scripted)
+			}
+		})
+	}
+}
+
+func TestMainBadUsageExits2(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := Main(t.Context(), []string{"-no-such-flag"}, &stderr); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if code := Main(t.Context(), []string{"-h"}, io.Discard); code != 0 {
+		t.Errorf("-h exit %d, want 0", code)
+	}
+}
+
+// newTestUI builds the window on the test app with every background step
+// inline, so widgets are touched on the test's goroutine only.
+func newTestUI(t *testing.T, a fyne.App) *UI {
+	t.Helper()
+	u := newUI(t.Context(), a, slog.New(slog.DiscardHandler))
+	u.vm.Inline = true
+	t.Cleanup(u.shutdown)
+	return u
+}
+
+func TestFirstRunJoinAndRemember(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := vmtest.StartTracker(t)
+	shareDir := t.TempDir()
+	downloads := filepath.Join(t.TempDir(), "Enxame")
+
+	u := newTestUI(t, a)
+	u.start(options{})
+	if u.first == nil || u.main != nil {
+		t.Fatal("a fresh start does not show the first-run screen")
+	}
+	f := u.first
+	if !strings.HasSuffix(f.downloadsEntry.Text, filepath.Join("Downloads", "Enxame")) {
+		t.Errorf("downloads default %q", f.downloadsEntry.Text)
+	}
+
+	// Dropping a folder anywhere fills the shared folder.
+	u.onDropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(shareDir)})
+	if f.shareEntry.Text != shareDir {
+		t.Errorf("share field %q after the drop, want %q", f.shareEntry.Text, shareDir)
+	}
+	f.downloadsEntry.SetText(downloads)
+
+	// A bad address is explained, not joined.
+	test.Type(f.trackerEntry, "not an address")
+	test.Tap(f.joinButton)
+	if u.main != nil {
+		t.Fatal("joined with a bad address")
+	}
+	if top := u.win.Canvas().Overlays().Top(); top == nil {
+		t.Error("no error dialog for a bad address")
+	} else {
+		u.win.Canvas().Overlays().Remove(top)
+	}
+
+	f.trackerEntry.SetText("")
+	test.Type(f.trackerEntry, addr)
+	test.Tap(f.joinButton)
+	if u.main == nil {
+		t.Fatal("Join did not open the main screen")
+	}
+	if _, err := os.Stat(downloads); err != nil {
+		t.Errorf("downloads folder not created: %v", err)
+	}
+	s := u.vm.Settings()
+	if s.Tracker != addr || s.ShareDir != shareDir || s.Downloads != downloads || s.Host {
+		t.Errorf("settings %+v", s)
+	}
+	u.shutdown()
+
+	// The next start goes straight in, with the same settings.
+	u2 := newTestUI(t, a)
+	u2.start(options{})
+	if u2.main == nil {
+		t.Fatal("second start shows the first-run screen again")
+	}
+	if got := u2.vm.Settings(); got != s {
+		t.Errorf("remembered %+v, want %+v", got, s)
+	}
+}
+
+func TestFirstRunRejectsFile(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := newTestUI(t, a)
+	u.start(options{})
+	file := filepath.Join(t.TempDir(), "x.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(file)})
+	if u.first.shareEntry.Text != "" {
+		t.Errorf("a dropped file became the share: %q", u.first.shareEntry.Text)
+	}
+	if u.win.Canvas().Overlays().Top() == nil {
+		t.Error("no explanation for a dropped file")
+	}
+	if p := Describe(errNotAFolder); !strings.Contains(p.What, "folders") {
+		t.Errorf("explanation %+v", p)
+	}
+}
+
+func TestHostFromFirstRun(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-host-listen", "127.0.0.1:0", "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	u.first.downloadsEntry.SetText(t.TempDir())
+	test.Tap(u.first.hostButton)
+	if u.main == nil {
+		t.Fatal("Host did not open the main screen")
+	}
+	vmtest.WaitFor(t, 10*time.Second, "the app to join its own tracker", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		ok, _ := u.vm.Connected.Get()
+		return ok
+	})
+	nt := u.main.network
+	if !nt.hostCheck.Checked {
+		t.Error("hosting check off while hosting")
+	}
+	if h := u.main.status.hosting.Text; !strings.HasPrefix(h, "Hosting") {
+		t.Errorf("status bar hosting text %q", h)
+	}
+	if !strings.HasPrefix(u.main.status.conn.Text, "Connected to tracker 127.0.0.1:") {
+		t.Errorf("status bar connection %q", u.main.status.conn.Text)
+	}
+	// Stop hosting from the Network tab.
+	test.Tap(nt.hostCheck)
+	if on, _ := u.vm.Hosting.Get(); on {
+		t.Error("still hosting after unticking")
+	}
+	if u.main.status.hosting.Text != "Not hosting" {
+		t.Errorf("status bar hosting text %q", u.main.status.hosting.Text)
+	}
+}
+
+func TestSearchAndDownloadFromTheWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := vmtest.StartTracker(t)
+	data := bytes.Repeat([]byte("enxame "), 300_000) // 2.1 MB, 9 chunks
+	vmtest.StartSeeder(t, addr, map[string][]byte{"lecture/slides.pdf": data, "notes.txt": []byte("n")})
+	downloads := t.TempDir()
+
+	u := newTestUI(t, a)
+	o, err := parseFlags([]string{"-tracker", addr, "-downloads", downloads, "-listen", "127.0.0.1:0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.start(o)
+	if u.main == nil {
+		t.Fatal("scripted start shows the first-run screen")
+	}
+	u.win.Resize(fyne.NewSize(1100, 720))
+	st := u.main.search
+	if n := st.list.Length(); n != 2 {
+		t.Errorf("the opening search lists %d files, want 2", n)
+	}
+
+	// Ctrl+F focuses the box.
+	u.win.Canvas().Unfocus()
+	u.onFind(nil)
+	if u.win.Canvas().Focused() != st.entry {
+		t.Error("Ctrl+F did not focus the search box")
+	}
+
+	test.Type(st.entry, "slides")
+	if n := st.list.Length(); n != 1 {
+		t.Fatalf("typing found %d results, want 1", n)
+	}
+	if !strings.Contains(st.status.Text, "1 file match “slides”") {
+		t.Errorf("status %q", st.status.Text)
+	}
+	row, _ := u.vm.Search.Results.GetValue(0)
+	if row.Name != "lecture/slides.pdf" || row.Complete != 1 {
+		t.Errorf("result %+v", row)
+	}
+
+	// Enter downloads the (only) result and shows Transfers.
+	st.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if u.main.tabs.Selected() != u.main.transfersItem {
+		t.Error("Transfers tab not shown after Download")
+	}
+	tt := u.main.transfers
+	vmtest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		r, err := u.vm.Transfers.Rows.GetValue(0)
+		return err == nil && r.State == transfer.StateDone
+	})
+	r, _ := u.vm.Transfers.Rows.GetValue(0)
+	got, err := os.ReadFile(r.Path)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("downloaded file differs (err %v)", err)
+	}
+	if n := len(tt.grid.Cells()); n != 9 {
+		t.Errorf("chunk grid shows %d chunks, want 9", n)
+	}
+	for i, c := range tt.grid.Cells() {
+		if c.State.String() != "done" || c.Source < 0 {
+			t.Errorf("cell %d = %+v", i, c)
+		}
+	}
+	if !strings.Contains(tt.title.Text, "slides.pdf") {
+		t.Errorf("grid title %q", tt.title.Text)
+	}
+	if n := tt.peers.Length(); n != 1 {
+		t.Errorf("%d sources listed, want 1", n)
+	}
+	if !strings.HasPrefix(u.main.transfersItem.Text, "Transfers") || strings.Contains(u.main.transfersItem.Text, "(") {
+		t.Errorf("tab title %q after completion", u.main.transfersItem.Text)
+	}
+}
+
+func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := vmtest.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "shared.txt")
+	os.WriteFile(p, []byte("hello"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(dir)})
+	if u.main.tabs.Selected() != u.main.shareItem {
+		t.Error("My share tab not shown after the drop")
+	}
+	vmtest.WaitFor(t, 10*time.Second, "the dropped folder to be indexed", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		return u.main.share.list.Length() == 1
+	})
+	if u.main.share.folder.Text != dir {
+		t.Errorf("folder label %q, want %q", u.main.share.folder.Text, dir)
+	}
+	if u.vm.Settings().ShareDir != dir {
+		t.Errorf("settings share %q", u.vm.Settings().ShareDir)
+	}
+	if !strings.HasPrefix(u.main.status.share.Text, "1 file in 5 B") {
+		t.Errorf("status bar share %q", u.main.status.share.Text)
+	}
+}
+
+func TestDescribeNeverBare(t *testing.T) {
+	errs := []error{
+		&vm.AddrError{Addr: "x"}, vm.ErrNotStarted, transfer.ErrNotFound, transfer.ErrNoSource,
+		transfer.ErrStalled, transfer.ErrHashMismatch, transfer.ErrBusy, context.DeadlineExceeded,
+		os.ErrPermission, os.ErrNotExist, errNotAFolder, errNoDownloads,
+	}
+	for _, err := range errs {
+		p := Describe(err)
+		if p.What == "" || strings.Contains(p.What, err.Error()) && p.Hint == "" {
+			t.Errorf("Describe(%v) = %+v", err, p)
+		}
+		if strings.HasPrefix(p.What, "Something went wrong") {
+			t.Errorf("Describe(%v) falls through to the generic text", err)
+		}
+	}
+	p := Describe(errors.New("odd \u202e failure"))
+	if !strings.Contains(p.Hint, "⟨U+202E⟩") {
+		t.Errorf("generic hint does not sanitise: %q", p.Hint)
+	}
+}

@@ -1,0 +1,107 @@
+// Package vmtest runs real engine pieces on loopback for the face's tests:
+// an in-process tracker and seeders sharing real files.
+package vmtest
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/share"
+	"github.com/enxame/enxame/net/tracker"
+)
+
+// WaitFor polls cond every few milliseconds until it holds or d passes.
+// Readiness of another process's registration has no channel to wait on;
+// the wait is bounded and fails loudly.
+func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		case <-tick.C:
+		}
+	}
+}
+
+// StartTracker runs an in-process tracker on loopback until the test ends.
+func StartTracker(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := tracker.NewServer(tracker.Config{HeartbeatInterval: 200 * time.Millisecond, PeerTimeout: 2 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Serve(ctx, ln) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// StartSeeder shares files (name → contents) from a new folder through a
+// real peer node registered with trackerAddr, and waits until the tracker
+// lists them.
+func StartSeeder(t testing.TB, trackerAddr string, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Settled already: the index hashes files whose mtime is old enough.
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := share.New(share.Config{Dir: dir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: trackerAddr, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = node.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait(); ix.Close() })
+	WaitFor(t, 10*time.Second, "the seeder to register its files", func() bool {
+		st := node.Status().Session
+		return st.Registered && st.Files == len(files)
+	})
+	client := tracker.NewClient(trackerAddr)
+	defer client.Close()
+	WaitFor(t, 10*time.Second, "the tracker to list the seeder's files", func() bool {
+		resp, err := client.Search(t.Context(), "")
+		if err != nil {
+			return false
+		}
+		n := 0
+		for _, r := range resp.Results {
+			for _, p := range r.Peers {
+				if p.Addr == node.Status().Session.Addr {
+					n++
+				}
+			}
+		}
+		return n == len(files)
+	})
+	return dir
+}
+
