@@ -104,4 +104,3 @@ func StartSeeder(t testing.TB, trackerAddr string, files map[string][]byte) stri
 	})
 	return dir
 }
-
