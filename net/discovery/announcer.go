@@ -31,7 +31,8 @@ type Announcement struct {
 // ends it sends a goodbye so browsers drop the network at once, and
 // returns nil. Interfaces that come and go are followed; a host with no
 // LAN interface announces nothing, quietly. It returns an error only for
-// an invalid Announcement or when no socket can be opened at all.
+// an invalid Announcement or when no socket can be opened at all. A nil
+// logger logs nothing.
 func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...Option) error {
 	o := newOptions(opts)
 	if a.Name == "" {
@@ -50,7 +51,7 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 		return fmt.Errorf("%w: version %d out of range", ErrInvalid, a.Version)
 	}
 	id := newInstanceID()
-	logger = logger.With("component", "discovery", "network", a.Name, "instance", id)
+	logger = orDiscard(logger).With("component", "discovery", "network", a.Name, "instance", id)
 	beacon := func() []byte {
 		peers := 0
 		if a.Peers != nil {

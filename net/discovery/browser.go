@@ -73,10 +73,11 @@ type entry struct {
 	addrs    map[netip.AddrPort]time.Time // each with when it was last heard
 }
 
-// NewBrowser returns a Browser; it hears nothing until Run.
+// NewBrowser returns a Browser; it hears nothing until Run. A nil logger
+// logs nothing.
 func NewBrowser(logger *slog.Logger, opts ...Option) *Browser {
 	return &Browser{
-		logger:  logger.With("component", "discovery"),
+		logger:  orDiscard(logger).With("component", "discovery"),
 		opts:    newOptions(opts),
 		changed: make(chan struct{}, 1),
 		nets:    map[string]*entry{},

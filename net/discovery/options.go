@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -44,4 +45,12 @@ func withClock(now func() time.Time) Option {
 // withReady registers f to be called once the sockets are open (tests).
 func withReady(f func()) Option {
 	return func(o *options) { o.ready = f }
+}
+
+// orDiscard returns logger, or a logger that drops everything when nil.
+func orDiscard(logger *slog.Logger) *slog.Logger {
+	if logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return logger
 }
