@@ -159,6 +159,7 @@ type Download struct {
 	fatal    error
 	fatalCh  chan struct{}
 	spawn    func(*peerState) // starts a worker during the fetch phase
+	writeq   chan writeJob    // verified chunks on their way to disk
 	bufs     sync.Pool
 }
 
@@ -270,6 +271,7 @@ func (d *Download) run(ctx context.Context) error {
 	if err := d.fetch(ctx, holders); err != nil {
 		return err
 	}
+	d.log.Info("All chunks verified; saving", "bytes", d.size)
 	p, err := d.store.finish()
 	if err != nil {
 		return err
@@ -392,7 +394,7 @@ func (d *Download) openStore(ctx context.Context) error {
 		d.bumpLocked()
 	}
 	cs := m.ChunkSize
-	d.bufs = sync.Pool{New: func() any { b := make([]byte, cs); return &b }}
+	d.bufs = sync.Pool{New: func() any { b := alignedBuf(cs); return &b }}
 	d.mu.Unlock()
 
 	if claimed.Count(n) > 0 {
@@ -447,12 +449,18 @@ func (d *Download) markDoneLocked(i int, from uint8, size int64) {
 // stall timeout passes or a fatal (disk) error occurs.
 func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
 	fctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	var wg, wwg sync.WaitGroup
+	writeq := make(chan writeJob, d.writeQueueLen())
+	for range writers {
+		wwg.Go(func() { d.writer(writeq) })
+	}
 	defer func() {
 		cancel()
 		wg.Wait()
+		close(writeq)
+		wwg.Wait()
 		d.mu.Lock()
-		d.spawn = nil
+		d.spawn, d.writeq = nil, nil
 		for _, p := range d.peers {
 			p.connected, p.running = false, false
 		}
@@ -474,6 +482,7 @@ func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
 	d.state, d.err = StateDownloading, nil
 	d.bumpLocked()
 	d.lastProgress = time.Now()
+	d.writeq = writeq
 	d.spawn = func(p *peerState) {
 		p.running = true
 		wg.Go(func() { d.worker(fctx, p) })
@@ -648,11 +657,17 @@ func (d *Download) Progress() Progress {
 		Resumed: d.resumed,
 		Rate:    d.rate,
 		Started: d.started,
-		Chunks:  append([]ChunkState(nil), d.chunks...),
+		Chunks:  make([]ChunkState, len(d.chunks)),
 		From:    append([]uint8(nil), d.from...),
 		Peers:   make([]PeerProgress, len(d.peers)),
 
 		Alternatives: d.alts,
+	}
+	for i, c := range d.chunks {
+		if c == chunkWriting {
+			c = ChunkInFlight
+		}
+		p.Chunks[i] = c
 	}
 	if d.name != "" {
 		p.Name = d.name
@@ -672,6 +687,12 @@ func (d *Download) Progress() Progress {
 			Rate: s.rate, Chunks: s.chunks, Bytes: s.bytes, Strikes: s.strikes}
 	}
 	return p
+}
+
+func (d *Download) startedAt() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.started
 }
 
 // ID returns the content id once planned ("" before).

@@ -34,6 +34,9 @@ const (
 	ChunkInFlight                   // requested from a peer
 	ChunkDone                       // verified and written
 	ChunkFailed                     // last attempt failed (bad bytes or error); queued again
+
+	// chunkWriting (internal, shown as ChunkInFlight): verified, being written.
+	chunkWriting
 )
 
 // PeerProgress is one source's share of a download.

@@ -118,23 +118,42 @@ func (d *Download) lacksLocked(p *peerState, i int) {
 	}
 }
 
-// verifiedLocked records chunk i, n bytes, verified from p. won is false
-// when another peer's copy was verified first; first is true for the
-// download's first verified chunk.
-func (d *Download) verifiedLocked(p *peerState, i int, n int64) (won, first bool) {
+// receivedLocked accounts n bytes received from p for chunk i, verified
+// or not, and ends that request. It reports whether the chunk still needs
+// these bytes: it then moves to chunkWriting, owned by the caller until
+// writtenLocked or unwrittenLocked.
+func (d *Download) receivedLocked(p *peerState, i int, n int64, verified bool) bool {
 	if d.inflight[i] > 0 {
 		d.inflight[i]--
 	}
 	p.recent += n
 	d.fetched += n
-	if d.chunks[i] == ChunkDone {
-		return false, false
+	if !verified || d.chunks[i] != ChunkInFlight {
+		return false
 	}
+	d.chunks[i] = chunkWriting
+	return true
+}
+
+// writtenLocked records chunk i, n bytes, verified from p and written.
+// first is true for the download's first verified chunk.
+func (d *Download) writtenLocked(p *peerState, i int, n int64) (first bool) {
 	first = d.done == 0
 	d.markDoneLocked(i, uint8(p.idx+1), n)
 	d.recent += n
 	p.chunks++
 	p.bytes += n
 	d.lastProgress = time.Now()
-	return true, first
+	return first
+}
+
+// unwrittenLocked queues chunk i again after its write failed.
+func (d *Download) unwrittenLocked(i int) {
+	if d.chunks[i] != chunkWriting {
+		return
+	}
+	d.chunks[i] = ChunkFailed
+	d.queued++
+	d.cursor = min(d.cursor, i)
+	d.notifyLocked()
 }

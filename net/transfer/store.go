@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/enxame/enxame/net/wire"
 )
@@ -56,7 +57,19 @@ type partStore struct {
 	state string // resume record name in root
 	f     *os.File
 	w     io.WriterAt
+	wc    io.Closer // closes what w opened beside f
 	log   *slog.Logger
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
+
+// alignedBuf returns an n-byte buffer aligned for direct I/O.
+func alignedBuf(n int64) []byte {
+	b := make([]byte, n+directAlign)
+	off := (directAlign - int(uintptr(unsafe.Pointer(&b[0]))%directAlign)) % directAlign
+	return b[off : off+int(n) : off+int(n)]
 }
 
 // openStore opens dir, resumes a part file of id that no other downloader
@@ -91,7 +104,7 @@ func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt
 		}
 		claimed = wire.NewBitfield(m.NumChunks())
 	}
-	s.w = s.f
+	s.w, s.wc = newChunkWriter(root, s.part, s.f)
 	if wrap != nil {
 		s.w = wrap(s.f)
 	}
@@ -345,6 +358,7 @@ func (s *partStore) discard() {
 
 // close releases the part file (and its lock) and the folder.
 func (s *partStore) close() {
+	s.wc.Close()
 	s.f.Close()
 	s.root.Close()
 }

@@ -64,7 +64,7 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 
 	d.mu.Lock()
 	p.connected = true
-	id, m, st := d.id, d.m, d.store
+	id, m, writeq := d.id, d.m, d.writeq
 	needHave := !p.complete
 	d.mu.Unlock()
 
@@ -86,7 +86,7 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 	h := sha256.New()
 	var sum wire.Digest
 	bp := d.bufs.Get().(*[]byte)
-	defer d.bufs.Put(bp)
+	defer func() { d.bufs.Put(bp) }()
 	buf := *bp
 	var haveAt time.Time
 
@@ -173,7 +173,7 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 			}
 			pending = pending[1:]
 			d.mu.Lock()
-			d.verifiedLocked(p, c, size)
+			d.receivedLocked(p, c, size, false)
 			d.mu.Unlock()
 			continue
 		}
@@ -195,25 +195,74 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 			continue
 		}
 
+		// Verified: hand it to the writers and read on with a fresh buffer.
 		d.mu.Lock()
-		dup = d.chunks[c] == ChunkDone
+		needed := d.receivedLocked(p, c, size, true)
 		d.mu.Unlock()
-		if !dup {
-			if err := st.writeChunk(c, buf[:size]); err != nil {
-				d.mu.Lock()
-				d.releaseLocked(c, true)
-				d.mu.Unlock()
-				d.setFatal(err)
-				return progressed, err
-			}
+		progressed = true
+		if !needed {
+			continue // another peer's copy won
 		}
+		select {
+		case writeq <- writeJob{chunk: c, peer: p, buf: bp, n: size}:
+		case <-ctx.Done():
+			d.mu.Lock()
+			d.unwrittenLocked(c)
+			d.mu.Unlock()
+			return progressed, ctx.Err()
+		}
+		bp = d.bufs.Get().(*[]byte)
+		buf = *bp
+	}
+}
+
+// writeJob is a verified chunk waiting to be written.
+type writeJob struct {
+	chunk int
+	peer  *peerState
+	buf   *[]byte
+	n     int64
+}
+
+// writers is how many goroutines write verified chunks; with direct I/O a
+// write blocks until the disk has it, so two keep the disk busy while the
+// workers read and hash.
+const writers = 2
+
+// writeQueueLen bounds the verified chunks waiting for a writer (memory:
+// about 8 MiB of chunk buffers).
+func (d *Download) writeQueueLen() int {
+	return int(min(max((8<<20)/d.m.ChunkSize, 2), 16))
+}
+
+// writer writes verified chunks until q is closed, then records them done.
+// A write error stops the download (setFatal) with the chunk queued again.
+func (d *Download) writer(q <-chan writeJob) {
+	for j := range q {
 		d.mu.Lock()
-		_, first := d.verifiedLocked(p, c, size)
+		failed := d.fatal != nil
+		st := d.store
 		d.mu.Unlock()
+		var err error
+		if !failed {
+			err = st.writeChunk(j.chunk, (*j.buf)[:j.n])
+		}
+		first := false
+		d.mu.Lock()
+		if err != nil || failed {
+			d.unwrittenLocked(j.chunk)
+		} else {
+			first = d.writtenLocked(j.peer, j.chunk, j.n)
+		}
+		d.mu.Unlock()
+		d.bufs.Put(j.buf)
+		if err != nil {
+			d.setFatal(err)
+		}
 		if first {
+			d.log.Info("First chunk verified", "sinceStart", time.Since(d.startedAt()))
 			d.opts.onChange()
 		}
-		progressed = true
 	}
 }
 
