@@ -27,7 +27,7 @@ type Announcement struct {
 
 // Announce advertises one tracker on every LAN interface (see Option)
 // until ctx ends: a beacon at once, another after a second, then every
-// AnnounceInterval, and within MinReplyGap of a browser's query. When ctx
+// AnnounceInterval, and in answer to browsers' queries (see ReplyBurst). When ctx
 // ends it sends a goodbye so browsers drop the network at once, and
 // returns nil. Interfaces that come and go are followed; a host with no
 // LAN interface announces nothing, quietly. It returns an error only for
@@ -100,12 +100,25 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 	}
 
 	send := func() { c.send(beacon()) }
-	// Replies to queries are rate-limited on their own, so a query is
-	// answered at once unless another was answered within MinReplyGap.
-	var lastReply time.Time
+	// Replies to queries are rate-limited on their own (a token bucket:
+	// ReplyBurst at once, then one per MinReplyGap), so browsers starting
+	// together are all answered at once, and a flood of queries is not
+	// turned into a flood of beacons.
+	tokens, refilled := float64(ReplyBurst), time.Now()
 	reply := func() {
+		now := time.Now()
+		tokens = min(ReplyBurst, tokens+float64(now.Sub(refilled))/float64(MinReplyGap))
+		refilled = now
+		tokens--
 		send()
-		lastReply = time.Now()
+	}
+	// wait returns how long until a reply may be sent.
+	wait := func() time.Duration {
+		have := tokens + float64(time.Since(refilled))/float64(MinReplyGap)
+		if have >= 1 {
+			return 0
+		}
+		return time.Duration((1 - have) * float64(MinReplyGap))
 	}
 	send()
 	tick := time.NewTimer(time.Second) // the second beacon covers a lost first one
@@ -127,8 +140,8 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 			if replyDue != nil {
 				continue
 			}
-			if wait := MinReplyGap - time.Since(lastReply); wait > 0 {
-				replyDue = time.After(wait)
+			if d := wait(); d > 0 {
+				replyDue = time.After(d)
 				continue
 			}
 			reply()

@@ -34,9 +34,10 @@ const (
 	// ExpireAfter is the silence after which a Browser drops a network
 	// (three lost beacons and some slack).
 	ExpireAfter = 7 * time.Second
-	// MinReplyGap is the least time between two beacons sent in answer
-	// to queries (periodic beacons aside), so a flood of queries cannot
+	// ReplyBurst beacons may answer queries at once; after that, one per
+	// MinReplyGap (periodic beacons aside), so a flood of queries cannot
 	// turn into a flood of beacons.
+	ReplyBurst  = 4
 	MinReplyGap = 100 * time.Millisecond
 )
 

@@ -142,7 +142,10 @@ type netnsChild struct {
 func startNetnsChild(t *testing.T, ns, role, name string, env ...string) *netnsChild {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestNetnsHelper$", "-test.count=1")
-	cmd.Env = append(append(os.Environ(), envRole+"="+role, envName+"="+name), env...)
+	// The race detector sleeps a second before exiting, by default, to
+	// catch late reports; the child waits for its goroutines, so skip it.
+	gorace := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
+	cmd.Env = append(append(os.Environ(), envRole+"="+role, envName+"="+name, "GORACE="+gorace), env...)
 	cmd.Stderr = &testWriter{t: t, prefix: role + ": "}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
