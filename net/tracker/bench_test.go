@@ -1,7 +1,13 @@
 package tracker
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -9,7 +15,6 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/tracker/internal/corpus"
-	"github.com/enxame/enxame/net/wire"
 )
 
 const (
@@ -122,4 +127,55 @@ func BenchmarkUpdate100(b *testing.B) {
 	}
 }
 
-var _ = wire.MaxFilesPerPeer
+
+// BenchmarkServerTCP measures requests over persistent loopback
+// connections against the 1M-file index, client and server in-process.
+func BenchmarkServerTCP(b *testing.B) {
+	reg := bigIndex(b)
+	for _, c := range []struct {
+		name string
+		line func(i int) string
+	}{
+		{"heartbeat", func(i int) string { return `{"op":"heartbeat","token":"` + bigTokens[i%len(bigTokens)] + `"}` }},
+		{"search", func(i int) string {
+			return `{"op":"search","q":"` + corpus.SelectiveQuery(i*7919%benchPeers, 10+i%90) + `"}`
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := NewServer(Config{})
+			s.reg = reg
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { s.Serve(ctx, ln); close(done) }()
+			defer func() { cancel(); <-done }()
+			var seq atomic.Int64
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				conn, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for pb.Next() {
+					i := int(seq.Add(1))
+					if _, err := io.WriteString(conn, c.line(i)+"\n"); err != nil {
+						b.Error(err)
+						return
+					}
+					ans, err := br.ReadSlice('\n')
+					if err != nil || !bytes.HasPrefix(ans, []byte(`{"ok":true`)) {
+						b.Errorf("answer %q %v", ans, err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

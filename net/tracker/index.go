@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"encoding/hex"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -13,11 +14,12 @@ import (
 // holding it. Entries live in a slab addressed by slot number; three
 // structures point into it:
 //
-//   - byID: content id → slots (exact id queries, and finding an entry by
-//     its key),
-//   - byBase: lower-cased last path element → slots (exact-name matches are
-//     ranked first, so `get NAME` finds its file even when the answer is
-//     truncated),
+//   - byID: content id → a chain of slots (exact id queries, and finding an
+//     entry by its key),
+//   - byBase: hash of the lower-cased last path element → a chain of slots
+//     (exact-name matches are ranked first, so `get NAME` finds its file
+//     even when the answer is truncated; a hash collision only lengthens a
+//     chain, every member is compared),
 //   - grams: every distinct 3-byte substring (trigram) of the lower-cased
 //     name → the slots whose name contains it. A substring query of three or
 //     more bytes walks only the shortest posting list among its trigrams and
@@ -32,6 +34,10 @@ import (
 // (entry.refs == 0), so a list never holds one slot twice and a candidate is
 // never a stale entry in disguise. Total postings stay under twice the live
 // ones plus a constant per list.
+//
+// The slab is paged (no copy of the whole slab when it grows) and the maps
+// and chains hold plain numbers, so the garbage collector does not scan
+// them.
 
 type holder struct {
 	p        *peer
@@ -44,9 +50,17 @@ type entry struct {
 	lower   string // strings.ToLower(name); shares name's bytes when equal
 	size    int64
 	holders []holder
-	refs    int32 // postings that name this slot, live or dead
-	live    bool
+	refs     int32  // postings that name this slot, live or dead
+	nextID   uint32 // next slot with the same id, or noSlot
+	nextBase uint32 // next slot with the same base hash, or noSlot
+	live     bool
 }
+
+const (
+	noSlot   = ^uint32(0)
+	pageBits = 12
+	pageSize = 1 << pageBits
+)
 
 func (e *entry) base() string { return baseName(e.lower) }
 
@@ -56,10 +70,12 @@ type posting struct {
 }
 
 type index struct {
-	entries []entry
+	pages   [][]entry // slot s is pages[s>>pageBits][s&(pageSize-1)]
+	nSlots  uint32    // slots ever handed out
 	free    []uint32
-	byID    map[[32]byte][]uint32
-	byBase  map[string][]uint32
+	byID    map[[32]byte]uint32 // first slot of the chain
+	byBase  map[uint64]uint32   // first slot of the chain
+	seed    maphash.Seed
 	grams   map[uint32]*posting
 	live    int // live entries
 	holders int // (peer, entry) pairs
@@ -67,11 +83,53 @@ type index struct {
 
 func newIndex() *index {
 	return &index{
-		byID:   make(map[[32]byte][]uint32),
-		byBase: make(map[string][]uint32),
+		byID:   make(map[[32]byte]uint32),
+		byBase: make(map[uint64]uint32),
+		seed:   maphash.MakeSeed(),
 		grams:  make(map[uint32]*posting),
 	}
 }
+
+func (ix *index) at(s uint32) *entry { return &ix.pages[s>>pageBits][s&(pageSize-1)] }
+
+func (ix *index) baseKey(base string) uint64 { return maphash.String(ix.seed, base) }
+
+// chainRemove unlinks slot from the chain starting at m[key], where next
+// selects the link field.
+func chainRemove[K comparable](ix *index, m map[K]uint32, key K, slot uint32, next func(*entry) *uint32) {
+	head, ok := m[key]
+	if !ok {
+		return
+	}
+	if head == slot {
+		if n := *next(ix.at(slot)); n == noSlot {
+			delete(m, key)
+		} else {
+			m[key] = n
+		}
+		return
+	}
+	for s := head; s != noSlot; {
+		link := next(ix.at(s))
+		if *link == slot {
+			*link = *next(ix.at(slot))
+			return
+		}
+		s = *link
+	}
+}
+
+func chainPush[K comparable](ix *index, m map[K]uint32, key K, slot uint32, next func(*entry) *uint32) {
+	if head, ok := m[key]; ok {
+		*next(ix.at(slot)) = head
+	} else {
+		*next(ix.at(slot)) = noSlot
+	}
+	m[key] = slot
+}
+
+func idLink(e *entry) *uint32   { return &e.nextID }
+func baseLink(e *entry) *uint32 { return &e.nextBase }
 
 // fileKey is a file entry made ready for the index outside the lock.
 type fileKey struct {
@@ -145,10 +203,13 @@ func baseName(lower string) string {
 
 // lookup returns the slot of the live entry (id, name), or false.
 func (ix *index) lookup(id [32]byte, name string) (uint32, bool) {
-	for _, s := range ix.byID[id] {
-		if ix.entries[s].name == name {
+	s, ok := ix.byID[id]
+	for ok && s != noSlot {
+		e := ix.at(s)
+		if e.name == name {
 			return s, true
 		}
+		s = e.nextID
 	}
 	return 0, false
 }
@@ -159,7 +220,7 @@ func (ix *index) addHolder(p *peer, k *fileKey) uint32 {
 	if !ok {
 		slot = ix.insert(k)
 	}
-	e := &ix.entries[slot]
+	e := ix.at(slot)
 	e.holders = append(e.holders, holder{p: p, complete: k.complete})
 	ix.holders++
 	return slot
@@ -168,7 +229,7 @@ func (ix *index) addHolder(p *peer, k *fileKey) uint32 {
 // removeHolder forgets that p holds the entry at slot, and the entry itself
 // when p was its last holder.
 func (ix *index) removeHolder(p *peer, slot uint32) {
-	e := &ix.entries[slot]
+	e := ix.at(slot)
 	for i := range e.holders {
 		if e.holders[i].p == p {
 			last := len(e.holders) - 1
@@ -190,15 +251,17 @@ func (ix *index) insert(k *fileKey) uint32 {
 		slot = ix.free[n-1]
 		ix.free = ix.free[:n-1]
 	} else {
-		ix.entries = append(ix.entries, entry{})
-		slot = uint32(len(ix.entries) - 1)
+		if ix.nSlots%pageSize == 0 {
+			ix.pages = append(ix.pages, make([]entry, pageSize))
+		}
+		slot = ix.nSlots
+		ix.nSlots++
 	}
-	e := &ix.entries[slot]
+	e := ix.at(slot)
 	*e = entry{id: k.id, name: k.name, lower: k.lower, size: k.size, live: true, holders: make([]holder, 0, 1)}
 	ix.live++
-	ix.byID[k.id] = append(ix.byID[k.id], slot)
-	b := e.base()
-	ix.byBase[b] = append(ix.byBase[b], slot)
+	chainPush(ix, ix.byID, k.id, slot, idLink)
+	chainPush(ix, ix.byBase, ix.baseKey(e.base()), slot, baseLink)
 	for _, g := range k.grams {
 		p := ix.grams[g]
 		if p == nil {
@@ -216,19 +279,12 @@ func (ix *index) insert(k *fileKey) uint32 {
 }
 
 func (ix *index) remove(slot uint32) {
-	e := &ix.entries[slot]
+	e := ix.at(slot)
 	e.live = false
 	e.holders = nil
 	ix.live--
-	ix.byID[e.id] = removeSlot(ix.byID[e.id], slot)
-	if len(ix.byID[e.id]) == 0 {
-		delete(ix.byID, e.id)
-	}
-	b := e.base()
-	ix.byBase[b] = removeSlot(ix.byBase[b], slot)
-	if len(ix.byBase[b]) == 0 {
-		delete(ix.byBase, b)
-	}
+	chainRemove(ix, ix.byID, e.id, slot, idLink)
+	chainRemove(ix, ix.byBase, ix.baseKey(e.base()), slot, baseLink)
 	if e.refs == 0 {
 		// A one-byte name has no posting: nothing refers to it.
 		ix.release(slot)
@@ -256,7 +312,7 @@ func (ix *index) remove(slot uint32) {
 func (ix *index) compact(p *posting) {
 	out := p.slots[:0]
 	for _, s := range p.slots {
-		if ix.entries[s].live {
+		if ix.at(s).live {
 			out = append(out, s)
 		} else {
 			ix.unref(s)
@@ -272,7 +328,7 @@ func (ix *index) compact(p *posting) {
 // unref drops one dead posting of slot and frees the slot when it was the
 // last one.
 func (ix *index) unref(slot uint32) {
-	e := &ix.entries[slot]
+	e := ix.at(slot)
 	e.refs--
 	if e.refs == 0 && !e.live {
 		ix.release(slot)
@@ -280,18 +336,8 @@ func (ix *index) unref(slot uint32) {
 }
 
 func (ix *index) release(slot uint32) {
-	ix.entries[slot] = entry{}
+	*ix.at(slot) = entry{}
 	ix.free = append(ix.free, slot)
-}
-
-func removeSlot(s []uint32, slot uint32) []uint32 {
-	for i, v := range s {
-		if v == slot {
-			s[i] = s[len(s)-1]
-			return s[:len(s)-1]
-		}
-	}
-	return s
 }
 
 // search calls emit with the slot of each live entry matching q (already
@@ -304,7 +350,7 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 	if len(q) == 64 {
 		var id [32]byte
 		if _, err := hex.Decode(id[:], []byte(q)); err == nil {
-			for _, s := range ix.byID[id] {
+			for s, ok := ix.byID[id]; ok && s != noSlot; s = ix.at(s).nextID {
 				firsts = append(firsts, s)
 				if !emit(s) {
 					return true
@@ -313,8 +359,8 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 		}
 	}
 	if q != "" {
-		for _, s := range ix.byBase[baseName(q)] {
-			e := &ix.entries[s]
+		for s, ok := ix.byBase[ix.baseKey(baseName(q))]; ok && s != noSlot; s = ix.at(s).nextBase {
+			e := ix.at(s)
 			if (e.lower == q || e.base() == q) && !slices.Contains(firsts, s) {
 				firsts = append(firsts, s)
 				if !emit(s) {
@@ -323,11 +369,13 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 			}
 		}
 	}
+	matched := 0 // names verified to contain q
 	visit := func(s uint32) bool {
-		e := &ix.entries[s]
+		e := ix.at(s)
 		if !e.live || !strings.Contains(e.lower, q) {
 			return true
 		}
+		matched++
 		if len(firsts) > 0 && slices.Contains(firsts, s) {
 			return true
 		}
@@ -351,7 +399,12 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 		if len(head) == len(first) {
 			return true
 		}
-		for _, s := range ix.intersect(first[len(head):], lists[1:]) {
+		rest := first[len(head):]
+		if matched*4 < len(head) {
+			// Few candidates match: narrow the rest before verifying it.
+			rest = ix.intersect(rest, lists[1:])
+		}
+		for _, s := range rest {
 			if !visit(s) {
 				return true
 			}
@@ -370,7 +423,7 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 				if emitted[s] {
 					continue
 				}
-				e := &ix.entries[s]
+				e := ix.at(s)
 				if !e.live || (len(firsts) > 0 && slices.Contains(firsts, s)) {
 					continue
 				}
@@ -384,11 +437,11 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 		// The empty query and single bytes: most names match, so a scan
 		// stops early. A rare byte would scan the whole slab: the scan is
 		// capped and the answer then marked incomplete.
-		for s := range ix.entries {
+		for s := range ix.nSlots {
 			if s == maxScan {
 				return false
 			}
-			if !visit(uint32(s)) {
+			if !visit(s) {
 				return true
 			}
 		}
@@ -400,13 +453,14 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 const maxScan = 1 << 18
 
 // Intersection tuning: the first directVerify postings of the shortest
-// list are verified as they are; the rest is intersected with the next
-// shortest lists while those are at most intersectRatio times longer than
+// list are verified as they are. When under a quarter of them matched, the
+// rest is intersected with the next shortest lists, while those are at
+// most intersectRatio times longer than
 // the candidates left (reading a posting costs far less than verifying a
 // candidate, which touches its name), reading at most intersectBudget
 // postings in all.
 const (
-	directVerify    = 1024
+	directVerify    = 128
 	intersectRatio  = 16
 	intersectBudget = 1 << 20
 )
@@ -442,7 +496,7 @@ func (ix *index) intersect(cand []uint32, lists []*posting) []uint32 {
 		}
 		budget -= len(p.slots)
 		if bits == nil {
-			words := (len(ix.entries) + 63) / 64
+			words := (int(ix.nSlots) + 63) / 64
 			bp, _ := bitsetPool.Get().(*[]uint64)
 			if bp == nil || len(*bp) < words {
 				bp = new([]uint64)

@@ -188,8 +188,13 @@ func (r *Registry) Register(addr netip.AddrPort, files []wire.FileEntry, now tim
 
 // Heartbeat marks the token's peer as alive.
 func (r *Registry) Heartbeat(token string, now time.Time) error {
+	return r.heartbeat([]byte(token), now)
+}
+
+// heartbeat is Heartbeat without allocating the token.
+func (r *Registry) heartbeat(token []byte, now time.Time) error {
 	r.mu.RLock()
-	p := r.byToken[token]
+	p := r.byToken[string(token)]
 	if p != nil {
 		p.lastSeen.Store(r.stamp(now))
 	}
@@ -392,7 +397,7 @@ func (r *Registry) Search(q string, v View) wire.SearchResponse {
 			resp.Truncated = true
 			return false
 		}
-		e := &r.ix.entries[slot]
+		e := r.ix.at(slot)
 		resp.Results = append(resp.Results, wire.SearchResult{
 			ID:   hex.EncodeToString(e.id[:]),
 			Name: e.name,

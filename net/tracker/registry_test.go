@@ -392,7 +392,7 @@ func checkSearch(t *testing.T, r *Registry, model map[string][]wire.FileEntry, q
 func checkIndex(t *testing.T, r *Registry) {
 	t.Helper()
 	ix := r.ix
-	refs := make([]int32, len(ix.entries))
+	refs := make([]int32, ix.nSlots)
 	for g, p := range ix.grams {
 		live := 0
 		seen := map[uint32]bool{}
@@ -402,7 +402,7 @@ func checkIndex(t *testing.T, r *Registry) {
 			}
 			seen[s] = true
 			refs[s]++
-			if e := &ix.entries[s]; e.live {
+			if e := ix.at(s); e.live {
 				live++
 				if !slices.Contains(trigrams(e.lower, nil), g) {
 					t.Fatalf("gram %06x lists live slot %d (%q) without that gram", g, s, e.name)
@@ -415,24 +415,44 @@ func checkIndex(t *testing.T, r *Registry) {
 	}
 	free := map[uint32]bool{}
 	for _, s := range ix.free {
-		if free[s] || refs[s] != 0 || ix.entries[s].live {
-			t.Fatalf("free slot %d: twice %v, refs %d, live %v", s, free[s], refs[s], ix.entries[s].live)
+		if free[s] || refs[s] != 0 || ix.at(s).live {
+			t.Fatalf("free slot %d: twice %v, refs %d, live %v", s, free[s], refs[s], ix.at(s).live)
 		}
 		free[s] = true
 	}
 	live, holders := 0, 0
-	for s := range ix.entries {
-		e := &ix.entries[s]
+	for s := range ix.nSlots {
+		e := ix.at(s)
 		if e.refs != refs[s] {
 			t.Fatalf("slot %d: refs %d, postings %d", s, e.refs, refs[s])
 		}
-		if !e.live && e.refs == 0 && !free[uint32(s)] {
+		if !e.live && e.refs == 0 && !free[s] {
 			t.Fatalf("slot %d leaked: dead, unreferenced, not free", s)
 		}
 		if e.live {
 			live++
 			holders += len(e.holders)
 		}
+	}
+	chained := 0
+	for id, head := range ix.byID {
+		for s := head; s != noSlot; s = ix.at(s).nextID {
+			if e := ix.at(s); !e.live || e.id != id {
+				t.Fatalf("id chain holds slot %d (live %v)", s, e.live)
+			}
+			chained++
+		}
+	}
+	for key, head := range ix.byBase {
+		for s := head; s != noSlot; s = ix.at(s).nextBase {
+			if e := ix.at(s); !e.live || ix.baseKey(e.base()) != key {
+				t.Fatalf("base chain holds slot %d (live %v)", s, e.live)
+			}
+			chained++
+		}
+	}
+	if chained != 2*live {
+		t.Fatalf("%d slots in chains, want %d", chained, 2*live)
 	}
 	if live != ix.live || holders != ix.holders {
 		t.Fatalf("counted %d live / %d holders, index says %d / %d", live, holders, ix.live, ix.holders)

@@ -495,3 +495,24 @@ func FuzzTrackerRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastHeartbeat checks the heartbeat fast path against the parser.
+func FuzzFastHeartbeat(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"heartbeat","token":"0123abcdef"}`, `{"op":"heartbeat","token":"ABC"}`,
+		`{"op":"heartbeat","token":""}`, `{"op":"heartbeat","token":"a\"}`, `{"op":"heartbeat","token":"a"} `,
+		`{"op":"heartbeat","token":"a","op":"list"}`, `{"op":"heartbeat", "token":"a"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		tok, ok := fastHeartbeat(line)
+		if !ok {
+			return
+		}
+		req, err := wire.ParseRequest(line)
+		if err != nil || req.Op != wire.OpHeartbeat || req.Token != string(tok) {
+			t.Fatalf("fast path took %q as heartbeat %q; parser says %+v, %v", line, tok, req, err)
+		}
+	})
+}
