@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync/atomic"
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,7 +126,6 @@ func BenchmarkUpdate100(b *testing.B) {
 		}
 	}
 }
-
 
 // BenchmarkServerTCP measures requests over persistent loopback
 // connections against the 1M-file index, client and server in-process.

@@ -45,11 +45,11 @@ type holder struct {
 }
 
 type entry struct {
-	id      [32]byte
-	name    string
-	lower   string // strings.ToLower(name); shares name's bytes when equal
-	size    int64
-	holders []holder
+	id       [32]byte
+	name     string
+	lower    string // strings.ToLower(name); shares name's bytes when equal
+	size     int64
+	holders  []holder
 	refs     int32  // postings that name this slot, live or dead
 	nextID   uint32 // next slot with the same id, or noSlot
 	nextBase uint32 // next slot with the same base hash, or noSlot
