@@ -27,12 +27,12 @@ type Announcement struct {
 
 // Announce advertises one tracker on every LAN interface (see Option)
 // until ctx ends: a beacon at once, another after a second, then every
-// AnnounceInterval, and in answer to browsers' queries (see ReplyBurst). When ctx
-// ends it sends a goodbye so browsers drop the network at once, and
-// returns nil. Interfaces that come and go are followed; a host with no
-// LAN interface announces nothing, quietly. It returns an error only for
-// an invalid Announcement or when no socket can be opened at all. A nil
-// logger logs nothing.
+// AnnounceInterval, and in answer to browsers' queries (see ReplyBurst).
+// When ctx ends it sends a goodbye so browsers drop the network at once,
+// and returns nil. Interfaces that come and go are followed; a host with
+// no LAN interface announces nothing, quietly. It returns an error only
+// for an invalid Announcement or when no socket can be opened at all.
+// A nil logger logs nothing.
 func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...Option) error {
 	o := newOptions(opts)
 	if a.Name == "" {

@@ -151,8 +151,8 @@ func (c *mconn) close() {
 	}
 }
 
-// candidates lists the interfaces discovery may use, each with whether it
-// has an IPv4 and an IPv6 address.
+// candidates lists the interfaces discovery may use, with the IPv4 address
+// to send from on each (none: no IPv4) and whether each has IPv6.
 func (c *mconn) candidates() (ifs []net.Interface, src4 map[int]net.IP, has6 map[int]bool) {
 	all, err := net.Interfaces()
 	if err != nil {
