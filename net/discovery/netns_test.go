@@ -104,6 +104,29 @@ func TestNamespacesBridge(t *testing.T) {
 	a.stop(t)
 }
 
+// TestNamespacesLinkUp starts a browser while its only LAN link is down
+// (a laptop before Wi-Fi connects): it runs quietly with no interface,
+// then joins the link when it comes up and finds the network.
+func TestNamespacesLinkUp(t *testing.T) {
+	lan := netnstest.New(t, 2)
+	b := lan.Hosts[1]
+	setLink := func(state string) {
+		out, err := exec.Command("ip", "-n", b.NS, "link", "set", b.Iface, state).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip link set %s: %v: %s", state, err, out)
+		}
+	}
+	setLink("down")
+	browser := startNetnsChild(t, b.NS, "browse", "Late")
+	browser.expect(t, "READY")
+	a := startNetnsChild(t, lan.Hosts[0].NS, "announce", "Late")
+	a.expect(t, "START")
+	setLink("up")
+	checkFound(t, browser.expectLine(t, "FOUND"), "Late")
+	browser.wait(t)
+	a.stop(t)
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
