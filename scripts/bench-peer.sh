@@ -74,6 +74,7 @@ timeit() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", a / b}'; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "building in $TMP"
 (cd "$ROOT" && go build -tags nogui -o "$TMP/enxame" . &&
 	go test -c -o "$TMP/share.test" ./net/share &&
@@ -149,7 +150,7 @@ med() { tr ' ' '\n' <<<"${R[$1]}" | grep . | median; }
 
 echo
 echo "Peer benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(go version | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2), nginx $("$NGINX" -v 2>&1 | cut -d/ -f2)"
-echo "$SIZE_MIB MiB, page-cached, median of $RUNS runs, MiB/s (runs in brackets)"
+echo "$SIZE_MIB MiB, page-cached, median of $RUNS runs, MiB/s (runs in brackets); load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| what | enxame | reference | enxame / reference |"
 echo "|---|---|---|---|"

@@ -142,6 +142,7 @@ type Index struct {
 	lastScan time.Time
 	lastErr  string
 	scanning bool
+	walkDur  time.Duration // of the last walk
 
 	hashFiles, hashFilesDone atomic.Int64
 	hashBytes, hashBytesDone atomic.Int64

@@ -119,10 +119,14 @@ func (ix *Index) Scan(ctx context.Context) (retry time.Duration, err error) {
 		ix.mu.Unlock()
 	}()
 
+	walkStart := time.Now()
 	res, err := ix.walk(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("walking shared folder: %w", err)
 	}
+	ix.mu.Lock()
+	ix.walkDur = time.Since(walkStart)
+	ix.mu.Unlock()
 	select {
 	case <-ix.dirs:
 	default:
@@ -209,6 +213,12 @@ func (ix *Index) settled(f found, now time.Time) bool {
 	}
 	s, ok := ix.seen[f.name]
 	return ok && s.key == f.key && now.Sub(s.at) >= ix.cfg.SettleTime
+}
+
+func (ix *Index) lastWalkDuration() time.Duration {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.walkDur
 }
 
 func (ix *Index) setScanning(on bool) {

@@ -13,6 +13,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
+// scanGapFactor bounds the share of time spent rescanning a busy folder.
+const scanGapFactor = 4
+
 // Run indexes the folder and then follows it until ctx ends: file system
 // events (debounced) and a periodic full rescan, the safety net for events
 // that were missed or dropped, each trigger a scan. Only what changed is
@@ -37,6 +40,7 @@ func (ix *Index) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	lastEnd, lastDur := time.Now(), ix.lastWalkDuration()
 	ticker := time.NewTicker(ix.cfg.RescanInterval)
 	defer ticker.Stop()
 	for {
@@ -55,10 +59,20 @@ func (ix *Index) Run(ctx context.Context) error {
 		if t != nil {
 			t.Stop()
 		}
+		// A folder that keeps changing (a log being written) must not keep
+		// a core walking it: leave at least scanGapFactor times the last
+		// walk's duration between scans (hashing time does not count).
+		if wait := lastDur*scanGapFactor - time.Since(lastEnd); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
 		retry, err = ix.Scan(ctx)
+		lastEnd, lastDur = time.Now(), ix.lastWalkDuration()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
