@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(make gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
-      libxinerama-dev libxi-dev libxxf86vm-dev "$@")
+      libxinerama-dev libxi-dev libxxf86vm-dev iproute2 "$@")
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
