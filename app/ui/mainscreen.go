@@ -130,9 +130,6 @@ func (s *statusBar) onConnChanged() {
 		s.conn.SetText("Connected to tracker " + tr)
 	} else {
 		s.connIcon.SetResource(theme.NewWarningThemedResource(theme.MediaRecordIcon()))
-		if tr != "" {
-			conn += " (" + tr + ")"
-		}
 		s.conn.SetText(conn)
 	}
 	switch {

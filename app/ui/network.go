@@ -28,6 +28,7 @@ type networkTab struct {
 	trackerEntry *widget.Entry
 	joinButton   *widget.Button
 	status       *widget.Label
+	conn         *widget.Label
 	peers        *widget.List
 	events       *widget.List
 	eventsArea   fyne.CanvasObject
@@ -49,8 +50,11 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.trackerEntry.SetPlaceHolder("address:port of the host")
 	t.trackerEntry.OnSubmitted = func(string) { t.onJoin() }
 	t.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), t.onJoin)
-	conn := widget.NewLabelWithData(v.Connection)
+	conn := widget.NewLabel("")
 	conn.Wrapping = fyne.TextWrapWord
+	t.conn = conn
+	v.Connection.AddListener(binding.NewDataListener(t.onConnectionChanged))
+	v.Connected.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
 		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry)))
 
@@ -149,7 +153,9 @@ func (t *networkTab) onHostingChanged() {
 		}
 		t.eventsArea.Show()
 	} else {
-		t.addrsBox.Add(widget.NewLabel("Turn this on to start a network here; the others then join this computer."))
+		l := widget.NewLabel("Turn this on to start a network here; the others then join this computer. It leaves the network you are in now.")
+		l.Wrapping = fyne.TextWrapWord
+		t.addrsBox.Add(l)
 		t.eventsArea.Hide()
 	}
 }
@@ -164,7 +170,23 @@ func (t *networkTab) addrLine(addr string) fyne.CanvasObject {
 	return container.NewHBox(l, b)
 }
 
+func (t *networkTab) onConnectionChanged() {
+	v := t.m.u.vm
+	conn, _ := v.Connection.Get()
+	ok, _ := v.Connected.Get()
+	tr, _ := v.Tracker.Get()
+	hosting, _ := v.Hosting.Get()
+	switch {
+	case ok && hosting:
+		conn = "Connected to your own tracker (" + tr + ")."
+	case ok:
+		conn = "Connected to " + tr + "."
+	}
+	t.conn.SetText(conn + " To join another network, type its address:")
+}
+
 func (t *networkTab) onTrackerChanged() {
+	t.onConnectionChanged()
 	tr, _ := t.m.u.vm.Tracker.Get()
 	if hosting, _ := t.m.u.vm.Hosting.Get(); !hosting && t.trackerEntry.Text == "" {
 		t.trackerEntry.SetText(tr)

@@ -17,7 +17,7 @@ import (
 	"github.com/enxame/enxame/net/transfer"
 )
 
-var peerColumns = []float32{110, 80, 80, 100}
+var peerColumns = []float32{110, 80, 110, 110}
 
 // transfersTab is the Transfers tab: every download above, the selected
 // one's chunk grid and sources below.
@@ -292,7 +292,7 @@ func (r *peerRow) set(p vm.PeerRow) {
 	r.swatch.Refresh()
 	r.addr.SetText(p.Addr)
 	rate := vm.Rate(p.Rate)
-	if rate == "" {
+	if rate == "" || p.State != "connected" {
 		rate = "—"
 	}
 	r.rate.SetText(rate)

@@ -247,9 +247,9 @@ func connectionText(st NetStatus) string {
 	case st.Registered:
 		return "Connected"
 	case st.LastError != "":
-		return "Cannot reach the tracker: " + st.LastError
+		return "Cannot reach the tracker at " + st.Tracker + "; Enxame keeps trying."
 	}
-	return "Connecting…"
+	return "Connecting to " + st.Tracker + "…"
 }
 
 func shareText(dir string, p ShareProgress) string {

@@ -17,11 +17,11 @@ import (
 type NetworkVM struct {
 	app *App
 
-	Peers       binding.List[NetPeerRow]
+	Peers       Rows[NetPeerRow]
 	Status      binding.String
 	Err         binding.Item[error]
 	HostSummary binding.String
-	Events      binding.List[EventRow]
+	Events      Rows[EventRow]
 
 	listing atomic.Bool
 }
@@ -29,11 +29,11 @@ type NetworkVM struct {
 func newNetworkVM(app *App) *NetworkVM {
 	return &NetworkVM{
 		app:         app,
-		Peers:       binding.NewList(func(a, b NetPeerRow) bool { return a == b }),
+		Peers:       newRows(eq[NetPeerRow]),
 		Status:      binding.NewString(),
 		Err:         binding.NewItem(func(a, b error) bool { return a == nil && b == nil }),
 		HostSummary: binding.NewString(),
-		Events:      binding.NewList(func(a, b EventRow) bool { return a == b }),
+		Events:      newRows(eq[EventRow]),
 	}
 }
 
@@ -99,7 +99,7 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 // ShareVM is the My share tab.
 type ShareVM struct {
 	app   *App
-	Files binding.List[ShareRow]
+	Files Rows[ShareRow]
 
 	lastKey shareKey
 }
@@ -113,7 +113,7 @@ type shareKey struct {
 }
 
 func newShareVM(app *App) *ShareVM {
-	return &ShareVM{app: app, Files: binding.NewList(func(a, b ShareRow) bool { return a == b })}
+	return &ShareVM{app: app, Files: newRows(eq[ShareRow])}
 }
 
 // update refreshes the list when the index changed. Called by the poller

@@ -14,7 +14,7 @@ import (
 type SearchVM struct {
 	app *App
 
-	Results binding.List[SearchRow]
+	Results Rows[SearchRow]
 	Status  binding.String      // what the list shows, in words
 	Err     binding.Item[error] // the last search's error, nil after a success
 	Busy    binding.Bool        // a search is running
@@ -29,7 +29,7 @@ type SearchVM struct {
 func newSearchVM(app *App) *SearchVM {
 	s := &SearchVM{
 		app:     app,
-		Results: binding.NewList(func(a, b SearchRow) bool { return a == b }),
+		Results: newRows(eq[SearchRow]),
 		Status:  binding.NewString(),
 		Err:     binding.NewItem(func(a, b error) bool { return a == nil && b == nil }),
 		Busy:    binding.NewBool(),

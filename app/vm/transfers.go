@@ -15,10 +15,10 @@ import (
 type TransfersVM struct {
 	app *App
 
-	Rows     binding.List[TransferRow]
+	Rows     Rows[TransferRow]
 	Selected binding.String // key of the selected download, "" none
 	Grid     binding.Item[Grid]
-	Peers    binding.List[PeerRow]
+	Peers    Rows[PeerRow]
 	Title    binding.String // the selected download, in words
 	Active   binding.Int    // downloads not finished, for the tab's badge
 
@@ -30,10 +30,10 @@ type TransfersVM struct {
 func newTransfersVM(app *App) *TransfersVM {
 	return &TransfersVM{
 		app:      app,
-		Rows:     binding.NewList(rowEqual),
+		Rows:     newRows(rowEqual),
 		Selected: binding.NewString(),
 		Grid:     binding.NewItem(gridEqual),
-		Peers:    binding.NewList(func(a, b PeerRow) bool { return a == b }),
+		Peers:    newRows(eq[PeerRow]),
 		Title:    binding.NewString(),
 		Active:   binding.NewInt(),
 		states:   map[string]transfer.State{},
