@@ -68,3 +68,8 @@ check-package: deps
 
 clean:
 	rm -rf enxame enxame-server dist
+
+# Photographs the real app under Xvfb, driven by xdotool (screenshots/*.png).
+.PHONY: screenshots
+screenshots: deps
+	bash scripts/screenshots.sh

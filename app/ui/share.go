@@ -32,7 +32,7 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.bar = widget.NewProgressBarWithData(v.IndexFrac)
 	change := widget.NewButtonWithIcon("Change folder…", theme.FolderOpenIcon(), t.onChoose)
 	openDir := widget.NewButtonWithIcon("Open", theme.FolderIcon(), t.onOpen)
-	hint := widget.NewLabelWithStyle("Tip: drop a folder anywhere on this window to share it instead.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	hint := widget.NewLabelWithStyle("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
 	t.list = widget.NewList(
 		func() int { return v.Share.Files.Length() },

@@ -83,8 +83,10 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	_ = nv.HostSummary.Set(fmt.Sprintf("Your tracker: %s registered, %s indexed · %d joins, %d leaves, %d dropped for silence · %d connections now",
-		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"), st.Joins, st.Leaves, st.Expired, st.Conns))
+	_ = nv.HostSummary.Set(fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %s dropped for silence · %s now",
+		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"),
+		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"), itoa(int(st.Expired)),
+		plural(st.Conns, "connection", "connections")))
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
 		// newest first
