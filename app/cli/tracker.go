@@ -66,7 +66,10 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	}
 
 	log := newLogger(env.Stderr, lvl)
-	ln, err := net.Listen("tcp", *listen)
+	// No TCP keep-alive probes: the idle timeout already closes silent
+	// connections, and each accepted connection saves four system calls.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame tracker: %v\n", err)
 		return ExitFailure

@@ -178,3 +178,40 @@ func BenchmarkServerTCP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkServerConnect opens one connection per heartbeat.
+func BenchmarkServerConnect(b *testing.B) {
+	s := NewServer(Config{MaxConnsPerIP: 4096})
+	tok, _, err := s.reg.Register(ap("10.0.0.1:1"), nil, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	line := []byte(`{"op":"heartbeat","token":"` + tok + `"}` + "\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx, ln); close(done) }()
+	defer func() { cancel(); <-done }()
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 64)
+		for pb.Next() {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			c.Write(line)
+			n, err := io.ReadAtLeast(c, buf, len(okLine))
+			c.Close()
+			if err != nil || !bytes.Equal(buf[:n], okLine) {
+				b.Errorf("answer %q %v", buf[:n], err)
+				return
+			}
+		}
+	})
+}

@@ -460,7 +460,7 @@ const maxScan = 1 << 18
 // candidate, which touches its name), reading at most intersectBudget
 // postings in all.
 const (
-	directVerify    = 128
+	directVerify    = 32
 	intersectRatio  = 16
 	intersectBudget = 1 << 20
 )
@@ -508,7 +508,7 @@ func (ix *index) intersect(cand []uint32, lists []*posting) []uint32 {
 		for _, s := range cand {
 			bits[s>>6] |= 1 << (s & 63)
 		}
-		next := make([]uint32, 0, min(len(cand), len(p.slots)))
+		next := make([]uint32, 0, min(len(cand), len(p.slots), 1024))
 		for _, s := range p.slots {
 			if bits[s>>6]&(1<<(s&63)) != 0 {
 				next = append(next, s)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -247,7 +248,7 @@ func persistent(addr string, conns, depth int, d time.Duration, lines [][]byte) 
 	return res
 }
 
-// connectEach opens a new connection per request.
+// connectEach opens a new connection per request (IPv4 only).
 func connectEach(addr string, workers int, d time.Duration, lines [][]byte) result {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -256,6 +257,12 @@ func connectEach(addr string, workers int, d time.Duration, lines [][]byte) resu
 		res result
 		wg  sync.WaitGroup
 	)
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().Is4() {
+		fmt.Fprintln(os.Stderr, "trackerload: connect phase needs an IPv4 ip:port, got", addr)
+		res.errors++
+		return res
+	}
 	begin := time.Now()
 	for w := range workers {
 		wg.Go(func() {
@@ -264,22 +271,11 @@ func connectEach(addr string, workers int, d time.Duration, lines [][]byte) resu
 			buf := make([]byte, 256)
 			for i := w * 7919; ctx.Err() == nil; i++ {
 				t0 := time.Now()
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					errs++
-					continue
-				}
-				c.SetDeadline(t0.Add(10 * time.Second))
-				_, err = c.Write(lines[i%len(lines)])
-				k := 0
-				for err == nil && (k == 0 || buf[k-1] != '\n') && k < len(buf) {
-					var m int
-					m, err = c.Read(buf[k:])
-					k += m
-				}
-				c.Close()
+				k, err := askOnce(ap, lines[i%len(lines)], buf)
 				if err != nil || !bytes.HasPrefix(buf[:k], okPrefix) {
-					errs++
+					if errs++; errs == 1 {
+						fmt.Fprintf(os.Stderr, "trackerload: connect: %v %q\n", err, buf[:k])
+					}
 					continue
 				}
 				lat = append(lat, time.Since(t0))
