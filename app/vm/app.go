@@ -136,6 +136,12 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.net = n
 	v.mu.Unlock()
 	v.SavePrefs()
+	// Downloads left unfinished last time resume from the chunks on disk.
+	for _, p := range LoadPending(v.fyne.Preferences()) {
+		if _, err := n.Download(p.Name, p.ID); err != nil {
+			v.log.Warn("Cannot resume a download", "name", p.Name, "error", err)
+		}
+	}
 	v.Poll(ctx, time.Now())
 	if !v.NoPoller && !v.Inline {
 		v.wg.Add(1)
@@ -165,7 +171,8 @@ func (v *App) Close() {
 
 // SavePrefs remembers the current settings.
 func (v *App) SavePrefs() {
-	SaveSettings(v.fyne.Preferences(), v.Settings())
+	s := v.Settings()
+	fyne.Do(func() { SaveSettings(v.fyne.Preferences(), s) })
 }
 
 func (v *App) engine() (*Net, error) {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -449,5 +450,40 @@ func TestValidateTrackerAddr(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("ValidateTrackerAddr(%q) = %v, want ok %v", tt.addr, err, tt.ok)
 		}
+	}
+}
+
+func TestPendingDownloadsResumeOnStart(t *testing.T) {
+	addr := vmtest.StartTracker(t)
+	data := randomBytes(t, 600<<10)
+	vmtest.StartSeeder(t, addr, map[string][]byte{"left/over.bin": data})
+	a := testApp(t)
+	id := func() string {
+		c := tracker.NewClient(addr)
+		defer c.Close()
+		resp, err := c.Search(t.Context(), "over.bin")
+		if err != nil || len(resp.Results) != 1 {
+			t.Fatalf("search: %v %+v", err, resp)
+		}
+		return resp.Results[0].ID
+	}()
+	SavePending(a.Preferences(), []Pending{{Name: "left/over.bin", ID: id}, {Name: "bad", ID: "not-an-id"}})
+	if got := LoadPending(a.Preferences()); len(got) != 1 {
+		t.Fatalf("LoadPending = %+v, want the one valid entry", got)
+	}
+
+	v := New(a, nil)
+	v.NoPoller = true
+	if err := v.Start(t.Context(), Settings{Tracker: addr, Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	vmtest.WaitFor(t, 20*time.Second, "the remembered download to finish", func() bool {
+		v.Poll(t.Context(), time.Now())
+		r, err := v.Transfers.Rows.GetValue(0)
+		return err == nil && r.State == transfer.StateDone
+	})
+	if got := LoadPending(a.Preferences()); len(got) != 0 {
+		t.Errorf("pending after completion: %+v", got)
 	}
 }

@@ -1,11 +1,15 @@
 package vm
 
 import (
+	"encoding/json"
 	"os"
+	"slices"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+
+	"github.com/enxame/enxame/net/wire"
 )
 
 // Preference keys. Folders are stored as URI strings (uri.String()); the
@@ -18,6 +22,7 @@ const (
 	PrefHostListen   = "hostListen"   // the embedded tracker's listen address
 	PrefPeerListen   = "peerListen"   // the chunk server's listen address
 	PrefSetUp        = "setUp"        // the first-run screen was completed
+	PrefPending      = "pending"      // unfinished downloads, JSON [{name, id}]
 )
 
 // DefaultHostListen is where the embedded tracker listens unless told.
@@ -67,6 +72,37 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 	p.SetString(PrefPeerListen, s.PeerListen)
 	p.SetBool(PrefSetUp, true)
 }
+
+// Pending is an unfinished download remembered for the next start.
+type Pending struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+}
+
+// MaxPending bounds the downloads remembered across starts.
+const MaxPending = 100
+
+// LoadPending reads the unfinished downloads of the last run; garbage
+// reads as none.
+func LoadPending(p fyne.Preferences) []Pending {
+	var ps []Pending
+	if err := json.Unmarshal([]byte(p.String(PrefPending)), &ps); err != nil {
+		return nil
+	}
+	ps = slices.DeleteFunc(ps, func(x Pending) bool { return x.Name == "" || !validID(x.ID) })
+	return ps[:min(len(ps), MaxPending)]
+}
+
+// SavePending remembers the unfinished downloads.
+func SavePending(p fyne.Preferences, ps []Pending) {
+	b, err := json.Marshal(ps[:min(len(ps), MaxPending)])
+	if err != nil {
+		return
+	}
+	p.SetString(PrefPending, string(b))
+}
+
+func validID(id string) bool { return wire.ValidID(id) }
 
 // DefaultDownloads is ~/Downloads/Enxame (the user's Downloads folder, in
 // an Enxame subfolder).

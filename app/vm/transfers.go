@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/data/binding"
 
 	"github.com/enxame/enxame/net/transfer"
@@ -22,9 +23,10 @@ type TransfersVM struct {
 	Title    binding.String // the selected download, in words
 	Active   binding.Int    // downloads not finished, for the tab's badge
 
-	mu     sync.Mutex
-	states map[string]transfer.State // last seen, for completion notices
-	last   []Transfer
+	mu      sync.Mutex
+	states  map[string]transfer.State // last seen, for completion notices
+	last    []Transfer
+	pending []Pending // last saved
 }
 
 func newTransfersVM(app *App) *TransfersVM {
@@ -115,7 +117,19 @@ func (t *TransfersVM) update(ts []Transfer) {
 		t.states[tr.Key] = tr.State
 	}
 	t.last = ts
+	var pending []Pending
+	for _, tr := range ts {
+		if tr.State != transfer.StateDone && tr.ID != "" {
+			pending = append(pending, Pending{Name: tr.Name, ID: tr.ID})
+		}
+	}
+	savePending := !slices.Equal(pending, t.pending)
+	t.pending = pending
 	t.mu.Unlock()
+	if savePending {
+		prefs := t.app.fyne.Preferences()
+		fyne.Do(func() { SavePending(prefs, pending) })
+	}
 
 	old, _ := t.Rows.Get()
 	if !slices.EqualFunc(old, rows, rowEqual) {
