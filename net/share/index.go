@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -149,9 +151,9 @@ type Index struct {
 
 	changed chan struct{} // cap 1: the announced list changed
 	nudge   chan struct{} // cap 1: something asks for a rescan
-	dirs    chan []string // cap 1: folders seen by the last walk, for the watcher
 
-	watchWarned bool // owned by the watch goroutine
+	watcher     atomic.Pointer[fsnotify.Watcher] // set while Run watches
+	watchWarned atomic.Bool
 
 	ready     chan struct{} // closed after the first walk is published
 	readyOnce sync.Once
@@ -194,7 +196,6 @@ func New(cfg Config) (*Index, error) {
 		byID:    map[string][]*entry{},
 		changed: make(chan struct{}, 1),
 		nudge:   make(chan struct{}, 1),
-		dirs:    make(chan []string, 1),
 		ready:   make(chan struct{}),
 	}
 	ix.open = root.Open

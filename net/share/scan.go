@@ -21,7 +21,6 @@ type found struct {
 // walkResult is what one walk of the folder saw.
 type walkResult struct {
 	files   []found
-	dirs    []string // folders, "." included, for the watcher
 	skipped Skipped
 }
 
@@ -57,7 +56,7 @@ func (ix *Index) walk(ctx context.Context) (walkResult, error) {
 		mode := d.Type()
 		switch {
 		case mode.IsDir():
-			res.dirs = append(res.dirs, name)
+			ix.watchDir(name) // before WalkDir lists it
 			return nil
 		case mode&fs.ModeSymlink != 0:
 			fi, err := ix.root.Stat(name)
@@ -127,11 +126,6 @@ func (ix *Index) Scan(ctx context.Context) (retry time.Duration, err error) {
 	ix.mu.Lock()
 	ix.walkDur = time.Since(walkStart)
 	ix.mu.Unlock()
-	select {
-	case <-ix.dirs:
-	default:
-	}
-	ix.dirs <- res.dirs
 
 	now := time.Now()
 	ix.mu.Lock()

@@ -30,6 +30,10 @@ func (ix *Index) Run(ctx context.Context) error {
 	if err != nil {
 		ix.log.Warn("Cannot watch the shared folder; relying on periodic rescans", "error", err, "every", ix.cfg.RescanInterval)
 	} else {
+		// Scans add a watch on each folder before listing it, so nothing
+		// created after a walk saw a folder can go unnoticed.
+		ix.watcher.Store(w)
+		defer ix.watcher.Store(nil)
 		wg.Go(func() { ix.watch(ctx, w) })
 	}
 
@@ -82,9 +86,10 @@ func (ix *Index) Run(ctx context.Context) error {
 	}
 }
 
-// watch owns w: it adds watches for the folders each walk saw and for
-// folders as they are created, and turns bursts of events into one rescan
-// request, Debounce after the first event of the burst.
+// watch reads w's events until ctx ends, then closes w. It watches new
+// folders as soon as they are created (scans watch the others) and turns
+// bursts of events into one rescan request, Debounce after the first event
+// of the burst.
 func (ix *Index) watch(ctx context.Context, w *fsnotify.Watcher) {
 	defer w.Close()
 	var debounce <-chan time.Time
@@ -98,8 +103,6 @@ func (ix *Index) watch(ctx context.Context, w *fsnotify.Watcher) {
 		select {
 		case <-ctx.Done():
 			return
-		case dirs := <-ix.dirs:
-			ix.addWatches(w, dirs)
 		case ev, ok := <-w.Events:
 			if !ok {
 				return
@@ -152,18 +155,11 @@ func (ix *Index) isCacheFile(abs string) bool {
 	return ix.cache != nil && strings.HasPrefix(abs, ix.cache.path)
 }
 
-// addWatches watches every folder of a walk (names relative to the share)
-// that is not watched yet.
-func (ix *Index) addWatches(w *fsnotify.Watcher, dirs []string) {
-	have := make(map[string]bool)
-	for _, p := range w.WatchList() {
-		have[p] = true
-	}
-	for _, d := range dirs {
-		abs := filepath.Join(ix.dir, filepath.FromSlash(d))
-		if !have[abs] {
-			ix.addWatch(w, abs)
-		}
+// watchDir watches a folder of the share (name relative to it) if a
+// watcher is running.
+func (ix *Index) watchDir(name string) {
+	if w := ix.watcher.Load(); w != nil {
+		ix.addWatch(w, filepath.Join(ix.dir, filepath.FromSlash(name)))
 	}
 }
 
@@ -183,8 +179,9 @@ func (ix *Index) addTree(w *fsnotify.Watcher, abs string) {
 }
 
 func (ix *Index) addWatch(w *fsnotify.Watcher, abs string) {
-	if err := w.Add(abs); err != nil && !errors.Is(err, fs.ErrNotExist) && !ix.watchWarned {
-		ix.watchWarned = true // once: a watch limit would repeat it per folder
+	err := w.Add(abs)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fsnotify.ErrClosed) &&
+		ix.watchWarned.CompareAndSwap(false, true) { // once: a watch limit would repeat it per folder
 		ix.log.Warn("Cannot watch folder; relying on periodic rescans", "path", abs, "error", err, "every", ix.cfg.RescanInterval)
 	}
 }
