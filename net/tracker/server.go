@@ -292,12 +292,29 @@ type conn struct {
 	held int64 // line budget bytes held
 }
 
+// Connection buffers are pooled: a client that opens a connection per
+// request would otherwise cost two fresh buffers each time.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, connBufBytes) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, connBufBytes) }}
+)
+
 func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
+	br := readerPool.Get().(*bufio.Reader)
+	bw := writerPool.Get().(*bufio.Writer)
+	br.Reset(c)
+	bw.Reset(c)
+	defer func() {
+		br.Reset(nil)
+		bw.Reset(nil)
+		readerPool.Put(br)
+		writerPool.Put(bw)
+	}()
 	cn := &conn{
 		s:    s,
 		c:    c,
-		br:   bufio.NewReaderSize(c, connBufBytes),
-		bw:   bufio.NewWriterSize(c, connBufBytes),
+		br:   br,
+		bw:   bw,
 		view: ViewFor(ip, addrIP(c.LocalAddr())),
 	}
 	defer func() {

@@ -3,11 +3,15 @@
 // -peers peers of -files files each (net/tracker/internal/corpus), then
 // measures, -runs times each, for -duration:
 //
-//   - heartbeat: heartbeats over -conns persistent connections, -depth
-//     requests in flight per connection (1: strict request/answer);
+//   - heartbeat: heartbeats over -conns persistent connections, one
+//     request in flight per connection (strict request/answer);
+//   - heartbeat-pipelined: the same with -depth requests sent at once per
+//     connection (the protocol answers in order, so clients may pipeline);
 //   - search: selective searches (one result each) over persistent
 //     connections;
-//   - connect: one new connection per heartbeat (dial, ask, read, close).
+//   - connect: one new connection per heartbeat (connect, ask, read,
+//     close) from -connect-conns workers, as wrk does with
+//     "Connection: close".
 //
 // It prints one line per measurement and then the medians.
 package main
@@ -54,15 +58,28 @@ func main() {
 	peers := flag.Int("peers", 10000, "peers to register")
 	files := flag.Int("files", 100, "files per peer")
 	conns := flag.Int("conns", 32, "connections per measurement")
-	depth := flag.Int("depth", 1, "heartbeats in flight per connection")
+	depth := flag.Int("depth", 16, "heartbeats in flight per connection in heartbeat-pipelined")
 	duration := flag.Duration("duration", 4*time.Second, "length of one measurement")
 	runs := flag.Int("runs", 3, "measurements per phase")
 	phases := flag.String("phases", "heartbeat,heartbeat-pipelined,search,connect", "phases to run, comma-separated")
+	connectConns := flag.Int("connect-conns", 16, "concurrent connections in the connect phase (wrk's -c)")
+	freePort := flag.Bool("free-port", false, "print a free loopback TCP port and exit")
+	httpPath := flag.String("http-announce", "", "with -phases connect-http: the announce `path?query` to GET from an HTTP tracker (the baseline, with the same client)")
 	register := flag.Bool("register", true, "register the peers first (false: they are already there; no heartbeat phases)")
 	flag.Parse()
+	if *freePort {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "trackerload:", err)
+			os.Exit(1)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+		return
+	}
 
 	var tokens []string
-	if *register {
+	if *register && *httpPath == "" {
 		start := time.Now()
 		var err error
 		tokens, err = populate(*addr, *peers, *files, 8)
@@ -88,14 +105,21 @@ func main() {
 			case "search":
 				r = persistent(*addr, *conns, 1, *duration, searchLines(*peers, *files))
 			case "connect":
-				r = connectEach(*addr, *conns, *duration, heartbeatLines(tokens))
+				r = connectEach(*addr, *connectConns, *duration, heartbeatLines(tokens), func(b []byte) bool { return bytes.HasPrefix(b, okPrefix) })
+			case "connect-http":
+				get := []byte("GET " + *httpPath + " HTTP/1.0\r\n\r\n")
+				r = connectEach(*addr, *connectConns, *duration, [][]byte{get}, func(b []byte) bool { return bytes.HasPrefix(b, []byte("HTTP/1.1 200 OK")) })
 			default:
 				fmt.Fprintln(os.Stderr, "trackerload: unknown phase", phase)
 				os.Exit(2)
 			}
 			r.phase = phase
+			n := *conns
+			if phase == "connect" || phase == "connect-http" {
+				n = *connectConns
+			}
 			fmt.Printf("run phase=%s conns=%d requests=%d errors=%d rps=%.0f p50_us=%d p99_us=%d\n",
-				phase, *conns, r.requests, r.errors, r.rps(), r.pct(0.50).Microseconds(), r.pct(0.99).Microseconds())
+				phase, n, r.requests, r.errors, r.rps(), r.pct(0.50).Microseconds(), r.pct(0.99).Microseconds())
 			all[phase] = append(all[phase], r)
 		}
 	}
@@ -249,7 +273,8 @@ func persistent(addr string, conns, depth int, d time.Duration, lines [][]byte) 
 }
 
 // connectEach opens a new connection per request (IPv4 only).
-func connectEach(addr string, workers int, d time.Duration, lines [][]byte) result {
+// A request succeeds when ok accepts (the start of) its answer.
+func connectEach(addr string, workers int, d time.Duration, lines [][]byte, ok func([]byte) bool) result {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var (
@@ -268,11 +293,11 @@ func connectEach(addr string, workers int, d time.Duration, lines [][]byte) resu
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 1<<15)
 			n, errs := 0, 0
-			buf := make([]byte, 256)
+			buf := make([]byte, 512)
 			for i := w * 7919; ctx.Err() == nil; i++ {
 				t0 := time.Now()
 				k, err := askOnce(ap, lines[i%len(lines)], buf)
-				if err != nil || !bytes.HasPrefix(buf[:k], okPrefix) {
+				if err != nil || !ok(buf[:k]) {
 					if errs++; errs == 1 {
 						fmt.Fprintf(os.Stderr, "trackerload: connect: %v %q\n", err, buf[:k])
 					}
