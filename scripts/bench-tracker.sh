@@ -86,7 +86,7 @@ if command -v opentracker >/dev/null && command -v wrk >/dev/null; then
   url="http://127.0.0.1:$port/announce?info_hash=%01%23Eg%89%AB%CD%EF%01%23Eg%89%AB%CD%EF%01%23Eg&peer_id=ABCDEFGHIJKLMNOPQRST&port=6881&left=0&compact=1&uploaded=0&downloaded=0"
   ready=""
   for _ in $(seq 100); do # the whitelist loads in the background
-    if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+    if { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
       printf 'GET /announce?%s HTTP/1.0\r\n\r\n' "${url#*\?}" >&3
       reply=$(timeout 2 cat <&3 || true)
       exec 3<&-

@@ -24,23 +24,30 @@ type Client struct {
 	addr   string
 	dialer net.Dialer
 
+	// closing ends when Close is called: it interrupts the request in
+	// flight and those waiting for their turn.
+	closing context.Context
+	close   context.CancelFunc
+
 	sem    chan struct{} // holds the connection; one request at a time
 	conn   net.Conn
 	br     *bufio.Reader
-	buf    []byte
 	closed bool
 }
 
 // NewClient returns a client of the tracker at addr ("host:port").
 func NewClient(addr string) *Client {
-	return &Client{addr: addr, sem: make(chan struct{}, 1)}
+	closing, close := context.WithCancel(context.Background())
+	return &Client{addr: addr, sem: make(chan struct{}, 1), closing: closing, close: close}
 }
 
 // Addr returns the tracker address the client talks to.
 func (c *Client) Addr() string { return c.addr }
 
-// Close closes the connection. Requests after Close fail.
+// Close closes the connection, interrupting a request in flight. Requests
+// after Close fail with ErrClientClosed.
 func (c *Client) Close() error {
+	c.close()
 	c.sem <- struct{}{}
 	defer func() { <-c.sem }()
 	c.closed = true
@@ -139,13 +146,20 @@ func (c *Client) do(ctx context.Context, req, resp any) error {
 		return fmt.Errorf("encoding tracker request: %w", err)
 	}
 	line = append(line, '\n')
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(c.closing, cancel)
+	defer stop()
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
+		if c.closing.Err() != nil {
+			return ErrClientClosed
+		}
 		return ctx.Err()
 	}
 	defer func() { <-c.sem }()
-	if c.closed {
+	if c.closed || c.closing.Err() != nil {
 		return ErrClientClosed
 	}
 	for attempt := 0; ; attempt++ {
@@ -161,6 +175,9 @@ func (c *Client) do(ctx context.Context, req, resp any) error {
 			return err
 		}
 		c.dropConnLocked()
+		if c.closing.Err() != nil {
+			return ErrClientClosed
+		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("asking tracker %s: %w", c.addr, ctx.Err())
 		}

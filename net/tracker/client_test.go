@@ -127,6 +127,29 @@ func TestClientHonoursContext(t *testing.T) {
 	}
 }
 
+func TestClientCloseInterrupts(t *testing.T) {
+	cl := NewClient(silentTracker(t))
+	done := make(chan error, 2)
+	for range 2 { // one in flight, one waiting for its turn
+		go func() {
+			_, err := cl.List(t.Context())
+			done <- err
+		}()
+	}
+	// Close waits for nothing: both requests end with ErrClientClosed.
+	cl.Close()
+	for range 2 {
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrClientClosed) {
+				t.Errorf("request interrupted by Close: %v", err)
+			}
+		case <-time.After(wait):
+			t.Fatal("Close did not interrupt the requests")
+		}
+	}
+}
+
 // TestClientRedials checks a broken persistent connection is replaced once.
 func TestClientRedials(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -156,14 +156,14 @@ func (s *Session) Run(ctx context.Context) error {
 			err = s.register(ctx, &token, &interval)
 			pendingUpdate = false // register sent the current list
 		case pendingUpdate:
-			err = s.request(ctx, func(rctx context.Context) error {
+			err = s.request(ctx, token, func(rctx context.Context) error {
 				return s.client.Update(rctx, token, s.currentFiles())
 			})
 			if err == nil {
 				pendingUpdate = false
 			}
 		default:
-			err = s.request(ctx, func(rctx context.Context) error {
+			err = s.request(ctx, token, func(rctx context.Context) error {
 				return s.client.Heartbeat(rctx, token)
 			})
 		}
@@ -201,7 +201,7 @@ func (s *Session) Run(ctx context.Context) error {
 func (s *Session) register(ctx context.Context, token *string, interval *time.Duration) error {
 	files := s.currentFiles()
 	var resp *wire.RegisterResponse
-	err := s.request(ctx, func(rctx context.Context) error {
+	err := s.request(ctx, "", func(rctx context.Context) error {
 		var err error
 		resp, err = s.client.Register(rctx, s.cfg.Port, files)
 		return err
@@ -222,8 +222,10 @@ func (s *Session) register(ctx context.Context, token *string, interval *time.Du
 	return nil
 }
 
-// request runs one request with a timeout and records the contact.
-func (s *Session) request(ctx context.Context, f func(ctx context.Context) error) error {
+// request runs one request with a timeout and records the contact. A
+// success confirms the registration when token is set (heartbeat, update);
+// register records its own success, with the address.
+func (s *Session) request(ctx context.Context, token string, f func(ctx context.Context) error) error {
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	err := f(rctx)
@@ -231,7 +233,7 @@ func (s *Session) request(ctx context.Context, f func(ctx context.Context) error
 		s.update(func(st *SessionStatus) {
 			st.LastContact = time.Now()
 			switch {
-			case err == nil:
+			case err == nil && token != "":
 				st.Registered = true
 				st.LastError = ""
 			case errors.Is(err, wire.ErrUnknownPeer):

@@ -20,7 +20,14 @@ func askOnce(addr netip.AddrPort, line, buf []byte) (int, error) {
 	tv := syscall.Timeval{Sec: 10}
 	syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv)
-	if err := syscall.Connect(fd, &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}); err != nil {
+	sa := &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	err = syscall.Connect(fd, sa)
+	for i := 0; i < 1000 && (err == syscall.EINTR || err == syscall.EALREADY); i++ {
+		// Interrupted by the Go runtime's preemption signal: the handshake
+		// goes on; connecting again reports how it ended.
+		err = syscall.Connect(fd, sa)
+	}
+	if err != nil && err != syscall.EISCONN {
 		return 0, err
 	}
 	for {
