@@ -54,7 +54,7 @@ done
 if [ -z "$addr" ]; then echo "tracker did not start:"; cat "$work/tracker.log"; exit 1; fi
 echo "tracker pid $tracker_pid at $addr"
 
-timeout 900 "$work/trackerload" -addr "$addr" -peers "$PEERS" -files "$FILES" -conns "$CONNS" \
+timeout 900 "$work/trackerload" -addr "$addr" -pid "$tracker_pid" -peers "$PEERS" -files "$FILES" -conns "$CONNS" \
   -connect-conns "$CONNECT_CONNS" -depth "$DEPTH" -runs "$RUNS" -duration "$DURATION" | tee "$work/load.txt"
 hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$tracker_pid/status")
 kill -TERM "$tracker_pid"
@@ -62,20 +62,20 @@ wait "$tracker_pid" || true
 tracker_pid=""
 indexed=$((PEERS * FILES))
 
-field() { # phase key
-  sed -n "s/^median phase=$1 .*$2=\([0-9.]*\).*/\1/p" "$work/load.txt"
+field() { # phase key [file]
+  sed -n "s/^median phase=$1 .*$2=\([0-9.]*\).*/\1/p" "${3:-$work/load.txt}"
 }
-hb_rps=$(field heartbeat rps); hb_p99=$(field heartbeat p99_us)
-hbp_rps=$(field heartbeat-pipelined rps); hbp_p99=$(field heartbeat-pipelined p99_us)
-s_rps=$(field search rps); s_p99=$(field search p99_us)
-c_rps=$(field connect rps); c_p99=$(field connect p99_us)
+hb_rps=$(field heartbeat rps); hb_p99=$(field heartbeat p99_us); hb_cpu=$(field heartbeat tracker_cpu_us)
+hbp_rps=$(field heartbeat-pipelined rps); hbp_p99=$(field heartbeat-pipelined p99_us); hbp_cpu=$(field heartbeat-pipelined tracker_cpu_us)
+s_rps=$(field search rps); s_p99=$(field search p99_us); s_cpu=$(field search tracker_cpu_us)
+c_rps=$(field connect rps); c_p99=$(field connect p99_us); c_cpu=$(field connect tracker_cpu_us)
 
 echo "== baseline: opentracker + wrk (16 connections, Connection: close) =="
 if ! command -v opentracker >/dev/null || ! command -v wrk >/dev/null; then
   echo "installing opentracker and wrk (Debian packages)"
   bash .ci/deps.sh opentracker wrk >/dev/null 2>&1 || true
 fi
-ot_rps="n/a"; ot_p99="n/a"; otl_rps="n/a"; otl_p99="n/a"
+ot_rps="n/a"; ot_p99="n/a"; otl_rps="n/a"; otl_p99="n/a"; otl_cpu="n/a"; ot_cpu="n/a"
 if command -v opentracker >/dev/null && command -v wrk >/dev/null; then
   port=$("$work/trackerload" -free-port)
   mkdir -p "$work/ot"
@@ -99,20 +99,26 @@ if command -v opentracker >/dev/null && command -v wrk >/dev/null; then
   else
     : >"$work/wrk.txt"
     for i in $(seq "$RUNS"); do
+      c0=$(awk '{print $14 + $15}' "/proc/$ot_pid/stat")
       out=$(timeout 120 wrk -t2 -c16 -d"$DURATION" --latency -H 'Connection: close' "$url")
+      c1=$(awk '{print $14 + $15}' "/proc/$ot_pid/stat")
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+      n=$(awk '/requests in/ {print $1}' <<<"$out")
+      cpu=$(awk -v t=$((c1 - c0)) -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", t * 10000 / n; else print "n/a" }')
       p99=$(awk '$1 == "99%" {v=$2; if (v ~ /ms$/) {sub(/ms$/, "", v); v*=1000} else if (v ~ /us$/) {sub(/us$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000000}; print v}' <<<"$out")
-      echo "run opentracker rps=$rps p99_us=$p99"
-      echo "$rps $p99" >>"$work/wrk.txt"
+      echo "run opentracker rps=$rps p99_us=$p99 tracker_cpu_us=$cpu"
+      echo "$rps $p99 $cpu" >>"$work/wrk.txt"
     done
     ot_rps=$(awk '{print $1}' "$work/wrk.txt" | median)
     ot_p99=$(awk '{print $2}' "$work/wrk.txt" | median)
+    ot_cpu=$(awk '{print $3}' "$work/wrk.txt" | median)
     # The same announce driven by our own load generator, so that both
     # trackers also face the same client.
-    timeout 300 "$work/trackerload" -addr "127.0.0.1:$port" -phases connect-http -http-announce "/${url#*/*/*/}" \
+    timeout 300 "$work/trackerload" -addr "127.0.0.1:$port" -pid "$ot_pid" -phases connect-http -http-announce "/${url#*/*/*/}" \
       -connect-conns "$CONNECT_CONNS" -runs "$RUNS" -duration "$DURATION" | tee "$work/ot-load.txt"
-    otl_rps=$(sed -n 's/^median phase=connect-http rps=\([0-9.]*\).*/\1/p' "$work/ot-load.txt")
-    otl_p99=$(sed -n 's/^median phase=connect-http .*p99_us=\([0-9.]*\).*/\1/p' "$work/ot-load.txt")
+    otl_rps=$(field connect-http rps "$work/ot-load.txt")
+    otl_p99=$(field connect-http p99_us "$work/ot-load.txt")
+    otl_cpu=$(field connect-http tracker_cpu_us "$work/ot-load.txt")
   fi
   kill "$ot_pid" 2>/dev/null || true
   wait "$ot_pid" 2>/dev/null || true
@@ -129,14 +135,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "n/a" || b == 0 || a == "") 
 
 echo
 echo "== summary (medians of $RUNS runs) =="
-printf '%-60s %10s %9s %11s %11s\n' "measurement" "req/s" "p99 (us)" "vs ot (wrk)" "vs ot (same)"
-row() { printf '%-60s %10s %9s %11s %11s\n' "$1" "$2" "$3" "$(ratio "$2" "$ot_rps")" "$(ratio "$2" "$otl_rps")"; }
-row "enxame: heartbeat, $CONNS persistent conns, 1 in flight" "$hb_rps" "$hb_p99"
-row "enxame: heartbeat, $CONNS persistent conns, $DEPTH pipelined" "$hbp_rps" "$hbp_p99"
-row "enxame: search (1 result), $CONNS persistent conns" "$s_rps" "$s_p99"
-row "enxame: heartbeat, new connection each, $CONNECT_CONNS workers" "$c_rps" "$c_p99"
-row "opentracker: announce, wrk -t2 -c16, Connection: close" "$ot_rps" "$ot_p99"
-row "opentracker: announce, new connection each, trackerload" "$otl_rps" "$otl_p99"
+echo "(server CPU: the tracker process's own CPU time per answered request)"
+printf '%-58s %10s %9s %11s %11s %11s\n' "measurement" "req/s" "p99 (us)" "vs ot (wrk)" "vs ot (same)" "server CPU"
+row() { printf '%-58s %10s %9s %11s %11s %11s\n' "$1" "$2" "$3" "$(ratio "$2" "$ot_rps")" "$(ratio "$2" "$otl_rps")" "${4:+$4 us}"; }
+row "enxame: heartbeat, $CONNS persistent conns, 1 in flight" "$hb_rps" "$hb_p99" "$hb_cpu"
+row "enxame: heartbeat, $CONNS persistent conns, $DEPTH pipelined" "$hbp_rps" "$hbp_p99" "$hbp_cpu"
+row "enxame: search (1 result), $CONNS persistent conns" "$s_rps" "$s_p99" "$s_cpu"
+row "enxame: heartbeat, new connection each, $CONNECT_CONNS workers" "$c_rps" "$c_p99" "$c_cpu"
+row "opentracker: announce, wrk -t2 -c16, Connection: close" "$ot_rps" "$ot_p99" "$ot_cpu"
+row "opentracker: announce, new connection each, trackerload" "$otl_rps" "$otl_p99" "$otl_cpu"
 printf 'tracker peak RSS (VmHWM): %d MiB for %d indexed files = %d bytes per file\n' \
   $((hwm_kb / 1024)) "$indexed" $((hwm_kb * 1024 / indexed))
 echo "search over 1M indexed files, in-process (median ns/op):"

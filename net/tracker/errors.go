@@ -14,6 +14,7 @@ var (
 	errTooManyFiles = wire.Errorf(wire.CodeTooLarge, "too many files for one peer")
 	errFull         = wire.Errorf(wire.CodeLimit, "tracker is full")
 	errTooManyConns = wire.Errorf(wire.CodeLimit, "too many connections")
+	errShuttingDown = wire.Errorf(wire.CodeLimit, "tracker is shutting down")
 	errLineBudget   = wire.Errorf(wire.CodeLimit, "too many large requests in progress, retry later")
 	errLineTooLong  = wire.Errorf(wire.CodeTooLarge, "request line too long")
 	errInternal     = wire.Errorf(wire.CodeInternal, "internal error")

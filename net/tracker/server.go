@@ -110,9 +110,10 @@ type Server struct {
 	addr      atomic.Pointer[net.Addr]
 	lineBytes atomic.Int64 // bytes held by long lines, all connections
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	perIP map[netip.Addr]int
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	perIP  map[netip.Addr]int
+	closed bool // Serve is shutting down
 
 	connsTotal atomic.Uint64
 	requests   atomic.Uint64
@@ -179,6 +180,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() {
 		ln.Close()
 		s.mu.Lock()
+		s.closed = true // admit refuses from now on
 		for c := range s.conns {
 			c.Close()
 		}
@@ -249,6 +251,9 @@ func addrIP(a net.Addr) netip.Addr {
 func (s *Server) admit(c net.Conn, ip netip.Addr) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return errShuttingDown
+	}
 	if len(s.conns) >= s.cfg.MaxConns || s.perIP[ip] >= s.cfg.MaxConnsPerIP {
 		return errTooManyConns
 	}

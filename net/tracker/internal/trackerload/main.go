@@ -28,6 +28,8 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +44,35 @@ type result struct {
 	errors   int
 	seconds  float64
 	lat      []time.Duration
+	cpu      time.Duration // CPU time the tracker process spent, if known
+}
+
+// cpuPerRequest is the tracker's CPU time per answered request, in µs.
+func (r result) cpuPerRequest() float64 {
+	if r.cpu <= 0 || r.requests == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.requests)
+}
+
+// processCPU returns the user+system CPU time of process pid so far, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.seconds }
@@ -65,6 +96,7 @@ func main() {
 	connectConns := flag.Int("connect-conns", 16, "concurrent connections in the connect phase (wrk's -c)")
 	freePort := flag.Bool("free-port", false, "print a free loopback TCP port and exit")
 	httpPath := flag.String("http-announce", "", "with -phases connect-http: the announce `path?query` to GET from an HTTP tracker (the baseline, with the same client)")
+	pid := flag.Int("pid", 0, "the tracker's process id: report its CPU time per request")
 	register := flag.Bool("register", true, "register the peers first (false: they are already there; no heartbeat phases)")
 	flag.Parse()
 	if *freePort {
@@ -97,6 +129,7 @@ func main() {
 		order = append(order, phase)
 		for range *runs {
 			var r result
+			cpu0 := processCPU(*pid)
 			switch phase {
 			case "heartbeat":
 				r = persistent(*addr, *conns, 1, *duration, heartbeatLines(tokens))
@@ -114,12 +147,15 @@ func main() {
 				os.Exit(2)
 			}
 			r.phase = phase
+			if *pid > 0 {
+				r.cpu = processCPU(*pid) - cpu0
+			}
 			n := *conns
 			if phase == "connect" || phase == "connect-http" {
 				n = *connectConns
 			}
-			fmt.Printf("run phase=%s conns=%d requests=%d errors=%d rps=%.0f p50_us=%d p99_us=%d\n",
-				phase, n, r.requests, r.errors, r.rps(), r.pct(0.50).Microseconds(), r.pct(0.99).Microseconds())
+			fmt.Printf("run phase=%s conns=%d requests=%d errors=%d rps=%.0f p50_us=%d p99_us=%d tracker_cpu_us=%.1f\n",
+				phase, n, r.requests, r.errors, r.rps(), r.pct(0.50).Microseconds(), r.pct(0.99).Microseconds(), r.cpuPerRequest())
 			all[phase] = append(all[phase], r)
 		}
 	}
@@ -127,12 +163,13 @@ func main() {
 		rs := all[phase]
 		rps := make([]float64, len(rs))
 		p99 := make([]float64, len(rs))
+		cpu := make([]float64, len(rs))
 		errs := 0
 		for i, r := range rs {
-			rps[i], p99[i] = r.rps(), float64(r.pct(0.99).Microseconds())
+			rps[i], p99[i], cpu[i] = r.rps(), float64(r.pct(0.99).Microseconds()), r.cpuPerRequest()
 			errs += r.errors
 		}
-		fmt.Printf("median phase=%s rps=%.0f p99_us=%.0f errors=%d\n", phase, median(rps), median(p99), errs)
+		fmt.Printf("median phase=%s rps=%.0f p99_us=%.0f errors=%d tracker_cpu_us=%.1f\n", phase, median(rps), median(p99), errs, median(cpu))
 	}
 }
 
