@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -28,6 +30,7 @@ type options struct {
 	scripted bool // -tracker or -host given: go straight to the main window
 	logLevel slog.Level
 	set      map[string]bool // flags given
+	profile  string          // write a CPU profile here (for benchmarks)
 }
 
 // parseFlags reads the desktop app's flags. Bad usage prints the usage to
@@ -43,6 +46,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.settings.HostListen, "host-listen", vm.DefaultHostListen, "with -host, the tracker listens on `ADDR`")
 	fs.StringVar(&o.settings.PeerListen, "listen", "", "serve chunks on `ADDR` (default any free port)")
 	level := fs.String("log-level", "warn", "log `LEVEL` on stderr: debug, info, warn, error")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for benchmarks)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: enxame [-tracker ADDR | -host] [-share DIR] [-downloads DIR] [-listen ADDR] [-host-listen ADDR]")
 		fmt.Fprintln(stderr, "Opens the desktop app. With -tracker or -host it skips the first-run screen.")
@@ -106,6 +110,20 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+
+	if opts.profile != "" {
+		f, err := os.Create(opts.profile)
+		if err != nil {
+			fmt.Fprintf(stderr, "enxame: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "enxame: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon)

@@ -127,20 +127,20 @@ func (s *statusBar) onConnChanged() {
 	addrs, _ := v.HostAddrs.Get()
 	if ok {
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
-		s.conn.SetText("Connected to tracker " + tr)
+		setText(s.conn, "Connected to tracker "+tr)
 	} else {
 		s.connIcon.SetResource(theme.NewWarningThemedResource(theme.MediaRecordIcon()))
-		s.conn.SetText(conn)
+		setText(s.conn, conn)
 	}
 	switch {
 	case hosting && len(addrs) > 0:
-		s.hosting.SetText("Hosting · others join with " + addrs[0])
+		setText(s.hosting, "Hosting · others join with "+addrs[0])
 		s.copyButton.Show()
 	case hosting:
-		s.hosting.SetText("Hosting (no network address found)")
+		setText(s.hosting, "Hosting (no network address found)")
 		s.copyButton.Hide()
 	default:
-		s.hosting.SetText("Not hosting")
+		setText(s.hosting, "Not hosting")
 		s.copyButton.Hide()
 	}
 }
@@ -148,9 +148,9 @@ func (s *statusBar) onConnChanged() {
 func (s *statusBar) onPeersChanged() {
 	n, _ := s.m.u.vm.PeersOnline.Get()
 	if n == 1 {
-		s.peers.SetText("1 peer online")
+		setText(s.peers, "1 peer online")
 	} else {
-		s.peers.SetText(fmt.Sprintf("%d peers online", n))
+		setText(s.peers, fmt.Sprintf("%d peers online", n))
 	}
 }
 

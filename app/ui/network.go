@@ -182,7 +182,7 @@ func (t *networkTab) onConnectionChanged() {
 	case ok:
 		conn = "Connected to " + tr + "."
 	}
-	t.conn.SetText(conn + " To join another network, type its address:")
+	setText(t.conn, conn+" To join another network, type its address:")
 }
 
 func (t *networkTab) onTrackerChanged() {
@@ -195,21 +195,20 @@ func (t *networkTab) onTrackerChanged() {
 
 func (t *networkTab) onHostSummaryChanged() {
 	s, _ := t.m.u.vm.Network.HostSummary.Get()
-	t.hostSummary.SetText(s)
+	setText(t.hostSummary, s)
 	showIf(t.hostSummary, s != "")
 }
 
 func (t *networkTab) onStatusChanged() {
 	nv := t.m.u.vm.Network
 	if err, _ := nv.Err.Get(); err != nil {
-		t.status.SetText(Describe(err).String())
-		t.status.Importance = widget.DangerImportance
+		setText(t.status, Describe(err).String())
+		setImportance(t.status, widget.DangerImportance)
 	} else {
 		s, _ := nv.Status.Get()
-		t.status.SetText(s)
-		t.status.Importance = widget.MediumImportance
+		setText(t.status, s)
+		setImportance(t.status, widget.MediumImportance)
 	}
-	t.status.Refresh()
 }
 
 func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
@@ -222,9 +221,9 @@ func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 	if p.Me {
 		addr += "  (you)"
 	}
-	objs[0].(*widget.Label).SetText(addr)
-	objs[1].(*widget.Label).SetText(strconv.Itoa(p.Files))
-	objs[2].(*widget.Label).SetText(vm.Ago(p.LastSeen))
+	setText(objs[0].(*widget.Label), addr)
+	setText(objs[1].(*widget.Label), strconv.Itoa(p.Files))
+	setText(objs[2].(*widget.Label), vm.Ago(p.LastSeen))
 }
 
 func (t *networkTab) updateEvent(id widget.ListItemID, o fyne.CanvasObject) {
@@ -233,10 +232,10 @@ func (t *networkTab) updateEvent(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	objs := o.(*fyne.Container).Objects
-	objs[0].(*widget.Label).SetText(e.Addr)
-	objs[1].(*widget.Label).SetText(e.Time.Format("15:04:05"))
-	objs[2].(*widget.Label).SetText(eventWords(e.Kind))
-	objs[3].(*widget.Label).SetText(strconv.Itoa(e.Files))
+	setText(objs[0].(*widget.Label), e.Addr)
+	setText(objs[1].(*widget.Label), e.Time.Format("15:04:05"))
+	setText(objs[2].(*widget.Label), eventWords(e.Kind))
+	setText(objs[3].(*widget.Label), strconv.Itoa(e.Files))
 }
 
 func eventWords(kind string) string {

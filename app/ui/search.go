@@ -81,14 +81,13 @@ func (t *searchTab) onResultsChanged() {
 func (t *searchTab) onStatusChanged() {
 	v := t.m.u.vm.Search
 	if err, _ := v.Err.Get(); err != nil {
-		t.status.SetText(Describe(err).String())
-		t.status.Importance = widget.DangerImportance
+		setText(t.status, Describe(err).String())
+		setImportance(t.status, widget.DangerImportance)
 	} else {
 		s, _ := v.Status.Get()
-		t.status.SetText(s)
-		t.status.Importance = widget.MediumImportance
+		setText(t.status, s)
+		setImportance(t.status, widget.MediumImportance)
 	}
-	t.status.Refresh()
 }
 
 // download starts row's download in the background and shows Transfers.
@@ -173,9 +172,9 @@ func newResultRow(t *searchTab) *resultRow {
 
 func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	r.id, r.row = id, row
-	r.name.SetText(row.Display)
-	r.size.SetText(vm.Size(row.Size))
-	r.holder.SetText(row.Peers())
+	setText(r.name, row.Display)
+	setText(r.size, vm.Size(row.Size))
+	setText(r.holder, row.Peers())
 	if row.Complete == 0 && row.Partial == 0 {
 		r.button.Disable()
 	} else {

@@ -63,9 +63,9 @@ func newShareTab(m *mainScreen) *shareTab {
 func (t *shareTab) onFolderChanged() {
 	dir, _ := t.m.u.vm.ShareDir.Get()
 	if dir == "" {
-		t.folder.SetText("You are not sharing a folder")
+		setText(t.folder, "You are not sharing a folder")
 	} else {
-		t.folder.SetText(dir)
+		setText(t.folder, dir)
 	}
 	indexing, _ := t.m.u.vm.Indexing.Get()
 	showIf(t.bar, indexing)
@@ -80,13 +80,13 @@ func (t *shareTab) onFilesChanged() {
 	case n > 0:
 		t.empty.Hide()
 	case dir == "":
-		t.empty.SetText("Share a folder so others can download from you: press Change folder… or drop one here.")
+		setText(t.empty, "Share a folder so others can download from you: press Change folder… or drop one here.")
 		t.empty.Show()
 	case indexing:
-		t.empty.SetText("Looking at the files in your folder…")
+		setText(t.empty, "Looking at the files in your folder…")
 		t.empty.Show()
 	default:
-		t.empty.SetText("Your shared folder is empty. Put files in it and they appear here.")
+		setText(t.empty, "Your shared folder is empty. Put files in it and they appear here.")
 		t.empty.Show()
 	}
 	t.list.Refresh()
@@ -98,9 +98,9 @@ func (t *shareTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	objs := o.(*fyne.Container).Objects
-	objs[0].(*widget.Label).SetText(f.Name)
-	objs[1].(*widget.Label).SetText(vm.Size(f.Size))
-	objs[2].(*widget.Label).SetText(vm.ShortID(f.ID))
+	setText(objs[0].(*widget.Label), f.Name)
+	setText(objs[1].(*widget.Label), vm.Size(f.Size))
+	setText(objs[2].(*widget.Label), vm.ShortID(f.ID))
 }
 
 func (t *shareTab) onChoose() {

@@ -94,10 +94,10 @@ func (t *transfersTab) onSelected(id widget.ListItemID) {
 func (t *transfersTab) onTitleChanged() {
 	s, _ := t.m.u.vm.Transfers.Title.Get()
 	if s == "" {
-		t.title.SetText("Select a download to see its chunks")
+		setText(t.title, "Select a download to see its chunks")
 		return
 	}
-	t.title.SetText("Chunks of " + s)
+	setText(t.title, "Chunks of "+s)
 }
 
 // onGridChanged hands the selected download's chunk map to the grid.
@@ -203,26 +203,28 @@ func (r *transferRow) CreateRenderer() fyne.WidgetRenderer {
 
 func (r *transferRow) set(row vm.TransferRow) {
 	r.row = row
-	r.name.SetText(row.Name)
+	setText(r.name, row.Name)
 	state := row.StateText()
 	if row.Err != nil && (row.State == transfer.StateFailed || row.State == transfer.StateStalled) {
 		state += ": " + Describe(row.Err).What
 	}
-	r.state.SetText(state)
-	if row.State == transfer.StateFailed {
-		r.state.Importance = widget.DangerImportance
-	} else if row.State == transfer.StateDone {
-		r.state.Importance = widget.SuccessImportance
-	} else {
-		r.state.Importance = widget.MediumImportance
+	setText(r.state, state)
+	switch row.State {
+	case transfer.StateFailed:
+		setImportance(r.state, widget.DangerImportance)
+	case transfer.StateDone:
+		setImportance(r.state, widget.SuccessImportance)
+	default:
+		setImportance(r.state, widget.MediumImportance)
 	}
-	r.state.Refresh()
-	r.bar.SetValue(row.Fraction)
+	if r.bar.Value != row.Fraction {
+		r.bar.SetValue(row.Fraction)
+	}
 	detail := row.Detail()
 	if row.State == transfer.StateDone && row.Path != "" {
 		detail = vm.Size(row.Size) + " · saved as " + row.Path
 	}
-	r.detail.SetText(detail)
+	setText(r.detail, detail)
 
 	done := row.State == transfer.StateDone
 	showIf(r.openFile, done)
@@ -230,12 +232,16 @@ func (r *transferRow) set(row vm.TransferRow) {
 	showIf(r.cancel, !done)
 	switch {
 	case row.Active():
-		r.pause.SetText("Pause")
-		r.pause.SetIcon(theme.MediaPauseIcon())
+		if r.pause.Text != "Pause" {
+			r.pause.SetText("Pause")
+			r.pause.SetIcon(theme.MediaPauseIcon())
+		}
 		r.pause.Show()
 	case row.Resumable():
-		r.pause.SetText("Resume")
-		r.pause.SetIcon(theme.MediaPlayIcon())
+		if r.pause.Text != "Resume" {
+			r.pause.SetText("Resume")
+			r.pause.SetIcon(theme.MediaPlayIcon())
+		}
 		r.pause.Show()
 	default:
 		r.pause.Hide()
@@ -288,15 +294,17 @@ func (r *peerRow) CreateRenderer() fyne.WidgetRenderer {
 }
 
 func (r *peerRow) set(p vm.PeerRow) {
-	r.swatch.FillColor = widgets.PeerColor(p.Color)
-	r.swatch.Refresh()
-	r.addr.SetText(p.Addr)
+	if c := widgets.PeerColor(p.Color); r.swatch.FillColor != c {
+		r.swatch.FillColor = c
+		r.swatch.Refresh()
+	}
+	setText(r.addr, p.Addr)
 	rate := vm.Rate(p.Rate)
 	if rate == "" || p.State != "connected" {
 		rate = "—"
 	}
-	r.rate.SetText(rate)
-	r.chunks.SetText(strconv.Itoa(p.Chunks))
-	r.strikes.SetText(strconv.Itoa(p.Strikes))
-	r.state.SetText(p.State)
+	setText(r.rate, rate)
+	setText(r.chunks, strconv.Itoa(p.Chunks))
+	setText(r.strikes, strconv.Itoa(p.Strikes))
+	setText(r.state, p.State)
 }

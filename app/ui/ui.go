@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/enxame/enxame/app/vm"
 )
@@ -135,4 +136,21 @@ func (u *UI) onFind(fyne.Shortcut) {
 func (u *UI) onDownloadDone(r vm.TransferRow) {
 	n := fyne.NewNotification("Download complete", r.Name+" is in "+r.Dir)
 	fyne.Do(func() { u.app.SendNotification(n) })
+}
+
+// setText changes a label's text only when it differs: every Refresh
+// re-shapes the text and redraws the window, several times a second during a
+// download.
+func setText(l *widget.Label, s string) {
+	if l.Text != s {
+		l.SetText(s)
+	}
+}
+
+// setImportance changes a label's colour only when it differs.
+func setImportance(l *widget.Label, i widget.Importance) {
+	if l.Importance != i {
+		l.Importance = i
+		l.Refresh()
+	}
 }

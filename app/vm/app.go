@@ -17,9 +17,10 @@ import (
 )
 
 // Refresh rates: progress reaches the screens at most 1/PollInterval times
-// a second; the network list is asked of the tracker every ListInterval.
+// a second (4: lively enough, and each update repaints the whole window);
+// the network list is asked of the tracker every ListInterval.
 const (
-	PollInterval = 100 * time.Millisecond
+	PollInterval = 250 * time.Millisecond
 	ListInterval = 2 * time.Second
 	// SearchDebounce is how long typing must pause before a search runs.
 	SearchDebounce = 250 * time.Millisecond
@@ -186,7 +187,9 @@ func (v *App) engine() (*Net, error) {
 
 // pollLoop takes engine snapshots every PollInterval until ctx ends. This
 // is the coalescing point: however fast the engine changes, the screens
-// see at most ten updates a second.
+// see at most four updates a second (PollInterval): each one repaints
+// the whole window, which costs real CPU under software OpenGL (see
+// docs/BENCHMARKS.md, "Desktop app").
 func (v *App) pollLoop(ctx context.Context) {
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()

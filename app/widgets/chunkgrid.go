@@ -4,6 +4,7 @@ package widgets
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"strings"
 
@@ -52,8 +53,8 @@ type Cell struct {
 
 // Geometry limits of the grid.
 const (
-	// MaxCells bounds the rectangles the renderer keeps: with more chunks
-	// than that (or than fit) each cell covers several chunks.
+	// MaxCells bounds the cells drawn: with more chunks than that (or
+	// than fit) each cell covers several chunks.
 	MaxCells = 2048
 	// MinCellPitch and MaxCellPitch bound a cell's side plus its gap, in
 	// Fyne units.
@@ -304,6 +305,8 @@ func (g *ChunkGrid) MinSize() fyne.Size {
 func (g *ChunkGrid) CreateRenderer() fyne.WidgetRenderer {
 	g.ExtendBaseWidget(g)
 	r := &chunkGridRenderer{grid: g}
+	r.raster = canvas.NewRaster(r.draw)
+	r.raster.ScaleMode = canvas.ImageScalePixels
 	r.caption.TextStyle.Italic = true
 	r.applyTheme()
 	return r
@@ -315,11 +318,14 @@ type legendEntry struct {
 	label  canvas.Text
 }
 
+// chunkGridRenderer draws every cell into one raster image (one texture
+// per frame, however many chunks) and the legend and caption as text.
 type chunkGridRenderer struct {
 	grid *ChunkGrid
 
-	// cells grows to at most MaxCells and is reused; unused ones hide.
-	cells   []*canvas.Rectangle
+	raster  *canvas.Raster
+	colors  []color.NRGBA // per drawn cell, set in Layout
+	img     *image.NRGBA  // reused between frames of the same size
 	legend  []*legendEntry
 	caption canvas.Text
 	objects []fyne.CanvasObject
@@ -363,8 +369,8 @@ func (r *chunkGridRenderer) MinSize() fyne.Size {
 	return fyne.NewSize(w, h)
 }
 
-// Layout places the cells and the legend. It sets geometry and colours but
-// never calls Refresh.
+// Layout places the cell raster and the legend and works out each cell's
+// colour. It never calls Refresh.
 func (r *chunkGridRenderer) Layout(size fyne.Size) {
 	g := r.grid
 	lh := r.legendHeight()
@@ -386,32 +392,59 @@ func (r *chunkGridRenderer) Layout(size fyne.Size) {
 		g.hover = -1
 	}
 
-	for len(r.cells) < gm.shown {
-		r.cells = append(r.cells, &canvas.Rectangle{})
-		r.objects = nil
+	r.colors = r.colors[:0]
+	for i := range gm.shown {
+		r.colors = append(r.colors, r.cellColor(i))
 	}
-	side := gm.pitch - CellGap
-	for i, rect := range r.cells {
-		if i >= gm.shown {
-			rect.Hide()
-			continue
-		}
-		col, row := i%gm.cols, i/gm.cols
-		rect.Move(fyne.NewPos(gm.origin.X+float32(col)*gm.pitch, gm.origin.Y+float32(row)*gm.pitch))
-		rect.Resize(fyne.NewSize(side, side))
-		rect.FillColor = r.cellColor(i)
-		rect.Show()
-	}
-
 	rows := 0
 	if gm.cols > 0 {
 		rows = (gm.shown + gm.cols - 1) / gm.cols
 	}
+	r.raster.Move(gm.origin)
+	r.raster.Resize(fyne.NewSize(float32(gm.cols)*gm.pitch, float32(rows)*gm.pitch))
+
 	y := gm.origin.Y + float32(rows)*gm.pitch + 4
 	y = r.layoutLegend(size.Width, y)
 	r.caption.Text = g.Caption()
 	r.caption.Move(fyne.NewPos(0, y))
 	r.caption.Resize(fyne.NewSize(size.Width, lh))
+}
+
+// draw paints the cells into a w×h pixel image for the raster: each cell a
+// square of its colour, CellGap apart, on a transparent background.
+func (r *chunkGridRenderer) draw(w, h int) image.Image {
+	if r.img == nil || r.img.Rect.Dx() != w || r.img.Rect.Dy() != h {
+		r.img = image.NewNRGBA(image.Rect(0, 0, w, h))
+	} else {
+		clear(r.img.Pix)
+	}
+	gm := r.grid.geom
+	size := r.raster.Size()
+	if gm.cols == 0 || size.Width <= 0 || w == 0 {
+		return r.img
+	}
+	scale := float64(w) / float64(size.Width)
+	px := func(v float32) int { return int(float64(v)*scale + 0.5) }
+	side := gm.pitch - CellGap
+	for i, c := range r.colors {
+		col, row := i%gm.cols, i/gm.cols
+		x0, y0 := px(float32(col)*gm.pitch), px(float32(row)*gm.pitch)
+		x1, y1 := min(px(float32(col)*gm.pitch+side), w), min(px(float32(row)*gm.pitch+side), h)
+		if x1 <= x0 || y1 <= y0 {
+			continue
+		}
+		// One row of the cell, then copies of it.
+		first := r.img.PixOffset(x0, y0)
+		span := r.img.Pix[first : first+4*(x1-x0)]
+		for k := 0; k < len(span); k += 4 {
+			span[k], span[k+1], span[k+2], span[k+3] = c.R, c.G, c.B, c.A
+		}
+		for y := y0 + 1; y < y1; y++ {
+			off := r.img.PixOffset(x0, y)
+			copy(r.img.Pix[off:off+len(span)], span)
+		}
+	}
+	return r.img
 }
 
 // fitGrid chooses the largest pitch at which n cells fit in w×h, and when
@@ -459,26 +492,35 @@ func (r *chunkGridRenderer) cellColor(i int) color.NRGBA {
 
 // legendItems lists the legend's labels and colours: the states first, then
 // one entry per supplying peer (the palette's last colour stands for all
-// peers beyond it).
+// peers beyond it), each with its number of chunks.
 func (r *chunkGridRenderer) legendItems() ([]string, []color.NRGBA) {
 	g := r.grid
-	labels := []string{"Missing", "Downloading", "Failed"}
+	var n [4]int
+	var bySlot [PaletteSize + 1]int
+	for _, c := range g.cells {
+		n[c.State&3]++
+		if c.State == CellDone {
+			bySlot[sourceSlot(c.Source)]++
+		}
+	}
+	count := func(label string, k int) string { return fmt.Sprintf("%s (%d)", label, k) }
+	labels := []string{count("Missing", n[CellMissing]), count("Downloading", n[CellInFlight]), count("Failed", n[CellFailed])}
 	colors := []color.NRGBA{r.missing, r.inFlight, r.failed}
 	if g.geom.per > 1 {
 		labels = append(labels, "Partly done")
 		colors = append(colors, blend(r.unknownDone, r.missing))
 	}
-	if len(g.sources) == 0 {
-		labels = append(labels, "Done")
+	if len(g.sources) == 0 || bySlot[0] > 0 {
+		labels = append(labels, count("Done", bySlot[0]))
 		colors = append(colors, r.unknownDone)
 	}
 	for i, s := range g.sources {
 		if i == PaletteSize-1 && len(g.sources) > PaletteSize {
-			labels = append(labels, fmt.Sprintf("%d other peers", len(g.sources)-i))
+			labels = append(labels, count(fmt.Sprintf("From %d other peers", len(g.sources)-i), bySlot[PaletteSize]))
 			colors = append(colors, PeerColor(i))
 			break
 		}
-		labels = append(labels, "From "+s)
+		labels = append(labels, count("From "+s, bySlot[1+i]))
 		colors = append(colors, PeerColor(i))
 	}
 	return labels, colors
@@ -545,10 +587,8 @@ func (r *chunkGridRenderer) layoutLegend(width, y float32) float32 {
 
 func (r *chunkGridRenderer) Objects() []fyne.CanvasObject {
 	if r.objects == nil {
-		objs := make([]fyne.CanvasObject, 0, len(r.cells)+2*len(r.legend)+1)
-		for _, c := range r.cells {
-			objs = append(objs, c)
-		}
+		objs := make([]fyne.CanvasObject, 0, 2*len(r.legend)+2)
+		objs = append(objs, r.raster)
 		for _, e := range r.legend {
 			objs = append(objs, &e.swatch, &e.label)
 		}
@@ -561,6 +601,7 @@ func (r *chunkGridRenderer) Objects() []fyne.CanvasObject {
 func (r *chunkGridRenderer) Refresh() {
 	r.applyTheme()
 	r.Layout(r.grid.Size())
+	r.raster.Refresh()
 	canvas.Refresh(r.grid)
 }
 

@@ -1,6 +1,7 @@
 package widgets
 
 import (
+	"image/color"
 	"strings"
 	"testing"
 
@@ -56,11 +57,11 @@ func TestChunkGridMarkup(t *testing.T) {
 		sources []string
 		size    fyne.Size
 	}{
-		{"empty", nil, nil, fyne.NewSize(200, 80)},
-		{"missing", cellsOf(CellMissing, CellMissing, CellMissing, CellMissing), nil, fyne.NewSize(200, 80)},
-		{"inflight", []Cell{{CellInFlight, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(200, 80)},
-		{"done", []Cell{{CellDone, 0}, {CellDone, 1}, {CellDone, 2}, {CellDone, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, fyne.NewSize(400, 80)},
-		{"failed", []Cell{{CellDone, 0}, {CellFailed, 0}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000"}, fyne.NewSize(200, 80)},
+		{"empty", nil, nil, fyne.NewSize(320, 100)},
+		{"missing", cellsOf(CellMissing, CellMissing, CellMissing, CellMissing), nil, fyne.NewSize(320, 100)},
+		{"inflight", []Cell{{CellInFlight, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(320, 100)},
+		{"done", []Cell{{CellDone, 0}, {CellDone, 1}, {CellDone, 2}, {CellDone, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, fyne.NewSize(400, 100)},
+		{"failed", []Cell{{CellDone, 0}, {CellFailed, 0}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000"}, fyne.NewSize(320, 100)},
 		// 600 chunks where only 32x4 cells fit: 5 chunks per cell.
 		{"aggregate", mixed, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(224, 120)},
 	}
@@ -100,11 +101,38 @@ func TestChunkGridAggregates(t *testing.T) {
 		t.Errorf("%d cells × %d chunks = %d < %d chunks", g.geom.shown, per, got, len(cells))
 	}
 	r := test.TempWidgetRenderer(t, g).(*chunkGridRenderer)
-	if len(r.cells) > MaxCells {
-		t.Errorf("renderer holds %d rectangles, more than MaxCells", len(r.cells))
+	if len(r.colors) > MaxCells {
+		t.Errorf("renderer colours %d cells, more than MaxCells", len(r.colors))
 	}
 	if !strings.Contains(g.Caption(), "8000 of 16000 chunks done") {
 		t.Errorf("caption %q lacks the summary", g.Caption())
+	}
+}
+
+// TestChunkGridPixels checks the raster: each cell's centre has the colour
+// of its state (and source), and the gaps between cells stay clear.
+func TestChunkGridPixels(t *testing.T) {
+	test.NewTempApp(t)
+	g := NewChunkGrid()
+	g.SetCells([]Cell{{CellMissing, NoSource}, {CellInFlight, 0}, {CellDone, 0}, {CellDone, 1}, {CellFailed, 1}, {CellDone, NoSource}},
+		[]string{"a", "b"})
+	w := test.NewWindow(g)
+	defer w.Close()
+	w.Resize(fyne.NewSize(300, 120))
+	r := test.TempWidgetRenderer(t, g).(*chunkGridRenderer)
+	size := r.raster.Size()
+	img := r.draw(int(size.Width)*2, int(size.Height)*2) // a HiDPI screen
+	pitch := g.geom.pitch * 2
+	want := []color.NRGBA{r.missing, r.inFlight, PeerColor(0), PeerColor(1), r.failed, r.unknownDone}
+	for i, c := range want {
+		x, y := int(float32(i)*pitch+pitch/2), int(pitch/2)
+		if got := img.At(x, y).(color.NRGBA); got != c {
+			t.Errorf("cell %d centre %v, want %v", i, got, c)
+		}
+		gx := int(float32(i+1)*pitch) - 1 // inside the gap after the cell
+		if got := img.At(gx, y).(color.NRGBA); got.A != 0 {
+			t.Errorf("gap after cell %d painted %v", i, got)
+		}
 	}
 }
 
@@ -113,7 +141,7 @@ func TestChunkGridHover(t *testing.T) {
 	g := NewChunkGrid()
 	g.SetCells([]Cell{{CellDone, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellFailed, 1}},
 		[]string{"10.0.0.1:7000", "10.0.0.2:7000"})
-	g.Resize(fyne.NewSize(200, 80))
+	g.Resize(fyne.NewSize(320, 100))
 	pitch := g.geom.pitch
 	at := func(i int) *desktop.MouseEvent {
 		return &desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(float32(i)*pitch+pitch/2, pitch/2)}}
