@@ -7,7 +7,7 @@ VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 BUILD   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/enxame/enxame/app/cli.Version=$(VERSION) -X github.com/enxame/enxame/app/cli.Build=$(BUILD)
 
-.PHONY: all deps build server run test lint bench package install uninstall check-package clean
+.PHONY: all deps build server run test lint bench package install install-files uninstall check-package clean
 
 all: build
 
@@ -32,26 +32,33 @@ lint:
 
 test: deps lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@echo "== the headless build (no cgo, no Fyne) against the engine and CLI tests"
+	CGO_ENABLED=0 $(GO) test -tags nogui -count=1 -timeout 20m ./net/... ./app/cli/...
+	@echo "== the release artefacts"
+	bash scripts/check-package.sh
 
 bench: deps
 	bash scripts/bench.sh
 
 # fyne package bumps Build in FyneApp.toml; we keep the tree clean and
 # version numbers deliberate by restoring the file afterwards.
-FYNE    := $(shell $(GO) env GOPATH)/bin/fyne
 FYNEVER := v1.7.4
-$(FYNE):
-	$(GO) install fyne.io/tools/cmd/fyne@$(FYNEVER)
 
-package: build $(FYNE)
+package: build
+	@fyne="$$($(GO) env GOPATH)/bin/fyne"; [ -x "$$fyne" ] && "$$fyne" version 2>/dev/null | grep -q "$(FYNEVER)" || \
+	  $(GO) install fyne.io/tools/cmd/fyne@$(FYNEVER)
 	@mkdir -p dist && cp FyneApp.toml dist/.FyneApp.toml.keep
-	$(FYNE) package -os linux -exe enxame -name Enxame -release; rc=$$?; \
+	"$$($(GO) env GOPATH)/bin/fyne" package -os linux -exe enxame -name Enxame -release; rc=$$?; \
 	  cp dist/.FyneApp.toml.keep FyneApp.toml; rm -f dist/.FyneApp.toml.keep; exit $$rc
 	mv Enxame.tar.xz dist/enxame-$(VERSION)-linux-amd64.tar.xz
 	@echo "dist/enxame-$(VERSION)-linux-amd64.tar.xz"
 
 # Installs into ~/.local (binary, desktop entry, icon) from the package.
 install: package
+	@$(MAKE) -s install-files
+
+# install without building: unpacks the tarball made by `make package`.
+install-files:
 	rm -rf dist/stage && mkdir -p dist/stage
 	tar -xJf dist/enxame-$(VERSION)-linux-amd64.tar.xz -C dist/stage
 	$(MAKE) -C dist/stage/enxame user-install

@@ -47,7 +47,7 @@ pass "tarball $tarball: binary, desktop entry (valid), icon, -version: $out"
 
 home=$(mktemp -d)
 trap 'rm -rf "$stage" "$home"' EXIT
-HOME="$home" make -s install >/dev/null
+HOME="$home" make -s install-files >/dev/null  # the package was built above
 got=$(cd "$home" && find . -type f | sort)
 want=$(printf '%s\n' ./.local/bin/enxame ./.local/share/applications/io.github.enxame.desktop ./.local/share/icons/io.github.enxame.png | sort)
 if [ "$got" != "$want" ]; then
