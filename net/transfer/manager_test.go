@@ -2,10 +2,14 @@ package transfer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,5 +191,50 @@ func TestManagerCloseKeepsState(t *testing.T) {
 	if _, err := mgr.Start(t.Context(), Request{Name: "f.bin"}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("start after close: %v", err)
 	}
-	_ = wire.MinChunkSize
+}
+
+// TestSwarmServesPartialDownload: B downloads only from A, which is itself
+// still downloading from a slow seeder and serves its verified chunks
+// through the real chunk server (net/peer) with the Manager as catalog.
+func TestSwarmServesPartialDownload(t *testing.T) {
+	data, m := randomFile(t, 40*chunk)
+	seed := newTestPeer(data, m)
+	seed.delay = 10 * time.Millisecond
+	seed.start(t)
+	trA := &fakeTracker{}
+	trA.set(result("f.bin", m, seed))
+	mgrA := NewManager(testOptions(trA))
+	defer mgrA.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := peer.NewServer(peer.Config{Catalog: mgrA, Logger: slog.New(slog.DiscardHandler)})
+	sctx, stop := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.Serve(sctx, ln) })
+	defer wg.Wait()
+	defer stop()
+
+	a, _ := mgrA.Start(t.Context(), Request{Name: "f.bin", Dir: t.TempDir()})
+	waitFor(t, a, "A's first chunks", func(p Progress) bool { return p.Done >= 4*chunk })
+
+	trB := &fakeTracker{}
+	trB.set(wire.SearchResult{ID: m.ID(), Name: "f.bin", Size: m.Size, Peers: []wire.ResultPeer{{Addr: ln.Addr().String(), Complete: false}}})
+	dirB := t.TempDir()
+	b := New(Request{Name: "f.bin", Dir: dirB}, testOptions(trB))
+	if err := run(t, b); err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, b.Progress().Path, filepath.Join(dirB, "f.bin"), data)
+	if err := mgrA.Wait(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	if got := seed.served.Load(); got != int64(len(data)) {
+		t.Fatalf("seeder served %d bytes, want exactly one copy (%d): B did not get its chunks from A", got, len(data))
+	}
+	if st := srv.Stats(); st.BytesServed < int64(len(data)) {
+		t.Fatalf("A served %d bytes, want the whole file", st.BytesServed)
+	}
 }
