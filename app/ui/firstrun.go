@@ -27,6 +27,7 @@ type firstRun struct {
 	trackerEntry   *widget.Entry
 	hostButton     *widget.Button
 	joinButton     *widget.Button
+	nearby         *nearbyList
 }
 
 func newFirstRun(u *UI, s vm.Settings) *firstRun {
@@ -69,9 +70,12 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	f.trackerEntry.OnSubmitted = func(string) { f.onJoin() }
 	f.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), f.onJoin)
 	f.joinButton.Importance = widget.HighImportance
-	joinText := widget.NewLabel("Someone is hosting? Type the address shown in their Enxame.")
+	joinText := widget.NewLabel("Someone is hosting? Pick their network, or type the address shown in their Enxame.")
 	joinText.Wrapping = fyne.TextWrapWord
-	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, container.NewVBox(f.trackerEntry, f.joinButton), nil, nil, joinText))
+	f.nearby = newNearbyList(u, f.onPickNearby)
+	nearby := f.nearby
+	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, container.NewVBox(f.trackerEntry, f.joinButton), nil, nil,
+		container.NewVBox(joinText, nearby.content)))
 
 	body := container.NewVBox(
 		container.NewCenter(logo),
@@ -141,6 +145,12 @@ func (f *firstRun) onJoin() {
 	s.Host = false
 	s.Tracker = addr
 	f.start(s)
+}
+
+// onPickNearby joins a network heard on the LAN.
+func (f *firstRun) onPickNearby(addr string) {
+	f.trackerEntry.SetText(addr)
+	f.onJoin()
 }
 
 func (f *firstRun) start(s vm.Settings) {

@@ -55,8 +55,9 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.conn = conn
 	v.Connection.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	v.Connected.AddListener(binding.NewDataListener(t.onConnectionChanged))
+	nearby := newNearbyList(m.u, t.onPickNearby)
 	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
-		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry)))
+		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), nearby.content))
 
 	t.status = widget.NewLabel("")
 	t.peers = widget.NewList(
@@ -132,6 +133,12 @@ func (t *networkTab) onJoin() {
 			}
 		})
 	})
+}
+
+// onPickNearby joins a network heard on the LAN.
+func (t *networkTab) onPickNearby(addr string) {
+	t.trackerEntry.SetText(addr)
+	t.onJoin()
 }
 
 func (t *networkTab) onHostingChanged() {

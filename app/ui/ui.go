@@ -48,6 +48,9 @@ func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
 // start shows the main screen straight away when the flags or the
 // remembered settings say how to join, else the first-run screen.
 func (u *UI) start(o options) {
+	if !u.vm.Inline {
+		u.vm.Browse(u.ctx) // networks nearby, for the Join choices
+	}
 	saved, setUp := vm.LoadSettings(u.app.Preferences())
 	s := o.merge(saved)
 	if o.scripted || (setUp && s.Complete()) {

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"go.uber.org/goleak"
 
 	"github.com/enxame/enxame/app/vm"
@@ -82,6 +83,7 @@ func newTestUI(t *testing.T, a fyne.App) *UI {
 	t.Helper()
 	u := newUI(t.Context(), a, slog.New(slog.DiscardHandler))
 	u.vm.Inline = true
+	u.vm.Discovery = vmtest.LoopbackDiscovery(t)
 	t.Cleanup(u.shutdown)
 	return u
 }
@@ -325,5 +327,33 @@ func TestDescribeNeverBare(t *testing.T) {
 	p := Describe(errors.New("odd \u202e failure"))
 	if !strings.Contains(p.Hint, "⟨U+202E⟩") {
 		t.Errorf("generic hint does not sanitise: %q", p.Hint)
+	}
+}
+
+func TestJoinANetworkHeardNearby(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := vmtest.StartTracker(t)
+	u := newTestUI(t, a)
+	u.start(options{})
+	u.first.downloadsEntry.SetText(t.TempDir())
+	box := u.first.nearby.box
+	if len(box.Objects) != 1 {
+		t.Fatalf("nearby list with nothing heard has %d objects, want the hint", len(box.Objects))
+	}
+	// What the LAN browser reports (Browse is off in inline tests).
+	u.vm.Nearby.Set([]vm.NearbyRow{{ID: "x", Name: "Lab \u202e3", Addr: addr, Peers: 4}})
+	b, ok := box.Objects[0].(*widget.Button)
+	if !ok {
+		t.Fatalf("nearby entry is %T, want a button", box.Objects[0])
+	}
+	if !strings.Contains(b.Text, "4 peers") || !strings.Contains(b.Text, addr) {
+		t.Errorf("button %q", b.Text)
+	}
+	test.Tap(b)
+	if u.main == nil {
+		t.Fatal("tapping a nearby network did not join it")
+	}
+	if got := u.vm.Settings().Tracker; got != addr {
+		t.Errorf("joined %q, want %q", got, addr)
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/data/binding"
+
+	"github.com/enxame/enxame/net/discovery"
 )
 
 // Refresh rates: progress reaches the screens at most 1/PollInterval times
@@ -50,6 +52,8 @@ type App struct {
 	IndexFrac   binding.Float
 	HostAddrs   binding.StringList // what others type to join, when hosting
 
+	Nearby Rows[NearbyRow] // networks heard on the LAN (see Browse)
+
 	Search    *SearchVM
 	Transfers *TransfersVM
 	Network   *NetworkVM
@@ -63,6 +67,10 @@ type App struct {
 	// that drive the screens, where every widget update must stay on the
 	// test's goroutine. Set before Start; implies NoPoller.
 	Inline bool
+
+	// Discovery tunes the LAN discovery (interfaces, port): for tests.
+	// Set before Start and Browse.
+	Discovery []discovery.Option
 
 	// OnDone is called (from the poller; wrap widget work in fyne.Do) when
 	// a download completes.
@@ -94,6 +102,7 @@ func New(a fyne.App, log *slog.Logger) *App {
 		Indexing:    binding.NewBool(),
 		IndexFrac:   binding.NewFloat(),
 		HostAddrs:   binding.NewStringList(),
+		Nearby:      newRows(nearbyEqual),
 	}
 	v.Search = newSearchVM(v)
 	v.Transfers = newTransfersVM(v)
@@ -125,7 +134,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.settings = s
 	v.mu.Unlock()
 
-	n, err := StartNet(ctx, s, v.log)
+	n, err := StartNet(ctx, s, v.log, v.Discovery...)
 	if err != nil {
 		cancel()
 		v.mu.Lock()

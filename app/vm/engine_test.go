@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"net"
@@ -31,6 +32,7 @@ func newTestApp(t *testing.T, s Settings) *App {
 	a := testApp(t)
 	v := New(a, nil)
 	v.NoPoller = true
+	v.Discovery = vmtest.LoopbackDiscovery(t)
 	if s.Downloads == "" {
 		s.Downloads = t.TempDir()
 	}
@@ -404,6 +406,7 @@ func TestHostPortInUse(t *testing.T) {
 	defer ln.Close()
 	a := testApp(t)
 	v := New(a, nil)
+	v.Discovery = vmtest.LoopbackDiscovery(t)
 	err = v.Start(t.Context(), Settings{Host: true, HostListen: ln.Addr().String(), Downloads: t.TempDir()})
 	if err == nil {
 		v.Close()
@@ -485,5 +488,41 @@ func TestPendingDownloadsResumeOnStart(t *testing.T) {
 	})
 	if got := LoadPending(a.Preferences()); len(got) != 0 {
 		t.Errorf("pending after completion: %+v", got)
+	}
+}
+
+func TestNearbyNetworks(t *testing.T) {
+	disc := vmtest.LoopbackDiscovery(t)
+	host := New(testApp(t), nil)
+	host.NoPoller = true
+	host.Discovery = disc
+	if err := host.Start(t.Context(), Settings{Host: true, HostListen: "127.0.0.1:0", PeerListen: "127.0.0.1:0", Downloads: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+
+	joiner := New(testApp(t), nil)
+	joiner.Discovery = disc
+	ctx, cancel := context.WithCancel(t.Context())
+	defer joiner.Close()
+	defer cancel()
+	found := make(chan NearbyRow, 1)
+	joiner.Nearby.AddListener(dataListener(func() {
+		rows, _ := joiner.Nearby.Get()
+		if len(rows) > 0 {
+			select {
+			case found <- rows[0]:
+			default:
+			}
+		}
+	}))
+	joiner.Browse(ctx)
+	select {
+	case row := <-found:
+		if want := host.Settings(); row.Addr != host.net.Status().Tracker || row.Name == "" {
+			t.Errorf("nearby %+v, want the host's tracker %s (%+v)", row, host.net.Status().Tracker, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hosted network was not heard")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
@@ -36,6 +37,8 @@ type NetStatus struct {
 type Net struct {
 	log *slog.Logger
 	ctx context.Context // the app's root: parent of every part's context
+	// disc tunes the LAN announcement of the embedded tracker (tests).
+	disc []discovery.Option
 
 	// downloads outlives the peer runs; keys name its downloads.
 	downloads *transfer.Manager
@@ -61,8 +64,8 @@ type hostRun struct {
 
 // StartNet starts the engine with s. It fails (and leaves nothing
 // running) when a listener cannot be opened or a folder is unusable.
-func StartNet(ctx context.Context, s Settings, log *slog.Logger) (*Net, error) {
-	n := &Net{log: log, ctx: ctx, settings: s, keys: map[*transfer.Download]string{}, byKey: map[string]*transfer.Download{}}
+func StartNet(ctx context.Context, s Settings, log *slog.Logger, disc ...discovery.Option) (*Net, error) {
+	n := &Net{log: log, ctx: ctx, settings: s, disc: disc, keys: map[*transfer.Download]string{}, byKey: map[string]*transfer.Download{}}
 	n.downloads = transfer.NewManager(transfer.Options{
 		Dir:     s.Downloads,
 		Tracker: searcher{n},
@@ -116,11 +119,22 @@ func (n *Net) startHost() error {
 	srv := tracker.NewServer(tracker.Config{Logger: n.log.With("component", "tracker")})
 	ctx, cancel := context.WithCancel(n.ctx)
 	h := &hostRun{srv: srv, port: ln.Addr().(*net.TCPAddr).Port, cancel: cancel, done: make(chan struct{})}
-	n.wg.Go(func() {
-		defer close(h.done)
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := srv.Serve(ctx, ln); err != nil {
 			n.log.Error("Embedded tracker stopped", "error", err)
 		}
+	})
+	// Computers on the LAN see the network without typing its address.
+	wg.Go(func() {
+		a := discovery.Announcement{Port: h.port, Peers: func() int { return srv.Stats().Peers }}
+		if err := discovery.Announce(ctx, a, n.log, n.disc...); err != nil {
+			n.log.Warn("Not announcing the network on the LAN", "error", err)
+		}
+	})
+	n.wg.Go(func() {
+		defer close(h.done)
+		wg.Wait()
 	})
 	n.host = h
 	return nil

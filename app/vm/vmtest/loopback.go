@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
@@ -103,4 +104,27 @@ func StartSeeder(t testing.TB, trackerAddr string, files map[string][]byte) stri
 		return n == len(files)
 	})
 	return dir
+}
+
+// LoopbackDiscovery keeps LAN discovery on the loopback interface and a
+// free port, so tests neither hear nor disturb the real LAN.
+func LoopbackDiscovery(t testing.TB) []discovery.Option {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifi := range ifs {
+		if ifi.Flags&net.FlagLoopback != 0 && ifi.Flags&net.FlagUp != 0 {
+			return []discovery.Option{discovery.WithInterfaces(ifi.Name), discovery.WithPort(port)}
+		}
+	}
+	t.Skip("no loopback interface is up")
+	return nil
 }

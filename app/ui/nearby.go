@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+)
+
+// nearbyList shows the networks heard on the LAN, one button each; a tap
+// hands the network's address to pick.
+type nearbyList struct {
+	u       *UI
+	pick    func(addr string)
+	box     *fyne.Container
+	content fyne.CanvasObject
+}
+
+func newNearbyList(u *UI, pick func(addr string)) *nearbyList {
+	l := &nearbyList{u: u, pick: pick, box: container.NewVBox()}
+	title := widget.NewLabelWithStyle("Networks found nearby", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.content = container.NewVBox(title, l.box)
+	u.vm.Nearby.AddListener(binding.NewDataListener(l.onChanged))
+	return l
+}
+
+func (l *nearbyList) onChanged() {
+	rows, _ := l.u.vm.Nearby.Get()
+	l.box.RemoveAll()
+	if len(rows) == 0 {
+		hint := widget.NewLabel("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address.")
+		hint.Wrapping = fyne.TextWrapWord
+		hint.Importance = widget.LowImportance
+		l.box.Add(hint)
+		return
+	}
+	for _, r := range rows {
+		l.box.Add(l.button(r))
+	}
+}
+
+func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {
+	peers := "1 peer"
+	if r.Peers != 1 {
+		peers = fmt.Sprintf("%d peers", r.Peers)
+	}
+	addr := r.Addr
+	b := widget.NewButtonWithIcon(fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, addr), theme.LoginIcon(), func() { l.pick(addr) })
+	b.Alignment = widget.ButtonAlignLeading
+	return b
+}
