@@ -69,6 +69,21 @@ func BenchmarkSearch1M(b *testing.B) {
 		{"no-match", "zzzq"},
 		{"two-chars-rare", "q7"},
 	}
+	b.Run("selective-number-mix", func(b *testing.B) {
+		// The load generator's query mix: one file number each.
+		qs := make([]string, 4096)
+		for i := range qs {
+			qs[i] = corpus.SelectiveQuery(i*7919%benchPeers, corpus.PopularPerPeer+i*31%(benchFilesPerPeer-corpus.PopularPerPeer))
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if n := len(r.Search(qs[i%len(qs)], remoteView).Results); n != 1 {
+				b.Fatalf("%q: %d results", qs[i%len(qs)], n)
+			}
+			i++
+		}
+	})
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
