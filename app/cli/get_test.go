@@ -362,3 +362,67 @@ wait:
 		t.Fatalf("left %v", h)
 	}
 }
+
+// TestGetFromShareProcesses: real `enxame share` processes as seeders: one,
+// then four, one of which is killed while the download runs.
+func TestGetFromShareProcesses(t *testing.T) {
+	trackerAddr := shTracker(t)
+	src := t.TempDir()
+	_, m, sum := writeRandom(t, src, "movie.bin", 96<<20)
+	holders := func(n int) {
+		shSearchUntil(t, trackerAddr, "movie.bin", "holders", func(rs []wire.SearchResult) bool {
+			c := 0
+			for _, r := range rs {
+				if r.ID == m.ID() {
+					c += len(r.Peers)
+				}
+			}
+			return c >= n
+		})
+	}
+	var shares []*shProc
+	share := func() {
+		shares = append(shares, shStart(t, nil, nil, "share", "-tracker", trackerAddr, "-listen", "127.0.0.1:0", "-no-cache", "-log-level", "warn", src))
+	}
+
+	share()
+	holders(1)
+	out := t.TempDir()
+	r := runGetBin(t, "-tracker", trackerAddr, "-o", out, "movie.bin")
+	if r.code != 0 || r.stdout != filepath.Join(out, "movie.bin")+"\n" || fileSum(t, filepath.Join(out, "movie.bin")) != sum {
+		t.Fatalf("one seeder: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	for range 3 {
+		share()
+	}
+	holders(4)
+	out = t.TempDir()
+	cmd := exec.Command(enxameBin, "get", "-tracker", trackerAddr, "-o", out, "movie.bin")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), m.ID()[:16]) {
+			shares[0].cmd.Process.Kill() // planned with four holders: one dies now
+			break
+		}
+	}
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	cmd.Wait()
+	want := filepath.Join(out, "movie.bin")
+	if code := cmd.ProcessState.ExitCode(); code != 0 || stdout.String() != want+"\n" || fileSum(t, want) != sum {
+		t.Fatalf("four seeders, one killed: exit %d, stdout %q, stderr %v", code, stdout.String(), lines)
+	}
+	if h := hiddenLeft(t, out); len(h) != 0 {
+		t.Fatalf("left %v", h)
+	}
+}

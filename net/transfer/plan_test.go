@@ -162,3 +162,18 @@ func TestChoose(t *testing.T) {
 		t.Fatalf("holders %+v", p.Holders)
 	}
 }
+
+func TestSelfPort(t *testing.T) {
+	self := SelfPort(4242)
+	for addr, want := range map[string]bool{
+		"127.0.0.1:4242":   true,
+		"[::1]:4242":       true,
+		"127.0.0.1:4243":   false,
+		"203.0.113.9:4242": false,
+		"garbage":          false,
+	} {
+		if got := self(addr); got != want {
+			t.Errorf("SelfPort(4242)(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

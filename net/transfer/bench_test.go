@@ -1,0 +1,38 @@
+package transfer
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// BenchmarkDownload runs the whole download loop (pipelined GETs, hashing,
+// direct writes, finish) over loopback from in-process seeders serving
+// from memory. go test -run '^$' -bench Download -benchtime 3x ./net/transfer
+func BenchmarkDownload(b *testing.B) {
+	const size = 256 << 20
+	data, m := randomFile(b, size)
+	for _, seeders := range []int{1, 4} {
+		b.Run(fmt.Sprintf("seeders=%d", seeders), func(b *testing.B) {
+			var peers []*testPeer
+			for range seeders {
+				peers = append(peers, newTestPeer(data, m).start(b))
+			}
+			tr := &fakeTracker{}
+			tr.set(result("f.bin", m, peers...))
+			dir := b.TempDir()
+			b.SetBytes(size)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+				if err := d.Run(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				os.Remove(d.Progress().Path)
+				b.StartTimer()
+			}
+		})
+	}
+}
