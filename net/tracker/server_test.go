@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -515,4 +516,58 @@ func FuzzFastHeartbeat(f *testing.F) {
 			t.Fatalf("fast path took %q as heartbeat %q; parser says %+v, %v", line, tok, req, err)
 		}
 	})
+}
+
+// addrConn is a net.Pipe end that claims other addresses, so the server
+// can be shown an asker that is not on loopback without leaving it.
+type addrConn struct {
+	net.Conn
+	local, remote net.Addr
+}
+
+func (c addrConn) LocalAddr() net.Addr  { return c.local }
+func (c addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestReachabilityOverConnection checks that a connection from another host
+// never gets a loopback address back, through the server's own code path.
+func TestReachabilityOverConnection(t *testing.T) {
+	ts := startServer(t, Config{})
+	local := dialRaw(t, ts.addr)
+	if got := code(local.ask(`{"op":"register","port":9100,"files":[` + fileJSON("here.txt", "here") + `]}`)); got != "ok" {
+		t.Fatal(got)
+	}
+	srvEnd, cliEnd := net.Pipe()
+	defer cliEnd.Close()
+	remote := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 50000}
+	self := &net.TCPAddr{IP: net.ParseIP("192.0.2.1"), Port: 7077}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ts.serveConn(addrConn{srvEnd, self, remote}, netip.MustParseAddr("192.0.2.7"))
+		srvEnd.Close()
+	}()
+	rc := &rawConn{t: t, c: cliEnd, br: bufio.NewReader(cliEnd)}
+	cliEnd.SetDeadline(time.Now().Add(wait))
+	list := rc.ask(`{"op":"list"}`)
+	peers, _ := list["peers"].([]any)
+	if len(peers) != 1 || peers[0].(map[string]any)["addr"] != "192.0.2.1:9100" {
+		t.Errorf("list to a remote asker: %v, want the loopback peer as 192.0.2.1:9100", list)
+	}
+	res := rc.ask(`{"op":"search","q":"here"}`)["results"].([]any)
+	holder := res[0].(map[string]any)["peers"].([]any)[0].(map[string]any)["addr"]
+	if holder != "192.0.2.1:9100" {
+		t.Errorf("search holder to a remote asker: %v", holder)
+	}
+	// Its own registration is recorded with the IP it came from.
+	if m := rc.ask(`{"op":"register","port":9200,"files":[]}`); m["addr"] != "192.0.2.7:9200" {
+		t.Errorf("register from a remote asker: %v", m)
+	}
+	// The loopback asker sees loopback addresses as recorded.
+	for _, p := range local.ask(`{"op":"list"}`)["peers"].([]any) {
+		if a := p.(map[string]any)["addr"]; a != "127.0.0.1:9100" && a != "192.0.2.7:9200" {
+			t.Errorf("loopback asker got %v", a)
+		}
+	}
+	cliEnd.Close()
+	<-done
 }
