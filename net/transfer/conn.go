@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/enxame/enxame/net/wire"
@@ -23,6 +24,7 @@ type peerConn struct {
 	wbuf    []byte
 	timeout time.Duration // no-progress limit for each read or write
 	stop    func() bool
+	onData  *atomic.Int64 // if set, stamped (unix ns) whenever payload arrives
 }
 
 // dialPeer connects to addr; the connection is closed when ctx ends.
@@ -77,8 +79,13 @@ func (pc *peerConn) body(dst []byte, h hash.Hash) error {
 	for got < len(dst) {
 		pc.c.SetReadDeadline(time.Now().Add(pc.timeout))
 		n, err := pc.br.Read(dst[got:])
-		if n > 0 && h != nil {
-			h.Write(dst[got : got+n])
+		if n > 0 {
+			if h != nil {
+				h.Write(dst[got : got+n])
+			}
+			if pc.onData != nil {
+				pc.onData.Store(time.Now().UnixNano())
+			}
 		}
 		got += n
 		if err != nil {
@@ -92,13 +99,14 @@ func (pc *peerConn) body(dst []byte, h hash.Hash) error {
 }
 
 // discard skips n payload bytes.
-func (pc *peerConn) discard(n int64, buf []byte) error {
+func (pc *peerConn) discard(n int64) error {
 	for n > 0 {
-		k := min(n, int64(len(buf)))
-		if err := pc.body(buf[:k], nil); err != nil {
-			return err
+		pc.c.SetReadDeadline(time.Now().Add(pc.timeout))
+		k, err := pc.br.Discard(int(min(n, 1<<20)))
+		n -= int64(k)
+		if err != nil {
+			return fmt.Errorf("reading data from %s: %w", pc.addr, err)
 		}
-		n -= k
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/enxame/enxame/net/wire"
@@ -160,7 +161,8 @@ type Download struct {
 	fatalCh  chan struct{}
 	spawn    func(*peerState) // starts a worker during the fetch phase
 	writeq   chan writeJob    // verified chunks on their way to disk
-	bufs     sync.Pool
+	bufs     *chunkBufs
+	lastByte atomic.Int64 // unix nanoseconds of the last byte received
 }
 
 // peerState is one source of a download. Its fields are guarded by the
@@ -394,12 +396,16 @@ func (d *Download) openStore(ctx context.Context) error {
 		d.bumpLocked()
 	}
 	cs := m.ChunkSize
-	d.bufs = sync.Pool{New: func() any { b := alignedBuf(cs); return &b }}
+	d.bufs = newChunkBufs(cs)
 	d.mu.Unlock()
 
 	if claimed.Count(n) > 0 {
-		bp := d.bufs.Get().(*[]byte)
-		_, err := st.verify(ctx, claimed, *bp, func(i int, ok bool) {
+		bp, err := d.bufs.get(ctx)
+		if err != nil {
+			d.closeStore()
+			return ctxErr(ctx)
+		}
+		_, err = st.verify(ctx, claimed, *bp, func(i int, ok bool) {
 			if !ok {
 				return
 			}
@@ -409,8 +415,9 @@ func (d *Download) openStore(ctx context.Context) error {
 			d.resumed += size
 			d.mu.Unlock()
 		})
-		d.bufs.Put(bp)
+		d.bufs.put(bp)
 		if err != nil {
+			d.closeStore()
 			return ctxErr(ctx)
 		}
 		d.log.Info("Verified chunks on disk", "chunks", d.have.Count(n), "of", n)
@@ -548,7 +555,11 @@ func (d *Download) tick(now time.Time, dt time.Duration) error {
 		p.rate = ewma(p.rate, float64(p.recent)/sec)
 		p.recent = 0
 	}
-	idle := now.Sub(d.lastProgress)
+	last := d.lastProgress
+	if b := time.Unix(0, d.lastByte.Load()); b.After(last) {
+		last = b
+	}
+	idle := now.Sub(last)
 	switch {
 	case idle >= d.opts.StallTimeout:
 		return fmt.Errorf("%w: no data for %s; run again to resume", ErrStalled, d.opts.StallTimeout.Round(time.Second))

@@ -488,3 +488,32 @@ func TestNotFoundSuggests(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestChunkBuffersBounded(t *testing.T) {
+	for _, c := range []struct {
+		chunkSize int64
+		want      int
+	}{{wire.MinChunkSize, 128}, {512 << 10, 64}, {4 << 20, 8}, {wire.MaxChunkSize, minBufs}} {
+		b := newChunkBufs(c.chunkSize)
+		if cap(b.sem) != c.want || int64(cap(b.sem))*c.chunkSize > maxBufBytes+minBufs*wire.MaxChunkSize {
+			t.Errorf("chunk size %d: %d buffers, want %d", c.chunkSize, cap(b.sem), c.want)
+		}
+		// All of them can be taken; one more waits until one is returned.
+		var got []*[]byte
+		for range cap(b.sem) {
+			p, err := b.get(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+		if _, err := b.get(ctx); err == nil {
+			t.Fatal("got a buffer over the bound")
+		}
+		cancel()
+		for _, p := range got {
+			b.put(p)
+		}
+	}
+}

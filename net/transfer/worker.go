@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"sync"
 	"crypto/sha256"
 	"fmt"
 	"time"
@@ -85,9 +86,13 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 	depth := d.pipelineDepth()
 	h := sha256.New()
 	var sum wire.Digest
-	bp := d.bufs.Get().(*[]byte)
-	defer func() { d.bufs.Put(bp) }()
-	buf := *bp
+	var bp *[]byte // a chunk buffer, taken when a body is about to arrive
+	defer func() {
+		if bp != nil {
+			d.bufs.put(bp)
+		}
+	}()
+	pc.onData = &d.lastByte
 	var haveAt time.Time
 
 	for {
@@ -168,7 +173,7 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 		d.mu.Unlock()
 		if dup {
 			// Another peer's copy won the endgame race: skip the bytes.
-			if err := pc.discard(size, buf); err != nil {
+			if err := pc.discard(size); err != nil {
 				return progressed, err
 			}
 			pending = pending[1:]
@@ -178,8 +183,13 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 			continue
 		}
 
+		if bp == nil {
+			if bp, err = d.bufs.get(ctx); err != nil {
+				return progressed, err
+			}
+		}
 		h.Reset()
-		if err := pc.body(buf[:size], h); err != nil {
+		if err := pc.body((*bp)[:size], h); err != nil {
 			return progressed, err
 		}
 		pending = pending[1:]
@@ -211,9 +221,43 @@ func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, 
 			d.mu.Unlock()
 			return progressed, ctx.Err()
 		}
-		bp = d.bufs.Get().(*[]byte)
-		buf = *bp
+		bp = nil
 	}
+}
+
+// maxBufBytes bounds the chunk buffers of one download (workers reading,
+// chunks queued for the disk, writers writing); at least minBufs exist.
+const (
+	maxBufBytes = 32 << 20
+	minBufs     = writers + 1
+)
+
+// chunkBufs hands out aligned chunk buffers, at most cap(sem) at once,
+// so memory stays bounded whatever the number of peers or chunk size.
+type chunkBufs struct {
+	pool sync.Pool
+	sem  chan struct{}
+}
+
+func newChunkBufs(chunkSize int64) *chunkBufs {
+	b := &chunkBufs{sem: make(chan struct{}, max(minBufs, int(maxBufBytes/chunkSize)))}
+	b.pool.New = func() any { buf := alignedBuf(chunkSize); return &buf }
+	return b
+}
+
+// get waits for a free buffer.
+func (b *chunkBufs) get(ctx context.Context) (*[]byte, error) {
+	select {
+	case b.sem <- struct{}{}:
+		return b.pool.Get().(*[]byte), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (b *chunkBufs) put(p *[]byte) {
+	b.pool.Put(p)
+	<-b.sem
 }
 
 // writeJob is a verified chunk waiting to be written.
@@ -255,7 +299,7 @@ func (d *Download) writer(q <-chan writeJob) {
 			first = d.writtenLocked(j.peer, j.chunk, j.n)
 		}
 		d.mu.Unlock()
-		d.bufs.Put(j.buf)
+		d.bufs.put(j.buf)
 		if err != nil {
 			d.setFatal(err)
 		}
