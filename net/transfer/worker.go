@@ -2,9 +2,9 @@ package transfer
 
 import (
 	"context"
-	"sync"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/enxame/enxame/net/wire"
