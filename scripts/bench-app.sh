@@ -83,7 +83,7 @@ mkdir -p "$TMP/app-dl"
 APP=$!
 PIDS+=($APP)
 WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
-xdotool windowmove "$WID" 0 0 windowsize --sync "$WID" 1280 800 2>/dev/null || true
+xdotool windowmove "$WID" 0 0 2>/dev/null || true # at its default size
 
 get_cpu=(); get_wall=(); app_cpu=(); app_wall=()
 for r in $(seq "$RUNS"); do

@@ -29,6 +29,13 @@ type transfersTab struct {
 	title   *widget.Label
 	grid    *widgets.ChunkGrid
 	peers   *widget.List
+
+	// Every row widget the lists made, to update in place: a list's own
+	// Refresh rebuilds and redraws all of it, four times a second.
+	rowWidgets  []*transferRow
+	peerWidgets []*peerRow
+	rowsShown   int
+	peersShown  int
 }
 
 func newTransfersTab(m *mainScreen) *transfersTab {
@@ -36,7 +43,11 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 	t := &transfersTab{m: m}
 	t.list = widget.NewList(
 		func() int { return v.Rows.Length() },
-		func() fyne.CanvasObject { return newTransferRow(t) },
+		func() fyne.CanvasObject {
+			r := newTransferRow(t)
+			t.rowWidgets = append(t.rowWidgets, r)
+			return r
+		},
 		t.updateRow,
 	)
 	t.list.OnSelected = t.onSelected
@@ -47,14 +58,18 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 	t.grid = widgets.NewChunkGrid()
 	t.peers = widget.NewList(
 		func() int { return v.Peers.Length() },
-		func() fyne.CanvasObject { return newPeerRow() },
+		func() fyne.CanvasObject {
+			r := newPeerRow()
+			t.peerWidgets = append(t.peerWidgets, r)
+			return r
+		},
 		t.updatePeer,
 	)
 	peerHeader := columns(peerColumns, bold("Source"), bold("Rate"), bold("Chunks"), bold("Bad chunks"), bold("State"))
 
 	v.Rows.AddListener(binding.NewDataListener(t.onRowsChanged))
 	v.Grid.AddListener(binding.NewDataListener(t.onGridChanged))
-	v.Peers.AddListener(binding.NewDataListener(t.peers.Refresh))
+	v.Peers.AddListener(binding.NewDataListener(t.onPeersChanged))
 	v.Title.AddListener(binding.NewDataListener(t.onTitleChanged))
 
 	listArea := container.NewStack(t.list, container.NewCenter(t.empty))
@@ -68,20 +83,45 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 }
 
 func (t *transfersTab) onRowsChanged() {
-	n := t.m.u.vm.Transfers.Rows.Length()
-	if n == 0 {
-		t.empty.Show()
-	} else {
-		t.empty.Hide()
-	}
-	t.list.Refresh()
-	sel, _ := t.m.u.vm.Transfers.Selected.Get()
 	rows, _ := t.m.u.vm.Transfers.Rows.Get()
+	showIf(t.empty, len(rows) == 0)
+	inPlace := len(rows) == t.rowsShown
+	for _, w := range t.rowWidgets {
+		if inPlace && w.id >= 0 && w.id < len(rows) && w.row.Key != rows[w.id].Key {
+			inPlace = false
+		}
+	}
+	if inPlace {
+		// Same downloads, new values: update the row widgets in place.
+		for _, w := range t.rowWidgets {
+			if w.id >= 0 && w.id < len(rows) {
+				w.set(w.id, rows[w.id])
+			}
+		}
+	} else {
+		t.rowsShown = len(rows)
+		t.list.Refresh()
+	}
+	sel, _ := t.m.u.vm.Transfers.Selected.Get()
 	for i, r := range rows {
 		if r.Key == sel {
 			t.list.Select(i)
 		}
 	}
+}
+
+func (t *transfersTab) onPeersChanged() {
+	peers, _ := t.m.u.vm.Transfers.Peers.Get()
+	if len(peers) == t.peersShown {
+		for _, w := range t.peerWidgets {
+			if w.id >= 0 && w.id < len(peers) {
+				w.set(w.id, peers[w.id])
+			}
+		}
+		return
+	}
+	t.peersShown = len(peers)
+	t.peers.Refresh()
 }
 
 func (t *transfersTab) onSelected(id widget.ListItemID) {
@@ -135,7 +175,7 @@ func (t *transfersTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	if err != nil {
 		return
 	}
-	o.(*transferRow).set(row)
+	o.(*transferRow).set(id, row)
 }
 
 func (t *transfersTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
@@ -143,7 +183,7 @@ func (t *transfersTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 	if err != nil {
 		return
 	}
-	o.(*peerRow).set(p)
+	o.(*peerRow).set(id, p)
 }
 
 // act runs a Pause, Resume or Cancel in the background and reports a
@@ -172,6 +212,7 @@ func (t *transfersTab) open(path string) {
 type transferRow struct {
 	widget.BaseWidget
 	tab                              *transfersTab
+	id                               widget.ListItemID // the list item it shows now
 	row                              vm.TransferRow
 	name, state, detail              *widget.Label
 	bar                              *widget.ProgressBar
@@ -179,7 +220,7 @@ type transferRow struct {
 }
 
 func newTransferRow(t *transfersTab) *transferRow {
-	r := &transferRow{tab: t}
+	r := &transferRow{tab: t, id: -1}
 	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
@@ -201,8 +242,8 @@ func (r *transferRow) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, r.detail))
 }
 
-func (r *transferRow) set(row vm.TransferRow) {
-	r.row = row
+func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
+	r.id, r.row = id, row
 	setText(r.name, row.Name)
 	state := row.StateText()
 	if row.Err != nil && (row.State == transfer.StateFailed || row.State == transfer.StateStalled) {
@@ -275,12 +316,13 @@ func (r *transferRow) onOpenDir() { r.tab.open(r.row.Dir) }
 // peerRow is one source of the selected download, with its grid colour.
 type peerRow struct {
 	widget.BaseWidget
+	id                                 widget.ListItemID
 	swatch                             *canvas.Rectangle
 	addr, rate, chunks, strikes, state *widget.Label
 }
 
 func newPeerRow() *peerRow {
-	r := &peerRow{swatch: canvas.NewRectangle(theme.Color(theme.ColorNameDisabled))}
+	r := &peerRow{id: -1, swatch: canvas.NewRectangle(theme.Color(theme.ColorNameDisabled))}
 	r.swatch.SetMinSize(fyne.NewSize(12, 12))
 	r.addr, r.rate, r.chunks, r.strikes, r.state = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
 	r.addr.Truncation = fyne.TextTruncateEllipsis
@@ -293,7 +335,8 @@ func (r *peerRow) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(columns(peerColumns, addr, r.rate, r.chunks, r.strikes, r.state))
 }
 
-func (r *peerRow) set(p vm.PeerRow) {
+func (r *peerRow) set(id widget.ListItemID, p vm.PeerRow) {
+	r.id = id
 	if c := widgets.PeerColor(p.Color); r.swatch.FillColor != c {
 		r.swatch.FillColor = c
 		r.swatch.Refresh()

@@ -597,12 +597,34 @@ func (r *chunkGridRenderer) Objects() []fyne.CanvasObject {
 	return r.objects
 }
 
-// Refresh takes the theme's colours and redraws every cell.
+// Refresh takes the theme's colours and redraws the cells, and of the
+// legend and caption only what changed: refreshing the whole widget would
+// make the driver render every text of it again.
 func (r *chunkGridRenderer) Refresh() {
+	oldTheme := [4]color.NRGBA{r.missing, r.inFlight, r.failed, r.unknownDone}
+	oldTexts := make([]string, len(r.legend)+1)
+	for i, e := range r.legend {
+		oldTexts[i] = e.label.Text
+	}
+	oldTexts[len(r.legend)] = r.caption.Text
+	oldLegend := len(r.legend)
+
 	r.applyTheme()
 	r.Layout(r.grid.Size())
 	r.raster.Refresh()
-	canvas.Refresh(r.grid)
+	if oldTheme != [4]color.NRGBA{r.missing, r.inFlight, r.failed, r.unknownDone} || len(r.legend) != oldLegend {
+		canvas.Refresh(r.grid) // new objects or colours: all of it
+		return
+	}
+	for i, e := range r.legend {
+		if e.label.Text != oldTexts[i] {
+			e.label.Refresh()
+			e.swatch.Refresh()
+		}
+	}
+	if r.caption.Text != oldTexts[len(r.legend)] {
+		r.caption.Refresh()
+	}
 }
 
 func (r *chunkGridRenderer) Destroy() {}
