@@ -292,9 +292,19 @@ func TestTrackerKilledAndRestarted(t *testing.T) {
 	p.waitLog("Peer joined")
 	p.cmd.Process.Kill()
 	<-p.done
+	restarted := time.Now()
 	q := startTrackerProc(t, "-listen", p.addr, "-heartbeat", "300ms", "-timeout", "2s")
 	if l := q.waitLog("Peer joined"); !strings.Contains(l, "peer=127.0.0.1:7200") {
 		t.Errorf("restarted tracker: %q", l)
+	}
+	// The session knows its new token once it has heard the answer.
+	deadline := time.After(e2eWait)
+	for st := s.Status(); !st.Registered || !st.LastContact.After(restarted); st = s.Status() {
+		select {
+		case <-s.Changed():
+		case <-deadline:
+			t.Fatalf("session never registered again: %+v", st)
+		}
 	}
 	list := dialLines(t, q.addr).ask(`{"op":"list"}`)
 	if peers, _ := list["peers"].([]any); len(peers) != 1 {
