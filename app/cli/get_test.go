@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -305,62 +306,86 @@ func TestGetInterruptAndResume(t *testing.T) {
 	src := t.TempDir()
 	p, m, sum := writeRandom(t, src, "big.bin", 24<<20)
 	startSeeder(t, tr.addr, "big.bin", p, m, 8<<20)
-	out := t.TempDir()
-
-	cmd := exec.Command(enxameBin, "get", "-tracker", tr.addr, "-o", out, "big.bin")
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		sig os.Signal
+		// after is the progress (percent) to wait for: with SIGKILL the
+		// resume record (saved every second) must have been written once.
+		after float64
+	}{
+		{syscall.SIGINT, 0},
+		{syscall.SIGKILL, 40},
 	}
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	deadline := time.After(30 * time.Second)
-	var seen []string
-wait:
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("get ended before the interruption: %v", seen)
+	for _, c := range cases {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			out := t.TempDir()
+			cmd := exec.Command(enxameBin, "get", "-tracker", tr.addr, "-o", out, "big.bin")
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			stderr, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
 			}
-			seen = append(seen, l)
-			if strings.Contains(l, "% ") && !strings.Contains(l, "  0.0%") {
-				break wait
+			lines := make(chan string, 100)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+			}()
+			deadline := time.After(30 * time.Second)
+			var seen []string
+		wait:
+			for {
+				select {
+				case l, ok := <-lines:
+					if !ok {
+						t.Fatalf("get ended before the interruption: %v", seen)
+					}
+					seen = append(seen, l)
+					if pct, ok := percentOf(l); ok && pct > c.after && pct < 100 {
+						break wait
+					}
+				case <-deadline:
+					t.Fatalf("no progress line: %v", seen)
+				}
 			}
-		case <-deadline:
-			t.Fatalf("no progress line: %v", seen)
-		}
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	for l := range lines {
-		seen = append(seen, l)
-	}
-	cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 0 || stdout.Len() != 0 {
-		t.Fatalf("interrupted: exit %d, stdout %q, stderr %v", code, stdout.String(), seen)
-	}
-	if _, err := os.Stat(filepath.Join(out, "big.bin")); err == nil {
-		t.Fatal("partial file under the final name")
-	}
-	if h := hiddenLeft(t, out); len(h) != 2 {
-		t.Fatalf("partial state not kept: %v", h)
-	}
+			cmd.Process.Signal(c.sig)
+			for l := range lines {
+				seen = append(seen, l)
+			}
+			cmd.Wait()
+			if c.sig == syscall.SIGINT {
+				if code := cmd.ProcessState.ExitCode(); code != 0 || stdout.Len() != 0 {
+					t.Fatalf("interrupted: exit %d, stdout %q, stderr %v", code, stdout.String(), seen)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(out, "big.bin")); err == nil {
+				t.Fatal("partial file under the final name")
+			}
+			if h := hiddenLeft(t, out); len(h) != 2 {
+				t.Fatalf("partial state not kept: %v", h)
+			}
 
-	r := runGetBin(t, "-tracker", tr.addr, "-o", out, "big.bin")
-	if r.code != 0 || fileSum(t, filepath.Join(out, "big.bin")) != sum || !strings.Contains(r.stderr, "resuming with") {
-		t.Fatalf("resume: exit %d, stderr %s", r.code, r.stderr)
+			r := runGetBin(t, "-tracker", tr.addr, "-o", out, "big.bin")
+			if r.code != 0 || fileSum(t, filepath.Join(out, "big.bin")) != sum || !strings.Contains(r.stderr, "resuming with") {
+				t.Fatalf("resume: exit %d, stderr %s", r.code, r.stderr)
+			}
+			if h := hiddenLeft(t, out); len(h) != 0 {
+				t.Fatalf("left %v", h)
+			}
+		})
 	}
-	if h := hiddenLeft(t, out); len(h) != 0 {
-		t.Fatalf("left %v", h)
+}
+
+// percentOf parses a plain progress line's leading "NN.N%".
+func percentOf(line string) (float64, bool) {
+	f := strings.Fields(line)
+	if len(f) == 0 || !strings.HasSuffix(f[0], "%") {
+		return 0, false
 	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
+	return v, err == nil
 }
 
 // TestGetFromShareProcesses: real `enxame share` processes as seeders: one,
