@@ -35,7 +35,7 @@ func (l *nearbyList) onChanged() {
 	if len(rows) == 0 {
 		hint := widget.NewLabel("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address.")
 		hint.Wrapping = fyne.TextWrapWord
-		hint.Importance = widget.LowImportance
+		hint.TextStyle.Italic = true
 		l.box.Add(hint)
 		return
 	}

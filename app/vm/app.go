@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,6 +83,8 @@ type App struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	lastList time.Time
+	heard    []discovery.Network // last heard on the LAN
+	ownAddrs []string            // the embedded tracker's LAN addresses
 }
 
 // New returns the view-model for app a, not yet connected.
@@ -229,6 +232,13 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	} else {
 		_ = v.HostAddrs.Set(nil)
 	}
+	v.mu.Lock()
+	ownChanged := !slices.Equal(v.ownAddrs, st.HostAddrs)
+	v.ownAddrs = st.HostAddrs
+	v.mu.Unlock()
+	if ownChanged {
+		v.updateNearby()
+	}
 
 	sp := n.ShareProgress()
 	_ = v.ShareDir.Set(n.ShareDir())
@@ -297,6 +307,7 @@ func (v *App) SetHosting(on bool) error {
 	v.mu.Lock()
 	v.settings.Host = on
 	v.mu.Unlock()
+	v.networkChanged()
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
 	return nil
@@ -315,9 +326,21 @@ func (v *App) Join(addr string) error {
 	v.settings.Host = false
 	v.settings.Tracker = addr
 	v.mu.Unlock()
+	v.networkChanged()
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
 	return nil
+}
+
+// networkChanged forgets the old network's peers and asks the new tracker
+// at the next poll.
+func (v *App) networkChanged() {
+	v.mu.Lock()
+	v.lastList = time.Time{}
+	v.mu.Unlock()
+	_ = v.Network.Peers.Set(nil)
+	_ = v.PeersOnline.Set(0)
+	_ = v.Network.Status.Set("Asking the tracker…")
 }
 
 // SetShareDir shares dir instead of the current folder.

@@ -35,10 +35,24 @@ func (v *App) Browse(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-b.Changed():
-				_ = v.Nearby.Set(nearbyRows(b.Networks()))
+				v.mu.Lock()
+				v.heard = b.Networks()
+				v.mu.Unlock()
+				v.updateNearby()
 			}
 		}
 	})
+}
+
+// updateNearby lists the networks heard, leaving out the one this app
+// hosts.
+func (v *App) updateNearby() {
+	v.mu.Lock()
+	heard, own := v.heard, v.ownAddrs
+	v.mu.Unlock()
+	rows := nearbyRows(heard)
+	rows = slices.DeleteFunc(rows, func(r NearbyRow) bool { return slices.Contains(own, r.Addr) })
+	_ = v.Nearby.Set(rows)
 }
 
 func nearbyRows(nets []discovery.Network) []NearbyRow {
