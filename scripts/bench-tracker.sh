@@ -42,7 +42,7 @@ go build -o "$work/trackerload" ./net/tracker/internal/trackerload
 echo "host: $(nproc) cores, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== enxame tracker: $PEERS peers x $FILES files, $RUNS runs of $DURATION per measurement =="
-"$work/enxame" tracker -listen 127.0.0.1:0 -heartbeat 10m -timeout 30m -max-conns-per-ip 4096 \
+"$work/enxame" tracker -listen 127.0.0.1:0 -heartbeat 10m -timeout 30m -max-conns-per-ip 4096 -max-peers-per-ip "$PEERS" \
   2>"$work/tracker.log" &
 tracker_pid=$!
 addr=""

@@ -27,6 +27,8 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	maxFiles := fs.Int("max-files", tracker.DefaultMaxFilesPerPeer, "most files one peer may announce")
 	maxPeers := fs.Int("max-peers", tracker.DefaultMaxPeers, "most peers registered at once")
 	maxIndexed := fs.Int("max-indexed-files", tracker.DefaultMaxIndexedFiles, "most (peer, file) pairs indexed at once")
+	maxIndexMiB := fs.Int64("max-index-mib", tracker.DefaultMaxIndexBytes>>20, "bound on the index's estimated memory, in MiB")
+	maxPeersIP := fs.Int("max-peers-per-ip", tracker.DefaultMaxPeersPerIP, "most peers registered from one IP")
 	idle := fs.Duration("idle-timeout", 0, "close a connection silent this long (default max(60s, 3 × heartbeat))")
 	lineTimeout := fs.Duration("line-timeout", tracker.DefaultLineTimeout, "time to finish a request line once started")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -57,7 +59,7 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 		return bad("-heartbeat must be at least 10ms")
 	case *timeout <= *heartbeat:
 		return bad("-timeout (%s) must be longer than -heartbeat (%s)", *timeout, *heartbeat)
-	case *maxConns < 1 || *maxConnsIP < 1 || *maxFiles < 1 || *maxPeers < 1 || *maxIndexed < 1:
+	case *maxConns < 1 || *maxConnsIP < 1 || *maxFiles < 1 || *maxPeers < 1 || *maxIndexed < 1 || *maxIndexMiB < 1 || *maxPeersIP < 1:
 		return bad("limits must be positive")
 	case *maxFiles > wire.MaxFilesPerPeer:
 		return bad("-max-files is at most %d", wire.MaxFilesPerPeer)
@@ -85,6 +87,8 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 			MaxFilesPerPeer: *maxFiles,
 			MaxPeers:        *maxPeers,
 			MaxIndexedFiles: *maxIndexed,
+			MaxIndexBytes:   *maxIndexMiB << 20,
+			MaxPeersPerIP:   *maxPeersIP,
 		},
 		Logger: log,
 	})

@@ -10,14 +10,15 @@ import (
 // goes on the wire is fixed here, in one place, and errors.Is matches the
 // wire sentinels (errors.Is(err, wire.ErrUnknownPeer)).
 var (
-	errUnknownPeer  = wire.Errorf(wire.CodeUnknownPeer, "token not known: register again")
-	errTooManyFiles = wire.Errorf(wire.CodeTooLarge, "too many files for one peer")
-	errFull         = wire.Errorf(wire.CodeLimit, "tracker is full")
-	errTooManyConns = wire.Errorf(wire.CodeLimit, "too many connections")
-	errShuttingDown = wire.Errorf(wire.CodeLimit, "tracker is shutting down")
-	errLineBudget   = wire.Errorf(wire.CodeLimit, "too many large requests in progress, retry later")
-	errLineTooLong  = wire.Errorf(wire.CodeTooLarge, "request line too long")
-	errInternal     = wire.Errorf(wire.CodeInternal, "internal error")
+	errUnknownPeer    = wire.Errorf(wire.CodeUnknownPeer, "token not known: register again")
+	errTooManyFiles   = wire.Errorf(wire.CodeTooLarge, "too many files for one peer")
+	errFull           = wire.Errorf(wire.CodeLimit, "tracker is full")
+	errTooManyPeersIP = wire.Errorf(wire.CodeLimit, "too many peers registered from this IP")
+	errTooManyConns   = wire.Errorf(wire.CodeLimit, "too many connections")
+	errShuttingDown   = wire.Errorf(wire.CodeLimit, "tracker is shutting down")
+	errLineBudget     = wire.Errorf(wire.CodeLimit, "too many large requests in progress, retry later")
+	errLineTooLong    = wire.Errorf(wire.CodeTooLarge, "request line too long")
+	errInternal       = wire.Errorf(wire.CodeInternal, "internal error")
 )
 
 // ErrClientClosed is returned by a Client used after Close.

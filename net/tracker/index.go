@@ -141,24 +141,30 @@ type fileKey struct {
 	grams    []uint32
 }
 
+type nameKey struct {
+	id   [32]byte
+	name string
+}
+
+// fileCost estimates the memory one indexed file may cost, to bound the
+// index in bytes as well as in files: the entry and its map and chain
+// slots, the name (twice when lower-casing changes it) and one 4-byte
+// posting per byte of name with list slack. It is charged per holder, so a
+// file many peers share is over-counted: a bound, not a measure.
+func fileCost(name string) int64 { return 256 + 8*int64(len(name)) }
+
 // prepareFiles decodes ids, lower-cases names, computes trigrams and drops
 // duplicate (id, name) pairs (a file counted once, complete if any copy is).
 // Entries must have been validated (wire.ParseRequest does).
 func prepareFiles(files []wire.FileEntry) []fileKey {
 	keys := make([]fileKey, 0, len(files))
-	seen := make(map[struct {
-		id   [32]byte
-		name string
-	}]int, len(files))
+	seen := make(map[nameKey]int, len(files))
 	for _, f := range files {
 		var k fileKey
 		if _, err := hex.Decode(k.id[:], []byte(f.ID)); err != nil || len(f.ID) != 64 {
 			continue // not reachable after validation
 		}
-		sk := struct {
-			id   [32]byte
-			name string
-		}{k.id, f.Name}
+		sk := nameKey{k.id, f.Name}
 		if i, dup := seen[sk]; dup {
 			keys[i].complete = keys[i].complete || f.Complete
 			continue
@@ -224,6 +230,17 @@ func (ix *index) addHolder(p *peer, k *fileKey) uint32 {
 	e.holders = append(e.holders, holder{p: p, complete: k.complete})
 	ix.holders++
 	return slot
+}
+
+// setComplete records whether p holds the entry at slot in full.
+func (ix *index) setComplete(p *peer, slot uint32, complete bool) {
+	e := ix.at(slot)
+	for i := range e.holders {
+		if e.holders[i].p == p {
+			e.holders[i].complete = complete
+			return
+		}
+	}
 }
 
 // removeHolder forgets that p holds the entry at slot, and the entry itself

@@ -21,6 +21,11 @@ const (
 	DefaultMaxPeers = 100_000
 	// DefaultMaxIndexedFiles is the most (peer, file) pairs indexed at once.
 	DefaultMaxIndexedFiles = 5_000_000
+	// DefaultMaxIndexBytes bounds the index's estimated memory (fileCost):
+	// long names cost more than short ones.
+	DefaultMaxIndexBytes = 4 << 30
+	// DefaultMaxPeersPerIP is the most peers registered from one IP.
+	DefaultMaxPeersPerIP = 1024
 	// DefaultMaxListPeers is the most peers a list answer holds.
 	DefaultMaxListPeers = 1000
 	// DefaultMaxSearchResults is the most results a search answer holds.
@@ -37,6 +42,8 @@ type RegistryConfig struct {
 	MaxFilesPerPeer  int
 	MaxPeers         int
 	MaxIndexedFiles  int
+	MaxIndexBytes    int64
+	MaxPeersPerIP    int
 	MaxListPeers     int
 	MaxSearchResults int
 	MaxResultPeers   int
@@ -55,6 +62,10 @@ func (c *RegistryConfig) setDefaults() {
 	def(&c.MaxFilesPerPeer, DefaultMaxFilesPerPeer)
 	def(&c.MaxPeers, DefaultMaxPeers)
 	def(&c.MaxIndexedFiles, DefaultMaxIndexedFiles)
+	def(&c.MaxPeersPerIP, DefaultMaxPeersPerIP)
+	if c.MaxIndexBytes <= 0 {
+		c.MaxIndexBytes = DefaultMaxIndexBytes
+	}
 	def(&c.MaxListPeers, DefaultMaxListPeers)
 	def(&c.MaxSearchResults, DefaultMaxSearchResults)
 	def(&c.MaxResultPeers, DefaultMaxResultPeers)
@@ -68,6 +79,7 @@ type peer struct {
 	addrStr  string
 	token    string
 	slots    []uint32 // entries this peer holds
+	cost     int64    // fileCost of its files
 	lastSeen atomic.Int64
 	joined   time.Time
 }
@@ -114,6 +126,8 @@ type Registry struct {
 	mu       sync.RWMutex
 	byAddr   map[netip.AddrPort]*peer
 	byToken  map[string]*peer
+	perIP    map[netip.Addr]int
+	cost     int64 // sum of the peers' costs
 	ix       *index
 	events   [maxEvents]Event
 	nEvents  uint64
@@ -133,6 +147,7 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 		epoch:   time.Now(),
 		byAddr:  make(map[netip.AddrPort]*peer),
 		byToken: make(map[string]*peer),
+		perIP:   make(map[netip.Addr]int),
 		ix:      newIndex(),
 	}
 }
@@ -157,19 +172,27 @@ func (r *Registry) Register(addr netip.AddrPort, files []wire.FileEntry, now tim
 	}
 	addr = netip.AddrPortFrom(addr.Addr().Unmap().WithZone(""), addr.Port())
 	keys := prepareFiles(files)
-	p := &peer{addr: addr, addrStr: addr.String(), token: newToken(), joined: now}
+	p := &peer{addr: addr, addrStr: addr.String(), token: newToken(), joined: now, cost: keysCost(keys)}
 	p.lastSeen.Store(r.stamp(now))
 
 	r.mu.Lock()
 	old := r.byAddr[addr]
-	oldFiles := 0
+	var oldFiles int
+	var oldCost int64
 	if old != nil {
-		oldFiles = len(old.slots)
+		oldFiles, oldCost = len(old.slots), old.cost
 	}
-	if old == nil && len(r.byAddr) >= r.cfg.MaxPeers ||
-		r.ix.holders-oldFiles+len(keys) > r.cfg.MaxIndexedFiles {
+	switch {
+	case old == nil && len(r.byAddr) >= r.cfg.MaxPeers:
+		err = errFull
+	case old == nil && r.perIP[addr.Addr()] >= r.cfg.MaxPeersPerIP:
+		err = errTooManyPeersIP
+	default:
+		err = r.checkRoomLocked(len(keys)-oldFiles, p.cost-oldCost)
+	}
+	if err != nil {
 		r.mu.Unlock()
-		return "", "", errFull
+		return "", "", err
 	}
 	if old != nil {
 		r.dropLocked(old)
@@ -177,6 +200,8 @@ func (r *Registry) Register(addr netip.AddrPort, files []wire.FileEntry, now tim
 	r.addFilesLocked(p, keys)
 	r.byAddr[addr] = p
 	r.byToken[p.token] = p
+	r.perIP[addr.Addr()]++
+	r.cost += p.cost
 	r.joins++
 	r.eventLocked(now, EventJoined, p)
 	peers, total := len(r.byAddr), r.ix.holders
@@ -211,6 +236,7 @@ func (r *Registry) Update(token string, files []wire.FileEntry, now time.Time) e
 		return errTooManyFiles
 	}
 	keys := prepareFiles(files)
+	cost := keysCost(keys)
 	r.mu.Lock()
 	p := r.byToken[token]
 	if p == nil {
@@ -218,15 +244,13 @@ func (r *Registry) Update(token string, files []wire.FileEntry, now time.Time) e
 		return errUnknownPeer
 	}
 	p.lastSeen.Store(r.stamp(now))
-	if r.ix.holders-len(p.slots)+len(keys) > r.cfg.MaxIndexedFiles {
+	if err := r.checkRoomLocked(len(keys)-len(p.slots), cost-p.cost); err != nil {
 		r.mu.Unlock()
-		return errFull
+		return err
 	}
-	for _, s := range p.slots {
-		r.ix.removeHolder(p, s)
-	}
-	p.slots = p.slots[:0]
-	r.addFilesLocked(p, keys)
+	r.updateFilesLocked(p, keys)
+	r.cost += cost - p.cost
+	p.cost = cost
 	r.eventLocked(now, EventUpdated, p)
 	peers, total := len(r.byAddr), r.ix.holders
 	r.mu.Unlock()
@@ -291,14 +315,63 @@ func (r *Registry) Expire(now time.Time) int {
 	return len(gone)
 }
 
+// checkRoomLocked says whether the index can take files more files of
+// the given extra cost (either may be negative).
+func (r *Registry) checkRoomLocked(files int, cost int64) error {
+	if files > 0 && r.ix.holders+files > r.cfg.MaxIndexedFiles ||
+		cost > 0 && r.cost+cost > r.cfg.MaxIndexBytes {
+		return errFull
+	}
+	return nil
+}
+
+func keysCost(keys []fileKey) int64 {
+	var c int64
+	for i := range keys {
+		c += fileCost(keys[i].name)
+	}
+	return c
+}
+
 // dropLocked removes p from the maps and the index. p.slots is kept so the
 // caller can still report how many files p had.
 func (r *Registry) dropLocked(p *peer) {
 	delete(r.byAddr, p.addr)
 	delete(r.byToken, p.token)
+	if r.perIP[p.addr.Addr()]--; r.perIP[p.addr.Addr()] <= 0 {
+		delete(r.perIP, p.addr.Addr())
+	}
+	r.cost -= p.cost
 	for _, s := range p.slots {
 		r.ix.removeHolder(p, s)
 	}
+}
+
+// updateFilesLocked makes p hold exactly keys, touching only what changed:
+// files kept keep their entries (a re-announce does not churn the index).
+func (r *Registry) updateFilesLocked(p *peer, keys []fileKey) {
+	want := make(map[nameKey]int, len(keys))
+	for i := range keys {
+		want[nameKey{keys[i].id, keys[i].name}] = i
+	}
+	kept := make([]bool, len(keys))
+	slots := p.slots[:0]
+	for _, s := range p.slots {
+		e := r.ix.at(s)
+		if i, ok := want[nameKey{e.id, e.name}]; ok {
+			r.ix.setComplete(p, s, keys[i].complete)
+			kept[i] = true
+			slots = append(slots, s)
+		} else {
+			r.ix.removeHolder(p, s)
+		}
+	}
+	for i := range keys {
+		if !kept[i] {
+			slots = append(slots, r.ix.addHolder(p, &keys[i]))
+		}
+	}
+	p.slots = slots
 }
 
 func (r *Registry) addFilesLocked(p *peer, keys []fileKey) {

@@ -364,25 +364,39 @@ func TestIndexChurn(t *testing.T) {
 func checkSearch(t *testing.T, r *Registry, model map[string][]wire.FileEntry, q string) {
 	t.Helper()
 	type key struct{ id, name string }
-	want := map[key]int{}
+	type count struct{ holders, complete int }
+	want := map[key]count{}
 	lq := strings.ToLower(q)
 	for _, files := range model {
-		seen := map[key]bool{}
+		complete := map[key]bool{} // a file listed twice is complete if any copy is
 		for _, f := range files {
 			k := key{f.ID, f.Name}
-			if !seen[k] && (strings.Contains(strings.ToLower(f.Name), lq) || f.ID == lq) {
-				want[k]++
+			complete[k] = complete[k] || f.Complete
+		}
+		for k, c := range complete {
+			if strings.Contains(strings.ToLower(k.name), lq) || k.id == lq {
+				w := want[k]
+				w.holders++
+				if c {
+					w.complete++
+				}
+				want[k] = w
 			}
-			seen[k] = true
 		}
 	}
-	got := map[key]int{}
+	got := map[key]count{}
 	for _, res := range r.Search(q, remoteView).Results {
 		k := key{res.ID, res.Name}
 		if _, dup := got[k]; dup {
 			t.Fatalf("search %q: (id, name) %v twice", q, k)
 		}
-		got[k] = len(res.Peers)
+		c := count{holders: len(res.Peers)}
+		for _, p := range res.Peers {
+			if p.Complete {
+				c.complete++
+			}
+		}
+		got[k] = c
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("search %q:\n got %v\nwant %v", q, got, want)
@@ -475,6 +489,51 @@ func TestSearchLongLists(t *testing.T) {
 	}
 	for _, q := range []string{"river", "cedar cello", "r cedar", "oliver/cello", "ver ol", "e 1", "ive", "ce", "7", "er/r", "r olive"} {
 		checkSearch(t, r, model, q)
+	}
+	checkIndex(t, r)
+}
+
+func TestPeerAndByteLimits(t *testing.T) {
+	r := NewRegistry(RegistryConfig{MaxPeersPerIP: 2, MaxIndexBytes: 3*fileCost("x") + 8*100})
+	mustRegister(t, r, "10.0.0.1:1", file("x", "1"))
+	tok := mustRegister(t, r, "10.0.0.1:2", file("y", "2"))
+	if _, _, err := r.Register(ap("10.0.0.1:3"), nil, t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("third peer from one IP: %v, want limit", err)
+	}
+	mustRegister(t, r, "10.0.0.1:2", file("y", "2")) // replacing is not one more
+	mustRegister(t, r, "10.0.0.2:1")                 // another IP is fine
+	long := strings.Repeat("n", 200)
+	if _, _, err := r.Register(ap("10.0.0.3:1"), []wire.FileEntry{file(long, "3")}, t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("a long name over the index byte budget: %v, want limit", err)
+	}
+	mustRegister(t, r, "10.0.0.3:1", file("z", "3"))
+	if err := r.Update(tok, []wire.FileEntry{file(long, "3")}, t0); !errors.Is(err, wire.ErrUnknownPeer) {
+		t.Errorf("replaced token: %v", err)
+	}
+	if r.Unregister(mustRegister(t, r, "10.0.0.4:1"), t0) != nil || r.cost != 3*fileCost("x") {
+		t.Errorf("cost %d after churn, want %d", r.cost, 3*fileCost("x"))
+	}
+}
+
+// TestUpdateKeepsEntries checks that an update only touches what changed.
+func TestUpdateKeepsEntries(t *testing.T) {
+	r := NewRegistry(RegistryConfig{})
+	a, b := file("a.txt", "a"), file("b.txt", "b")
+	tok := mustRegister(t, r, "10.0.0.1:1", a, b)
+	slotA := r.byToken[tok].slots[0]
+	a.Complete = false
+	if err := r.Update(tok, []wire.FileEntry{file("c.txt", "c"), a}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(r.byToken[tok].slots, slotA) {
+		t.Error("a kept file got a new entry")
+	}
+	res := r.Search("a.txt", remoteView).Results
+	if len(res) != 1 || res[0].Peers[0].Complete {
+		t.Errorf("a.txt after marking it partial: %+v", res)
+	}
+	if got := searchNames(r, ".txt"); len(got) != 2 || slices.Contains(got, "b.txt") {
+		t.Errorf("names after update: %v", got)
 	}
 	checkIndex(t, r)
 }
