@@ -1,6 +1,11 @@
 // Package ui holds the desktop app's windows, screens and dialogs. It draws
 // what app/vm holds and calls app/vm's commands; it never talks to the
 // network itself.
+//
+// Every function and method here runs on the Fyne goroutine (widget
+// callbacks, binding listeners, fyne.Do) unless its comment says
+// otherwise. Commands that may block start with vm.App.Background and
+// bring their result back with one fyne.Do.
 package ui
 
 import (

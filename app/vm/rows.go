@@ -20,9 +20,14 @@ type SearchRow struct {
 
 // Peers words the holders: "3 peers", "2 peers + 1 partial".
 func (r SearchRow) Peers() string {
-	s := plural(r.Complete, "peer", "peers")
-	if r.Partial > 0 {
-		s += " + " + plural(r.Partial, "partial", "partial")
+	var s string
+	switch {
+	case r.Complete == 0 && r.Partial > 0:
+		s = plural(r.Partial, "partial peer", "partial peers")
+	case r.Partial > 0:
+		s = plural(r.Complete, "peer", "peers") + " + " + itoa(r.Partial) + " partial"
+	default:
+		s = plural(r.Complete, "peer", "peers")
 	}
 	if r.More {
 		s += " or more"

@@ -1,6 +1,10 @@
 package vm
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/enxame/enxame/net/wire"
+)
 
 func TestSafeText(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -53,6 +57,47 @@ func TestEllipsize(t *testing.T) {
 	for _, tt := range tests {
 		if got := Ellipsize(tt.in, tt.n); got != tt.want {
 			t.Errorf("Ellipsize(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestSearchRowsTellVersionsApart(t *testing.T) {
+	resp := &wire.SearchResponse{Results: []wire.SearchResult{
+		{ID: "aaaaaaaa11111111", Name: "report.pdf", Size: 1, Peers: []wire.ResultPeer{{Addr: "a", Complete: true}}},
+		{ID: "bbbbbbbb22222222", Name: "report.pdf", Size: 2, Peers: []wire.ResultPeer{{Addr: "b", Complete: false}}},
+		{ID: "cccccccc33333333", Name: "bell\x07.txt", Size: 3},
+	}}
+	rows := searchRows(resp)
+	want := []string{"report.pdf  · version aaaaaaaa", "report.pdf  · version bbbbbbbb", "bell␇.txt"}
+	for i, r := range rows {
+		if r.Display != want[i] {
+			t.Errorf("row %d Display %q, want %q", i, r.Display, want[i])
+		}
+	}
+	if rows[1].Complete != 0 || rows[1].Partial != 1 || rows[1].Peers() != "1 partial peer" {
+		t.Errorf("row 1 holders %+v %q", rows[1], rows[1].Peers())
+	}
+	if rows[2].Name != "bell\x07.txt" {
+		t.Error("the raw name (for downloading) was changed")
+	}
+}
+
+func TestSearchRowPeers(t *testing.T) {
+	tests := []struct {
+		c, p int
+		more bool
+		want string
+	}{
+		{1, 0, false, "1 peer"},
+		{3, 0, false, "3 peers"},
+		{2, 1, false, "2 peers + 1 partial"},
+		{0, 2, false, "2 partial peers"},
+		{0, 0, false, "0 peers"},
+		{50, 0, true, "50 peers or more"},
+	}
+	for _, tt := range tests {
+		if got := (SearchRow{Complete: tt.c, Partial: tt.p, More: tt.more}).Peers(); got != tt.want {
+			t.Errorf("Peers(%d, %d, %v) = %q, want %q", tt.c, tt.p, tt.more, got, tt.want)
 		}
 	}
 }

@@ -120,6 +120,16 @@ func searchRows(resp *wire.SearchResponse) []SearchRow {
 		}
 		rows = append(rows, row)
 	}
+	// The same name shared with different contents: tell the versions apart.
+	names := map[string]int{}
+	for _, r := range rows {
+		names[r.Name]++
+	}
+	for i, r := range rows {
+		if names[r.Name] > 1 {
+			rows[i].Display += "  · version " + r.ID[:min(8, len(r.ID))]
+		}
+	}
 	return rows
 }
 
