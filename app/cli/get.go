@@ -132,13 +132,14 @@ func oneLine(err error) string {
 // progressPrinter draws a download's progress on stderr: a bar redrawn in
 // place on a terminal, sparse lines otherwise.
 type progressPrinter struct {
-	w         io.Writer
-	live      bool
-	planned   bool
-	drawn     bool // a live bar is on the current line
-	lastState transfer.State
-	lastStep  int // tenths printed (plain)
-	lastLine  time.Time
+	w           io.Writer
+	live        bool
+	planned     bool
+	resumeShown bool
+	drawn       bool // a live bar is on the current line
+	lastState   transfer.State
+	lastStep    int // tenths printed (plain)
+	lastLine    time.Time
 }
 
 func (pr *progressPrinter) update(p transfer.Progress) {
@@ -150,12 +151,16 @@ func (pr *progressPrinter) update(p transfer.Progress) {
 			fmt.Fprintf(pr.w, "enxame get: another version: id %s, %s, %d %s (pick it with -id %s)\n",
 				a.ID[:16], humanize.IBytes(uint64(a.Size)), a.Peers, plural(a.Peers, "peer"), a.ID[:16])
 		}
-		if p.Resumed > 0 {
-			fmt.Fprintf(pr.w, "enxame get: resuming with %s already verified on disk\n", humanize.IBytes(uint64(p.Resumed)))
-		}
 	}
 	if !pr.planned {
 		return
+	}
+	if !pr.resumeShown && p.State != transfer.StatePlanning && p.State != transfer.StateVerifying {
+		pr.resumeShown = true
+		if p.Resumed > 0 {
+			pr.clear()
+			fmt.Fprintf(pr.w, "enxame get: resuming with %s already verified on disk\n", humanize.IBytes(uint64(p.Resumed)))
+		}
 	}
 	if pr.live {
 		pr.clear()
