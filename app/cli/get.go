@@ -192,10 +192,15 @@ func (pr *progressPrinter) finish() {
 
 func (pr *progressPrinter) bar(p transfer.Progress) string {
 	filled := int(p.Fraction() * barWidth)
-	return fmt.Sprintf("[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), pr.line(p))
+	return fmt.Sprintf("[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), progressLine(p))
 }
 
-func (pr *progressPrinter) line(p transfer.Progress) string {
+func (pr *progressPrinter) line(p transfer.Progress) string { return progressLine(p) }
+
+// progressLine describes a download's progress in one line: percent, bytes,
+// then rate, peers and ETA while downloading, or the state. The
+// interactive peer's status can show it too.
+func progressLine(p transfer.Progress) string {
 	peers := 0
 	for _, pp := range p.Peers {
 		if pp.Connected {
