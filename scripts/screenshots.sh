@@ -110,7 +110,10 @@ until_ok "the sixth file" bash -c "$(declare -f search); TPORT=$TPORT; search 'L
 
 # --- the app ----------------------------------------------------------------
 export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app
-"$BIN" -log-level info 2>"$TMP/app.log" &
+# Hosting (later) uses the usual port unless something here holds it.
+HOST_LISTEN=:7077
+if (exec 3<>/dev/tcp/127.0.0.1/7077) 2>/dev/null; then HOST_LISTEN=:$((40000 + RANDOM % 20000)); fi
+"$BIN" -log-level info -host-listen "$HOST_LISTEN" 2>"$TMP/app.log" &
 APP=$!
 PIDS+=($APP)
 WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
@@ -136,7 +139,7 @@ key() { xdotool windowfocus --sync "$WID"; xdotool key "$@"; }
 shot first-run-empty
 click 640 218 && key ctrl+a && typein "$TMP/myshare"                    # Folder to share
 click 640 281 && key ctrl+a && typein "$TMP/downloads"                  # Save downloads in
-click 835 462 && key ctrl+a && typein "$TRACKER"                         # tracker address
+click 835 559 && key ctrl+a && typein "$TRACKER"                         # tracker address
 shot first-run
 key Return                                                               # Join
 

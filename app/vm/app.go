@@ -77,14 +77,15 @@ type App struct {
 	// a download completes.
 	OnDone func(TransferRow)
 
-	mu       sync.Mutex
-	settings Settings
-	ctx      context.Context // the app's root, cancelled by Close
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	lastList time.Time
-	heard    []discovery.Network // last heard on the LAN
-	ownAddrs []string            // the embedded tracker's LAN addresses
+	mu         sync.Mutex
+	settings   Settings
+	ctx        context.Context // the app's root, cancelled by Close
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	lastList   time.Time
+	registered bool                // at the last poll
+	heard      []discovery.Network // last heard on the LAN
+	ownAddrs   []string            // the embedded tracker's LAN addresses
 }
 
 // New returns the view-model for app a, not yet connected.
@@ -259,7 +260,10 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	}
 
 	v.mu.Lock()
-	due := now.Sub(v.lastList) >= ListInterval
+	// Ask for the peers every ListInterval, and at once when this peer
+	// (re)registers: the list then changed for sure.
+	due := now.Sub(v.lastList) >= ListInterval || (st.Registered && !v.registered)
+	v.registered = st.Registered
 	if due {
 		v.lastList = now
 	}

@@ -24,6 +24,7 @@ type NetworkVM struct {
 	Events      Rows[EventRow]
 
 	listing atomic.Bool
+	again   atomic.Bool // asked while listing: list once more
 }
 
 func newNetworkVM(app *App) *NetworkVM {
@@ -38,12 +39,23 @@ func newNetworkVM(app *App) *NetworkVM {
 }
 
 // Refresh asks the tracker for its peers. At most one runs at a time; a
-// call while one runs returns at once. Call from a goroutine.
+// call while one runs returns at once, and the running one asks again
+// when it is done. Call from a goroutine.
 func (nv *NetworkVM) Refresh(ctx context.Context) error {
 	if !nv.listing.CompareAndSwap(false, true) {
+		nv.again.Store(true)
 		return nil
 	}
 	defer nv.listing.Store(false)
+	for {
+		err := nv.refresh(ctx)
+		if !nv.again.Swap(false) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (nv *NetworkVM) refresh(ctx context.Context) error {
 	n, err := nv.app.engine()
 	if err != nil {
 		return err
