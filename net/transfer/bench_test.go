@@ -36,3 +36,22 @@ func BenchmarkDownload(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProgress takes a snapshot of a download of 16,384 chunks (the
+// most a file can have below 256 GiB) — what a face does ten times a second.
+func BenchmarkProgress(b *testing.B) {
+	const n = 16384
+	d := New(Request{Name: "x"}, Options{})
+	d.chunks = make([]ChunkState, n)
+	d.from = make([]uint8, n)
+	for i := range 8 {
+		d.peers = append(d.peers, &peerState{idx: i, addr: "127.0.0.1:1"})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p := d.Progress()
+		if len(p.Chunks) != n {
+			b.Fatal(len(p.Chunks))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -583,4 +584,43 @@ func TestPickRarestFirstAndEndgame(t *testing.T) {
 	if got := d.pickLocked(seed, []int{6, 7, 1, 0, 3, 4}); got != -1 {
 		t.Fatalf("pick %d beyond the duplicate bound", got)
 	}
+}
+
+// FuzzResumeRecord: whatever the resume record holds, resuming never
+// fails or panics, and only chunks that verify on disk count.
+func FuzzResumeRecord(f *testing.F) {
+	data, m := randomFile(f, 3*chunk+100)
+	f.Add([]byte(`{"v":1,"id":"` + m.ID() + `","size":786532,"name":"f","have":"8A=="}`))
+	f.Add([]byte(`{"v":1,"id":"` + m.ID() + `","size":786532,"name":"f","have":"/w=="}`))
+	f.Add([]byte(`{"have":null}`))
+	f.Add([]byte(`not json`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		dir := t.TempDir()
+		stem := hiddenPrefix + m.ID()[:16] + "-00000000000000ff"
+		part := append([]byte(nil), data...)
+		part[2*chunk] ^= 1 // chunk 2 is damaged on disk
+		os.WriteFile(filepath.Join(dir, stem+partSuffix), part, 0o644)
+		os.WriteFile(filepath.Join(dir, stem+stateSuffix), rec, 0o644)
+		st, claimed, err := openStore(dir, m.ID(), "f", m, nil, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.close()
+		if !claimed.ValidFor(m.NumChunks()) {
+			t.Fatalf("claimed bitfield of %d bytes", len(claimed))
+		}
+		have, err := st.verify(t.Context(), claimed, alignedBuf(m.ChunkSize), func(int, bool) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if have.Has(2) {
+			t.Fatal("a damaged chunk verified")
+		}
+		for i := range m.NumChunks() {
+			if have.Has(i) && !claimed.Has(i) {
+				t.Fatalf("chunk %d verified without being claimed", i)
+			}
+		}
+	})
 }
