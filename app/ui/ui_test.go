@@ -249,10 +249,13 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 		t.Error("Transfers tab not shown after Download")
 	}
 	tt := u.main.transfers
-	vmtest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
-		u.vm.Poll(t.Context(), time.Now())
-		r, err := u.vm.Transfers.Rows.GetValue(0)
-		return err == nil && r.State == transfer.StateDone
+	want := &fyne.Notification{Title: "Download complete", Content: "lecture/slides.pdf is in " + downloads}
+	test.AssertNotificationSent(t, want, func() {
+		vmtest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
+			u.vm.Poll(t.Context(), time.Now())
+			r, err := u.vm.Transfers.Rows.GetValue(0)
+			return err == nil && r.State == transfer.StateDone
+		})
 	})
 	r, _ := u.vm.Transfers.Rows.GetValue(0)
 	got, err := os.ReadFile(r.Path)
@@ -355,5 +358,52 @@ func TestJoinANetworkHeardNearby(t *testing.T) {
 	}
 	if got := u.vm.Settings().Tracker; got != addr {
 		t.Errorf("joined %q, want %q", got, addr)
+	}
+}
+
+func TestFailedDownloadSaysWhyAndOffersResume(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := vmtest.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	u.win.Resize(fyne.NewSize(1100, 720))
+	// A file nobody shares (any more).
+	if _, err := u.vm.Transfers.Start("gone.txt", strings.Repeat("ab", 32)); err != nil {
+		t.Fatal(err)
+	}
+	u.main.showTransfers()
+	vmtest.WaitFor(t, 10*time.Second, "the download to fail", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		r, err := u.vm.Transfers.Rows.GetValue(0)
+		return err == nil && r.State == transfer.StateFailed
+	})
+	tt := u.main.transfers
+	var row *transferRow
+	for _, w := range tt.rowWidgets {
+		if w.id == 0 {
+			row = w
+		}
+	}
+	if row == nil {
+		t.Fatal("no row widget shows the download")
+	}
+	if !strings.HasPrefix(row.state.Text, "Failed: ") || strings.Contains(row.state.Text, "no such file") {
+		t.Errorf("state %q, want the reason in words", row.state.Text)
+	}
+	if row.pause.Hidden || row.pause.Text != "Resume" {
+		t.Errorf("pause button %q hidden %v, want Resume", row.pause.Text, row.pause.Hidden)
+	}
+	if !row.openFile.Hidden {
+		t.Error("Open offered for a failed download")
+	}
+	// Cancel removes it.
+	test.Tap(row.cancel)
+	u.vm.Poll(t.Context(), time.Now())
+	if n := u.vm.Transfers.Rows.Length(); n != 0 {
+		t.Errorf("%d rows after Cancel", n)
+	}
+	if tt.empty.Hidden {
+		t.Error("the empty-list hint is not back")
 	}
 }
