@@ -113,7 +113,11 @@ loop:
 			humanize.IBytes(uint64(p.Done)), humanize.IBytes(uint64(p.Size)))
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "enxame get: %s\n", oneLine(err))
+		msg := oneLine(err)
+		if p.Done > 0 && !strings.Contains(msg, "resume") {
+			msg += fmt.Sprintf("; %s verified and kept in %s, run the same command again to resume", humanize.IBytes(uint64(p.Done)), p.Dir)
+		}
+		fmt.Fprintf(env.Stderr, "enxame get: %s\n", msg)
 		return ExitFailure
 	}
 }
