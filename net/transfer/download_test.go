@@ -624,3 +624,26 @@ func FuzzResumeRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestDownloadWithoutDirectIO: a file system that refuses O_DIRECT (tmpfs)
+// gets ordinary writes.
+func TestDownloadWithoutDirectIO(t *testing.T) {
+	base := "/dev/shm"
+	if st, err := os.Stat(base); err != nil || !st.IsDir() {
+		t.Skip("no /dev/shm")
+	}
+	dir, err := os.MkdirTemp(base, "enxame-test-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(dir)
+	data, m := randomFile(t, 5*chunk+3)
+	seed := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	if err := run(t, d); err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+}
