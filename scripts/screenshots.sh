@@ -184,7 +184,29 @@ shot network-hosting
 click 362 21                                                             # My share tab
 shot my-share
 
+# Stop hosting again: back to the seeders' network.
+click 255 21
+regs=$(grep -c 'Registered with tracker' "$TMP/app.log")
+click 25 116
+until_ok "rejoining the seeders' tracker" test "$(grep -c 'Registered with tracker' "$TMP/app.log")" -gt "$regs"
+
 # Leave cleanly: SIGTERM must exit 0.
 kill -TERM "$APP"
 if wait "$APP"; then log "app exited 0 on SIGTERM"; else log "app exited $? on SIGTERM"; exit 1; fi
+PIDS=("${PIDS[@]/$APP}")
+
+# The next start goes straight back in (remembered settings); this time
+# with a light desktop theme.
+regs=$(grep -c 'Registered with tracker' "$TMP/app.log")
+FYNE_THEME=light "$BIN" -log-level info 2>>"$TMP/app.log" &
+APP=$!
+PIDS+=($APP)
+WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
+xdotool windowmove "$WID" 0 0 windowsize --sync "$WID" $SCREEN_W $SCREEN_H 2>/dev/null || true
+until_ok "the second start to register" test "$(grep -c 'Registered with tracker' "$TMP/app.log")" -gt "$regs"
+key ctrl+f
+typein "slides"
+shot search-light
+kill -TERM "$APP"
+wait "$APP" || { log "second start exited $?"; exit 1; }
 PIDS=("${PIDS[@]/$APP}")
