@@ -459,8 +459,13 @@ func (r *Registry) List(v View, now time.Time) wire.ListResponse {
 // path element), then other matches; at most MaxSearchResults results with
 // at most MaxResultPeers holders each, complete holders first.
 func (r *Registry) Search(q string, v View) wire.SearchResponse {
-	lq := strings.ToLower(q)
 	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
+	if len(q) > wire.MaxNameBytes {
+		// Longer than any name and than an id: nothing can match, and a
+		// megabyte-long query must not cost a megabyte of index lookups.
+		return resp
+	}
+	lq := strings.ToLower(q)
 	limit := r.cfg.MaxSearchResults
 	rot := int(r.rotate.Add(1))
 	r.mu.RLock()

@@ -194,6 +194,10 @@ func TestSearch(t *testing.T) {
 			}
 		})
 	}
+	// A query longer than any name matches nothing (and costs nothing).
+	if got := searchNames(r, strings.Repeat("song", wire.MaxNameBytes)); len(got) != 0 {
+		t.Errorf("over-long query found %v", got)
+	}
 	// Holders and completeness.
 	for _, res := range r.Search("song-notes", remoteView).Results {
 		if len(res.Peers) != 2 || !res.Peers[0].Complete || res.Peers[1].Complete {
