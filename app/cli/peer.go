@@ -7,15 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dustin/go-humanize"
 
 	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -45,17 +48,30 @@ const peerHelp = `commands:
   exit                    unregister and leave (end of input does the same)
 `
 
-// errDownloadUnavailable is what download says until the downloader is
-// wired into the interactive peer.
-var errDownloadUnavailable = errors.New("download is not available in this build yet")
-
-// repl is the interactive peer's state; it is used by one goroutine.
+// repl is the interactive peer's state. Commands run on one goroutine;
+// finished downloads report from their own, through the locked out.
 type repl struct {
 	env       Env
+	out       *lockedWriter
 	rn        *runningNode
 	tc        *tracker.Client
 	tracker   string
 	downloads string
+	dm        *transfer.Manager
+	wg        sync.WaitGroup // download reporters
+}
+
+// lockedWriter serialises writes from the command loop and the download
+// reporters so their lines never interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func runPeer(ctx context.Context, env Env, args []string) int {
@@ -105,14 +121,43 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	r := &repl{env: env, rn: rn, tc: tracker.NewClient(nf.tracker), tracker: nf.tracker, downloads: *downloads}
+	r.out = &lockedWriter{w: env.Stdout}
+	r.env.Stdout = r.out
 	defer r.tc.Close()
+	// Downloads run beside the commands; their verified chunks are served
+	// and announced (complete:false) by this node while they run.
+	r.dm = transfer.NewManager(transfer.Options{
+		Dir:     *downloads,
+		Tracker: r.tc,
+		Logger:  log.With("component", "transfer"),
+		Self:    transfer.SelfPort(rn.node.Addr().(*net.TCPAddr).Port),
+	})
+	rn.node.AddCatalog(r.dm)
+	rn.node.SetExtraFiles(r.dm.Files)
 
 	nodeCtx, stopNode := context.WithCancel(ctx)
 	nodeDone := make(chan error, 1)
 	go func() { nodeDone <- rn.run(nodeCtx) }()
+	announceDone := make(chan struct{})
+	go func() {
+		defer close(announceDone)
+		for {
+			select {
+			case <-nodeCtx.Done():
+				return
+			case <-r.dm.Changes():
+				rn.node.Announce()
+			}
+		}
+	}()
 
 	code := r.loop(ctx, nodeDone)
+	// Unfinished downloads are paused with their state kept, so the next
+	// run (or enxame get) resumes them.
+	r.dm.Close()
+	r.wg.Wait()
 	stopNode()
+	<-announceDone
 	if err := <-nodeDone; err != nil && code == ExitOK {
 		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
 		code = ExitFailure
@@ -318,10 +363,30 @@ func (r *repl) search(ctx context.Context, q string) error {
 	return nil
 }
 
-// download is wired to the downloader when it lands in the interactive
-// peer; until then it says so.
+// download starts fetching a file by name or id in the background, so
+// commands keep working; a line reports when it ends.
 func (r *repl) download(ctx context.Context, what string) error {
-	return errDownloadUnavailable
+	req := transfer.Request{Name: what}
+	d, err := r.dm.Start(ctx, req)
+	if err != nil {
+		return fmt.Errorf("starting download of %q: %w", what, err)
+	}
+	fmt.Fprintf(r.env.Stdout, "downloading %q in the background into %s (status shows progress)\n", what, r.downloads)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		err := r.dm.Wait(ctx, d)
+		p := d.Progress()
+		switch {
+		case err == nil:
+			fmt.Fprintf(r.env.Stdout, "downloaded %s (%s)\n", p.Path, humanize.IBytes(uint64(p.Size)))
+		case errors.Is(err, transfer.ErrPaused), errors.Is(err, transfer.ErrClosed), ctx.Err() != nil:
+			// Leaving: the partial state is kept and resumes next time.
+		default:
+			fmt.Fprintf(r.env.Stdout, "download of %q failed: %v\n", what, err)
+		}
+	}()
+	return nil
 }
 
 func (r *repl) status() {
@@ -349,7 +414,20 @@ func (r *repl) status() {
 	}
 	fmt.Fprintf(out, "serving    on %s: %d connections open, %s sent in %d requests\n",
 		st.Listen, st.Server.Active, humanize.IBytes(uint64(st.Server.BytesServed)), st.Server.Requests)
-	fmt.Fprintf(out, "transfers  none (%v); downloads go to %s\n", errDownloadUnavailable, r.downloads)
+	list := r.dm.List()
+	if len(list) == 0 {
+		fmt.Fprintf(out, "transfers  none; downloads go to %s\n", r.downloads)
+		return
+	}
+	fmt.Fprintf(out, "transfers  %d; downloads go to %s\n", len(list), r.downloads)
+	for _, d := range list {
+		p := d.Progress()
+		name := p.Name
+		if p.Path != "" {
+			name = p.Path
+		}
+		fmt.Fprintf(out, "           %s: %s\n", name, progressLine(p))
+	}
 }
 
 func sIfMany(n int) string {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestPeerScripted(t *testing.T) {
 		shContentID(song)[:12] + "  3.0 MiB  1      Song One.ogg",
 		"1 result\n",
 		`nothing found for "nothing-like-this"`,
-		"error: download is not available in this build yet",
+		`downloading "Song One.ogg" in the background`,
 		"error: usage: download <name or id>",
 		`error: unknown command "frobnicate"`,
 	} {
@@ -125,5 +126,94 @@ func TestPeerSignal(t *testing.T) {
 	}
 	if n := shPeers(t, trackerAddr); n != 0 {
 		t.Errorf("%d peers registered after SIGINT", n)
+	}
+}
+
+// notifyBuffer is an output buffer a test can wait on for a line.
+type notifyBuffer struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{}
+}
+
+func newNotifyBuffer() *notifyBuffer { return &notifyBuffer{wrote: make(chan struct{}, 1)} }
+
+func (n *notifyBuffer) Write(p []byte) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	select {
+	case n.wrote <- struct{}{}:
+	default:
+	}
+	return n.b.Write(p)
+}
+
+func (n *notifyBuffer) String() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.b.String()
+}
+
+// waitFor waits, at most e2eWait, until the output contains want.
+func (n *notifyBuffer) waitFor(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.After(e2eWait)
+	for !strings.Contains(n.String(), want) {
+		select {
+		case <-n.wrote:
+		case <-deadline:
+			t.Fatalf("output lacks %q after %s:\n%s", want, e2eWait, n.String())
+		}
+	}
+}
+
+// TestPeerDownload has one interactive peer download, in the background,
+// a file another interactive peer shares, while its commands keep working.
+func TestPeerDownload(t *testing.T) {
+	trackerAddr := shTracker(t)
+	seedDir, getDir := t.TempDir(), t.TempDir()
+	song := shData(3<<20 + 5)
+	shWriteOld(t, filepath.Join(seedDir, "album", "Song One.ogg"), song)
+
+	start := func(share, downloads string) (*io.PipeWriter, *notifyBuffer, chan int) {
+		stdin, feed := io.Pipe()
+		out, errb := newNotifyBuffer(), &shBuffer{}
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(t.Context(), []string{"peer", "-tracker", trackerAddr, "-share", share, "-downloads", downloads,
+				"-listen", "127.0.0.1:0", "-no-cache"}, Env{Stdin: stdin, Stdout: out, Stderr: errb})
+		}()
+		return feed, out, done
+	}
+	seedIn, _, seedDone := start(seedDir, seedDir)
+	shSearchUntil(t, trackerAddr, "Song One", "shared file", func(r []wire.SearchResult) bool { return len(r) == 1 })
+	getIn, out, getDone := start(getDir, getDir)
+
+	io.WriteString(getIn, "download Song One.ogg\n")
+	out.waitFor(t, "downloaded ")
+	io.WriteString(getIn, "status\nexit\n")
+	io.WriteString(seedIn, "exit\n")
+	for _, done := range []chan int{getDone, seedDone} {
+		select {
+		case code := <-done:
+			if code != ExitOK {
+				t.Errorf("peer exit %d", code)
+			}
+		case <-time.After(e2eWait):
+			t.Fatal("peer did not leave on exit")
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(getDir, "Song One.ogg"))
+	if err != nil || !bytes.Equal(got, song) {
+		t.Fatalf("downloaded file: %d bytes, %v; want %d identical bytes", len(got), err, len(song))
+	}
+	if !strings.Contains(out.String(), "100.0%") {
+		t.Errorf("status does not show the finished transfer:\n%s", out.String())
+	}
+	entries, _ := os.ReadDir(getDir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".enxame-") {
+			t.Errorf("partial state left after success: %s", e.Name())
+		}
 	}
 }
