@@ -151,7 +151,11 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.mu.Unlock()
 	v.SavePrefs()
 	// Downloads left unfinished last time resume from the chunks on disk.
-	for _, p := range LoadPending(v.fyne.Preferences()) {
+	pending := LoadPending(v.fyne.Preferences())
+	v.Transfers.mu.Lock()
+	v.Transfers.pending = pending // what Preferences hold now
+	v.Transfers.mu.Unlock()
+	for _, p := range pending {
 		if _, err := n.Download(p.Name, p.ID); err != nil {
 			v.log.Warn("Cannot resume a download", "name", p.Name, "error", err)
 		}

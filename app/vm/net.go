@@ -50,6 +50,7 @@ type Net struct {
 	peer     *peerRun
 	keys     map[*transfer.Download]string
 	byKey    map[string]*transfer.Download
+	reqs     map[string]Pending // what each download was asked for
 	nextKey  int
 	wg       sync.WaitGroup
 }
@@ -65,7 +66,7 @@ type hostRun struct {
 // StartNet starts the engine with s. It fails (and leaves nothing
 // running) when a listener cannot be opened or a folder is unusable.
 func StartNet(ctx context.Context, s Settings, log *slog.Logger, disc ...discovery.Option) (*Net, error) {
-	n := &Net{log: log, ctx: ctx, settings: s, disc: disc, keys: map[*transfer.Download]string{}, byKey: map[string]*transfer.Download{}}
+	n := &Net{log: log, ctx: ctx, settings: s, disc: disc, keys: map[*transfer.Download]string{}, byKey: map[string]*transfer.Download{}, reqs: map[string]Pending{}}
 	n.downloads = transfer.NewManager(transfer.Options{
 		Dir:     s.Downloads,
 		Tracker: searcher{n},
@@ -284,9 +285,10 @@ func (n *Net) List(ctx context.Context) (*wire.ListResponse, error) {
 // Transfers snapshots every download.
 func (n *Net) Transfers() []Transfer { return n.transfers() }
 
-// Transfer is one download's key and progress.
+// Transfer is one download's key, request and progress.
 type Transfer struct {
 	Key string
+	Req Pending // the name and id it was started with
 	transfer.Progress
 }
 

@@ -153,7 +153,11 @@ func (n *Net) download(name, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return n.keyOf(d), nil
+	k := n.keyOf(d)
+	n.mu.Lock()
+	n.reqs[k] = Pending{Name: name, ID: id}
+	n.mu.Unlock()
+	return k, nil
 }
 
 // keyOf names a download for the view-models.
@@ -174,7 +178,11 @@ func (n *Net) transfers() []Transfer {
 	ds := n.downloads.List()
 	out := make([]Transfer, len(ds))
 	for i, d := range ds {
-		out[i] = Transfer{Key: n.keyOf(d), Progress: d.Progress()}
+		k := n.keyOf(d)
+		n.mu.Lock()
+		req := n.reqs[k]
+		n.mu.Unlock()
+		out[i] = Transfer{Key: k, Req: req, Progress: d.Progress()}
 	}
 	return out
 }
@@ -198,6 +206,7 @@ func (n *Net) act(key string, a action) error {
 		n.mu.Lock()
 		delete(n.keys, d)
 		delete(n.byKey, key)
+		delete(n.reqs, key)
 		n.mu.Unlock()
 		return nil
 	}

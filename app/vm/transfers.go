@@ -119,8 +119,8 @@ func (t *TransfersVM) update(ts []Transfer) {
 	t.last = ts
 	var pending []Pending
 	for _, tr := range ts {
-		if tr.State != transfer.StateDone && tr.ID != "" {
-			pending = append(pending, Pending{Name: tr.Name, ID: tr.ID})
+		if tr.State != transfer.StateDone && tr.Req.ID != "" {
+			pending = append(pending, tr.Req)
 		}
 	}
 	savePending := !slices.Equal(pending, t.pending)
