@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/tracker/internal/corpus"
+	"github.com/enxame/enxame/net/wire"
 )
 
 const (
@@ -229,4 +230,29 @@ func BenchmarkServerConnect(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRegisterOneName registers and drops a peer announcing 20,000
+// files under one name (and 20,000 names of one id): chains must not make
+// that quadratic.
+func BenchmarkRegisterOneName(b *testing.B) {
+	sameName := make([]wire.FileEntry, wire.MaxFilesPerPeer)
+	sameID := make([]wire.FileEntry, wire.MaxFilesPerPeer)
+	for i := range sameName {
+		sameName[i] = file("same.txt", fmt.Sprint(i))
+		sameID[i] = file(fmt.Sprint("name ", i), "same")
+	}
+	r := NewRegistry(RegistryConfig{})
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, files := range [][]wire.FileEntry{sameName, sameID} {
+			tok, _, err := r.Register(ap("10.0.0.1:1"), files, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.Unregister(tok, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -14,8 +14,8 @@ import (
 // holding it. Entries live in a slab addressed by slot number; three
 // structures point into it:
 //
-//   - byID: content id → a chain of slots (exact id queries, and finding an
-//     entry by its key),
+//   - byID: hash of the content id → a chain of slots (exact id queries),
+//   - byKey: hash of (id, name) → a chain of slots (finding an entry),
 //   - byBase: hash of the lower-cased last path element → a chain of slots
 //     (exact-name matches are ranked first, so `get NAME` finds its file
 //     even when the answer is truncated; a hash collision only lengthens a
@@ -45,15 +45,14 @@ type holder struct {
 }
 
 type entry struct {
-	id       [32]byte
-	name     string
-	lower    string // strings.ToLower(name); shares name's bytes when equal
-	size     int64
-	holders  []holder
-	refs     int32  // postings that name this slot, live or dead
-	nextID   uint32 // next slot with the same id, or noSlot
-	nextBase uint32 // next slot with the same base hash, or noSlot
-	live     bool
+	id               [32]byte
+	name             string
+	lower            string // strings.ToLower(name); shares name's bytes when equal
+	size             int64
+	holders          []holder
+	refs             int32 // postings that name this slot, live or dead
+	id1, base1, key1 link  // chains: same id, same base hash, same key hash
+	live             bool
 }
 
 const (
@@ -73,8 +72,9 @@ type index struct {
 	pages   [][]entry // slot s is pages[s>>pageBits][s&(pageSize-1)]
 	nSlots  uint32    // slots ever handed out
 	free    []uint32
-	byID    map[[32]byte]uint32 // first slot of the chain
-	byBase  map[uint64]uint32   // first slot of the chain
+	byID    map[uint64]uint32 // first slot of the chain
+	byBase  map[uint64]uint32 // first slot of the chain
+	byKey   map[uint64]uint32 // hash of (id, name): first slot of the chain
 	seed    maphash.Seed
 	grams   map[uint32]*posting
 	live    int // live entries
@@ -83,8 +83,9 @@ type index struct {
 
 func newIndex() *index {
 	return &index{
-		byID:   make(map[[32]byte]uint32),
+		byID:   make(map[uint64]uint32),
 		byBase: make(map[uint64]uint32),
+		byKey:  make(map[uint64]uint32),
 		seed:   maphash.MakeSeed(),
 		grams:  make(map[uint32]*posting),
 	}
@@ -94,42 +95,56 @@ func (ix *index) at(s uint32) *entry { return &ix.pages[s>>pageBits][s&(pageSize
 
 func (ix *index) baseKey(base string) uint64 { return maphash.String(ix.seed, base) }
 
-// chainRemove unlinks slot from the chain starting at m[key], where next
-// selects the link field.
-func chainRemove[K comparable](ix *index, m map[K]uint32, key K, slot uint32, next func(*entry) *uint32) {
-	head, ok := m[key]
-	if !ok {
-		return
-	}
-	if head == slot {
-		if n := *next(ix.at(slot)); n == noSlot {
+// link is a slot's place in a doubly linked chain of slots sharing a map
+// key, so that removing a slot costs the same however long its chain is
+// (a peer may announce thousands of files under one name or one id).
+type link struct{ prev, next uint32 }
+
+// chainRemove unlinks slot from the chain of key in m; at selects the link.
+func chainRemove[K comparable](ix *index, m map[K]uint32, key K, slot uint32, at func(*entry) *link) {
+	l := at(ix.at(slot))
+	if l.prev == noSlot {
+		if l.next == noSlot {
 			delete(m, key)
 		} else {
-			m[key] = n
+			m[key] = l.next
 		}
-		return
+	} else {
+		at(ix.at(l.prev)).next = l.next
 	}
-	for s := head; s != noSlot; {
-		link := next(ix.at(s))
-		if *link == slot {
-			*link = *next(ix.at(slot))
-			return
-		}
-		s = *link
+	if l.next != noSlot {
+		at(ix.at(l.next)).prev = l.prev
 	}
+	*l = link{noSlot, noSlot}
 }
 
-func chainPush[K comparable](ix *index, m map[K]uint32, key K, slot uint32, next func(*entry) *uint32) {
+// chainPush puts slot at the head of the chain of key in m.
+func chainPush[K comparable](ix *index, m map[K]uint32, key K, slot uint32, at func(*entry) *link) {
+	l := at(ix.at(slot))
+	*l = link{noSlot, noSlot}
 	if head, ok := m[key]; ok {
-		*next(ix.at(slot)) = head
-	} else {
-		*next(ix.at(slot)) = noSlot
+		l.next = head
+		at(ix.at(head)).prev = slot
 	}
 	m[key] = slot
 }
 
-func idLink(e *entry) *uint32   { return &e.nextID }
-func baseLink(e *entry) *uint32 { return &e.nextBase }
+func idLink(e *entry) *link   { return &e.id1 }
+func baseLink(e *entry) *link { return &e.base1 }
+func keyLink(e *entry) *link  { return &e.key1 }
+
+// idKey hashes a content id for byID (ids are chosen by peers: they are
+// hashed with the index's secret seed like everything else).
+func (ix *index) idKey(id *[32]byte) uint64 { return maphash.Bytes(ix.seed, id[:]) }
+
+// keyOf hashes an (id, name) pair for byKey.
+func (ix *index) keyOf(id *[32]byte, name string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	h.Write(id[:])
+	h.WriteString(name)
+	return h.Sum64()
+}
 
 // fileKey is a file entry made ready for the index outside the lock.
 type fileKey struct {
@@ -209,13 +224,13 @@ func baseName(lower string) string {
 
 // lookup returns the slot of the live entry (id, name), or false.
 func (ix *index) lookup(id [32]byte, name string) (uint32, bool) {
-	s, ok := ix.byID[id]
+	s, ok := ix.byKey[ix.keyOf(&id, name)]
 	for ok && s != noSlot {
 		e := ix.at(s)
-		if e.name == name {
+		if e.id == id && e.name == name {
 			return s, true
 		}
-		s = e.nextID
+		s = e.key1.next
 	}
 	return 0, false
 }
@@ -277,8 +292,9 @@ func (ix *index) insert(k *fileKey) uint32 {
 	e := ix.at(slot)
 	*e = entry{id: k.id, name: k.name, lower: k.lower, size: k.size, live: true, holders: make([]holder, 0, 1)}
 	ix.live++
-	chainPush(ix, ix.byID, k.id, slot, idLink)
+	chainPush(ix, ix.byID, ix.idKey(&k.id), slot, idLink)
 	chainPush(ix, ix.byBase, ix.baseKey(e.base()), slot, baseLink)
+	chainPush(ix, ix.byKey, ix.keyOf(&k.id, k.name), slot, keyLink)
 	for _, g := range k.grams {
 		p := ix.grams[g]
 		if p == nil {
@@ -300,8 +316,9 @@ func (ix *index) remove(slot uint32) {
 	e.live = false
 	e.holders = nil
 	ix.live--
-	chainRemove(ix, ix.byID, e.id, slot, idLink)
+	chainRemove(ix, ix.byID, ix.idKey(&e.id), slot, idLink)
 	chainRemove(ix, ix.byBase, ix.baseKey(e.base()), slot, baseLink)
+	chainRemove(ix, ix.byKey, ix.keyOf(&e.id, e.name), slot, keyLink)
 	if e.refs == 0 {
 		// A one-byte name has no posting: nothing refers to it.
 		ix.release(slot)
@@ -367,7 +384,10 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 	if len(q) == 64 {
 		var id [32]byte
 		if _, err := hex.Decode(id[:], []byte(q)); err == nil {
-			for s, ok := ix.byID[id]; ok && s != noSlot; s = ix.at(s).nextID {
+			for s, ok := ix.byID[ix.idKey(&id)]; ok && s != noSlot; s = ix.at(s).id1.next {
+				if ix.at(s).id != id {
+					continue // another id with the same hash
+				}
 				firsts = append(firsts, s)
 				if !emit(s) {
 					return true
@@ -376,7 +396,7 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 		}
 	}
 	if q != "" {
-		for s, ok := ix.byBase[ix.baseKey(baseName(q))]; ok && s != noSlot; s = ix.at(s).nextBase {
+		for s, ok := ix.byBase[ix.baseKey(baseName(q))]; ok && s != noSlot; s = ix.at(s).base1.next {
 			e := ix.at(s)
 			if (e.lower == q || e.base() == q) && !slices.Contains(firsts, s) {
 				firsts = append(firsts, s)

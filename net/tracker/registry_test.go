@@ -453,24 +453,28 @@ func checkIndex(t *testing.T, r *Registry) {
 		}
 	}
 	chained := 0
-	for id, head := range ix.byID {
-		for s := head; s != noSlot; s = ix.at(s).nextID {
-			if e := ix.at(s); !e.live || e.id != id {
-				t.Fatalf("id chain holds slot %d (live %v)", s, e.live)
+	walk := func(what string, head uint32, at func(*entry) *link, belongs func(*entry) bool) {
+		prev := noSlot
+		for s := head; s != noSlot; s = at(ix.at(s)).next {
+			e := ix.at(s)
+			if !e.live || !belongs(e) || at(e).prev != prev {
+				t.Fatalf("%s chain: slot %d (live %v, prev %d want %d)", what, s, e.live, at(e).prev, prev)
 			}
+			prev = s
 			chained++
 		}
+	}
+	for key, head := range ix.byID {
+		walk("id", head, idLink, func(e *entry) bool { return ix.idKey(&e.id) == key })
 	}
 	for key, head := range ix.byBase {
-		for s := head; s != noSlot; s = ix.at(s).nextBase {
-			if e := ix.at(s); !e.live || ix.baseKey(e.base()) != key {
-				t.Fatalf("base chain holds slot %d (live %v)", s, e.live)
-			}
-			chained++
-		}
+		walk("base", head, baseLink, func(e *entry) bool { return ix.baseKey(e.base()) == key })
 	}
-	if chained != 2*live {
-		t.Fatalf("%d slots in chains, want %d", chained, 2*live)
+	for key, head := range ix.byKey {
+		walk("key", head, keyLink, func(e *entry) bool { return ix.keyOf(&e.id, e.name) == key })
+	}
+	if chained != 3*live {
+		t.Fatalf("%d slots in chains, want %d", chained, 3*live)
 	}
 	if live != ix.live || holders != ix.holders {
 		t.Fatalf("counted %d live / %d holders, index says %d / %d", live, holders, ix.live, ix.holders)
