@@ -21,6 +21,7 @@ type shareTab struct {
 	bar     *widget.ProgressBar
 	list    *widget.List
 	empty   *widget.Label
+	problem *widget.Label
 }
 
 func newShareTab(m *mainScreen) *shareTab {
@@ -45,6 +46,11 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.updateRow,
 	)
 	t.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	t.problem = widget.NewLabel("")
+	t.problem.Wrapping = fyne.TextWrapWord
+	t.problem.Importance = widget.DangerImportance
+	t.problem.Hide()
+	v.PeerErr.AddListener(binding.NewDataListener(t.onPeerErr))
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -53,6 +59,7 @@ func newShareTab(m *mainScreen) *shareTab {
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change), t.folder),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(180, t.bar.MinSize().Height), t.bar), t.summary),
+		t.problem,
 		hint,
 		columns(shareColumns, bold("Name"), bold("Size"), bold("Content id")),
 	)
@@ -70,6 +77,17 @@ func (t *shareTab) onFolderChanged() {
 	indexing, _ := t.m.u.vm.Indexing.Get()
 	showIf(t.bar, indexing)
 	t.onFilesChanged()
+}
+
+// onPeerErr shows why sharing stopped, if it did.
+func (t *shareTab) onPeerErr() {
+	err, _ := t.m.u.vm.PeerErr.Get()
+	if err == nil {
+		t.problem.Hide()
+		return
+	}
+	setText(t.problem, "Sharing stopped. "+Describe(err).String()+" Choose the folder again, or another one.")
+	t.problem.Show()
 }
 
 func (t *shareTab) onFilesChanged() {

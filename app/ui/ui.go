@@ -53,16 +53,14 @@ func (u *UI) start(o options) {
 	}
 	saved, setUp := vm.LoadSettings(u.app.Preferences())
 	s := o.merge(saved)
-	if o.scripted || (setUp && s.Complete()) {
-		if err := u.join(s); err == nil {
-			return
-		} else {
-			u.showFirstRun(s)
-			showError(u.win, "Could not join the network", err)
-			return
-		}
+	if !o.scripted && !(setUp && s.Complete()) {
+		u.showFirstRun(s)
+		return
 	}
-	u.showFirstRun(s)
+	if err := u.join(s); err != nil {
+		u.showFirstRun(s)
+		showError(u.win, "Could not join the network", err)
+	}
 }
 
 // join starts the network with s and shows the main screen. Call on the

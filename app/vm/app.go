@@ -51,7 +51,8 @@ type App struct {
 	ShareText   binding.String // "12 files · 1.2 GB" or "Indexing 3 of 12…"
 	Indexing    binding.Bool
 	IndexFrac   binding.Float
-	HostAddrs   binding.StringList // what others type to join, when hosting
+	HostAddrs   binding.StringList  // what others type to join, when hosting
+	PeerErr     binding.Item[error] // why sharing stopped, nil while it runs
 
 	Nearby Rows[NearbyRow] // networks heard on the LAN (see Browse)
 
@@ -106,6 +107,7 @@ func New(a fyne.App, log *slog.Logger) *App {
 		Indexing:    binding.NewBool(),
 		IndexFrac:   binding.NewFloat(),
 		HostAddrs:   binding.NewStringList(),
+		PeerErr:     binding.NewItem(func(a, b error) bool { return errText(a) == errText(b) }),
 		Nearby:      newRows(nearbyEqual),
 	}
 	v.Search = newSearchVM(v)
@@ -232,6 +234,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	_ = v.Hosting.Set(st.Hosting)
 	_ = v.Connected.Set(st.Registered)
 	_ = v.Connection.Set(connectionText(st))
+	_ = v.PeerErr.Set(st.PeerErr)
 	if st.Hosting {
 		_ = v.HostAddrs.Set(st.HostAddrs)
 	} else {
@@ -279,6 +282,8 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 
 func connectionText(st NetStatus) string {
 	switch {
+	case st.PeerErr != nil:
+		return "Not sharing or connected: the shared folder could not be used (see My share)"
 	case st.Tracker == "":
 		return "Not connected to a tracker"
 	case st.Registered:

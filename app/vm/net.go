@@ -28,6 +28,7 @@ type NetStatus struct {
 	Registered bool
 	Addr       string // this peer as the tracker sees it
 	LastError  string
+	PeerErr    error // why the peer (index, chunk server, session) stopped
 }
 
 // Net is the engine behind the window: an optional embedded tracker, the
@@ -219,8 +220,8 @@ func (n *Net) Status() NetStatus {
 		st.HostAddrs = LANAddrs(port)
 	}
 	if p != nil {
-		ss := p.sessionStatus()
-		st.Registered, st.Addr, st.LastError = ss.Registered, ss.Addr, ss.LastError
+		ss, err := p.sessionStatus()
+		st.Registered, st.Addr, st.LastError, st.PeerErr = ss.Registered, ss.Addr, ss.LastError, err
 	}
 	return st
 }

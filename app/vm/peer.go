@@ -74,17 +74,19 @@ func (n *Net) restartPeerLocked() error {
 	return nil
 }
 
-func (p *peerRun) sessionStatus() tracker.SessionStatus {
+// sessionStatus is the tracker session's state, and why the peer stopped
+// if it did.
+func (p *peerRun) sessionStatus() (tracker.SessionStatus, error) {
 	st := p.node.Status().Session
 	select {
 	case <-p.done:
 		if p.err != nil {
 			st.Registered = false
-			st.LastError = p.err.Error()
+			return st, p.err
 		}
 	default:
 	}
-	return st
+	return st, nil
 }
 
 func (p *peerRun) shareProgress() ShareProgress {
