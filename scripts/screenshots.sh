@@ -174,6 +174,7 @@ kill -CONT "$SEED1" "$SEED2"
 log "the download took $n frames"
 cp "$TMP/frames/$((n / 2)).png" "$OUT/transfer-progress.png"
 log "wrote screenshots/transfer-progress.png"
+xdotool mousemove --sync 420 340                                         # point at a chunk
 shot transfer-done
 
 click 255 21                                                             # Network tab

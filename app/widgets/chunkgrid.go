@@ -444,6 +444,27 @@ func (r *chunkGridRenderer) draw(w, h int) image.Image {
 			copy(r.img.Pix[off:off+len(span)], span)
 		}
 	}
+	// Outline the cell under the pointer, in the gap around it.
+	if hv := r.grid.hover; hv >= 0 && hv < len(r.colors) {
+		col, row := hv%gm.cols, hv/gm.cols
+		x0, y0 := px(float32(col)*gm.pitch-CellGap), px(float32(row)*gm.pitch-CellGap)
+		x1, y1 := px(float32(col)*gm.pitch+gm.pitch), px(float32(row)*gm.pitch+gm.pitch)
+		c := toNRGBA(r.textColor)
+		for x := max(x0, 0); x < min(x1, w); x++ {
+			for _, y := range [2]int{y0, y1 - 1} {
+				if y >= 0 && y < h {
+					r.img.SetNRGBA(x, y, c)
+				}
+			}
+		}
+		for y := max(y0, 0); y < min(y1, h); y++ {
+			for _, x := range [2]int{x0, x1 - 1} {
+				if x >= 0 && x < w {
+					r.img.SetNRGBA(x, y, c)
+				}
+			}
+		}
+	}
 	return r.img
 }
 

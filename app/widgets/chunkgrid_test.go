@@ -134,6 +134,16 @@ func TestChunkGridPixels(t *testing.T) {
 			t.Errorf("gap after cell %d painted %v", i, got)
 		}
 	}
+	// The hovered cell is outlined in the gap around it.
+	g.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(g.geom.pitch*2.5, g.geom.pitch/2)}})
+	img = r.draw(int(size.Width)*2, int(size.Height)*2)
+	gx, y := int(3*pitch)-1, int(pitch/2)
+	if got := img.At(gx, y).(color.NRGBA); got != toNRGBA(r.textColor) {
+		t.Errorf("gap after the hovered cell %v, want the outline %v", got, toNRGBA(r.textColor))
+	}
+	if got := img.At(int(2.5*pitch), y).(color.NRGBA); got != PeerColor(0) {
+		t.Errorf("hovered cell centre %v, want its colour", got)
+	}
 }
 
 func TestChunkGridHover(t *testing.T) {
