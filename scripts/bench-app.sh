@@ -7,7 +7,7 @@
 # The app runs under Xvfb (software OpenGL: llvmpipe renders inside the app
 # process, so its drawing cost is counted) and is driven with xdotool:
 # Ctrl+F, type the name, Enter. Its CPU is read from /proc before Enter and
-# when the file appears; `get` is timed whole (its start-up included).
+# when the file appears (looked for every 5 ms); `get` is timed whole (its start-up included).
 # Every figure is the median of RUNS runs, get and app alternating.
 #
 # Usage: scripts/bench-app.sh          (RUNS=3 SIZE_MIB=1024 by default)
@@ -79,7 +79,7 @@ until_ok "the seeders" bash -c "$(declare -f holders); TPORT=$TPORT NAME=$NAME; 
 # The app, joined to the same tracker, on the Search tab.
 export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app
 mkdir -p "$TMP/app-dl"
-"$BIN" -tracker "$TRACKER" -downloads "$TMP/app-dl" -listen 127.0.0.1:0 ${APP_PROFILE:+-cpuprofile "$APP_PROFILE"} 2>"$TMP/app.log" &
+"$BIN" -tracker "$TRACKER" -downloads "$TMP/app-dl" -listen 127.0.0.1:0 -log-level ${APP_LOG:-warn} ${APP_PROFILE:+-cpuprofile "$APP_PROFILE"} 2>"$TMP/app.log" &
 APP=$!
 PIDS+=($APP)
 WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
@@ -88,10 +88,12 @@ xdotool windowmove "$WID" 0 0 2>/dev/null || true # at its default size
 get_cpu=(); get_wall=(); app_cpu=(); app_wall=()
 for r in $(seq "$RUNS"); do
 	# enxame get
-	rm -rf "$TMP/get-dl"; mkdir -p "$TMP/get-dl"
-	/usr/bin/time -f "%e %U %S" -o "$TMP/time" "$BIN" get -tracker "$TRACKER" -o "$TMP/get-dl" "$NAME" >/dev/null 2>"$TMP/get.log"
+	mkdir -p "$TMP/get-dl"
+	/usr/bin/time -f "%e %U %S" -o "$TMP/time" "$BIN" get -tracker "$TRACKER" -o "$TMP/get-dl" -log-level "${APP_LOG:-warn}" "$NAME" >/dev/null 2>>"$TMP/get.log"
 	read -r wall user sys <"$TMP/time"
 	get_wall+=("$wall"); get_cpu+=("$(echo "$user + $sys" | bc)")
+	# Each download starts with no other file being written back to disk.
+	rm -rf "$TMP/get-dl"; sync
 
 	# the app: Ctrl+F, type the name, let the search land, Enter.
 	rm -rf "$TMP/app-dl"/* "$TMP/app-dl"/.[!.]* 2>/dev/null || true
@@ -100,15 +102,17 @@ for r in $(seq "$RUNS"); do
 	sleep 1 # the search box is debounced (250 ms); the tracker answers in < 1 ms
 	c0=$(cpu_s $APP); t0=$(now)
 	xdotool key Return
-	until_ok "the app's download" test -f "$TMP/app-dl/$NAME"
+	for _ in $(seq 12000); do [ -f "$TMP/app-dl/$NAME" ] && break; sleep 0.005; done
+	[ -f "$TMP/app-dl/$NAME" ] || { log "the app's download did not finish"; exit 1; }
 	t1=$(now); c1=$(cpu_s $APP)
 	app_wall+=("$(echo "$t1 - $t0" | bc)"); app_cpu+=("$(echo "$c1 - $c0" | bc)")
 	log "run $r: get ${get_wall[-1]} s wall, ${get_cpu[-1]} s CPU; app ${app_wall[-1]} s wall, ${app_cpu[-1]} s CPU"
 	# The app now shares its copy; remove it so the next runs fetch from
-	# the seeders alone.
-	rm -f "$TMP/app-dl/$NAME"
+	# the seeders alone (and nothing is written back during them).
+	rm -f "$TMP/app-dl/$NAME"; sync
 done
 
+[ -n "${KEEP_LOG:-}" ] && cp "$TMP/app.log" "$KEEP_LOG" && cp "$TMP/get.log" "$KEEP_LOG.get"
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 gw=$(median "${get_wall[@]}"); gc=$(median "${get_cpu[@]}")
 aw=$(median "${app_wall[@]}"); ac=$(median "${app_cpu[@]}")
