@@ -5,7 +5,7 @@ GO      ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 BUILD   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-LDFLAGS := -X github.com/enxame/enxame/app/cli.Version=$(VERSION) -X github.com/enxame/enxame/app/cli.Build=$(BUILD)
+LDFLAGS := -X github.com/enxame/enxame/app/version.Version=$(VERSION) -X github.com/enxame/enxame/app/version.Build=$(BUILD)
 
 .PHONY: all deps build server run test lint bench package install install-files uninstall check-package clean
 

@@ -85,6 +85,7 @@ type statusBar struct {
 	peers      *widget.Label
 	share      *widget.Label
 	indexing   *widget.ProgressBar
+	about      *widget.Button
 }
 
 func newStatusBar(m *mainScreen) *statusBar {
@@ -101,6 +102,8 @@ func newStatusBar(m *mainScreen) *statusBar {
 	s.share = widget.NewLabelWithData(v.ShareText)
 	s.indexing = widget.NewProgressBarWithData(v.IndexFrac)
 	s.indexing.Hide()
+	s.about = widget.NewButtonWithIcon("", theme.InfoIcon(), m.u.onAbout)
+	s.about.Importance = widget.LowImportance
 
 	for _, b := range []binding.DataItem{v.Connection, v.Connected, v.Tracker, v.Hosting, v.HostAddrs} {
 		b.AddListener(binding.NewDataListener(s.onConnChanged))
@@ -112,6 +115,7 @@ func newStatusBar(m *mainScreen) *statusBar {
 		widget.NewSeparator(), s.peers,
 		widget.NewSeparator(), widget.NewIcon(theme.FolderIcon()), s.share,
 		container.NewGridWrap(fyne.NewSize(120, s.indexing.MinSize().Height), s.indexing),
+		widget.NewSeparator(), s.about,
 	)
 	s.content = container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, s.connIcon, right, s.conn))
 	return s

@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"go.uber.org/goleak"
 
+	"github.com/enxame/enxame/app/version"
 	"github.com/enxame/enxame/app/vm"
 	"github.com/enxame/enxame/app/vm/vmtest"
 	"github.com/enxame/enxame/net/transfer"
@@ -405,5 +406,42 @@ func TestFailedDownloadSaysWhyAndOffersResume(t *testing.T) {
 	}
 	if tt.empty.Hidden {
 		t.Error("the empty-list hint is not back")
+	}
+}
+
+func TestAboutShowsVersion(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := vmtest.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	test.Tap(u.main.status.about)
+	overlay := u.win.Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("no About box after tapping the status bar's info button")
+	}
+	var texts []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			texts = append(texts, l.Text)
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, child := range c.Objects {
+				walk(child)
+			}
+		}
+		if w, ok := o.(fyne.Widget); ok {
+			for _, child := range test.WidgetRenderer(w).Objects() {
+				walk(child)
+			}
+		}
+	}
+	walk(overlay)
+	all := strings.Join(texts, "\n")
+	for _, want := range []string{"Version " + version.Version, "build " + version.BuildID(), version.GoVersion()} {
+		if !strings.Contains(all, want) {
+			t.Errorf("About box lacks %q; it says:\n%s", want, all)
+		}
 	}
 }
