@@ -31,13 +31,16 @@ const (
 func runGet(ctx context.Context, env Env, args []string) int {
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	trackerAddr := fs.String("tracker", "", "tracker `address` (host:port), required")
+	trackerAddr := fs.String("tracker", "", "tracker `address` (host:port); without it the network is found on the LAN")
+	network := fs.String("network", "", "without -tracker: use the network with this `name` found on the LAN")
+	var df discFlags
+	df.register(fs)
 	out := fs.String("o", ".", "output `folder`")
 	id := fs.String("id", "", "content `id` (or a prefix of at least 8 hex characters) picking one version")
 	stall := fs.Duration("stall-timeout", transfer.DefaultStallTimeout, "give up after no data for this `long` (the partial download is kept)")
 	level := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame get -tracker ADDR [-o DIR] [-id ID] [-stall-timeout DUR] NAME")
+		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] NAME")
 		fmt.Fprintln(env.Stderr, "\nDownloads NAME (a shared name, its last path element, or a content id) from every")
 		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. See docs/DOWNLOADS.md.")
 		fmt.Fprintln(env.Stderr)
@@ -60,8 +63,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		return bad("want exactly one NAME, got %d arguments", fs.NArg())
 	case fs.Arg(0) == "":
 		return bad("NAME is empty")
-	case *trackerAddr == "":
-		return bad("-tracker is required")
+	case df.check() != "":
+		return bad("%s", df.check())
 	case lerr != nil:
 		return bad("bad -log-level %q", *level)
 	case *stall <= 0:
@@ -72,11 +75,25 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		return bad("-o is empty")
 	}
 
+	log := newLogger(env.Stderr, lvl)
+	if *trackerAddr == "" {
+		f, err := findTracker(ctx, *network, &df, log)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ExitOK
+			}
+			fmt.Fprintf(env.Stderr, "enxame get: %v\n", err)
+			return ExitFailure
+		}
+		*trackerAddr = f.addr
+		fmt.Fprintf(env.Stderr, "enxame get: using network %q (tracker %s, %d %s; found in %s)\n",
+			f.net.Name, f.addr, f.net.Peers, plural(f.net.Peers, "peer"), f.took.Round(time.Millisecond))
+	}
 	tc := tracker.NewClient(*trackerAddr)
 	defer tc.Close()
 	d := transfer.New(transfer.Request{Name: fs.Arg(0), ID: *id, Dir: *out}, transfer.Options{
 		Tracker:      tc,
-		Logger:       newLogger(env.Stderr, lvl),
+		Logger:       log,
 		StallTimeout: *stall,
 	})
 	errc := make(chan error, 1)

@@ -33,7 +33,7 @@ func TestGetUsage(t *testing.T) {
 		{[]string{}, ExitUsage, "exactly one NAME"},
 		{[]string{"-tracker", "x:1"}, ExitUsage, "exactly one NAME"},
 		{[]string{"-tracker", "x:1", "a", "b"}, ExitUsage, "exactly one NAME"},
-		{[]string{"name"}, ExitUsage, "-tracker is required"},
+		{[]string{"-discovery-port", "0", "name"}, ExitUsage, "-discovery-port"},
 		{[]string{"-tracker", "x:1", "-id", "abc", "name"}, ExitUsage, "-id must be"},
 		{[]string{"-tracker", "x:1", "-id", "ABCDEF0123", "name"}, ExitUsage, "-id must be"},
 		{[]string{"-tracker", "x:1", "-stall-timeout", "0s", "name"}, ExitUsage, "-stall-timeout"},

@@ -82,8 +82,9 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 	shareDir := fs.String("share", "", "`folder` to share, required")
 	downloads := fs.String("downloads", "", "`folder` downloads are saved in (default: the shared folder)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame peer -tracker ADDR -share DIR [-downloads DIR] [-listen ADDR]")
+		fmt.Fprintln(env.Stderr, "usage: enxame peer [-tracker ADDR | -network NAME] -share DIR [-downloads DIR] [-listen ADDR]")
 		fmt.Fprintln(env.Stderr, "\nShares DIR like 'enxame share' and reads commands on stdin (type help).")
+		fmt.Fprintln(env.Stderr, "Without -tracker the network is found on the LAN.")
 		fmt.Fprintln(env.Stderr, "Logs (warnings and errors by default) go to stderr. See docs/PEER.md.")
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
@@ -115,6 +116,13 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	log := newLogger(env.Stderr, lvl)
+	if err := nf.resolve(ctx, log); err != nil {
+		if ctx.Err() != nil {
+			return ExitOK
+		}
+		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
+		return ExitFailure
+	}
 	rn, err := openNode(&nf, *shareDir, log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)

@@ -23,7 +23,7 @@ func TestPeerUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"-h"}, ExitOK, "usage: enxame peer"},
-		{[]string{"-share", dir}, ExitUsage, "-tracker is required"},
+		{[]string{"-share", dir, "-discovery-port", "70000"}, ExitUsage, "-discovery-port"},
 		{[]string{"-tracker", "127.0.0.1:1"}, ExitUsage, "-share is required"},
 		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "extra"}, ExitUsage, "unexpected argument"},
 		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "-downloads", filepath.Join(dir, "nope")}, ExitFailure, "downloads folder"},

@@ -24,32 +24,51 @@ const progressEvery = 5 * time.Second
 
 // nodeFlags are the flags share and peer have in common.
 type nodeFlags struct {
-	tracker, listen, cache, level string
-	noCache                       bool
-	rescan                        time.Duration
+	tracker, network, listen, cache, level string
+	noCache                                bool
+	rescan                                 time.Duration
+	disc                                   discFlags
 }
 
 func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
-	fs.StringVar(&nf.tracker, "tracker", "", "tracker `address` (host:port), required")
+	fs.StringVar(&nf.tracker, "tracker", "", "tracker `address` (host:port); without it the network is found on the LAN")
+	fs.StringVar(&nf.network, "network", "", "without -tracker: join the network with this `name` found on the LAN")
 	fs.StringVar(&nf.listen, "listen", ":0", "`address` the chunk server listens on (:0 picks a free port)")
 	fs.StringVar(&nf.cache, "cache", "", "hash cache `file` (default: in the user cache folder, see docs/PEER.md)")
 	fs.BoolVar(&nf.noCache, "no-cache", false, "do not keep a hash cache (hash everything at every start)")
 	fs.DurationVar(&nf.rescan, "rescan", share.DefaultRescanInterval, "`interval` of the safety-net full rescan")
 	fs.StringVar(&nf.level, "log-level", defaultLevel, "log `level`: debug, info, warn or error")
+	nf.disc.register(fs)
 }
 
 // check validates the flags; it returns a usage complaint or "".
 func (nf *nodeFlags) check() (slog.Level, string) {
 	lvl, err := logLevel(nf.level)
 	switch {
-	case nf.tracker == "":
-		return 0, "-tracker is required"
 	case err != nil:
 		return 0, fmt.Sprintf("bad -log-level %q", nf.level)
 	case nf.rescan < time.Second:
 		return 0, "-rescan must be at least 1s"
+	case nf.disc.check() != "":
+		return 0, nf.disc.check()
 	}
 	return lvl, ""
+}
+
+// resolve finds the tracker on the LAN when -tracker was not given.
+func (nf *nodeFlags) resolve(ctx context.Context, log *slog.Logger) error {
+	if nf.tracker != "" {
+		return nil
+	}
+	f, err := findTracker(ctx, nf.network, &nf.disc, log)
+	if err != nil {
+		return err
+	}
+	nf.tracker = f.addr
+	if nf.network == "" {
+		nf.network = f.net.Name
+	}
+	return nil
 }
 
 // runningNode is a peer node with its index, as share and peer run it.
@@ -125,9 +144,10 @@ func runShare(ctx context.Context, env Env, args []string) int {
 	var nf nodeFlags
 	nf.register(fs, "info")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame share -tracker ADDR [-listen ADDR] DIR")
+		fmt.Fprintln(env.Stderr, "usage: enxame share [-tracker ADDR | -network NAME] [-listen ADDR] DIR")
 		fmt.Fprintln(env.Stderr, "\nShares DIR (subfolders included): indexes it, serves its chunks, registers")
-		fmt.Fprintln(env.Stderr, "with the tracker and announces changes. Logs to stderr. See docs/PEER.md.")
+		fmt.Fprintln(env.Stderr, "with the tracker and announces changes. Without -tracker the network is found")
+		fmt.Fprintln(env.Stderr, "on the LAN. Logs to stderr. See docs/PEER.md and docs/CLI.md.")
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
@@ -147,6 +167,13 @@ func runShare(ctx context.Context, env Env, args []string) int {
 		return ExitUsage
 	}
 	log := newLogger(env.Stderr, lvl)
+	if err := nf.resolve(ctx, log); err != nil {
+		if ctx.Err() != nil {
+			return ExitOK // interrupted while looking: leave quietly
+		}
+		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
+		return ExitFailure
+	}
 	rn, err := openNode(&nf, fs.Arg(0), log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)

@@ -226,7 +226,7 @@ func TestShareUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"-h"}, ExitOK, "usage: enxame share"},
-		{[]string{dir}, ExitUsage, "-tracker is required"},
+		{[]string{"-discovery-port", "-1", dir}, ExitUsage, "-discovery-port"},
 		{[]string{"-tracker", "127.0.0.1:1"}, ExitUsage, "exactly one folder"},
 		{[]string{"-tracker", "127.0.0.1:1", dir, dir}, ExitUsage, "exactly one folder"},
 		{[]string{"-tracker", "127.0.0.1:1", "-log-level", "loud", dir}, ExitUsage, "-log-level"},

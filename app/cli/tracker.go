@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
+	"sync"
 	"time"
 
+	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -32,8 +35,12 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	idle := fs.Duration("idle-timeout", 0, "close a connection silent this long (default max(60s, 3 × heartbeat))")
 	lineTimeout := fs.Duration("line-timeout", tracker.DefaultLineTimeout, "time to finish a request line once started")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	name := fs.String("name", discovery.DefaultName(), "network `name` announced on the LAN")
+	announce := fs.String("announce", "auto", "announce the network on the LAN: `auto` (unless listening on loopback only), on or off")
+	var df discFlags
+	df.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame tracker [-listen ADDR] [-heartbeat DUR] [-timeout DUR] [limits]")
+		fmt.Fprintln(env.Stderr, "usage: enxame tracker [-listen ADDR] [-heartbeat DUR] [-timeout DUR] [-name NAME] [-announce auto|on|off] [limits]")
 		fmt.Fprintln(env.Stderr, "\nRuns a tracker in the foreground, logging to stderr. See docs/TRACKER.md.")
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
@@ -65,6 +72,13 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 		return bad("-max-files is at most %d", wire.MaxFilesPerPeer)
 	case *idle < 0 || *lineTimeout <= 0:
 		return bad("-idle-timeout and -line-timeout must be positive")
+	case *announce != "auto" && *announce != "on" && *announce != "off":
+		return bad("-announce must be auto, on or off")
+	case df.check() != "":
+		return bad("%s", df.check())
+	}
+	if err := discovery.ValidateName(*name); err != nil {
+		return bad("bad -name: %v", err)
 	}
 
 	log := newLogger(env.Stderr, lvl)
@@ -95,11 +109,44 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	cfg := srv.Config()
 	log.Info("Tracker listening", "addr", ln.Addr().String(), "heartbeat", cfg.HeartbeatInterval, "timeout", cfg.PeerTimeout,
 		"maxConns", cfg.MaxConns, "maxConnsPerIP", cfg.MaxConnsPerIP, "maxFilesPerPeer", srv.Registry().Config().MaxFilesPerPeer)
-	if err := srv.Serve(ctx, ln); err != nil {
+	ctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if shouldAnnounce(*announce, ln.Addr()) {
+		port := ln.Addr().(*net.TCPAddr).Port
+		wg.Go(func() { announceTracker(ctx, *name, port, srv, &df, log) })
+	} else {
+		log.Info("Not announcing the network on the LAN", "announce", *announce, "listen", ln.Addr().String())
+	}
+	err = srv.Serve(ctx, ln)
+	stop()
+	wg.Wait()
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame tracker: serving: %v\n", err)
 		return ExitFailure
 	}
 	st := srv.Stats()
 	log.Info("Tracker stopped", "peers", st.Peers, "indexedFiles", st.Files, "connections", st.ConnsTotal, "requests", st.Requests)
 	return ExitOK
+}
+
+// shouldAnnounce applies -announce: auto announces unless the tracker
+// listens on loopback only, where nobody on the LAN could reach it.
+func shouldAnnounce(mode string, addr net.Addr) bool {
+	switch mode {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	ta, ok := addr.(*net.TCPAddr)
+	return !ok || !ta.IP.IsLoopback()
+}
+
+// announceTracker announces srv on the LAN as name until ctx ends, with
+// its live peer count. A failure is logged: the tracker keeps serving.
+func announceTracker(ctx context.Context, name string, port int, srv *tracker.Server, df *discFlags, log *slog.Logger) {
+	a := discovery.Announcement{Name: name, Port: port, Peers: func() int { return srv.Stats().Peers }}
+	if err := discovery.Announce(ctx, a, log, df.options()...); err != nil {
+		log.Warn("Not announcing the network on the LAN", "error", err)
+	}
 }

@@ -50,7 +50,12 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 	if a.Version < 1 || a.Version > MaxVersion {
 		return fmt.Errorf("%w: version %d out of range", ErrInvalid, a.Version)
 	}
-	id := newInstanceID()
+	id := o.instanceID
+	if id == "" {
+		id = NewInstanceID()
+	} else if !validID(id) {
+		return fmt.Errorf("%w: instance id %q is not %d lower-case hex characters", ErrInvalid, id, idHexLen)
+	}
 	logger = orDiscard(logger).With("component", "discovery", "network", a.Name, "instance", id)
 	beacon := func() []byte {
 		peers := 0
@@ -152,9 +157,9 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 	}
 }
 
-// newInstanceID returns 8 random bytes in hex: one per Announce call, so
-// browsers tell apart two trackers of the same name.
-func newInstanceID() string {
+// NewInstanceID returns 8 random bytes in hex: one per Announce call, so
+// browsers tell apart two trackers of the same name (see WithInstanceID).
+func NewInstanceID() string {
 	var b [idHexLen / 2]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])

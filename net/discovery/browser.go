@@ -314,13 +314,18 @@ const FindSettle = 300 * time.Millisecond
 // Find browses for up to wait and returns the networks named name (every
 // network when name is "") that speak ProtocolVersion. It returns early,
 // FindSettle after the first match, when name is given. None found is not
-// an error: it returns an empty list. It fails only when browsing cannot
+// an error: it returns an empty list. WithSettle makes it return early
+// when name is "" too. It fails only when browsing cannot
 // start at all, or with ctx's error when ctx ends first.
 func Find(ctx context.Context, name string, wait time.Duration, logger *slog.Logger, opts ...Option) ([]Network, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	b := NewBrowser(logger, opts...)
+	settleAfter := b.opts.settle
+	if name != "" && (settleAfter <= 0 || settleAfter > FindSettle) {
+		settleAfter = FindSettle
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- b.Run(ctx) }()
 
@@ -345,8 +350,8 @@ func Find(ctx context.Context, name string, wait time.Duration, logger *slog.Log
 			}
 			return matches(), nil
 		case <-b.Changed():
-			if name != "" && settle == nil && len(matches()) > 0 {
-				settle = time.After(FindSettle)
+			if settleAfter > 0 && settle == nil && len(matches()) > 0 {
+				settle = time.After(settleAfter)
 			}
 		case <-settle:
 			cancel()

@@ -152,6 +152,32 @@ func TestLoopbackFind(t *testing.T) {
 	if err != nil || len(all) != 3 {
 		t.Fatalf("Find(\"\") = %+v, %v; want 3 networks", all, err)
 	}
+	// WithSettle: every name, but back soon after the first one is heard.
+	start = time.Now()
+	all, err = Find(t.Context(), "", 10*time.Second, discard(), append(opts, WithSettle(500*time.Millisecond))...)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("Find(\"\", WithSettle) = %+v, %v; want 3 networks", all, err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Find with WithSettle took %v; it should return soon after a match", took)
+	}
+}
+
+func TestLoopbackInstanceID(t *testing.T) {
+	opts := loopback(t, freeUDPPort(t))
+	id := NewInstanceID()
+	background(t, func(ctx context.Context) error {
+		return Announce(ctx, Announcement{Name: "Mine", Port: 7077}, discard(), append(opts, WithInstanceID(id))...)
+	})
+	nets, err := Find(t.Context(), "Mine", 5*time.Second, discard(), opts...)
+	if err != nil || len(nets) != 1 || nets[0].ID != id {
+		t.Fatalf("Find = %+v, %v; want one network with id %s", nets, err, id)
+	}
+	for _, bad := range []string{"short", "0123456789ABCDEF", "0123456789abcdeg", "0123456789abcdef0"} {
+		if err := Announce(t.Context(), Announcement{Name: "x", Port: 1}, discard(), WithInstanceID(bad)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("WithInstanceID(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
 }
 
 func TestFindNone(t *testing.T) {

@@ -14,6 +14,8 @@ type options struct {
 	interfaces []string         // nil: every up, multicast-capable, non-loopback interface
 	now        func() time.Time // clock, injectable in tests
 	ready      func()           // called once the sockets are open (tests)
+	settle     time.Duration    // Find: stop this long after the first match, even for any name
+	instanceID string           // Announce: the instance id to announce ("" random)
 }
 
 func newOptions(opts []Option) options {
@@ -35,6 +37,22 @@ func WithPort(port int) Option {
 // WithInterfaces("lo") to run without any LAN.
 func WithInterfaces(names ...string) Option {
 	return func(o *options) { o.interfaces = slices.Clone(names) }
+}
+
+// WithSettle makes Find return d after the first matching network even
+// when it looks for every name (by default it then listens for the whole
+// wait). Announcers answer a browser's query at once and the query is
+// repeated after a second, so d a little over a second finds every
+// network that would answer, without waiting the whole bound.
+func WithSettle(d time.Duration) Option {
+	return func(o *options) { o.settle = d }
+}
+
+// WithInstanceID makes Announce use id (16 lower-case hex characters) as
+// its instance id instead of a random one, so the caller can recognise its
+// own announcement in a Browser's list.
+func WithInstanceID(id string) Option {
+	return func(o *options) { o.instanceID = id }
 }
 
 // withClock replaces time.Now (tests).
