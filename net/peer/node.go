@@ -29,8 +29,12 @@ type Index interface {
 type NodeConfig struct {
 	// Index is the shared folder; nil shares nothing (extra catalogs only).
 	Index Index
-	// Tracker is the tracker's host:port; empty runs without a tracker.
+	// Tracker is the tracker's host:port; empty runs without a tracker
+	// (until SetTracker).
 	Tracker string
+	// CanHost registers with the can_host extension: this peer may take
+	// over hosting the network's tracker (see net/handover).
+	CanHost bool
 	// Listen is the chunk server's address; empty means ":0" (any port).
 	Listen string
 	// Server configures the chunk server; its Catalog is the Node's.
@@ -59,13 +63,22 @@ type Node struct {
 	log     *slog.Logger
 	ln      net.Listener
 	srv     *Server
-	session *tracker.Session
 
 	mu         sync.Mutex
 	extras     []Catalog
 	extraFiles func() []wire.FileEntry
+	session    *tracker.Session // the current one; nil without a tracker
+	target     target           // the tracker wanted (SetTracker)
 
-	announce chan struct{} // cap 1
+	announce       chan struct{} // cap 1
+	retarget       chan struct{} // cap 1: target changed
+	sessionChanged chan struct{} // cap 1: forwarded from the current session
+}
+
+// target is a tracker to stay registered with.
+type target struct {
+	addr    string
+	canHost bool
 }
 
 // NewNode starts listening (so Addr is known at once) and prepares the
@@ -81,21 +94,70 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for peers on %s: %w", cfg.Listen, err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, ln: ln, announce: make(chan struct{}, 1)}
+	n := &Node{cfg: cfg, log: cfg.Logger, ln: ln, announce: make(chan struct{}, 1),
+		retarget: make(chan struct{}, 1), sessionChanged: make(chan struct{}, 1),
+		target: target{addr: cfg.Tracker, canHost: cfg.CanHost}}
 	sc := cfg.Server
 	sc.Catalog = n
 	if sc.Logger == nil {
 		sc.Logger = cfg.Logger
 	}
 	n.srv = NewServer(sc)
-	if cfg.Tracker != "" {
-		n.session = tracker.NewSession(tracker.SessionConfig{
-			Tracker: cfg.Tracker,
-			Port:    ln.Addr().(*net.TCPAddr).Port,
-			Logger:  cfg.Logger,
-		}, n.Files())
-	}
+	n.session = n.newSession(n.target, n.Files())
 	return n, nil
+}
+
+// newSession returns a session with t, or nil when t has no address.
+func (n *Node) newSession(t target, files []wire.FileEntry) *tracker.Session {
+	if t.addr == "" {
+		return nil
+	}
+	return tracker.NewSession(tracker.SessionConfig{
+		Tracker: t.addr,
+		Port:    n.ln.Addr().(*net.TCPAddr).Port,
+		CanHost: t.canHost,
+		Logger:  n.cfg.Logger,
+	}, files)
+}
+
+// SetTracker moves the node to the tracker at addr ("" leaves trackers
+// altogether), registering with canHost: the current session says
+// goodbye in the background and a new one registers at once. It never
+// blocks; a call with the current tracker and canHost does nothing.
+func (n *Node) SetTracker(addr string, canHost bool) {
+	t := target{addr: addr, canHost: canHost}
+	n.mu.Lock()
+	same := n.target == t
+	n.target = t
+	n.mu.Unlock()
+	if same {
+		return
+	}
+	select {
+	case n.retarget <- struct{}{}:
+	default:
+	}
+}
+
+// Tracker returns the tracker the node is (or is trying to be)
+// registered with, "" for none.
+func (n *Node) Tracker() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.target.addr
+}
+
+func (n *Node) currentSession() *tracker.Session {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.session
+}
+
+func (n *Node) notifySession() {
+	select {
+	case n.sessionChanged <- struct{}{}:
+	default:
+	}
 }
 
 // Addr is the chunk server's listening address.
@@ -105,13 +167,8 @@ func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 func (n *Node) Server() *Server { return n.srv }
 
 // SessionChanged is signalled (coalesced) when the tracker session's status
-// may have changed; nil without a tracker. It has one consumer.
-func (n *Node) SessionChanged() <-chan struct{} {
-	if n.session == nil {
-		return nil
-	}
-	return n.session.Changed()
-}
+// may have changed, the tracker included (SetTracker). It has one consumer.
+func (n *Node) SessionChanged() <-chan struct{} { return n.sessionChanged }
 
 // Close releases the listener of a Node whose Run was never called.
 func (n *Node) Close() error { return n.ln.Close() }
@@ -203,8 +260,8 @@ func CapAnnounce(files []wire.FileEntry) []wire.FileEntry {
 // Status returns a snapshot of the node.
 func (n *Node) Status() NodeStatus {
 	st := NodeStatus{Listen: n.ln.Addr().String(), Server: n.srv.Stats()}
-	if n.session != nil {
-		st.Session = n.session.Status()
+	if s := n.currentSession(); s != nil {
+		st.Session = s.Status()
 		st.Files = st.Session.Files
 	} else {
 		st.Files = len(n.Files())
@@ -232,21 +289,19 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		})
 	}
-	if n.session != nil {
-		wg.Go(func() {
-			// Register with what the index already knows (unchanged and
-			// cached files) rather than with an empty list.
-			if r, ok := n.cfg.Index.(interface{ Ready() <-chan struct{} }); ok {
-				select {
-				case <-r.Ready():
-					n.session.SetFiles(n.Files())
-				case <-ctx.Done():
-					return
-				}
+	wg.Go(func() {
+		// Register with what the index already knows (unchanged and
+		// cached files) rather than with an empty list.
+		if r, ok := n.cfg.Index.(interface{ Ready() <-chan struct{} }); ok {
+			select {
+			case <-r.Ready():
+				n.publish()
+			case <-ctx.Done():
+				return
 			}
-			fail(n.session.Run(ctx))
-		})
-	}
+		}
+		fail(n.runSessions(ctx, &wg))
+	})
 	var changed <-chan struct{}
 	if n.cfg.Index != nil {
 		changed = n.cfg.Index.Changed()
@@ -268,7 +323,55 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) publish() {
-	if n.session != nil {
-		n.session.SetFiles(n.Files())
+	if s := n.currentSession(); s != nil {
+		s.SetFiles(n.Files())
 	}
+}
+
+// runSessions runs the current tracker session until ctx ends, replacing
+// it when SetTracker changes the target. A replaced session's goodbye runs
+// in the background (in wg), so a vanished tracker does not delay the new
+// registration.
+func (n *Node) runSessions(ctx context.Context, wg *sync.WaitGroup) error {
+	for {
+		s := n.currentSession()
+		if s == nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-n.retarget:
+				n.switchSession()
+				continue
+			}
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		wg.Go(func() { done <- s.Run(sctx) })
+		n.notifySession()
+	running:
+		for {
+			select {
+			case <-s.Changed():
+				n.notifySession()
+			case err := <-done:
+				cancel()
+				return err // nil once ctx ended
+			case <-n.retarget:
+				cancel() // the old session says goodbye in its goroutine
+				n.switchSession()
+				break running
+			}
+		}
+	}
+}
+
+// switchSession replaces the current session with one for the target.
+func (n *Node) switchSession() {
+	files := n.Files()
+	n.mu.Lock()
+	t := n.target
+	n.session = n.newSession(t, files)
+	n.mu.Unlock()
+	n.log.Info("Changing tracker", "tracker", t.addr, "canHost", t.canHost)
+	n.notifySession()
 }

@@ -183,3 +183,70 @@ func TestCapAnnounce(t *testing.T) {
 		t.Errorf("kept %d long names", len(got))
 	}
 }
+
+// listUntil asks the tracker for its peers until cond holds.
+func listUntil(t *testing.T, addr, what string, cond func([]wire.PeerInfo) bool) {
+	t.Helper()
+	c := tracker.NewClient(addr)
+	defer c.Close()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(15 * time.Second)
+	for {
+		resp, err := c.List(t.Context())
+		if err == nil && cond(resp.Peers) {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not seen within 15s (last: %+v, %v)", what, resp, err)
+		}
+	}
+}
+
+// TestNodeSetTracker moves a running node from tracker to tracker: it
+// leaves the old one, registers with the new one (with can_host as
+// asked), and reports each change on SessionChanged.
+func TestNodeSetTracker(t *testing.T) {
+	a, b := startTracker(t), startTracker(t)
+	node, err := peer.NewNode(peer.NodeConfig{Listen: "127.0.0.1:0", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node: %v", err)
+		}
+	}()
+	one := func(canHost bool) func([]wire.PeerInfo) bool {
+		return func(ps []wire.PeerInfo) bool { return len(ps) == 1 && ps[0].CanHost == canHost }
+	}
+	none := func(ps []wire.PeerInfo) bool { return len(ps) == 0 }
+
+	if node.Tracker() != "" || node.Status().Session.Registered {
+		t.Fatalf("without a tracker: %q %+v", node.Tracker(), node.Status())
+	}
+	node.SetTracker(a, false)
+	listUntil(t, a, "registered with a", one(false))
+	node.SetTracker(b, true)
+	listUntil(t, b, "registered with b, can_host", one(true))
+	listUntil(t, a, "left a", none)
+	if node.Tracker() != b {
+		t.Errorf("Tracker() = %q, want %q", node.Tracker(), b)
+	}
+	deadline := time.After(15 * time.Second)
+	for st := node.Status().Session; !st.Registered || st.Tracker != b; st = node.Status().Session {
+		select {
+		case <-node.SessionChanged():
+		case <-deadline:
+			t.Fatalf("status never showed b: %+v", st)
+		}
+	}
+	node.SetTracker("", false)
+	listUntil(t, b, "left b", none)
+}

@@ -56,9 +56,10 @@ func (c *Client) Close() error {
 }
 
 type registerRequest struct {
-	Op    string           `json:"op"`
-	Port  int              `json:"port"`
-	Files []wire.FileEntry `json:"files"`
+	Op      string           `json:"op"`
+	Port    int              `json:"port"`
+	Files   []wire.FileEntry `json:"files"`
+	CanHost bool             `json:"can_host,omitempty"`
 }
 
 type tokenRequest struct {
@@ -90,8 +91,18 @@ func nonNil(files []wire.FileEntry) []wire.FileEntry {
 
 // Register registers this peer, serving on port, with its files.
 func (c *Client) Register(ctx context.Context, port int, files []wire.FileEntry) (*wire.RegisterResponse, error) {
+	return c.register(ctx, registerRequest{Op: wire.OpRegister, Port: port, Files: nonNil(files)})
+}
+
+// RegisterCanHost is Register with "can_host": true: this peer may take
+// over hosting the network's tracker if it leaves.
+func (c *Client) RegisterCanHost(ctx context.Context, port int, files []wire.FileEntry) (*wire.RegisterResponse, error) {
+	return c.register(ctx, registerRequest{Op: wire.OpRegister, Port: port, Files: nonNil(files), CanHost: true})
+}
+
+func (c *Client) register(ctx context.Context, req registerRequest) (*wire.RegisterResponse, error) {
 	var resp wire.RegisterResponse
-	err := c.do(ctx, registerRequest{Op: wire.OpRegister, Port: port, Files: nonNil(files)}, &resp)
+	err := c.do(ctx, req, &resp)
 	if err != nil {
 		return nil, err
 	}

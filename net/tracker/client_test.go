@@ -42,8 +42,25 @@ func TestClientRoundTrip(t *testing.T) {
 		t.Errorf("search = %+v %v", s, err)
 	}
 	l, err := cl.List(ctx)
-	if err != nil || len(l.Peers) != 1 || l.Peers[0].Files != 1 {
+	if err != nil || len(l.Peers) != 1 || l.Peers[0].Files != 1 || l.Peers[0].CanHost {
 		t.Errorf("list = %+v %v", l, err)
+	}
+	// The can_host extension is listed back; plain registrations omit it.
+	reg2, err := cl.RegisterCanHost(ctx, 6001, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err = cl.List(ctx)
+	if err != nil || len(l.Peers) != 2 {
+		t.Fatalf("list = %+v %v", l, err)
+	}
+	for _, p := range l.Peers {
+		if p.CanHost != (p.Addr == reg2.Addr) {
+			t.Errorf("list entry %+v: can_host should be set only for %s", p, reg2.Addr)
+		}
+	}
+	if err := cl.Unregister(ctx, reg2.Token); err != nil {
+		t.Error(err)
 	}
 	if err := cl.Unregister(ctx, reg.Token); err != nil {
 		t.Error(err)

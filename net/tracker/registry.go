@@ -82,6 +82,7 @@ type peer struct {
 	cost     int64    // fileCost of its files
 	lastSeen atomic.Int64
 	joined   time.Time
+	canHost  bool // registered with can_host (an extension, listed back)
 }
 
 // EventKind says what happened to a peer.
@@ -167,12 +168,22 @@ func newToken() string {
 // the address recorded. A peer already registered at addr is replaced and
 // its token invalidated.
 func (r *Registry) Register(addr netip.AddrPort, files []wire.FileEntry, now time.Time) (token, recorded string, err error) {
+	return r.register(addr, files, false, now)
+}
+
+// RegisterCanHost is Register for a peer that may take over hosting the
+// network's tracker (the can_host extension); List reports it.
+func (r *Registry) RegisterCanHost(addr netip.AddrPort, files []wire.FileEntry, now time.Time) (token, recorded string, err error) {
+	return r.register(addr, files, true, now)
+}
+
+func (r *Registry) register(addr netip.AddrPort, files []wire.FileEntry, canHost bool, now time.Time) (token, recorded string, err error) {
 	if len(files) > r.cfg.MaxFilesPerPeer {
 		return "", "", errTooManyFiles
 	}
 	addr = netip.AddrPortFrom(addr.Addr().Unmap().WithZone(""), addr.Port())
 	keys := prepareFiles(files)
-	p := &peer{addr: addr, addrStr: addr.String(), token: newToken(), joined: now, cost: keysCost(keys)}
+	p := &peer{addr: addr, addrStr: addr.String(), token: newToken(), joined: now, cost: keysCost(keys), canHost: canHost}
 	p.lastSeen.Store(r.stamp(now))
 
 	r.mu.Lock()
@@ -449,6 +460,7 @@ func (r *Registry) List(v View, now time.Time) wire.ListResponse {
 			Addr:      v.addr(p),
 			Files:     len(p.slots),
 			LastSeenS: max(0, stamp-p.lastSeen.Load()) / int64(time.Second),
+			CanHost:   p.canHost,
 		})
 	}
 	return resp

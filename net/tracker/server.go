@@ -501,7 +501,7 @@ func (s *Server) handle(out, line []byte, v View) []byte {
 		err = s.reg.Unregister(req.Token, now)
 	case wire.OpRegister:
 		var tok, addr string
-		tok, addr, err = s.reg.Register(netip.AddrPortFrom(v.Remote, uint16(req.Port)), req.Files, now)
+		tok, addr, err = s.reg.register(netip.AddrPortFrom(v.Remote, uint16(req.Port)), req.Files, req.CanHost, now)
 		if err == nil {
 			return appendJSON(out, wire.RegisterResponse{
 				OK:         true,

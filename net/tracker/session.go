@@ -29,6 +29,8 @@ const (
 type SessionConfig struct {
 	Tracker string // tracker address, host:port
 	Port    int    // the port this peer serves on
+	// CanHost registers with "can_host": true (see Client.RegisterCanHost).
+	CanHost bool
 	Logger  *slog.Logger
 }
 
@@ -203,7 +205,11 @@ func (s *Session) register(ctx context.Context, token *string, interval *time.Du
 	var resp *wire.RegisterResponse
 	err := s.request(ctx, "", func(rctx context.Context) error {
 		var err error
-		resp, err = s.client.Register(rctx, s.cfg.Port, files)
+		if s.cfg.CanHost {
+			resp, err = s.client.RegisterCanHost(rctx, s.cfg.Port, files)
+		} else {
+			resp, err = s.client.Register(rctx, s.cfg.Port, files)
+		}
 		return err
 	})
 	if err != nil {

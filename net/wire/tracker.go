@@ -31,6 +31,10 @@ type Request struct {
 	Files []FileEntry
 	Token string
 	Q     string
+	// CanHost is the optional "can_host" field of register (an extension:
+	// the peer may take over hosting the network's tracker if it leaves;
+	// see docs/DISCOVERY.md). Absent means false; present, it must be a bool.
+	CanHost bool
 }
 
 // MaxTokenBytes bounds a token a client may send.
@@ -60,6 +64,9 @@ func ParseRequest(line []byte) (Request, error) {
 		}
 		if req.Port < 1 || req.Port > 65535 {
 			return req, Errorf(CodeBadRequest, "port %d is not in 1-65535", req.Port)
+		}
+		if raw, ok := fields["can_host"]; ok && json.Unmarshal(raw, &req.CanHost) != nil {
+			return req, Errorf(CodeBadRequest, "field %q has the wrong type or value", "can_host")
 		}
 		files, err := parseFiles(fields)
 		req.Files = files
@@ -214,6 +221,8 @@ type PeerInfo struct {
 	Addr      string `json:"addr"`
 	Files     int    `json:"files"`
 	LastSeenS int64  `json:"last_seen_s"`
+	// CanHost is an extension: the peer registered with "can_host": true.
+	CanHost bool `json:"can_host,omitempty"`
 }
 
 // ListResponse answers list. Truncated is an extension: set when more peers

@@ -147,6 +147,10 @@ var trackerCases = []struct {
 	{`{"op":"register","port":7000,"files":[]}`, ""},
 	{`{"op":"register","port":7000,"files":[{"name":"a/b.txt","size":3,"id":"` + id64 + `"}]}`, ""},
 	{`{"op":"register","port":7000,"files":[{"name":"a","size":3,"id":"` + id64 + `","complete":false}]}`, ""},
+	{`{"op":"register","port":7000,"files":[],"can_host":true}`, ""},
+	{`{"op":"register","port":7000,"files":[],"can_host":false}`, ""},
+	{`{"op":"register","port":7000,"files":[],"can_host":"yes"}`, CodeBadRequest},
+	{`{"op":"register","port":7000,"files":[],"can_host":1}`, CodeBadRequest},
 	{`{"op":"register","port":0,"files":[]}`, CodeBadRequest},
 	{`{"op":"register","port":65536,"files":[]}`, CodeBadRequest},
 	{`{"op":"register","port":"7000","files":[]}`, CodeBadRequest},
@@ -201,6 +205,12 @@ func TestParseRequest(t *testing.T) {
 	req, _ := ParseRequest([]byte(trackerCases[1].line))
 	if len(req.Files) != 1 || !req.Files[0].Complete || req.Files[0].Name != "a/b.txt" || req.Port != 7000 {
 		t.Fatalf("register parsed as %+v", req)
+	}
+	if req.CanHost {
+		t.Fatal("can_host absent parsed as true")
+	}
+	if req, _ := ParseRequest([]byte(trackerCases[3].line)); !req.CanHost {
+		t.Fatalf("can_host:true parsed as %+v", req)
 	}
 	req, _ = ParseRequest([]byte(trackerCases[2].line))
 	if req.Files[0].Complete {
