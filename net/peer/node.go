@@ -59,10 +59,10 @@ type NodeStatus struct {
 // any extra catalog, such as downloads in progress) holds. The CLI's share
 // and peer commands and the desktop app all run one.
 type Node struct {
-	cfg     NodeConfig
-	log     *slog.Logger
-	ln      net.Listener
-	srv     *Server
+	cfg NodeConfig
+	log *slog.Logger
+	ln  net.Listener
+	srv *Server
 
 	mu         sync.Mutex
 	extras     []Catalog
