@@ -116,6 +116,22 @@ func (l *LAN) Command(ctx context.Context, i int, cmd string, args ...string) *e
 	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", l.Hosts[i].NS, cmd}, args...)...)
 }
 
+// Limit caps the rate host i sends at on its LAN link (a token bucket,
+// tc tbf; rate as tc spells it, "24mbit"): downloads from it then last long
+// enough for a test to act while one is in progress. It is removed with
+// the namespace.
+func (l *LAN) Limit(t testing.TB, i int, rate string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	h := l.Hosts[i]
+	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", h.NS, "tc", "qdisc", "add", "dev", h.Iface,
+		"root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms").CombinedOutput()
+	if err != nil {
+		t.Fatalf("netnstest: limiting %s to %s: %v: %s", h.NS, rate, err, strings.TrimSpace(string(out)))
+	}
+}
+
 // ip runs one ip command, bounded in time. It does not use the test's
 // context: cleanups run after that is cancelled.
 func ip(args ...string) error {

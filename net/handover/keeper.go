@@ -1,0 +1,493 @@
+// Package handover keeps a peer in its network when the peer hosting the
+// network's tracker leaves: a Keeper follows the network by name on the
+// LAN (net/discovery), and when its tracker goes silent one of the peers
+// that allow hosting starts an embedded tracker under the same name; the
+// others hear it and re-register. The rules (who is chosen, when, and how
+// two trackers of one name are reconciled) are in docs/DISCOVERY.md.
+package handover
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// Timing of the hand-over.
+const (
+	// DefaultRankDelay is how long each candidate waits per candidate
+	// ranked before it: the first starts a tracker at once, the second
+	// after DefaultRankDelay if the first has not announced one by then.
+	DefaultRankDelay = 3 * time.Second
+	// ListInterval is how often the candidates are read from the tracker.
+	ListInterval = 2 * time.Second
+	// listTimeout bounds one list request.
+	listTimeout = time.Second
+)
+
+// ErrConfig is returned by New for an unusable Config.
+var ErrConfig = errors.New("invalid hand-over configuration")
+
+// Config configures a Keeper.
+type Config struct {
+	// Network is the name of the network followed (and hosted).
+	Network string
+	// CanHost lets this peer be chosen to host when the tracker leaves.
+	CanHost bool
+	// Host starts hosting the network at once (the first host).
+	Host bool
+	// Tracker is the tracker in use at start ("" until one is heard).
+	Tracker string
+	// Join points the peer at a tracker, registering with canHost. It is
+	// called from the Keeper's goroutine and must not block for long
+	// (peer.Node.SetTracker fits).
+	Join func(addr string, canHost bool)
+	// Self returns this peer's address as the tracker recorded it ("" when
+	// not registered): its place among the candidates.
+	Self func() string
+	// HostListen is where a hosted tracker listens; "" means ":0".
+	HostListen string
+	// TrackerConfig configures a hosted tracker (its Logger defaults to
+	// the Keeper's).
+	TrackerConfig tracker.Config
+	// RankDelay overrides DefaultRankDelay (tests).
+	RankDelay time.Duration
+	// Discovery options (port, interfaces) for browsing and announcing.
+	Discovery []discovery.Option
+	Logger    *slog.Logger
+}
+
+// Status is a snapshot of a Keeper.
+type Status struct {
+	Network  string
+	Tracker  string // the tracker in use, "" none
+	Hosting  bool
+	HostPort int // the hosted tracker's port while Hosting
+	// TookOver counts the times this peer started hosting after the
+	// tracker left.
+	TookOver int
+	// LostAt is when the followed tracker was last found gone (zero never).
+	LostAt time.Time
+	// Candidates is how many peers that allow hosting the tracker listed
+	// last (this one included when it allows hosting).
+	Candidates int
+}
+
+// Keeper follows one network and takes over hosting it when needed. Create
+// it with New, run it with Run; Status, Changed, Search and List may be
+// called from any goroutine.
+type Keeper struct {
+	cfg     Config
+	log     *slog.Logger
+	changed chan struct{}
+
+	mu     sync.Mutex
+	status Status
+	client *tracker.Client // the tracker in use; nil none
+
+	// Owned by Run's goroutine.
+	browser    *discovery.Browser
+	following  string // instance id of the network followed
+	adopt      bool   // Config.Tracker is the first network's address
+	host       *hostRun
+	candidates []wire.PeerInfo // can_host peers, from the last list
+	elect      *time.Timer     // armed while waiting for our turn to host
+}
+
+// hostRun is a tracker this peer hosts.
+type hostRun struct {
+	id     string // its discovery instance id
+	addr   string // where this peer joins it
+	port   int
+	srv    *tracker.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New checks cfg and returns a Keeper.
+func New(cfg Config) (*Keeper, error) {
+	if err := discovery.ValidateName(cfg.Network); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if cfg.Join == nil {
+		return nil, fmt.Errorf("%w: no Join function", ErrConfig)
+	}
+	if cfg.Self == nil {
+		cfg.Self = func() string { return "" }
+	}
+	if cfg.HostListen == "" {
+		cfg.HostListen = ":0"
+	}
+	if cfg.RankDelay <= 0 {
+		cfg.RankDelay = DefaultRankDelay
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := cfg.Logger.With("component", "handover", "network", cfg.Network)
+	if cfg.TrackerConfig.Logger == nil {
+		cfg.TrackerConfig.Logger = cfg.Logger.With("component", "tracker")
+	}
+	k := &Keeper{cfg: cfg, log: log, changed: make(chan struct{}, 1), adopt: cfg.Tracker != ""}
+	k.status = Status{Network: cfg.Network, Tracker: cfg.Tracker}
+	if cfg.Tracker != "" {
+		k.client = tracker.NewClient(cfg.Tracker)
+	}
+	return k, nil
+}
+
+// Status returns a snapshot.
+func (k *Keeper) Status() Status {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.status
+}
+
+// Changed is signalled (coalesced) when Status changed. One consumer.
+func (k *Keeper) Changed() <-chan struct{} { return k.changed }
+
+func (k *Keeper) update(f func(*Status)) {
+	k.mu.Lock()
+	f(&k.status)
+	k.mu.Unlock()
+	select {
+	case k.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (k *Keeper) currentClient() (*tracker.Client, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.client == nil {
+		return nil, errors.New("no tracker in use (the network's tracker left; a new one is being chosen)")
+	}
+	return k.client, nil
+}
+
+// Search asks the tracker in use (a transfer.Searcher that follows the
+// hand-over).
+func (k *Keeper) Search(ctx context.Context, q string) (*wire.SearchResponse, error) {
+	c, err := k.currentClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.Search(ctx, q)
+}
+
+// List asks the tracker in use for its peers.
+func (k *Keeper) List(ctx context.Context) (*wire.ListResponse, error) {
+	c, err := k.currentClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.List(ctx)
+}
+
+// Run follows the network until ctx ends, hosting it when chosen; it then
+// stops a hosted tracker (its goodbye tells the others at once) and
+// returns nil. It fails only when browsing cannot start at all, or when
+// Config.Host is set and the tracker cannot listen.
+func (k *Keeper) Run(ctx context.Context) error {
+	defer func() {
+		k.stopHost()
+		k.mu.Lock()
+		if k.client != nil {
+			k.client.Close()
+		}
+		k.mu.Unlock()
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.browser = discovery.NewBrowser(k.log, k.cfg.Discovery...)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	browseErr := make(chan error, 1)
+	wg.Go(func() { browseErr <- k.browser.Run(ctx) })
+	defer cancel() // before wg.Wait
+
+	if k.cfg.Host {
+		if err := k.startHost(ctx); err != nil {
+			return err
+		}
+	}
+	k.elect = time.NewTimer(time.Hour)
+	k.elect.Stop()
+	defer k.elect.Stop()
+	list := time.NewTicker(ListInterval)
+	defer list.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-browseErr:
+			if err != nil {
+				return fmt.Errorf("browsing for the network: %w", err)
+			}
+			return nil
+		case <-k.browser.Changed():
+			k.evaluate(ctx)
+		case <-list.C:
+			k.refreshCandidates(ctx)
+			k.evaluate(ctx)
+		case <-k.elect.C:
+			k.electionDue(ctx)
+		}
+	}
+}
+
+// named returns the networks heard with our name that speak our version.
+func (k *Keeper) named() []discovery.Network {
+	var out []discovery.Network
+	for _, n := range k.browser.Networks() {
+		if n.Name == k.cfg.Network && n.Version == discovery.ProtocolVersion && len(n.Addrs) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// netKey orders networks of one name: the lowest first address wins a
+// split brain (IPv4 before IPv6, as Browser sorts addresses).
+func netKey(n discovery.Network) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(n.Addrs[0])
+	if err != nil {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), 65535)
+	}
+	return ap
+}
+
+func compareNets(a, b discovery.Network) int {
+	ka, kb := netKey(a), netKey(b)
+	if ka.Addr().Is4() != kb.Addr().Is4() {
+		if ka.Addr().Is4() {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(ka.Compare(kb), cmp.Compare(a.ID, b.ID))
+}
+
+// evaluate applies the rules to what the browser hears now.
+func (k *Keeper) evaluate(ctx context.Context) {
+	nets := k.named()
+	if k.host != nil {
+		i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.host.id })
+		if i < 0 {
+			return // our own beacon not heard yet: nothing to compare
+		}
+		own := nets[i]
+		for _, n := range nets {
+			if n.ID != own.ID && compareNets(n, own) < 0 {
+				k.log.Warn("Two trackers host this network; leaving to the one with the lower address", "other", n.Addrs[0], "own", own.Addrs[0])
+				k.stopHost()
+				k.follow(n)
+				return
+			}
+		}
+		return
+	}
+	if len(nets) > 0 {
+		k.elect.Stop()
+		k.follow(slices.MinFunc(nets, compareNets))
+		return
+	}
+	if k.following == "" {
+		return // never heard, or already lost and being handled
+	}
+	// The followed network is gone (goodbye, or silent past expiry).
+	k.following = ""
+	now := time.Now()
+	k.log.Warn("The network's tracker is gone")
+	k.setClient("")
+	k.update(func(s *Status) { s.Tracker = ""; s.LostAt = now })
+	if !k.cfg.CanHost {
+		return
+	}
+	rank := k.rank()
+	delay := time.Duration(rank) * k.cfg.RankDelay
+	k.log.Info("Candidate to host the network", "rank", rank, "candidates", len(k.candidates), "wait", delay)
+	k.elect.Reset(delay)
+}
+
+// electionDue runs when our turn to host came: host unless someone did.
+func (k *Keeper) electionDue(ctx context.Context) {
+	if k.host != nil || len(k.named()) > 0 {
+		k.evaluate(ctx)
+		return
+	}
+	if err := k.startHost(ctx); err != nil {
+		k.log.Warn("Cannot host the network", "error", err)
+		// Let the next candidate try; try again after everyone's turn.
+		k.elect.Reset(time.Duration(len(k.candidates)+1) * k.cfg.RankDelay)
+		return
+	}
+	k.update(func(s *Status) { s.TookOver++ })
+}
+
+// rank is this peer's place among the candidates: those the tracker
+// listed with can_host, ordered by address. Not listed (yet): last.
+func (k *Keeper) rank() int {
+	self, err := netip.ParseAddrPort(k.cfg.Self())
+	if err != nil {
+		return len(k.candidates)
+	}
+	addrs := []netip.AddrPort{self}
+	for _, p := range k.candidates {
+		if ap, err := netip.ParseAddrPort(p.Addr); err == nil && ap != self {
+			addrs = append(addrs, ap)
+		}
+	}
+	slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
+		if a.Addr().Is4() != b.Addr().Is4() {
+			if a.Addr().Is4() {
+				return -1
+			}
+			return 1
+		}
+		return a.Compare(b)
+	})
+	return slices.Index(addrs, self)
+}
+
+// refreshCandidates reads the can_host peers from the tracker in use.
+func (k *Keeper) refreshCandidates(ctx context.Context) {
+	if k.following == "" || k.host != nil {
+		return
+	}
+	c, err := k.currentClient()
+	if err != nil {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	resp, err := c.List(lctx)
+	if err != nil {
+		k.log.Debug("Listing candidates failed", "error", err)
+		return
+	}
+	k.candidates = k.candidates[:0]
+	for _, p := range resp.Peers {
+		if p.CanHost {
+			k.candidates = append(k.candidates, p)
+		}
+	}
+	k.update(func(s *Status) { s.Candidates = len(k.candidates) })
+}
+
+// follow makes n the network in use, joining it unless already there. It
+// is called again as n's addresses change, and moves to a better one
+// (IPv4 before IPv6, link-local last: a tracker records peers without
+// their zone, so link-local addresses are useless to the other peers).
+func (k *Keeper) follow(n discovery.Network) {
+	same := k.following == n.ID
+	cur := k.Status().Tracker
+	// The address the caller started with belongs to the first network
+	// heard (the CLI found it by discovery), even before it is heard there.
+	ours := cur != "" && (slices.Contains(n.Addrs, cur) || (k.adopt && !same))
+	k.adopt = false
+	if !same {
+		k.following = n.ID
+		k.candidates = k.candidates[:0] // this tracker's list replaces them
+	}
+	best := n.Addrs[0]
+	if ours && addrRank(cur) <= addrRank(best) {
+		if !same {
+			k.log.Info("Following the network's tracker", "tracker", cur, "instance", n.ID)
+			k.refreshCandidates(context.Background())
+		}
+		return
+	}
+	k.log.Info("Following the network's tracker", "tracker", best, "instance", n.ID)
+	k.setClient(best)
+	k.cfg.Join(best, k.cfg.CanHost)
+	k.update(func(s *Status) { s.Tracker = best })
+}
+
+// addrRank orders tracker addresses by how good they are to use.
+func addrRank(s string) int {
+	ap, err := netip.ParseAddrPort(s)
+	switch {
+	case err != nil:
+		return 3
+	case ap.Addr().Unmap().Is4():
+		return 0
+	case !ap.Addr().IsLinkLocalUnicast():
+		return 1
+	default:
+		return 2
+	}
+}
+
+func (k *Keeper) setClient(addr string) {
+	k.mu.Lock()
+	old := k.client
+	k.client = nil
+	if addr != "" {
+		k.client = tracker.NewClient(addr)
+	}
+	k.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// startHost starts a tracker under the network's name, announces it, and
+// joins it.
+func (k *Keeper) startHost(ctx context.Context) error {
+	ln, err := net.Listen("tcp", k.cfg.HostListen)
+	if err != nil {
+		return fmt.Errorf("hosting the network on %s: %w", k.cfg.HostListen, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	addr := ln.Addr().String()
+	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	h := &hostRun{id: discovery.NewInstanceID(), addr: addr, port: port, srv: tracker.NewServer(k.cfg.TrackerConfig)}
+	hctx, cancel := context.WithCancel(ctx)
+	h.cancel = cancel
+	h.wg.Go(func() {
+		if err := h.srv.Serve(hctx, ln); err != nil {
+			k.log.Error("Hosted tracker stopped", "error", err)
+		}
+	})
+	h.wg.Go(func() {
+		a := discovery.Announcement{Name: k.cfg.Network, Port: port, Peers: func() int { return h.srv.Stats().Peers }}
+		opts := append(slices.Clone(k.cfg.Discovery), discovery.WithInstanceID(h.id))
+		if err := discovery.Announce(hctx, a, k.log, opts...); err != nil {
+			k.log.Warn("Not announcing the network on the LAN", "error", err)
+		}
+	})
+	k.host = h
+	k.following = h.id
+	k.log.Info("Hosting the network", "port", port, "instance", h.id)
+	k.setClient(addr)
+	k.cfg.Join(addr, false) // a host is no candidate while it hosts
+	k.update(func(s *Status) { s.Tracker, s.Hosting, s.HostPort = addr, true, port })
+	return nil
+}
+
+// stopHost stops the hosted tracker (its goodbye tells browsers at once).
+func (k *Keeper) stopHost() {
+	h := k.host
+	if h == nil {
+		return
+	}
+	h.cancel()
+	h.wg.Wait()
+	k.host = nil
+	k.following = ""
+	k.update(func(s *Status) { s.Hosting, s.HostPort = false, 0 })
+}

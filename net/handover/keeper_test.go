@@ -1,0 +1,218 @@
+package handover
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/tracker"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testWait bounds every wait of these tests.
+const testWait = 20 * time.Second
+
+// loopback keeps discovery on the loopback interface and a free port.
+func loopback(t *testing.T) []discovery.Option {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifi := range ifs {
+		if ifi.Flags&net.FlagLoopback != 0 && ifi.Flags&net.FlagUp != 0 {
+			return []discovery.Option{discovery.WithInterfaces(ifi.Name), discovery.WithPort(port)}
+		}
+	}
+	t.Skip("no loopback interface is up")
+	return nil
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// member is a peer node with its keeper, running until stop.
+type member struct {
+	node   *peer.Node
+	keeper *Keeper
+	stop   func()
+}
+
+func startMember(t *testing.T, cfg Config) *member {
+	t.Helper()
+	node, err := peer.NewNode(peer.NodeConfig{Listen: "127.0.0.1:0", CanHost: cfg.CanHost, Logger: cfg.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Join = node.SetTracker
+	cfg.Self = func() string { return node.Status().Session.Addr }
+	cfg.HostListen = "127.0.0.1:0"
+	k, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 2)
+	go func() { errc <- node.Run(ctx) }()
+	go func() { errc <- k.Run(ctx) }()
+	stopped := false
+	m := &member{node: node, keeper: k}
+	m.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		for range 2 {
+			if err := <-errc; err != nil {
+				t.Errorf("member: %v", err)
+			}
+		}
+	}
+	t.Cleanup(m.stop)
+	return m
+}
+
+// until waits, at most testWait, for cond, re-checking on a short tick.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(testWait)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not within %s", what, testWait)
+		}
+	}
+}
+
+// registeredWith reports whether the tracker at addr lists n peers.
+func registeredWith(addr string, n int) bool {
+	c := tracker.NewClient(addr)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := c.List(ctx)
+	return err == nil && len(resp.Peers) == n
+}
+
+// TestHandOver: a host and three candidates on loopback; the host leaves,
+// the candidate with the lowest address hosts under the same name, the
+// others follow it, and the new tracker lists all three.
+func TestHandOver(t *testing.T) {
+	disc := loopback(t)
+	log := testLogger(t)
+	cfg := Config{Network: "Lab 3", Discovery: disc, Logger: log, RankDelay: 500 * time.Millisecond}
+	hostCfg := cfg
+	hostCfg.Host = true
+	host := startMember(t, hostCfg)
+	var ms []*member
+	for range 3 {
+		c := cfg
+		c.CanHost = true
+		ms = append(ms, startMember(t, c))
+	}
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	hostAddr := host.keeper.Status().Tracker
+	until(t, "all four registered with the host", func() bool { return registeredWith(hostAddr, 4) })
+	for _, m := range ms {
+		until(t, "candidate lists read", func() bool { return m.node.Status().Session.Registered })
+	}
+	// Every keeper reads the candidates from the tracker (ListInterval).
+	until(t, "candidates known", func() bool {
+		for _, m := range ms {
+			if st := m.keeper.Status(); st.Tracker != hostAddr || st.Candidates != 3 {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The lowest address among candidates is the one to take over.
+	slices.SortFunc(ms, func(a, b *member) int {
+		return netip.MustParseAddrPort(a.node.Status().Session.Addr).Compare(netip.MustParseAddrPort(b.node.Status().Session.Addr))
+	})
+	left := time.Now()
+	host.stop()
+	until(t, "a candidate hosts", func() bool { return ms[0].keeper.Status().Hosting })
+	newAddr := ms[0].keeper.Status().Tracker
+	until(t, "the others follow the new tracker", func() bool {
+		return ms[1].node.Tracker() == newAddr && ms[2].node.Tracker() == newAddr && registeredWith(newAddr, 3)
+	})
+	took := time.Since(left)
+	t.Logf("hand-over: host left → new tracker with all 3 peers in %v", took.Round(time.Millisecond))
+	for _, m := range ms[1:] {
+		if m.keeper.Status().Hosting {
+			t.Errorf("%s hosts too", m.node.Status().Session.Addr)
+		}
+	}
+	if st := ms[0].keeper.Status(); st.TookOver != 1 || st.LostAt.IsZero() {
+		t.Errorf("status %+v", st)
+	}
+	nets, err := discovery.Find(t.Context(), "Lab 3", 2*time.Second, nil, disc...)
+	if err != nil || len(nets) != 1 || nets[0].Addrs[0] != newAddr {
+		t.Fatalf("heard %+v, %v; want one Lab 3 at %s", nets, err, newAddr)
+	}
+}
+
+// TestSplitBrain: two peers host one name; the one with the higher
+// address leaves hosting and joins the other.
+func TestSplitBrain(t *testing.T) {
+	disc := loopback(t)
+	cfg := Config{Network: "Twice", Discovery: disc, Logger: testLogger(t), Host: true, CanHost: true}
+	a, b := startMember(t, cfg), startMember(t, cfg)
+	settled := func(win, lose *member) bool {
+		ws, ls := win.keeper.Status(), lose.keeper.Status()
+		return ws.Hosting && !ls.Hosting && lose.node.Tracker() == ws.Tracker && registeredWith(ws.Tracker, 2)
+	}
+	until(t, "one host, followed by the other", func() bool { return settled(a, b) || settled(b, a) })
+	win, lose := a, b
+	if settled(b, a) {
+		win, lose = b, a
+	}
+	// The winner's tracker has the lower address (both on 127.0.0.1: the port).
+	if wp, lp := win.keeper.Status().HostPort, lose.keeper.Status().HostPort; lp != 0 {
+		t.Fatalf("loser still hosts on %d (winner %d)", lp, wp)
+	}
+}
+
+func TestNewInvalid(t *testing.T) {
+	for _, cfg := range []Config{
+		{Network: "", Join: func(string, bool) {}},
+		{Network: "bad\nname", Join: func(string, bool) {}},
+		{Network: "ok"},
+	} {
+		if _, err := New(cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("New(%+v) = %v, want ErrConfig", cfg, err)
+		}
+	}
+}
