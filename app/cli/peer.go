@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -54,11 +55,17 @@ type repl struct {
 	env       Env
 	out       *lockedWriter
 	rn        *runningNode
-	tc        *tracker.Client
-	tracker   string
+	tc        asker // the tracker in use (following a hand-over with a keeper)
 	downloads string
 	dm        *transfer.Manager
 	wg        sync.WaitGroup // download reporters
+}
+
+// asker asks the tracker in use: a *tracker.Client, or the hand-over
+// keeper, which follows the network from tracker to tracker.
+type asker interface {
+	transfer.Searcher
+	List(ctx context.Context) (*wire.ListResponse, error)
 }
 
 // lockedWriter serialises writes from the command loop and the download
@@ -128,10 +135,16 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
 		return ExitFailure
 	}
-	r := &repl{env: env, rn: rn, tc: tracker.NewClient(nf.tracker), tracker: nf.tracker, downloads: *downloads}
+	r := &repl{env: env, rn: rn, downloads: *downloads}
+	if rn.keeper != nil {
+		r.tc = rn.keeper
+	} else {
+		tc := tracker.NewClient(nf.tracker)
+		defer tc.Close()
+		r.tc = tc
+	}
 	r.out = &lockedWriter{w: env.Stdout}
 	r.env.Stdout = r.out
-	defer r.tc.Close()
 	// Downloads run beside the commands; their verified chunks are served
 	// and announced (complete:false) by this node while they run.
 	r.dm = transfer.NewManager(transfer.Options{
@@ -401,7 +414,7 @@ func (r *repl) status() {
 	out := r.env.Stdout
 	st := r.rn.node.Status()
 	ss := st.Session
-	fmt.Fprintf(out, "tracker    %s: ", r.tracker)
+	fmt.Fprintf(out, "tracker    %s: ", cmp.Or(r.rn.node.Tracker(), "none"))
 	switch {
 	case ss.Registered:
 		fmt.Fprintf(out, "registered as %s, %d file%s announced, last contact %s ago\n",

@@ -157,12 +157,18 @@ func (n *notifyBuffer) String() string {
 // waitFor waits, at most e2eWait, until the output contains want.
 func (n *notifyBuffer) waitFor(t *testing.T, want string) {
 	t.Helper()
-	deadline := time.After(e2eWait)
+	n.waitForWithin(t, want, e2eWait)
+}
+
+// waitForWithin waits, at most limit, until the output contains want.
+func (n *notifyBuffer) waitForWithin(t *testing.T, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.After(limit)
 	for !strings.Contains(n.String(), want) {
 		select {
 		case <-n.wrote:
 		case <-deadline:
-			t.Fatalf("output lacks %q after %s:\n%s", want, e2eWait, n.String())
+			t.Fatalf("output lacks %q after %s:\n%s", want, limit, n.String())
 		}
 	}
 }

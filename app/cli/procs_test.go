@@ -36,6 +36,9 @@ func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 			cmd.Process.Kill()
 			<-p.done
 		}
+		if t.Failed() {
+			t.Logf("output of %v:\n%s", cmd.Args, p.out)
+		}
 	})
 	return p
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/handover"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 )
@@ -25,19 +28,23 @@ const progressEvery = 5 * time.Second
 // nodeFlags are the flags share and peer have in common.
 type nodeFlags struct {
 	tracker, network, listen, cache, level string
-	noCache                                bool
+	noCache, host, canHost                 bool
+	hostListen                             string
 	rescan                                 time.Duration
 	disc                                   discFlags
 }
 
 func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
 	fs.StringVar(&nf.tracker, "tracker", "", "tracker `address` (host:port); without it the network is found on the LAN")
-	fs.StringVar(&nf.network, "network", "", "without -tracker: join the network with this `name` found on the LAN")
+	fs.StringVar(&nf.network, "network", "", "network `name`: without -tracker, join the one of this name found on the LAN; with -host, the name announced; with -can-host, the network kept alive")
 	fs.StringVar(&nf.listen, "listen", ":0", "`address` the chunk server listens on (:0 picks a free port)")
 	fs.StringVar(&nf.cache, "cache", "", "hash cache `file` (default: in the user cache folder, see docs/PEER.md)")
 	fs.BoolVar(&nf.noCache, "no-cache", false, "do not keep a hash cache (hash everything at every start)")
 	fs.DurationVar(&nf.rescan, "rescan", share.DefaultRescanInterval, "`interval` of the safety-net full rescan")
 	fs.StringVar(&nf.level, "log-level", defaultLevel, "log `level`: debug, info, warn or error")
+	fs.BoolVar(&nf.host, "host", false, "host the network: run a tracker in this process, announced on the LAN under -network (default the host name)")
+	fs.BoolVar(&nf.canHost, "can-host", false, "take over hosting the network if its tracker leaves (hand-over; see docs/DISCOVERY.md)")
+	fs.StringVar(&nf.hostListen, "host-listen", ":0", "`address` a hosted tracker listens on (-host, -can-host)")
 	nf.disc.register(fs)
 }
 
@@ -51,13 +58,22 @@ func (nf *nodeFlags) check() (slog.Level, string) {
 		return 0, "-rescan must be at least 1s"
 	case nf.disc.check() != "":
 		return 0, nf.disc.check()
+	case nf.host && nf.tracker != "":
+		return 0, "-host and -tracker exclude each other (a host is its own tracker)"
+	case nf.canHost && nf.tracker != "" && nf.network == "":
+		return 0, "-can-host with -tracker needs -network NAME (the network to keep alive)"
+	case nf.network != "" && discovery.ValidateName(nf.network) != nil:
+		return 0, fmt.Sprintf("bad -network: %v", discovery.ValidateName(nf.network))
 	}
 	return lvl, ""
 }
 
 // resolve finds the tracker on the LAN when -tracker was not given.
 func (nf *nodeFlags) resolve(ctx context.Context, log *slog.Logger) error {
-	if nf.tracker != "" {
+	if nf.host && nf.network == "" {
+		nf.network = discovery.DefaultName()
+	}
+	if nf.tracker != "" || nf.host {
 		return nil
 	}
 	f, err := findTracker(ctx, nf.network, &nf.disc, log)
@@ -71,11 +87,13 @@ func (nf *nodeFlags) resolve(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// runningNode is a peer node with its index, as share and peer run it.
+// runningNode is a peer node with its index, as share and peer run it,
+// and its hand-over keeper with -host or -can-host.
 type runningNode struct {
-	ix   *share.Index
-	node *peer.Node
-	log  *slog.Logger
+	ix     *share.Index
+	node   *peer.Node
+	keeper *handover.Keeper // nil without -host and -can-host
+	log    *slog.Logger
 }
 
 // openNode opens the shared folder and starts listening; run runs it.
@@ -87,12 +105,31 @@ func openNode(nf *nodeFlags, dir string, log *slog.Logger) (*runningNode, error)
 	if err != nil {
 		return nil, err
 	}
-	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: nf.tracker, Listen: nf.listen, Logger: log})
+	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: nf.tracker, CanHost: nf.canHost, Listen: nf.listen, Logger: log})
 	if err != nil {
 		ix.Close()
 		return nil, err
 	}
-	return &runningNode{ix: ix, node: node, log: log}, nil
+	rn := &runningNode{ix: ix, node: node, log: log}
+	if nf.host || nf.canHost {
+		rn.keeper, err = handover.New(handover.Config{
+			Network:    nf.network,
+			CanHost:    nf.canHost,
+			Host:       nf.host,
+			Tracker:    nf.tracker,
+			Join:       node.SetTracker,
+			Self:       func() string { return node.Status().Session.Addr },
+			HostListen: nf.hostListen,
+			Discovery:  nf.disc.options(),
+			Logger:     log,
+		})
+		if err != nil {
+			node.Close()
+			ix.Close()
+			return nil, err
+		}
+	}
+	return rn, nil
 }
 
 // run runs the node until ctx ends, logging indexing progress sparsely.
@@ -101,10 +138,18 @@ func (rn *runningNode) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { rn.reportProgress(ctx) })
+	var keeperErr error
+	if rn.keeper != nil {
+		wg.Go(func() {
+			if keeperErr = rn.keeper.Run(ctx); keeperErr != nil {
+				cancel()
+			}
+		})
+	}
 	err := rn.node.Run(ctx)
 	cancel()
 	wg.Wait()
-	return err
+	return cmp.Or(err, keeperErr)
 }
 
 // reportProgress logs hashing progress every progressEvery while a scan
@@ -179,7 +224,8 @@ func runShare(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
 		return ExitFailure
 	}
-	log.Info("Sharing", "dir", rn.ix.Dir(), "listen", rn.node.Addr().String(), "tracker", nf.tracker)
+	log.Info("Sharing", "dir", rn.ix.Dir(), "listen", rn.node.Addr().String(), "tracker", nf.tracker, "network", nf.network,
+		"host", nf.host, "canHost", nf.canHost)
 	if err := rn.run(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
 		return ExitFailure
