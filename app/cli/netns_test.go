@@ -82,7 +82,8 @@ var (
 
 // TestNamespacesHandOver is issue 6's hand-over test, with real processes
 // on a LAN of four namespaces: host 0 hosts the network (share -host),
-// hosts 1 and 2 share the same file (share -can-host), host 3 is an
+// hosts 1 and 2 share the same file (share -can-host, and plain share
+// found by discovery, which follows but never hosts), host 3 is an
 // interactive peer (peer -can-host) downloading it from all three. When
 // the download is under way, host 0 leaves (SIGTERM, and in a last run
 // SIGKILL: a crash, no goodbye). Host 1, the candidate with the lowest
@@ -125,13 +126,14 @@ func handOverRun(t *testing.T, lan *netnstest.LAN, network, src string, sum [32]
 	t.Helper()
 	ctx := t.Context()
 	common := []string{"-no-cache", "-log-level", "info", "-network", network}
-	shareOn := func(i int, role string) *proc {
-		args := append([]string{"share", role}, common...)
+	shareOn := func(i int, role ...string) *proc {
+		args := append(append([]string{"share"}, role...), common...)
 		return startProc(t, lan.Command(ctx, i, enxameBin, append(args, src)...))
 	}
 	host := shareOn(0, "-host")
 	host.waitFor("Hosting the network")
-	seeders := []*proc{shareOn(1, "-can-host"), shareOn(2, "-can-host")}
+	// Host 2 does not allow hosting: it only follows the network.
+	seeders := []*proc{shareOn(1, "-can-host"), shareOn(2)}
 	for _, s := range seeders {
 		s.waitFor("Registered with tracker")
 	}

@@ -88,11 +88,12 @@ func (nf *nodeFlags) resolve(ctx context.Context, log *slog.Logger) error {
 }
 
 // runningNode is a peer node with its index, as share and peer run it,
-// and its hand-over keeper with -host or -can-host.
+// and its hand-over keeper when the network is known by name (found on
+// the LAN, -network, -host).
 type runningNode struct {
 	ix     *share.Index
 	node   *peer.Node
-	keeper *handover.Keeper // nil without -host and -can-host
+	keeper *handover.Keeper // nil with -tracker alone
 	log    *slog.Logger
 }
 
@@ -111,7 +112,9 @@ func openNode(nf *nodeFlags, dir string, log *slog.Logger) (*runningNode, error)
 		return nil, err
 	}
 	rn := &runningNode{ix: ix, node: node, log: log}
-	if nf.host || nf.canHost {
+	// A network known by name is followed from tracker to tracker (a
+	// hand-over); an address typed with -tracker alone is used as is.
+	if nf.network != "" {
 		rn.keeper, err = handover.New(handover.Config{
 			Network:    nf.network,
 			CanHost:    nf.canHost,
