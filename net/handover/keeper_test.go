@@ -58,11 +58,14 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// member is a peer node with its keeper, running until stop.
+// member is a peer node with its keeper, running until stop;
+// stopKeeper stops the keeper alone (a peer that can no longer host but
+// stays registered).
 type member struct {
-	node   *peer.Node
-	keeper *Keeper
-	stop   func()
+	node       *peer.Node
+	keeper     *Keeper
+	stop       func()
+	stopKeeper func()
 }
 
 func startMember(t *testing.T, cfg Config) *member {
@@ -79,22 +82,29 @@ func startMember(t *testing.T, cfg Config) *member {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 2)
-	go func() { errc <- node.Run(ctx) }()
-	go func() { errc <- k.Run(ctx) }()
-	stopped := false
+	kctx, kcancel := context.WithCancel(ctx)
+	nodeErr, keeperErr := make(chan error, 1), make(chan error, 1)
+	go func() { nodeErr <- node.Run(ctx) }()
+	go func() { keeperErr <- k.Run(kctx) }()
 	m := &member{node: node, keeper: k}
-	m.stop = func() {
-		if stopped {
+	check := func(errc chan error) {
+		if errc == nil {
 			return
 		}
-		stopped = true
-		cancel()
-		for range 2 {
-			if err := <-errc; err != nil {
-				t.Errorf("member: %v", err)
-			}
+		if err := <-errc; err != nil {
+			t.Errorf("member: %v", err)
 		}
+	}
+	m.stopKeeper = func() {
+		kcancel()
+		check(keeperErr)
+		keeperErr = nil
+	}
+	m.stop = func() {
+		cancel()
+		check(keeperErr)
+		check(nodeErr)
+		keeperErr, nodeErr = nil, nil
 	}
 	t.Cleanup(m.stop)
 	return m
@@ -181,6 +191,44 @@ func TestHandOver(t *testing.T) {
 	nets, err := discovery.Find(t.Context(), "Lab 3", 2*time.Second, nil, disc...)
 	if err != nil || len(nets) != 1 || nets[0].Addrs[0] != newAddr {
 		t.Fatalf("heard %+v, %v; want one Lab 3 at %s", nets, err, newAddr)
+	}
+}
+
+// TestHandOverNextInLine: the first candidate cannot host (its keeper is
+// gone, its registration stays), then the host leaves: the second
+// candidate waits its turn (RankDelay) and hosts, and a peer that does not
+// allow hosting follows it.
+func TestHandOverNextInLine(t *testing.T) {
+	disc := loopback(t)
+	const delay = 400 * time.Millisecond
+	cfg := Config{Network: "Line", Discovery: disc, Logger: testLogger(t), RankDelay: delay}
+	hostCfg := cfg
+	hostCfg.Host = true
+	host := startMember(t, hostCfg)
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	hostAddr := host.keeper.Status().Tracker
+	cand := cfg
+	cand.CanHost = true
+	ms := []*member{startMember(t, cand), startMember(t, cand)}
+	follower := startMember(t, cfg)
+	until(t, "all registered, candidates known", func() bool {
+		return registeredWith(hostAddr, 4) && ms[0].keeper.Status().Candidates == 2 && ms[1].keeper.Status().Candidates == 2 &&
+			follower.keeper.Status().Tracker == hostAddr
+	})
+	slices.SortFunc(ms, func(a, b *member) int {
+		return netip.MustParseAddrPort(a.node.Status().Session.Addr).Compare(netip.MustParseAddrPort(b.node.Status().Session.Addr))
+	})
+	ms[0].stopKeeper()
+	left := time.Now()
+	host.stop()
+	until(t, "the second candidate hosts", func() bool { return ms[1].keeper.Status().Hosting })
+	if took := time.Since(left); took < delay {
+		t.Errorf("second candidate hosted after %v, before its turn (%v)", took, delay)
+	}
+	newAddr := ms[1].keeper.Status().Tracker
+	until(t, "the follower follows", func() bool { return follower.node.Tracker() == newAddr && registeredWith(newAddr, 2) })
+	if st := follower.keeper.Status(); st.Hosting || st.TookOver != 0 {
+		t.Errorf("follower status %+v", st)
 	}
 }
 
