@@ -232,6 +232,10 @@ func TestShareUsage(t *testing.T) {
 		{[]string{"-tracker", "127.0.0.1:1", "-log-level", "loud", dir}, ExitUsage, "-log-level"},
 		{[]string{"-tracker", "127.0.0.1:1", "-rescan", "1ms", dir}, ExitUsage, "-rescan"},
 		{[]string{"-nope"}, ExitUsage, "usage: enxame share"},
+		{[]string{"-host", "-tracker", "127.0.0.1:1", dir}, ExitUsage, "exclude each other"},
+		{[]string{"-can-host", "-tracker", "127.0.0.1:1", dir}, ExitUsage, "needs -network"},
+		{[]string{"-network", " padded", dir}, ExitUsage, "bad -network"},
+		{[]string{"-host", "-network", "ok", "-log-level", "warn", "-host-listen", "127.0.0.1:99999", dir}, ExitFailure, "hosting the network"},
 		{[]string{"-tracker", "127.0.0.1:1", filepath.Join(dir, "missing")}, ExitFailure, "opening shared folder"},
 		{[]string{"-tracker", "127.0.0.1:1", "-listen", "127.0.0.1:99999", dir}, ExitFailure, "listening for peers"},
 	}
