@@ -30,8 +30,15 @@ const (
 	// ranked before it: the first starts a tracker at once, the second
 	// after DefaultRankDelay if the first has not announced one by then.
 	DefaultRankDelay = 3 * time.Second
-	// ListInterval is how often the candidates are read from the tracker.
+	// ListInterval and ListPerPeer set how often a peer that allows
+	// hosting reads the candidates from the tracker: every ListInterval
+	// plus ListPerPeer per peer the network announces (a 1,000-peer network:
+	// every 22 s), so the lists cost a big tracker little. Peers that do
+	// not allow hosting never ask.
 	ListInterval = 2 * time.Second
+	ListPerPeer  = 20 * time.Millisecond
+	// maxListPeers caps the peer count used for the interval.
+	maxListPeers = 10000
 	// listTimeout bounds one list request.
 	listTimeout = time.Second
 )
@@ -225,7 +232,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 	k.elect = time.NewTimer(time.Hour)
 	k.elect.Stop()
 	defer k.elect.Stop()
-	list := time.NewTicker(ListInterval)
+	list := time.NewTimer(ListInterval)
 	defer list.Stop()
 	for {
 		select {
@@ -241,6 +248,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case <-list.C:
 			k.refreshCandidates(ctx)
 			k.evaluate(ctx)
+			list.Reset(k.listEvery())
 		case <-k.elect.C:
 			k.electionDue(ctx)
 		}
@@ -361,9 +369,20 @@ func (k *Keeper) rank() int {
 	return slices.Index(addrs, self)
 }
 
+// listEvery is the wait before the next candidate list.
+func (k *Keeper) listEvery() time.Duration {
+	peers := 0
+	for _, n := range k.named() {
+		if n.ID == k.following {
+			peers = min(n.Peers, maxListPeers)
+		}
+	}
+	return ListInterval + time.Duration(peers)*ListPerPeer
+}
+
 // refreshCandidates reads the can_host peers from the tracker in use.
 func (k *Keeper) refreshCandidates(ctx context.Context) {
-	if k.following == "" || k.host != nil {
+	if !k.cfg.CanHost || k.following == "" || k.host != nil {
 		return
 	}
 	c, err := k.currentClient()
