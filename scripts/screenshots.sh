@@ -113,7 +113,7 @@ export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app
 # Hosting (later) uses the usual port unless something here holds it.
 HOST_LISTEN=:7077
 if (exec 3<>/dev/tcp/127.0.0.1/7077) 2>/dev/null; then HOST_LISTEN=:$((40000 + RANDOM % 20000)); fi
-"$BIN" -log-level info -host-listen "$HOST_LISTEN" 2>"$TMP/app.log" &
+"$BIN" -log-level info -host-listen "$HOST_LISTEN" -discovery-interface lo 2>"$TMP/app.log" &
 APP=$!
 PIDS+=($APP)
 WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
@@ -199,7 +199,7 @@ PIDS=("${PIDS[@]/$APP}")
 # The next start goes straight back in (remembered settings); this time
 # with a light desktop theme.
 regs=$(grep -c 'Registered with tracker' "$TMP/app.log")
-FYNE_THEME=light "$BIN" -log-level info 2>>"$TMP/app.log" &
+FYNE_THEME=light "$BIN" -log-level info -discovery-interface lo 2>>"$TMP/app.log" &
 APP=$!
 PIDS+=($APP)
 WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)

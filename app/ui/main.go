@@ -31,11 +31,13 @@ const AppID = "io.github.enxame"
 
 // options is the scriptable start: flags that skip the first-run screen.
 type options struct {
-	settings vm.Settings
-	scripted bool // -tracker or -host given: go straight to the main window
-	logLevel slog.Level
-	set      map[string]bool // flags given
-	profile  string          // write a CPU profile here (for benchmarks)
+	settings   vm.Settings
+	scripted   bool // -tracker or -host given: go straight to the main window
+	logLevel   slog.Level
+	set        map[string]bool // flags given
+	profile    string          // write a CPU profile here (for benchmarks)
+	discIfaces string          // LAN discovery interfaces ("" = every LAN interface)
+	discPort   int             // LAN discovery port (0 = default)
 }
 
 // parseFlags reads the desktop app's flags. Bad usage prints the usage to
@@ -52,6 +54,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.settings.PeerListen, "listen", "", "serve chunks on `ADDR` (default any free port)")
 	level := fs.String("log-level", "warn", "log `LEVEL` on stderr: debug, info, warn, error")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for benchmarks)")
+	fs.StringVar(&o.discIfaces, "discovery-interface", "", "comma-separated interface `names` LAN discovery uses (default every LAN interface; lo keeps it on this machine)")
+	fs.IntVar(&o.discPort, "discovery-port", 0, "UDP `port` of LAN discovery (default 7078)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: enxame [-tracker ADDR | -host] [-share DIR] [-downloads DIR] [-listen ADDR] [-host-listen ADDR]")
 		fmt.Fprintln(stderr, "Opens the desktop app. With -tracker or -host it skips the first-run screen.")
@@ -67,6 +71,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		fmt.Fprintf(stderr, "enxame: bad -log-level %q\n", *level)
+		fs.Usage()
+		return o, err
+	}
+	if _, err := vm.DiscoveryOptions(o.discIfaces, o.discPort); err != nil {
+		fmt.Fprintf(stderr, "enxame: %v\n", err)
 		fs.Usage()
 		return o, err
 	}
@@ -133,6 +142,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
 	u := newUI(ctx, a, log)
+	u.vm.Discovery, _ = vm.DiscoveryOptions(opts.discIfaces, opts.discPort) // checked by parseFlags
 	quitOnSignal := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer quitOnSignal()
 

@@ -47,6 +47,9 @@ func TestParseFlags(t *testing.T) {
 		{"bad tracker", []string{"-tracker", "nonsense"}, true, false, false},
 		{"stray argument", []string{"-host", "extra"}, true, false, false},
 		{"bad log level", []string{"-log-level", "loud"}, true, false, false},
+		{"discovery on loopback", []string{"-discovery-interface", "lo", "-discovery-port", "17078"}, false, false, false},
+		{"bad discovery port", []string{"-discovery-port", "70000"}, true, false, false},
+		{"empty discovery interface", []string{"-discovery-interface", "lo,"}, true, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
