@@ -23,6 +23,7 @@ const (
 	PrefPeerListen   = "peerListen"   // the chunk server's listen address
 	PrefSetUp        = "setUp"        // the first-run screen was completed
 	PrefPending      = "pending"      // unfinished downloads, JSON [{name, id}]
+	PrefCanHost      = "canHost"      // may take over hosting when the host leaves (default on)
 )
 
 // DefaultHostListen is where the embedded tracker listens unless told.
@@ -36,6 +37,9 @@ type Settings struct {
 	Host       bool   // run the embedded tracker and join it
 	HostListen string // the embedded tracker's listen address
 	PeerListen string // the chunk server's listen address ("" is any port)
+	// CanHost lets this computer take over hosting a network known by
+	// name when its host leaves (a hand-over, net/handover).
+	CanHost bool
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -55,6 +59,7 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.Host = p.Bool(PrefHost)
 	s.HostListen = p.StringWithFallback(PrefHostListen, DefaultHostListen)
 	s.PeerListen = p.String(PrefPeerListen)
+	s.CanHost = p.BoolWithFallback(PrefCanHost, true)
 	return s, p.Bool(PrefSetUp)
 }
 
@@ -70,6 +75,7 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 		p.SetString(PrefHostListen, s.HostListen)
 	}
 	p.SetString(PrefPeerListen, s.PeerListen)
+	p.SetBool(PrefCanHost, s.CanHost)
 	p.SetBool(PrefSetUp, true)
 }
 
