@@ -65,6 +65,10 @@ type Config struct {
 	Self func() string
 	// HostListen is where a hosted tracker listens; "" means ":0".
 	HostListen string
+	// HostListener, when set with Host, is the first hosted tracker's
+	// listener (opened by the caller, so a busy port fails at once); the
+	// Keeper closes it. Later hand-overs listen on HostListen.
+	HostListener net.Listener
 	// TrackerConfig configures a hosted tracker (its Logger defaults to
 	// the Keeper's).
 	TrackerConfig tracker.Config
@@ -99,9 +103,12 @@ type Keeper struct {
 	log     *slog.Logger
 	changed chan struct{}
 
-	mu     sync.Mutex
-	status Status
-	client *tracker.Client // the tracker in use; nil none
+	mu      sync.Mutex
+	status  Status
+	client  *tracker.Client // the tracker in use; nil none
+	hostSrv *tracker.Server // the hosted tracker; nil none
+	canHost bool            // asked by SetCanHost, applied by Run
+	setHost chan struct{}   // SetCanHost was called
 
 	// Owned by Run's goroutine.
 	browser    *discovery.Browser
@@ -146,7 +153,8 @@ func New(cfg Config) (*Keeper, error) {
 	if cfg.TrackerConfig.Logger == nil {
 		cfg.TrackerConfig.Logger = cfg.Logger.With("component", "tracker")
 	}
-	k := &Keeper{cfg: cfg, log: log, changed: make(chan struct{}, 1), adopt: cfg.Tracker != ""}
+	k := &Keeper{cfg: cfg, log: log, changed: make(chan struct{}, 1), adopt: cfg.Tracker != "",
+		canHost: cfg.CanHost, setHost: make(chan struct{}, 1)}
 	k.status = Status{Network: cfg.Network, Tracker: cfg.Tracker}
 	if cfg.Tracker != "" {
 		k.client = tracker.NewClient(cfg.Tracker)
@@ -159,6 +167,50 @@ func (k *Keeper) Status() Status {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.status
+}
+
+// HostStats is the hosted tracker's view; ok is false when not hosting.
+func (k *Keeper) HostStats() (st tracker.Stats, ok bool) {
+	k.mu.Lock()
+	srv := k.hostSrv
+	k.mu.Unlock()
+	if srv == nil {
+		return tracker.Stats{}, false
+	}
+	return srv.Stats(), true
+}
+
+// SetCanHost changes whether this peer may be chosen to host, while Run
+// runs: the peer registers again with the tracker in use to say so. A
+// tracker this peer hosts keeps running either way.
+func (k *Keeper) SetCanHost(on bool) {
+	k.mu.Lock()
+	k.canHost = on
+	k.mu.Unlock()
+	select {
+	case k.setHost <- struct{}{}:
+	default:
+	}
+}
+
+// applyCanHost takes in SetCanHost's value (Run's goroutine).
+func (k *Keeper) applyCanHost() {
+	k.mu.Lock()
+	on := k.canHost
+	k.mu.Unlock()
+	if on == k.cfg.CanHost {
+		return
+	}
+	k.cfg.CanHost = on
+	k.log.Info("Allowing this peer to host changed", "canHost", on)
+	if !on {
+		k.elect.Stop()
+		k.candidates = k.candidates[:0]
+		k.update(func(s *Status) { s.Candidates = 0 })
+	}
+	if cur := k.Status().Tracker; cur != "" && k.host == nil {
+		k.cfg.Join(cur, on)
+	}
 }
 
 // Changed is signalled (coalesced) when Status changed. One consumer.
@@ -208,6 +260,9 @@ func (k *Keeper) List(ctx context.Context) (*wire.ListResponse, error) {
 // Config.Host is set and the tracker cannot listen.
 func (k *Keeper) Run(ctx context.Context) error {
 	defer func() {
+		if k.cfg.HostListener != nil {
+			k.cfg.HostListener.Close() // never used: Run failed first
+		}
 		k.stopHost()
 		k.mu.Lock()
 		if k.client != nil {
@@ -251,6 +306,8 @@ func (k *Keeper) Run(ctx context.Context) error {
 			list.Reset(k.listEvery())
 		case <-k.elect.C:
 			k.electionDue(ctx)
+		case <-k.setHost:
+			k.applyCanHost()
 		}
 	}
 }
@@ -465,9 +522,13 @@ func (k *Keeper) setClient(addr string) {
 // startHost starts a tracker under the network's name, announces it, and
 // joins it.
 func (k *Keeper) startHost(ctx context.Context) error {
-	ln, err := net.Listen("tcp", k.cfg.HostListen)
-	if err != nil {
-		return fmt.Errorf("hosting the network on %s: %w", k.cfg.HostListen, err)
+	ln := k.cfg.HostListener
+	k.cfg.HostListener = nil
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", k.cfg.HostListen); err != nil {
+			return fmt.Errorf("hosting the network on %s: %w", k.cfg.HostListen, err)
+		}
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	addr := ln.Addr().String()
@@ -491,6 +552,9 @@ func (k *Keeper) startHost(ctx context.Context) error {
 	})
 	k.host = h
 	k.following = h.id
+	k.mu.Lock()
+	k.hostSrv = h.srv
+	k.mu.Unlock()
 	k.log.Info("Hosting the network", "port", port, "instance", h.id)
 	k.setClient(addr)
 	k.cfg.Join(addr, false) // a host is no candidate while it hosts
@@ -507,6 +571,9 @@ func (k *Keeper) stopHost() {
 	h.cancel()
 	h.wg.Wait()
 	k.host = nil
+	k.mu.Lock()
+	k.hostSrv = nil
+	k.mu.Unlock()
 	k.following = ""
 	k.update(func(s *Status) { s.Hosting, s.HostPort = false, 0 })
 }

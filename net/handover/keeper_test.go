@@ -264,3 +264,56 @@ func TestNewInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestHostListenerStatsAndCanHost: the first host serves on the listener
+// it was given and shows its tracker's stats; SetCanHost re-registers a
+// follower with or without can_host, live.
+func TestHostListenerStatsAndCanHost(t *testing.T) {
+	disc := loopback(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Network: "Given", Discovery: disc, Logger: testLogger(t)}
+	hostCfg := cfg
+	hostCfg.Host, hostCfg.HostListener = true, ln
+	host := startMember(t, hostCfg)
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	if got, want := host.keeper.Status().HostPort, ln.Addr().(*net.TCPAddr).Port; got != want {
+		t.Fatalf("hosting on port %d, want the given listener's %d", got, want)
+	}
+	follower := startMember(t, cfg)
+	if _, ok := follower.keeper.HostStats(); ok {
+		t.Error("a follower has host stats")
+	}
+	hostAddr := host.keeper.Status().Tracker
+	canHost := func(want bool) func() bool {
+		return func() bool {
+			c := tracker.NewClient(hostAddr)
+			defer c.Close()
+			resp, err := c.List(t.Context())
+			if err != nil {
+				return false
+			}
+			for _, p := range resp.Peers {
+				if p.Addr == follower.node.Status().Session.Addr {
+					return p.CanHost == want
+				}
+			}
+			return false
+		}
+	}
+	until(t, "the follower registered without can_host", canHost(false))
+	follower.keeper.SetCanHost(true)
+	until(t, "the follower registered again with can_host", canHost(true))
+	follower.keeper.SetCanHost(false)
+	until(t, "and without again", canHost(false))
+	until(t, "the host's stats list both peers", func() bool {
+		st, ok := host.keeper.HostStats()
+		return ok && st.Peers == 2
+	})
+	host.stopKeeper()
+	if _, ok := host.keeper.HostStats(); ok {
+		t.Error("host stats after the host stopped")
+	}
+}
