@@ -110,6 +110,7 @@ func (o options) merge(saved vm.Settings) vm.Settings {
 	if !o.set["listen"] {
 		s.PeerListen = saved.PeerListen
 	}
+	s.CanHost = saved.CanHost
 	return s
 }
 

@@ -23,6 +23,7 @@ type networkTab struct {
 	content fyne.CanvasObject
 
 	hostCheck    *widget.Check
+	canHostCheck *widget.Check
 	addrsBox     *fyne.Container
 	hostSummary  *widget.Label
 	trackerEntry *widget.Entry
@@ -33,7 +34,8 @@ type networkTab struct {
 	events       *widget.List
 	eventsArea   fyne.CanvasObject
 
-	settingHost bool // the check is being set from the binding
+	settingHost    bool // the check is being set from the binding
+	settingCanHost bool // likewise for canHostCheck
 }
 
 func newNetworkTab(m *mainScreen) *networkTab {
@@ -44,7 +46,8 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.addrsBox = container.NewVBox()
 	t.hostSummary = widget.NewLabel("")
 	t.hostSummary.Wrapping = fyne.TextWrapWord
-	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary))
+	t.canHostCheck = widget.NewCheck("Allow this computer to take over hosting", t.onCanHostToggled)
+	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary, t.canHostCheck))
 
 	t.trackerEntry = widget.NewEntry()
 	t.trackerEntry.SetPlaceHolder("address:port of the host")
@@ -83,6 +86,8 @@ func newNetworkTab(m *mainScreen) *networkTab {
 		nil, nil, nil, t.events)
 
 	v.Hosting.AddListener(binding.NewDataListener(t.onHostingChanged))
+	v.CanHost.AddListener(binding.NewDataListener(t.onCanHostChanged))
+	v.NetworkName.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	v.HostAddrs.AddListener(binding.NewDataListener(t.onHostingChanged))
 	v.Tracker.AddListener(binding.NewDataListener(t.onTrackerChanged))
 	v.Network.HostSummary.AddListener(binding.NewDataListener(t.onHostSummaryChanged))
@@ -114,6 +119,24 @@ func (t *networkTab) onHostToggled(on bool) {
 			}
 		})
 	})
+}
+
+// onCanHostToggled applies the take-over preference at once.
+func (t *networkTab) onCanHostToggled(on bool) {
+	if t.settingCanHost {
+		return
+	}
+	if err := t.m.u.vm.SetCanHost(on); err != nil {
+		t.onCanHostChanged() // put the check back
+		showError(t.m.u.win, "Cannot change the hosting preference", err)
+	}
+}
+
+func (t *networkTab) onCanHostChanged() {
+	on, _ := t.m.u.vm.CanHost.Get()
+	t.settingCanHost = true
+	t.canHostCheck.SetChecked(on)
+	t.settingCanHost = false
 }
 
 func (t *networkTab) onJoin() {
@@ -183,9 +206,14 @@ func (t *networkTab) onConnectionChanged() {
 	ok, _ := v.Connected.Get()
 	tr, _ := v.Tracker.Get()
 	hosting, _ := v.Hosting.Get()
+	name, _ := v.NetworkName.Get()
 	switch {
+	case ok && hosting && name != "":
+		conn = "Hosting the network " + name + " (your tracker: " + tr + ")."
 	case ok && hosting:
 		conn = "Connected to your own tracker (" + tr + ")."
+	case ok && name != "":
+		conn = "Connected to the network " + name + " at " + tr + "."
 	case ok:
 		conn = "Connected to " + tr + "."
 	}

@@ -46,6 +46,8 @@ type App struct {
 	Connection  binding.String // "Connected", "Connecting…", or what went wrong
 	Connected   binding.Bool
 	Hosting     binding.Bool
+	CanHost     binding.Bool   // may take over hosting (the preference)
+	NetworkName binding.String // the network followed by name, "" none
 	PeersOnline binding.Int
 	ShareDir    binding.String // the shared folder, a path
 	ShareText   binding.String // "12 files · 1.2 GB" or "Indexing 3 of 12…"
@@ -101,6 +103,8 @@ func New(a fyne.App, log *slog.Logger) *App {
 		Connection:  binding.NewString(),
 		Connected:   binding.NewBool(),
 		Hosting:     binding.NewBool(),
+		CanHost:     binding.NewBool(),
+		NetworkName: binding.NewString(),
 		PeersOnline: binding.NewInt(),
 		ShareDir:    binding.NewString(),
 		ShareText:   binding.NewString(),
@@ -150,7 +154,11 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	}
 	v.mu.Lock()
 	v.net = n
+	heard := v.heard
 	v.mu.Unlock()
+	_ = v.CanHost.Set(s.CanHost)
+	// A network already heard at the tracker's address is followed by name.
+	n.followHeard(heard)
 	v.SavePrefs()
 	// Downloads left unfinished last time resume from the chunks on disk.
 	pending := LoadPending(v.fyne.Preferences())
@@ -232,6 +240,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	st := n.Status()
 	_ = v.Tracker.Set(st.Tracker)
 	_ = v.Hosting.Set(st.Hosting)
+	_ = v.NetworkName.Set(SafeText(st.Network))
 	_ = v.Connected.Set(st.Registered)
 	_ = v.Connection.Set(connectionText(st))
 	_ = v.PeerErr.Set(st.PeerErr)
@@ -284,6 +293,8 @@ func connectionText(st NetStatus) string {
 	switch {
 	case st.PeerErr != nil:
 		return "Not sharing or connected: the shared folder could not be used (see My share)"
+	case st.Tracker == "" && st.Network != "":
+		return "The host of " + SafeText(st.Network) + " left; waiting for another computer to host it…"
 	case st.Tracker == "":
 		return "Not connected to a tracker"
 	case st.Registered:
@@ -326,13 +337,14 @@ func (v *App) SetHosting(on bool) error {
 	return nil
 }
 
-// Join switches to the tracker at addr (and stops hosting).
+// Join switches to the tracker at addr (and stops hosting). A network
+// heard on the LAN at addr is followed by its name through hand-overs.
 func (v *App) Join(addr string) error {
 	n, err := v.engine()
 	if err != nil {
 		return err
 	}
-	if err := n.Join(addr); err != nil {
+	if err := n.Join(addr, v.nameAt(addr)); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -343,6 +355,34 @@ func (v *App) Join(addr string) error {
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
 	return nil
+}
+
+// SetCanHost allows or forbids this computer to take over hosting when
+// the host of its network leaves, at once, and remembers it.
+func (v *App) SetCanHost(on bool) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	n.SetCanHost(on)
+	v.mu.Lock()
+	v.settings.CanHost = on
+	v.mu.Unlock()
+	_ = v.CanHost.Set(on)
+	v.SavePrefs()
+	return nil
+}
+
+// nameAt is the name of the network heard on the LAN at addr, "" none.
+func (v *App) nameAt(addr string) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, h := range v.heard {
+		if h.Version == discovery.ProtocolVersion && slices.Contains(h.Addrs, addr) {
+			return h.Name
+		}
+	}
+	return ""
 }
 
 // networkChanged forgets the old network's peers and asks the new tracker

@@ -35,10 +35,15 @@ func (v *App) Browse(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-b.Changed():
+				heard := b.Networks()
 				v.mu.Lock()
-				v.heard = b.Networks()
+				v.heard = heard
+				n := v.net
 				v.mu.Unlock()
 				v.updateNearby()
+				if n != nil {
+					n.followHeard(heard)
+				}
 			}
 		}
 	})

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/handover"
+	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
@@ -23,7 +25,9 @@ type ShareProgress = share.Progress
 // NetStatus is a snapshot of how the app is connected.
 type NetStatus struct {
 	Tracker    string // address in use ("" none)
+	Network    string // the network followed by name ("" none: an address only)
 	Hosting    bool
+	TookOver   int      // times this app took over hosting after the host left
 	HostAddrs  []string // LAN addresses of the embedded tracker
 	Registered bool
 	Addr       string // this peer as the tracker sees it
@@ -31,9 +35,11 @@ type NetStatus struct {
 	PeerErr    error // why the peer (index, chunk server, session) stopped
 }
 
-// Net is the engine behind the window: an optional embedded tracker, the
-// peer (shared folder index, chunk server, tracker session) and the
-// download manager. Its goroutines stop when the context given to
+// Net is the engine behind the window: the peer (shared folder index,
+// chunk server, tracker session), the download manager and, for a network
+// known by name, a hand-over keeper (net/handover) that hosts it (the
+// embedded tracker, announced on the LAN) or follows it from tracker to
+// tracker, taking over hosting when allowed (Settings.CanHost). Its goroutines stop when the context given to
 // StartNet ends; Wait waits for them.
 type Net struct {
 	log *slog.Logger
@@ -46,20 +52,32 @@ type Net struct {
 
 	mu       sync.Mutex
 	settings Settings
-	client   *tracker.Client
-	host     *hostRun
+	client   *tracker.Client // the configured tracker, used without a keeper
+	keeper   *keeperRun      // nil: joined by address only
 	peer     *peerRun
 	keys     map[*transfer.Download]string
 	byKey    map[string]*transfer.Download
 	reqs     map[string]Pending // what each download was asked for
 	nextKey  int
 	wg       sync.WaitGroup
+
+	// tmu guards where the peer registers; the keeper moves it (from its
+	// own goroutine, while n.mu may be held waiting for the keeper).
+	// Lock order: mu, then tmu.
+	tmu  sync.Mutex
+	tgt  target
+	node *peer.Node // the running peer's node
 }
 
-// hostRun is a running embedded tracker.
-type hostRun struct {
-	srv    *tracker.Server
-	port   int
+// target is where the peer registers.
+type target struct {
+	addr    string
+	canHost bool
+}
+
+// keeperRun is a running hand-over keeper.
+type keeperRun struct {
+	k      *handover.Keeper
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -74,14 +92,17 @@ func StartNet(ctx context.Context, s Settings, log *slog.Logger, disc ...discove
 		Logger:  log.With("component", "transfer"),
 		Self:    n.isSelf,
 	})
+	n.tgt = target{addr: s.Tracker}
+	n.client = tracker.NewClient(s.Tracker)
 	if s.Host {
-		if err := n.startHost(); err != nil {
+		if err := n.startHostLocked(); err != nil {
+			n.client.Close()
+			n.downloads.Close()
 			return nil, err
 		}
 	}
-	n.client = tracker.NewClient(n.trackerAddrLocked())
 	if err := n.restartPeerLocked(); err != nil {
-		n.stopHost()
+		n.stopKeeperLocked()
 		n.client.Close()
 		n.downloads.Close()
 		return nil, err
@@ -100,96 +121,188 @@ func StartNet(ctx context.Context, s Settings, log *slog.Logger, disc ...discove
 // given to StartNet ended.
 func (n *Net) Wait() { n.wg.Wait() }
 
-// trackerAddrLocked is the tracker to join: the embedded one on loopback
-// when hosting, else the configured one.
-func (n *Net) trackerAddrLocked() string {
-	if n.host != nil {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.host.port))
+// setTarget points the peer at addr (the keeper's Join; any goroutine).
+func (n *Net) setTarget(addr string, canHost bool) {
+	n.tmu.Lock()
+	defer n.tmu.Unlock()
+	n.tgt = target{addr: addr, canHost: canHost}
+	if n.node != nil {
+		n.node.SetTracker(addr, canHost) // never blocks
 	}
-	return n.settings.Tracker
 }
 
-func (n *Net) startHost() error {
-	listen := n.settings.HostListen
-	if listen == "" {
-		listen = DefaultHostListen
+// selfAddr is this peer as the tracker recorded it (the keeper's Self).
+func (n *Net) selfAddr() string {
+	n.tmu.Lock()
+	node := n.node
+	n.tmu.Unlock()
+	if node == nil {
+		return ""
 	}
+	return node.Status().Session.Addr
+}
+
+// startHostLocked hosts a network named after this computer: it opens the
+// tracker's listener (a busy port fails here) and runs a keeper that
+// serves and announces it.
+func (n *Net) startHostLocked() error {
+	listen := cmpOr(n.settings.HostListen, DefaultHostListen)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("hosting a tracker on %s: %w", listen, err)
 	}
-	srv := tracker.NewServer(tracker.Config{Logger: n.log.With("component", "tracker")})
-	ctx, cancel := context.WithCancel(n.ctx)
-	h := &hostRun{srv: srv, port: ln.Addr().(*net.TCPAddr).Port, cancel: cancel, done: make(chan struct{})}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := srv.Serve(ctx, ln); err != nil {
-			n.log.Error("Embedded tracker stopped", "error", err)
-		}
-	})
-	// Computers on the LAN see the network without typing its address.
-	wg.Go(func() {
-		a := discovery.Announcement{Port: h.port, Peers: func() int { return srv.Stats().Peers }}
-		if err := discovery.Announce(ctx, a, n.log, n.disc...); err != nil {
-			n.log.Warn("Not announcing the network on the LAN", "error", err)
-		}
-	})
-	n.wg.Go(func() {
-		defer close(h.done)
-		wg.Wait()
-	})
-	n.host = h
+	ta := ln.Addr().(*net.TCPAddr)
+	addr := ln.Addr().String()
+	if ta.IP.IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	n.setTarget(addr, false)
+	if err := n.startKeeperLocked(discovery.DefaultName(), addr, ln); err != nil {
+		ln.Close()
+		return err
+	}
 	return nil
 }
 
-func (n *Net) stopHost() {
-	if n.host == nil {
-		return
+// startKeeperLocked follows (and, with ln, hosts) the network name, whose
+// tracker is at addr. The peer is already pointed at addr.
+func (n *Net) startKeeperLocked(name, addr string, ln net.Listener) error {
+	k, err := handover.New(handover.Config{
+		Network:      name,
+		CanHost:      n.settings.CanHost,
+		Host:         ln != nil,
+		HostListener: ln,
+		Tracker:      addr,
+		Join:         n.setTarget,
+		Self:         n.selfAddr,
+		HostListen:   cmpOr(n.settings.HostListen, DefaultHostListen),
+		Discovery:    n.disc,
+		Logger:       n.log,
+	})
+	if err != nil {
+		return err
 	}
-	n.host.cancel()
-	<-n.host.done
-	n.host = nil
+	ctx, cancel := context.WithCancel(n.ctx)
+	kr := &keeperRun{k: k, cancel: cancel, done: make(chan struct{})}
+	n.wg.Go(func() {
+		defer close(kr.done)
+		if err := k.Run(ctx); err != nil {
+			n.log.Error("Hand-over keeper stopped", "error", err)
+		}
+	})
+	n.keeper = kr
+	return nil
 }
 
-// SetHosting starts or stops the embedded tracker and rejoins: hosting
-// joins the embedded tracker, stopping rejoins the configured one.
+// stopKeeperLocked stops following the network (and hosting it: the
+// tracker's goodbye lets the others take over at once).
+func (n *Net) stopKeeperLocked() {
+	if n.keeper == nil {
+		return
+	}
+	n.keeper.cancel()
+	<-n.keeper.done
+	n.keeper = nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// SetHosting starts or stops hosting a network here. Starting leaves the
+// network in use for a new one named after this computer. Stopping says
+// goodbye (another computer that allows it takes over) and stays in the
+// network by name, following whoever hosts it next; joined by address
+// only, it goes back to the configured tracker.
 func (n *Net) SetHosting(on bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if on == (n.host != nil) {
+	if on == n.hostingLocked() {
 		return nil
 	}
+	name := ""
+	if n.keeper != nil {
+		name = n.keeper.k.Status().Network
+	}
+	n.stopKeeperLocked()
+	n.settings.Host = on
 	if on {
-		if err := n.startHost(); err != nil {
+		if err := n.startHostLocked(); err != nil {
+			n.settings.Host = false
+			n.setTarget(n.settings.Tracker, false)
 			return err
 		}
-	} else {
-		n.stopHost()
+		return nil
 	}
-	n.settings.Host = on
-	return n.rejoinLocked()
+	if name == "" {
+		n.setTarget(n.settings.Tracker, false)
+		return nil
+	}
+	n.setTarget("", n.settings.CanHost)
+	return n.startKeeperLocked(name, "", nil)
 }
 
-// Join leaves the current tracker (and stops hosting) for addr.
-func (n *Net) Join(addr string) error {
+// hostingLocked reports whether the app hosts (or was asked to).
+func (n *Net) hostingLocked() bool {
+	return n.settings.Host || (n.keeper != nil && n.keeper.k.Status().Hosting)
+}
+
+// Join leaves the current network (and stops hosting) for the tracker at
+// addr. With the network's name (heard on the LAN) the app follows that
+// network through hand-overs; without, it stays with addr.
+func (n *Net) Join(addr, name string) error {
 	if err := ValidateTrackerAddr(addr); err != nil {
 		return err
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.stopHost()
+	n.stopKeeperLocked()
 	n.settings.Host = false
 	n.settings.Tracker = addr
-	return n.rejoinLocked()
+	old := n.client
+	n.client = tracker.NewClient(addr)
+	old.Close()
+	if name == "" || discovery.ValidateName(name) != nil {
+		n.setTarget(addr, false)
+		return nil
+	}
+	n.setTarget(addr, n.settings.CanHost)
+	return n.startKeeperLocked(name, addr, nil)
 }
 
-// rejoinLocked points the client and the peer's session at the tracker now
-// in use.
-func (n *Net) rejoinLocked() error {
-	old := n.client
-	n.client = tracker.NewClient(n.trackerAddrLocked())
-	old.Close()
-	return n.restartPeerLocked()
+// followHeard starts following by name the network heard at the tracker
+// address the app joined by address (typed, remembered, or picked
+// nearby), so that it survives its host leaving.
+func (n *Net) followHeard(heard []discovery.Network) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	addr := n.settings.Tracker
+	if n.keeper != nil || n.settings.Host || addr == "" {
+		return
+	}
+	for _, h := range heard {
+		if h.Version == discovery.ProtocolVersion && slices.Contains(h.Addrs, addr) && discovery.ValidateName(h.Name) == nil {
+			n.log.Info("Following the network by name", "network", h.Name, "tracker", addr)
+			n.setTarget(addr, n.settings.CanHost)
+			if err := n.startKeeperLocked(h.Name, addr, nil); err != nil {
+				n.log.Warn("Cannot follow the network", "error", err)
+			}
+			return
+		}
+	}
+}
+
+// SetCanHost allows or forbids this app to take over hosting, at once.
+func (n *Net) SetCanHost(on bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.settings.CanHost = on
+	if n.keeper != nil {
+		n.keeper.k.SetCanHost(on)
+	}
 }
 
 // SetShareDir shares dir instead of the current folder.
@@ -209,13 +322,17 @@ func (n *Net) SetShareDir(dir string) error {
 // Status is a snapshot of the connection.
 func (n *Net) Status() NetStatus {
 	n.mu.Lock()
-	st := NetStatus{Tracker: n.trackerAddrLocked(), Hosting: n.host != nil}
-	var port int
-	if n.host != nil {
-		port = n.host.port
-	}
-	p := n.peer
+	kr, p := n.keeper, n.peer
 	n.mu.Unlock()
+	n.tmu.Lock()
+	st := NetStatus{Tracker: n.tgt.addr}
+	n.tmu.Unlock()
+	var port int
+	if kr != nil {
+		ks := kr.k.Status()
+		st.Tracker, st.Network, st.Hosting, st.TookOver = ks.Tracker, ks.Network, ks.Hosting, ks.TookOver
+		port = ks.HostPort
+	}
 	if port != 0 {
 		st.HostAddrs = LANAddrs(port)
 	}
@@ -229,12 +346,15 @@ func (n *Net) Status() NetStatus {
 // HostStats is the embedded tracker's view, nil when not hosting.
 func (n *Net) HostStats() *tracker.Stats {
 	n.mu.Lock()
-	h := n.host
+	kr := n.keeper
 	n.mu.Unlock()
-	if h == nil {
+	if kr == nil {
 		return nil
 	}
-	st := h.srv.Stats()
+	st, ok := kr.k.HostStats()
+	if !ok {
+		return nil
+	}
 	return &st
 }
 
@@ -267,9 +387,19 @@ func (n *Net) SharedFiles() []wire.FileEntry {
 	return p.sharedFiles()
 }
 
-func (n *Net) tracker() *tracker.Client {
+// asker is the tracker in use: the keeper's (which follows hand-overs) or
+// the configured one.
+type asker interface {
+	Search(ctx context.Context, q string) (*wire.SearchResponse, error)
+	List(ctx context.Context) (*wire.ListResponse, error)
+}
+
+func (n *Net) tracker() asker {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.keeper != nil {
+		return n.keeper.k
+	}
 	return n.client
 }
 

@@ -44,11 +44,18 @@ func (n *Net) restartPeerLocked() error {
 			return err
 		}
 	}
-	cfg := peer.NodeConfig{Tracker: n.trackerAddrLocked(), Listen: n.settings.PeerListen, Logger: n.log}
+	cfg := peer.NodeConfig{Listen: n.settings.PeerListen, Logger: n.log}
 	if ix != nil {
 		cfg.Index = ix // a nil *share.Index must not become a non-nil interface
 	}
+	// Created under tmu so that a keeper's move lands on this node.
+	n.tmu.Lock()
+	cfg.Tracker, cfg.CanHost = n.tgt.addr, n.tgt.canHost
 	node, err := peer.NewNode(cfg)
+	if err == nil {
+		n.node = node
+	}
+	n.tmu.Unlock()
 	if err != nil {
 		if ix != nil {
 			ix.Close()

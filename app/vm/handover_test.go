@@ -1,0 +1,213 @@
+package vm
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/transfer"
+)
+
+// handOverBound is how long the network may take to be back after its
+// host quits (goodbye): the rank-0 candidate hosts at once, the others
+// hear its beacon; the measured time is logged.
+const handOverBound = 10 * time.Second
+
+// startHostApp starts an app hosting a network on loopback.
+func startHostApp(t *testing.T, disc []discovery.Option) *App {
+	t.Helper()
+	v := New(testApp(t), nil)
+	v.NoPoller = true
+	v.Discovery = disc
+	s := Settings{Host: true, HostListen: "127.0.0.1:0", PeerListen: "127.0.0.1:0", Downloads: t.TempDir()}
+	if err := v.Start(t.Context(), s); err != nil {
+		t.Fatalf("host Start: %v", err)
+	}
+	t.Cleanup(v.Close)
+	return v
+}
+
+// joinNearbyApp starts an app that joins the first network heard nearby,
+// as the first-run screen does when a found network is clicked.
+func joinNearbyApp(t *testing.T, disc []discovery.Option, s Settings) *App {
+	t.Helper()
+	v := New(testApp(t), nil)
+	v.NoPoller = true
+	v.Discovery = disc
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(v.Close)
+	t.Cleanup(cancel)
+	v.Browse(ctx)
+	var row NearbyRow
+	vmtest.WaitFor(t, 10*time.Second, "a network nearby", func() bool {
+		rows, _ := v.Nearby.Get()
+		if len(rows) == 0 {
+			return false
+		}
+		row = rows[0]
+		return true
+	})
+	s.Tracker = row.Addr
+	s.HostListen = "127.0.0.1:0"
+	s.PeerListen = "127.0.0.1:0"
+	s.Downloads = t.TempDir()
+	if err := v.Start(t.Context(), s); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if st := v.net.Status(); st.Network == "" {
+		t.Fatalf("joined a network found nearby without following it by name: %+v", st)
+	}
+	return v
+}
+
+func registered(v *App) bool {
+	v.Poll(context.Background(), time.Now())
+	ok, _ := v.Connected.Get()
+	return ok
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// TestHandOverBetweenApps: one app hosts, two join it from "nearby"; the
+// host quits; the one that allows hosting takes over, the other (which
+// stopped allowing it, live) re-registers with it, and a file the new
+// host shares can be found and downloaded through the new tracker.
+func TestHandOverBetweenApps(t *testing.T) {
+	disc := vmtest.LoopbackDiscovery(t)
+	host := startHostApp(t, disc)
+
+	shared := t.TempDir()
+	data := randomBytes(t, 300<<10)
+	p := filepath.Join(shared, "handed.bin")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	a := joinNearbyApp(t, disc, Settings{CanHost: true, ShareDir: shared})
+	b := joinNearbyApp(t, disc, Settings{CanHost: true})
+	if c, _ := b.CanHost.Get(); !c {
+		t.Error("CanHost binding off with the preference on")
+	}
+	// b stops allowing it, live: it registers again without can_host.
+	if err := b.SetCanHost(false); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := b.CanHost.Get(); c || b.Settings().CanHost {
+		t.Error("CanHost still on after SetCanHost(false)")
+	}
+	aAddr, bAddr := "", ""
+	vmtest.WaitFor(t, 10*time.Second, "both joiners registered, only a as a candidate", func() bool {
+		if !registered(a) || !registered(b) {
+			return false
+		}
+		aAddr, bAddr = a.net.Status().Addr, b.net.Status().Addr
+		resp, err := host.net.List(t.Context())
+		if err != nil {
+			return false
+		}
+		can := map[string]bool{}
+		for _, p := range resp.Peers {
+			can[p.Addr] = p.CanHost
+		}
+		ok := can[aAddr] && !can[bAddr]
+		_, listed := can[bAddr]
+		return ok && listed && a.net.keeper.k.Status().Candidates == 1
+	})
+
+	start := time.Now()
+	host.Close()
+	quit := time.Since(start)
+	var aTracker string
+	vmtest.WaitFor(t, handOverBound, "a to take over and b to register with it", func() bool {
+		if !registered(a) {
+			return false
+		}
+		if h, _ := a.Hosting.Get(); !h {
+			return false
+		}
+		aTracker, _ = a.Tracker.Get()
+		bTracker, _ := b.Tracker.Get()
+		return registered(b) && bTracker != "" && portOf(bTracker) == portOf(aTracker)
+	})
+	t.Logf("network back %v after the host's goodbye (Close took %v)", time.Since(start)-quit, quit)
+	if h, _ := b.Hosting.Get(); h {
+		t.Error("b hosts although it does not allow it")
+	}
+	if st := a.net.Status(); st.TookOver != 1 || len(a.net.Status().HostAddrs) == 0 && len(LANAddrs(1)) > 0 {
+		t.Errorf("a's status after taking over: %+v", st)
+	}
+	vmtest.WaitFor(t, 5*time.Second, "a's tracker view on the Network tab", func() bool {
+		a.Poll(t.Context(), time.Now())
+		s, _ := a.Network.HostSummary.Get()
+		return s != ""
+	})
+	if c, _ := b.Connection.Get(); c != "Connected" {
+		t.Errorf("b's status bar says %q", c)
+	}
+
+	// The new tracker answers b's searches; b downloads a's file.
+	var id string
+	vmtest.WaitFor(t, 10*time.Second, "a's file listed by the new tracker", func() bool {
+		resp, err := b.net.Search(t.Context(), "handed")
+		if err != nil || len(resp.Results) != 1 {
+			return false
+		}
+		id = resp.Results[0].ID
+		return true
+	})
+	if _, err := b.net.Download("handed.bin", id); err != nil {
+		t.Fatal(err)
+	}
+	vmtest.WaitFor(t, 20*time.Second, "the download through the new tracker", func() bool {
+		b.Poll(t.Context(), time.Now())
+		r, err := b.Transfers.Rows.GetValue(0)
+		return err == nil && r.State == transfer.StateDone
+	})
+	got, err := os.ReadFile(filepath.Join(b.Settings().Downloads, "handed.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("downloaded %d bytes (%v), want the %d shared", len(got), err, len(data))
+	}
+}
+
+// TestNoTakeOverWhenNotAllowed: with the preference off, the only peer
+// left never hosts; it says the host left and keeps waiting.
+func TestNoTakeOverWhenNotAllowed(t *testing.T) {
+	disc := vmtest.LoopbackDiscovery(t)
+	host := startHostApp(t, disc)
+	b := joinNearbyApp(t, disc, Settings{CanHost: false})
+	vmtest.WaitFor(t, 10*time.Second, "b registered", func() bool { return registered(b) })
+	host.Close()
+	vmtest.WaitFor(t, handOverBound, "b to notice the host left", func() bool {
+		b.Poll(t.Context(), time.Now())
+		tr, _ := b.Tracker.Get()
+		return tr == ""
+	})
+	if c, _ := b.Connection.Get(); c == "" || c == "Connected" {
+		t.Errorf("status bar %q after the host left", c)
+	}
+	// A candidate of rank 0 would host at once; watch for a while.
+	window := time.NewTimer(1500 * time.Millisecond)
+	defer window.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-window.C:
+			return
+		case <-tick.C:
+			if st := b.net.Status(); st.Hosting || st.TookOver > 0 {
+				t.Fatalf("b hosts with the preference off: %+v", st)
+			}
+		}
+	}
+}
