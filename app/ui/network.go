@@ -165,6 +165,7 @@ func (t *networkTab) onPickNearby(addr string) {
 }
 
 func (t *networkTab) onHostingChanged() {
+	t.onConnectionChanged() // "Hosting the network …"
 	v := t.m.u.vm
 	on, _ := v.Hosting.Get()
 	t.settingHost = true

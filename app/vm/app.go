@@ -86,9 +86,9 @@ type App struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	lastList   time.Time
-	registered bool                // at the last poll
+	registered string              // the tracker registered with at the last poll, "" none
 	heard      []discovery.Network // last heard on the LAN
-	ownAddrs   []string            // the embedded tracker's LAN addresses
+	ownAddrs   []string            // the embedded tracker's addresses (LAN, and the one in use)
 }
 
 // New returns the view-model for app a, not yet connected.
@@ -250,8 +250,12 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		_ = v.HostAddrs.Set(nil)
 	}
 	v.mu.Lock()
-	ownChanged := !slices.Equal(v.ownAddrs, st.HostAddrs)
-	v.ownAddrs = st.HostAddrs
+	own := st.HostAddrs
+	if st.Hosting && st.Tracker != "" {
+		own = append(slices.Clone(own), st.Tracker) // heard so on loopback
+	}
+	ownChanged := !slices.Equal(v.ownAddrs, own)
+	v.ownAddrs = own
 	v.mu.Unlock()
 	if ownChanged {
 		v.updateNearby()
@@ -277,9 +281,14 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 
 	v.mu.Lock()
 	// Ask for the peers every ListInterval, and at once when this peer
-	// (re)registers: the list then changed for sure.
-	due := now.Sub(v.lastList) >= ListInterval || (st.Registered && !v.registered)
-	v.registered = st.Registered
+	// (re)registers, with this tracker or a new one (a hand-over): the
+	// list then changed for sure.
+	regWith := ""
+	if st.Registered {
+		regWith = cmpOr(st.RegisteredWith, st.Tracker)
+	}
+	due := now.Sub(v.lastList) >= ListInterval || (regWith != "" && regWith != v.registered)
+	v.registered = regWith
 	if due {
 		v.lastList = now
 	}
@@ -330,7 +339,11 @@ func (v *App) SetHosting(on bool) error {
 	}
 	v.mu.Lock()
 	v.settings.Host = on
+	heard := v.heard
 	v.mu.Unlock()
+	if !on {
+		n.followHeard(heard) // back in a network heard by name
+	}
 	v.networkChanged()
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())

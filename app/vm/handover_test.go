@@ -177,6 +177,27 @@ func TestHandOverBetweenApps(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Errorf("downloaded %d bytes (%v), want the %d shared", len(got), err, len(data))
 	}
+
+	// b allows it again; a, which only took over, stops hosting: b takes
+	// over and a stays in the network by name, registered with b.
+	if err := b.SetCanHost(true); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if err := a.SetHosting(false); err != nil {
+		t.Fatal(err)
+	}
+	vmtest.WaitFor(t, handOverBound, "b to take over and a to follow", func() bool {
+		bh, _ := b.Hosting.Get()
+		ah, _ := a.Hosting.Get()
+		aTracker, _ := a.Tracker.Get()
+		bTracker, _ := b.Tracker.Get()
+		return registered(b) && bh && registered(a) && !ah && aTracker != "" && portOf(aTracker) == portOf(bTracker)
+	})
+	t.Logf("and back %v after a stopped hosting", time.Since(start))
+	if name, _ := a.NetworkName.Get(); name == "" {
+		t.Error("a no longer follows the network by name")
+	}
 }
 
 // TestNoTakeOverWhenNotAllowed: with the preference off, the only peer

@@ -30,9 +30,11 @@ type NetStatus struct {
 	TookOver   int      // times this app took over hosting after the host left
 	HostAddrs  []string // LAN addresses of the embedded tracker
 	Registered bool
-	Addr       string // this peer as the tracker sees it
-	LastError  string
-	PeerErr    error // why the peer (index, chunk server, session) stopped
+	// RegisteredWith is the tracker the session registered with.
+	RegisteredWith string
+	Addr           string // this peer as the tracker sees it
+	LastError      string
+	PeerErr        error // why the peer (index, chunk server, session) stopped
 }
 
 // Net is the engine behind the window: the peer (shared folder index,
@@ -214,9 +216,10 @@ func cmpOr(s, def string) string {
 
 // SetHosting starts or stops hosting a network here. Starting leaves the
 // network in use for a new one named after this computer. Stopping says
-// goodbye (another computer that allows it takes over) and stays in the
-// network by name, following whoever hosts it next; joined by address
-// only, it goes back to the configured tracker.
+// goodbye (another computer that allows it takes over): a network the
+// user chose to host is left for the configured tracker (the network the
+// app was in before); a network this app hosts because it took over is
+// stayed in by name, following whoever hosts it next.
 func (n *Net) SetHosting(on bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -224,8 +227,8 @@ func (n *Net) SetHosting(on bool) error {
 		return nil
 	}
 	name := ""
-	if n.keeper != nil {
-		name = n.keeper.k.Status().Network
+	if n.keeper != nil && !n.settings.Host {
+		name = n.keeper.k.Status().Network // took over
 	}
 	n.stopKeeperLocked()
 	n.settings.Host = on
@@ -339,6 +342,7 @@ func (n *Net) Status() NetStatus {
 	if p != nil {
 		ss, err := p.sessionStatus()
 		st.Registered, st.Addr, st.LastError, st.PeerErr = ss.Registered, ss.Addr, ss.LastError, err
+		st.RegisteredWith = ss.Tracker
 	}
 	return st
 }

@@ -506,8 +506,14 @@ func addrRank(s string) int {
 	}
 }
 
+// setClient makes addr the tracker Search and List ask; the same address
+// keeps its client, so that questions in flight are not cut short.
 func (k *Keeper) setClient(addr string) {
 	k.mu.Lock()
+	if k.client != nil && k.client.Addr() == addr {
+		k.mu.Unlock()
+		return
+	}
 	old := k.client
 	k.client = nil
 	if addr != "" {
