@@ -59,10 +59,17 @@ func (m *mainScreen) onActiveChanged() {
 	}
 }
 
+// onTabSelected focuses the search box on the Search tab, and otherwise
+// takes the focus away from the tab left behind: a focused entry keeps
+// its cursor blinking even when its tab is hidden, and each blink step
+// repaints the whole window (7–8 frames a second, idle or not; see
+// docs/BENCHMARKS.md, "Desktop app").
 func (m *mainScreen) onTabSelected(t *container.TabItem) {
 	if t == m.searchItem {
 		m.u.win.Canvas().Focus(m.search.entry)
+		return
 	}
+	m.u.win.Canvas().Unfocus()
 }
 
 // focusSearch shows the Search tab with its box focused (Ctrl+F).

@@ -252,6 +252,11 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 	if u.main.tabs.Selected() != u.main.transfersItem {
 		t.Error("Transfers tab not shown after Download")
 	}
+	// A hidden search box must not keep the focus: its cursor would blink,
+	// repainting the whole window 7–8 times a second during the download.
+	if f := u.win.Canvas().Focused(); f != nil {
+		t.Errorf("%T still has the focus on the Transfers tab", f)
+	}
 	tt := u.main.transfers
 	want := &fyne.Notification{Title: "Download complete", Content: "lecture/slides.pdf is in " + downloads}
 	test.AssertNotificationSent(t, want, func() {
