@@ -7,7 +7,9 @@
 # The app runs under Xvfb (software OpenGL: llvmpipe renders inside the app
 # process, so its drawing cost is counted) and is driven with xdotool:
 # Ctrl+F, type the name, Enter. Its CPU is read from /proc before Enter and
-# when the file appears (looked for every 5 ms); `get` is timed whole (its start-up included).
+# when the file appears (looked for every 5 ms, without forking: a `sleep`
+# process every 5 ms would itself take ~18 % of a core from the app's
+# download, and from it only); `get` is timed whole (its start-up included).
 # Every figure is the median of RUNS runs, get and app alternating.
 #
 # Usage: scripts/bench-app.sh          (RUNS=3 SIZE_MIB=1024 by default)
@@ -48,6 +50,10 @@ until_ok() {
 TICK=$(getconf CLK_TCK)
 cpu_s() { awk -v t="$TICK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
 now() { date +%s.%N; }
+# nap: wait 5 ms inside bash (read times out on a FIFO nobody writes to).
+mkfifo "$TMP/nap"
+exec 9<>"$TMP/nap"
+nap() { read -r -t 0.005 -u 9 || true; }
 
 log "building"
 BIN=$TMP/enxame
@@ -102,7 +108,7 @@ for r in $(seq "$RUNS"); do
 	sleep 1 # the search box is debounced (250 ms); the tracker answers in < 1 ms
 	c0=$(cpu_s $APP); t0=$(now)
 	xdotool key Return
-	for _ in $(seq 12000); do [ -f "$TMP/app-dl/$NAME" ] && break; sleep 0.005; done
+	for _ in $(seq 12000); do [ -f "$TMP/app-dl/$NAME" ] && break; nap; done
 	[ -f "$TMP/app-dl/$NAME" ] || { log "the app's download did not finish"; exit 1; }
 	t1=$(now); c1=$(cpu_s $APP)
 	app_wall+=("$(echo "$t1 - $t0" | bc)"); app_cpu+=("$(echo "$c1 - $c0" | bc)")
