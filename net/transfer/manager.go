@@ -74,6 +74,27 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Download, error) {
 	return d, nil
 }
 
+// Add lists a download of req without starting it: it shows as paused
+// (Err ErrPaused) until Resume, which resumes from the chunks already on
+// disk. It is how a download the user paused is brought back after a
+// restart.
+func (m *Manager) Add(req Request) (*Download, error) {
+	d := New(req, m.opts)
+	d.mu.Lock()
+	d.state, d.err = StatePaused, ErrPaused
+	d.mu.Unlock()
+	done := make(chan struct{})
+	close(done)
+	j := &job{d: d, done: done, err: ErrPaused}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	m.jobs = append(m.jobs, j)
+	return d, nil
+}
+
 // runLocked starts a run of j.
 func (m *Manager) runLocked(ctx context.Context, j *job) {
 	rctx, cancel := context.WithCancelCause(ctx)
@@ -157,7 +178,7 @@ func (m *Manager) Cancel(d *Download) error {
 		}
 	}
 	m.mu.Unlock()
-	if p := d.Progress(); p.State != StateDone && p.ID != "" {
+	if p := d.Progress(); p.State != StateDone {
 		d.discardPartial()
 	}
 	m.notify()
@@ -326,9 +347,14 @@ func (d *Download) haveSnapshot() wire.Bitfield {
 // download.
 func (d *Download) discardPartial() {
 	d.mu.Lock()
-	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
+	m, id, name, ran := d.m, d.id, SafeName(path.Base(d.name)), !d.started.IsZero()
 	d.mu.Unlock()
 	if m == nil {
+		// Never run in this process (Add): the request names the full
+		// id of what an earlier process left on disk.
+		if !ran && wire.ValidID(d.req.ID) {
+			discardByID(d.dir, d.req.ID, d.log)
+		}
 		return
 	}
 	st, _, err := openStoreMode(d.dir, id, name, m, nil, d.log, false)

@@ -193,6 +193,90 @@ func TestManagerCloseKeepsState(t *testing.T) {
 	}
 }
 
+// TestManagerAddPaused: a download paused in an earlier process comes back
+// with Add as paused, without fetching, resumes from its chunks on disk,
+// and, added again and cancelled, leaves no partial files.
+func TestManagerAddPaused(t *testing.T) {
+	data, m := randomFile(t, 40*chunk)
+	seed := newTestPeer(data, m)
+	seed.delay = 5 * time.Millisecond
+	seed.start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	dir := t.TempDir()
+	req := Request{Name: "f.bin", ID: m.ID(), Dir: dir}
+
+	// The earlier process: paused with some chunks on disk.
+	first := NewManager(testOptions(tr))
+	d0, _ := first.Start(t.Context(), req)
+	waitFor(t, d0, "some progress", func(p Progress) bool { return p.Done >= 4*chunk })
+	if err := first.Pause(d0); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	tests := []struct {
+		name   string
+		resume bool // else cancel
+	}{
+		{"resume", true},
+		{"cancel", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "cancel" {
+				// A second paused download to cancel.
+				mgr := NewManager(testOptions(tr))
+				d, _ := mgr.Start(t.Context(), req)
+				waitFor(t, d, "some progress", func(p Progress) bool { return p.Done >= 2*chunk })
+				mgr.Close()
+			}
+			mgr := NewManager(testOptions(tr))
+			defer mgr.Close()
+			d, err := mgr.Add(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := d.Progress()
+			if p.State != StatePaused || !errors.Is(p.Err, ErrPaused) || p.Name != "f.bin" {
+				t.Fatalf("added download: state %v, err %v, name %q", p.State, p.Err, p.Name)
+			}
+			if l := mgr.List(); len(l) != 1 || l[0] != d {
+				t.Fatalf("list: %d entries", len(l))
+			}
+			if err := mgr.Wait(t.Context(), d); !errors.Is(err, ErrPaused) {
+				t.Fatalf("Wait on an added download = %v, want ErrPaused", err)
+			}
+			if len(mgr.Files()) != 0 {
+				t.Fatal("an added download that never ran is announced")
+			}
+			if len(hiddenFiles(t, dir)) != 2 {
+				t.Fatalf("partial state before %s: %v", tt.name, hiddenFiles(t, dir))
+			}
+			if !tt.resume {
+				if err := mgr.Cancel(d); err != nil {
+					t.Fatal(err)
+				}
+				if h := hiddenFiles(t, dir); len(h) != 0 {
+					t.Fatalf("cancel left %v", h)
+				}
+				return
+			}
+			if err := mgr.Resume(t.Context(), d); err != nil {
+				t.Fatal(err)
+			}
+			if err := mgr.Wait(t.Context(), d); err != nil {
+				t.Fatal(err)
+			}
+			p = d.Progress()
+			checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+			if p.Resumed < 4*chunk {
+				t.Fatalf("resume re-fetched: resumed %d", p.Resumed)
+			}
+		})
+	}
+}
+
 // TestSwarmServesPartialDownload: B downloads only from A, which is itself
 // still downloading from a slow seeder and serves its verified chunks
 // through the real chunk server (net/peer) with the Manager as catalog.

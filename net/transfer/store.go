@@ -356,6 +356,44 @@ func (s *partStore) discard() {
 	s.root.Remove(s.state)
 }
 
+// discardByID removes the part files and resume records of id in dir
+// that no running download holds (their record names id; the lock tells
+// whether one is in use). It is for a download whose manifest is not
+// known in this process.
+func discardByID(dir, id string, log *slog.Logger) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	entries, err := fs.ReadDir(root.FS(), ".")
+	if err != nil {
+		return
+	}
+	s := &partStore{root: root, dir: dir, id: id, log: log}
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, stateSuffix) {
+			continue
+		}
+		stem := strings.TrimSuffix(n, stateSuffix)
+		if rec, err := s.readState(n); err != nil || rec.ID != id {
+			continue
+		}
+		f, err := root.OpenFile(stem+partSuffix, os.O_RDWR, 0)
+		if err == nil {
+			if lockFile(f) != nil {
+				f.Close()
+				continue // in use by another download
+			}
+			root.Remove(stem + partSuffix)
+			f.Close()
+		}
+		root.Remove(n)
+		log.Info("Removed the partial download", "part", stem+partSuffix)
+	}
+}
+
 // close releases the part file (and its lock) and the folder.
 func (s *partStore) close() {
 	s.wc.Close()
