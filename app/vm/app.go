@@ -160,13 +160,18 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	// A network already heard at the tracker's address is followed by name.
 	n.followHeard(heard)
 	v.SavePrefs()
-	// Downloads left unfinished last time resume from the chunks on disk.
+	// Downloads left unfinished last time resume from the chunks on disk;
+	// those the user had paused come back paused.
 	pending := LoadPending(v.fyne.Preferences())
 	v.Transfers.mu.Lock()
 	v.Transfers.pending = pending // what Preferences hold now
 	v.Transfers.mu.Unlock()
 	for _, p := range pending {
-		if _, err := n.Download(p.Name, p.ID); err != nil {
+		start := n.Download
+		if p.Paused {
+			start = n.AddPaused
+		}
+		if _, err := start(p.Name, p.ID); err != nil {
 			v.log.Warn("Cannot resume a download", "name", p.Name, "error", err)
 		}
 	}

@@ -169,6 +169,23 @@ func (n *Net) download(name, id string) (string, error) {
 	return k, nil
 }
 
+// AddPaused lists the download of the file id shared as name, paused as
+// the user left it in an earlier run; Resume starts it.
+func (n *Net) AddPaused(name, id string) (string, error) {
+	n.mu.Lock()
+	dir := n.settings.Downloads
+	n.mu.Unlock()
+	d, err := n.downloads.Add(transfer.Request{Name: name, ID: id, Dir: dir})
+	if err != nil {
+		return "", err
+	}
+	k := n.keyOf(d)
+	n.mu.Lock()
+	n.reqs[k] = Pending{Name: name, ID: id}
+	n.mu.Unlock()
+	return k, nil
+}
+
 // keyOf names a download for the view-models.
 func (n *Net) keyOf(d *transfer.Download) string {
 	n.mu.Lock()

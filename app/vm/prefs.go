@@ -83,6 +83,8 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 type Pending struct {
 	Name string `json:"name"`
 	ID   string `json:"id"`
+	// Paused: the user paused it; it comes back paused, not running.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // MaxPending bounds the downloads remembered across starts.

@@ -120,7 +120,9 @@ func (t *TransfersVM) update(ts []Transfer) {
 	var pending []Pending
 	for _, tr := range ts {
 		if tr.State != transfer.StateDone && tr.Req.ID != "" {
-			pending = append(pending, tr.Req)
+			p := tr.Req
+			p.Paused = tr.State == transfer.StatePaused
+			pending = append(pending, p)
 		}
 	}
 	savePending := !slices.Equal(pending, t.pending)

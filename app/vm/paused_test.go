@@ -1,0 +1,103 @@
+package vm
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// startSilentHolder registers a peer holding name (as id) that accepts
+// connections and never answers, so a download of it keeps running
+// (planning, then stalled) until it is paused: no race with completion.
+func startSilentHolder(t *testing.T, trackerAddr, name, id string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tracker.NewSession(tracker.SessionConfig{Tracker: trackerAddr, Port: ln.Addr().(*net.TCPAddr).Port},
+		[]wire.FileEntry{{Name: name, Size: 5 << 20, ID: id, Complete: true}})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait(); ln.Close() })
+	c := tracker.NewClient(trackerAddr)
+	defer c.Close()
+	vmtest.WaitFor(t, 10*time.Second, "the tracker to list the silent holder", func() bool {
+		resp, err := c.Search(t.Context(), name)
+		return err == nil && len(resp.Results) == 1
+	})
+}
+
+// TestPausedDownloadStaysPausedAcrossRestart: a download the user paused
+// is remembered as paused, comes back after a restart listed as paused
+// without running, and can be resumed from there.
+func TestPausedDownloadStaysPausedAcrossRestart(t *testing.T) {
+	addr := vmtest.StartTracker(t)
+	id := strings.Repeat("ab", 32)
+	startSilentHolder(t, addr, "stuck.bin", id)
+	a := testApp(t)
+	settings := Settings{Tracker: addr, Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"}
+	want := []Pending{{Name: "stuck.bin", ID: id, Paused: true}}
+
+	// First run: start, pause, leave.
+	v1 := New(a, nil)
+	v1.NoPoller = true
+	if err := v1.Start(t.Context(), settings); err != nil {
+		t.Fatal(err)
+	}
+	key, err := v1.Transfers.Start("stuck.bin", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v1.Transfers.Pause(key); err != nil {
+		t.Fatal(err)
+	}
+	if got := LoadPending(a.Preferences()); !slices.Equal(got, want) {
+		t.Fatalf("pending after pause = %+v, want %+v", got, want)
+	}
+	v1.Close()
+
+	// Second run: listed, paused, not running.
+	v2 := New(a, nil)
+	v2.NoPoller = true
+	if err := v2.Start(t.Context(), settings); err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	rows, _ := v2.Transfers.Rows.Get()
+	if len(rows) != 1 || rows[0].State != transfer.StatePaused || rows[0].Name != "stuck.bin" {
+		t.Fatalf("rows after restart = %+v, want stuck.bin paused", rows)
+	}
+	for _, tr := range v2.net.Transfers() {
+		if !tr.Started.IsZero() {
+			t.Errorf("%s ran after the restart; it was paused", tr.Name)
+		}
+	}
+	if got := LoadPending(a.Preferences()); !slices.Equal(got, want) {
+		t.Fatalf("pending after restart = %+v, want %+v", got, want)
+	}
+
+	// Resume runs it again and it is remembered as running.
+	if err := v2.Transfers.Resume(rows[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	vmtest.WaitFor(t, 10*time.Second, "the resumed download to run", func() bool {
+		v2.Poll(t.Context(), time.Now())
+		rows, _ = v2.Transfers.Rows.Get()
+		return len(rows) == 1 && rows[0].State != transfer.StatePaused
+	})
+	want[0].Paused = false
+	if got := LoadPending(a.Preferences()); !slices.Equal(got, want) {
+		t.Fatalf("pending after resume = %+v, want %+v", got, want)
+	}
+}
