@@ -85,7 +85,7 @@ until_ok "the seeders" bash -c "$(declare -f holders); TPORT=$TPORT NAME=$NAME; 
 # The app, joined to the same tracker, on the Search tab.
 export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app
 mkdir -p "$TMP/app-dl"
-GODEBUG=${APP_GODEBUG:-} "$BIN" -tracker "$TRACKER" -downloads "$TMP/app-dl" -listen 127.0.0.1:0 -log-level ${APP_LOG:-warn} ${APP_PROFILE:+-cpuprofile "$APP_PROFILE"} 2>"$TMP/app.log" &
+GODEBUG=${APP_GODEBUG:-} "$BIN" -tracker "$TRACKER" -downloads "$TMP/app-dl" -listen 127.0.0.1:0 -discovery-interface lo -log-level ${APP_LOG:-warn} ${APP_PROFILE:+-cpuprofile "$APP_PROFILE"} 2>"$TMP/app.log" &
 APP=$!
 PIDS+=($APP)
 WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
