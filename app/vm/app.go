@@ -362,7 +362,7 @@ func (v *App) Join(addr string) error {
 	if err != nil {
 		return err
 	}
-	if err := n.Join(addr, v.nameAt(addr)); err != nil {
+	if err := n.Join(addr, v.heardAt(addr)); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -391,16 +391,16 @@ func (v *App) SetCanHost(on bool) error {
 	return nil
 }
 
-// nameAt is the name of the network heard on the LAN at addr, "" none.
-func (v *App) nameAt(addr string) string {
+// heardAt is the network heard on the LAN at addr, nil none.
+func (v *App) heardAt(addr string) *discovery.Network {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, h := range v.heard {
 		if h.Version == discovery.ProtocolVersion && slices.Contains(h.Addrs, addr) {
-			return h.Name
+			return &h
 		}
 	}
-	return ""
+	return nil
 }
 
 // networkChanged forgets the old network's peers and asks the new tracker

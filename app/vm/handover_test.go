@@ -3,14 +3,18 @@ package vm
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/enxame/enxame/app/vm/vmtest"
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -63,6 +67,12 @@ func joinNearbyApp(t *testing.T, disc []discovery.Option, s Settings) *App {
 	if st := v.net.Status(); st.Network == "" {
 		t.Fatalf("joined a network found nearby without following it by name: %+v", st)
 	}
+	// Its hand-over keeper hears the network too (a host that left before
+	// that would go unnoticed until the next host appears).
+	vmtest.WaitFor(t, 10*time.Second, "the keeper to hear the network", func() bool {
+		ks, _ := v.net.keeperStatus()
+		return ks.Instance != ""
+	})
 	return v
 }
 
@@ -70,6 +80,11 @@ func registered(v *App) bool {
 	v.Poll(context.Background(), time.Now())
 	ok, _ := v.Connected.Get()
 	return ok
+}
+
+func candidates(v *App) int {
+	ks, _ := v.net.keeperStatus()
+	return ks.Candidates
 }
 
 func portOf(addr string) string {
@@ -121,7 +136,7 @@ func TestHandOverBetweenApps(t *testing.T) {
 		}
 		ok := can[aAddr] && !can[bAddr]
 		_, listed := can[bAddr]
-		return ok && listed && a.net.keeper.k.Status().Candidates == 1
+		return ok && listed && candidates(a) == 1
 	})
 
 	start := time.Now()
@@ -230,5 +245,134 @@ func TestNoTakeOverWhenNotAllowed(t *testing.T) {
 				t.Fatalf("b hosts with the preference off: %+v", st)
 			}
 		}
+	}
+}
+
+// gatedIndex serves a shared folder, letting the first opens of a file
+// through and holding the others until release: a download from it stays
+// in progress for as long as the test needs.
+type gatedIndex struct {
+	*share.Index
+	mu      sync.Mutex
+	left    int
+	blocked chan struct{} // closed when an open first waits
+	block   sync.Once
+	release chan struct{}
+	free    sync.Once
+}
+
+func (g *gatedIndex) Lookup(id string) (peer.Item, bool) {
+	it, ok := g.Index.Lookup(id)
+	if !ok {
+		return it, false
+	}
+	open := it.Open
+	it.Open = func() (*os.File, error) {
+		g.mu.Lock()
+		pass := g.left > 0
+		g.left--
+		g.mu.Unlock()
+		if !pass {
+			g.block.Do(func() { close(g.blocked) })
+			<-g.release
+		}
+		return open()
+	}
+	return it, true
+}
+
+func (g *gatedIndex) open() { g.free.Do(func() { close(g.release) }) }
+
+// startGatedSeeder shares data as name through a plain peer registered
+// with trackerAddr (it does not follow hand-overs), serving the first
+// opens chunks and holding the rest until the gate opens.
+func startGatedSeeder(t *testing.T, trackerAddr, name string, data []byte, opens int) *gatedIndex {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	ix, err := share.New(share.Config{Dir: dir, NoCache: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedIndex{Index: ix, left: opens, blocked: make(chan struct{}), release: make(chan struct{})}
+	node, err := peer.NewNode(peer.NodeConfig{Index: g, Tracker: trackerAddr, Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = node.Run(ctx) })
+	t.Cleanup(func() { g.open(); cancel(); wg.Wait(); ix.Close() })
+	vmtest.WaitFor(t, 10*time.Second, "the seeder to register its file", func() bool {
+		st := node.Status().Session
+		return st.Registered && st.Files == 1
+	})
+	return g
+}
+
+// TestDownloadAcrossHandOver: b downloads from a seeder it found through
+// the host's tracker; the host quits in the middle of the download; a
+// takes over, b follows it, and the download finishes from the seeder b
+// already knows, with the right bytes.
+func TestDownloadAcrossHandOver(t *testing.T) {
+	disc := vmtest.LoopbackDiscovery(t)
+	host := startHostApp(t, disc)
+	a := joinNearbyApp(t, disc, Settings{CanHost: true})
+	b := joinNearbyApp(t, disc, Settings{CanHost: false})
+	data := randomBytes(t, 16*256<<10) // 16 chunks of the smallest size
+	seed := startGatedSeeder(t, host.net.Status().Tracker, "moving.bin", data, 4)
+	vmtest.WaitFor(t, 10*time.Second, "a and b registered", func() bool { return registered(a) && registered(b) })
+
+	var id string
+	vmtest.WaitFor(t, 10*time.Second, "the file listed by the host's tracker", func() bool {
+		resp, err := b.net.Search(t.Context(), "moving")
+		if err != nil || len(resp.Results) != 1 {
+			return false
+		}
+		id = resp.Results[0].ID
+		return true
+	})
+	if _, err := b.net.Download("moving.bin", id); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-seed.blocked:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the download never reached the seeder's gate")
+	}
+	progress := func() transfer.Progress { return b.net.Transfers()[0].Progress }
+	if p := progress(); p.State == transfer.StateDone || p.State == transfer.StateFailed {
+		t.Fatalf("download %v before the hand-over", p.State)
+	}
+
+	host.Close()
+	vmtest.WaitFor(t, handOverBound, "a to take over and b to follow", func() bool {
+		if !registered(a) {
+			return false
+		}
+		ah, _ := a.Hosting.Get()
+		aTracker, _ := a.Tracker.Get()
+		bTracker, _ := b.Tracker.Get()
+		return ah && registered(b) && bTracker != "" && portOf(aTracker) == portOf(bTracker)
+	})
+	if p := progress(); p.State == transfer.StateDone || p.State == transfer.StateFailed {
+		t.Fatalf("download %v during the hand-over, want it still in progress", p.State)
+	}
+	seed.open()
+	vmtest.WaitFor(t, 30*time.Second, "the download to finish after the hand-over", func() bool {
+		p := progress()
+		if p.State == transfer.StateFailed {
+			t.Fatalf("download failed: %v", p.Err)
+		}
+		return p.State == transfer.StateDone
+	})
+	got, err := os.ReadFile(filepath.Join(b.Settings().Downloads, "moving.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("downloaded %d bytes (%v), want the %d shared", len(got), err, len(data))
 	}
 }

@@ -159,7 +159,7 @@ func (n *Net) startHostLocked() error {
 		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
 	}
 	n.setTarget(addr, false)
-	if err := n.startKeeperLocked(discovery.DefaultName(), addr, ln); err != nil {
+	if err := n.startKeeperLocked(discovery.DefaultName(), addr, "", ln); err != nil {
 		ln.Close()
 		return err
 	}
@@ -167,14 +167,16 @@ func (n *Net) startHostLocked() error {
 }
 
 // startKeeperLocked follows (and, with ln, hosts) the network name, whose
-// tracker is at addr. The peer is already pointed at addr.
-func (n *Net) startKeeperLocked(name, addr string, ln net.Listener) error {
+// tracker is at addr (heard as instance id, when known). The peer is
+// already pointed at addr.
+func (n *Net) startKeeperLocked(name, addr, id string, ln net.Listener) error {
 	k, err := handover.New(handover.Config{
 		Network:      name,
 		CanHost:      n.settings.CanHost,
 		Host:         ln != nil,
 		HostListener: ln,
 		Tracker:      addr,
+		TrackerID:    id,
 		Join:         n.setTarget,
 		Self:         n.selfAddr,
 		HostListen:   cmpOr(n.settings.HostListen, DefaultHostListen),
@@ -245,7 +247,7 @@ func (n *Net) SetHosting(on bool) error {
 		return nil
 	}
 	n.setTarget("", n.settings.CanHost)
-	return n.startKeeperLocked(name, "", nil)
+	return n.startKeeperLocked(name, "", "", nil)
 }
 
 // hostingLocked reports whether the app hosts (or was asked to).
@@ -254,9 +256,10 @@ func (n *Net) hostingLocked() bool {
 }
 
 // Join leaves the current network (and stops hosting) for the tracker at
-// addr. With the network's name (heard on the LAN) the app follows that
-// network through hand-overs; without, it stays with addr.
-func (n *Net) Join(addr, name string) error {
+// addr. With the network heard there on the LAN (its name and instance
+// id) the app follows that network through hand-overs; without (a nil
+// heard), it stays with addr.
+func (n *Net) Join(addr string, heard *discovery.Network) error {
 	if err := ValidateTrackerAddr(addr); err != nil {
 		return err
 	}
@@ -268,12 +271,12 @@ func (n *Net) Join(addr, name string) error {
 	old := n.client
 	n.client = tracker.NewClient(addr)
 	old.Close()
-	if name == "" || discovery.ValidateName(name) != nil {
+	if heard == nil || discovery.ValidateName(heard.Name) != nil {
 		n.setTarget(addr, false)
 		return nil
 	}
 	n.setTarget(addr, n.settings.CanHost)
-	return n.startKeeperLocked(name, addr, nil)
+	return n.startKeeperLocked(heard.Name, addr, heard.ID, nil)
 }
 
 // followHeard starts following by name the network heard at the tracker
@@ -290,7 +293,7 @@ func (n *Net) followHeard(heard []discovery.Network) {
 		if h.Version == discovery.ProtocolVersion && slices.Contains(h.Addrs, addr) && discovery.ValidateName(h.Name) == nil {
 			n.log.Info("Following the network by name", "network", h.Name, "tracker", addr)
 			n.setTarget(addr, n.settings.CanHost)
-			if err := n.startKeeperLocked(h.Name, addr, nil); err != nil {
+			if err := n.startKeeperLocked(h.Name, addr, h.ID, nil); err != nil {
 				n.log.Warn("Cannot follow the network", "error", err)
 			}
 			return
@@ -345,6 +348,18 @@ func (n *Net) Status() NetStatus {
 		st.RegisteredWith = ss.Tracker
 	}
 	return st
+}
+
+// keeperStatus is the hand-over keeper's state; false when the app
+// follows no network by name.
+func (n *Net) keeperStatus() (handover.Status, bool) {
+	n.mu.Lock()
+	kr := n.keeper
+	n.mu.Unlock()
+	if kr == nil {
+		return handover.Status{}, false
+	}
+	return kr.k.Status(), true
 }
 
 // HostStats is the embedded tracker's view, nil when not hosting.

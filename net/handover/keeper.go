@@ -56,6 +56,11 @@ type Config struct {
 	Host bool
 	// Tracker is the tracker in use at start ("" until one is heard).
 	Tracker string
+	// TrackerID is the discovery instance id of the network heard at
+	// Tracker, when known: Tracker is then kept only for that network.
+	// Without it, Tracker is taken to belong to the first network heard
+	// of the name (as when the caller just found it by discovery).
+	TrackerID string
 	// Join points the peer at a tracker, registering with canHost. It is
 	// called from the Keeper's goroutine and must not block for long
 	// (peer.Node.SetTracker fits).
@@ -93,6 +98,9 @@ type Status struct {
 	// Candidates is how many peers that allow hosting the tracker listed
 	// last (this one included when it allows hosting).
 	Candidates int
+	// Instance is the discovery instance id of the network followed (its
+	// tracker heard on the LAN, or hosted here); "" while none is.
+	Instance string
 }
 
 // Keeper follows one network and takes over hosting it when needed. Create
@@ -256,8 +264,10 @@ func (k *Keeper) List(ctx context.Context) (*wire.ListResponse, error) {
 
 // Run follows the network until ctx ends, hosting it when chosen; it then
 // stops a hosted tracker (its goodbye tells the others at once) and
-// returns nil. It fails only when browsing cannot start at all, or when
-// Config.Host is set and the tracker cannot listen.
+// returns nil. It fails only when Config.Host is set and the tracker
+// cannot listen. When browsing cannot start (the discovery port is taken)
+// it logs a warning and keeps the tracker in use, and a hosted one,
+// without hand-overs.
 func (k *Keeper) Run(ctx context.Context) error {
 	defer func() {
 		if k.cfg.HostListener != nil {
@@ -289,20 +299,27 @@ func (k *Keeper) Run(ctx context.Context) error {
 	defer k.elect.Stop()
 	list := time.NewTimer(ListInterval)
 	defer list.Stop()
+	blind := false // browsing failed
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-browseErr:
-			if err != nil {
-				return fmt.Errorf("browsing for the network: %w", err)
+			if err == nil {
+				return nil
 			}
-			return nil
+			// Without discovery the tracker in use (or hosted) stays as
+			// it is; only the hand-over is lost.
+			k.log.Warn("Cannot follow the network on the LAN; no hand-over if its host leaves", "error", err)
+			browseErr, blind = nil, true
+			k.elect.Stop()
 		case <-k.browser.Changed():
 			k.evaluate(ctx)
 		case <-list.C:
-			k.refreshCandidates(ctx)
-			k.evaluate(ctx)
+			if !blind {
+				k.refreshCandidates(ctx)
+				k.evaluate(ctx)
+			}
 			list.Reset(k.listEvery())
 		case <-k.elect.C:
 			k.electionDue(ctx)
@@ -372,7 +389,7 @@ func (k *Keeper) evaluate(ctx context.Context) {
 		return // never heard, or already lost and being handled
 	}
 	// The followed network is gone (goodbye, or silent past expiry).
-	k.following = ""
+	k.setFollowing("")
 	now := time.Now()
 	k.log.Warn("The network's tracker is gone")
 	k.setClient("")
@@ -471,10 +488,11 @@ func (k *Keeper) follow(n discovery.Network) {
 	cur := k.Status().Tracker
 	// The address the caller started with belongs to the first network
 	// heard (the CLI found it by discovery), even before it is heard there.
-	ours := cur != "" && (slices.Contains(n.Addrs, cur) || (k.adopt && !same))
+	adopt := k.adopt && !same && (k.cfg.TrackerID == "" || k.cfg.TrackerID == n.ID)
+	ours := cur != "" && (slices.Contains(n.Addrs, cur) || adopt)
 	k.adopt = false
 	if !same {
-		k.following = n.ID
+		k.setFollowing(n.ID)
 		k.candidates = k.candidates[:0] // this tracker's list replaces them
 	}
 	best := n.Addrs[0]
@@ -504,6 +522,12 @@ func addrRank(s string) int {
 	default:
 		return 2
 	}
+}
+
+// setFollowing records the network followed.
+func (k *Keeper) setFollowing(id string) {
+	k.following = id
+	k.update(func(s *Status) { s.Instance = id })
 }
 
 // setClient makes addr the tracker Search and List ask; the same address
@@ -557,7 +581,7 @@ func (k *Keeper) startHost(ctx context.Context) error {
 		}
 	})
 	k.host = h
-	k.following = h.id
+	k.setFollowing(h.id)
 	k.mu.Lock()
 	k.hostSrv = h.srv
 	k.mu.Unlock()
@@ -580,6 +604,6 @@ func (k *Keeper) stopHost() {
 	k.mu.Lock()
 	k.hostSrv = nil
 	k.mu.Unlock()
-	k.following = ""
+	k.setFollowing("")
 	k.update(func(s *Status) { s.Hosting, s.HostPort = false, 0 })
 }

@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,5 +317,99 @@ func TestHostListenerStatsAndCanHost(t *testing.T) {
 	host.stopKeeper()
 	if _, ok := host.keeper.HostStats(); ok {
 		t.Error("host stats after the host stopped")
+	}
+}
+
+// TestTrackerID: a Tracker the caller knew under another instance id (a
+// network that left before this Keeper heard it) is not adopted for the
+// first network heard: the Keeper joins that network's address at once.
+// (Without TrackerID the address is adopted: the CLI found it just now.)
+func TestTrackerID(t *testing.T) {
+	disc := loopback(t)
+	cfg := Config{Network: "Moved", Discovery: disc, Logger: testLogger(t)}
+	hostCfg := cfg
+	hostCfg.Host = true
+	host := startMember(t, hostCfg)
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	hostAddr := host.keeper.Status().Tracker
+	until(t, "the host registered with itself", func() bool { return registeredWith(hostAddr, 1) })
+
+	// The first "Following" line names the tracker chosen for the first
+	// network heard.
+	follows := make(chan string, 8)
+	c := cfg
+	c.Logger = slog.New(slog.NewTextHandler(lineFunc(func(line string) {
+		if strings.Contains(line, "Following the network's tracker") {
+			select {
+			case follows <- line:
+			default:
+			}
+		}
+	}), nil))
+	c.Tracker, c.TrackerID = "127.0.0.1:9", "0123456789abcdef" // gone
+	c.Join = func(string, bool) {}
+	k, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- k.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case line := <-follows:
+		if !strings.Contains(line, "tracker="+hostAddr) {
+			t.Errorf("first followed %q, want the heard network's %s", line, hostAddr)
+		}
+	case <-time.After(testWait):
+		t.Fatal("the heard network was never followed")
+	}
+}
+
+// lineFunc is an io.Writer calling f with each log line.
+type lineFunc func(string)
+
+func (f lineFunc) Write(p []byte) (int, error) {
+	f(string(p))
+	return len(p), nil
+}
+
+// TestBrowsingFailsHostingGoesOn: with the discovery port taken, a host
+// keeps serving its tracker (no hand-over, a warning).
+func TestBrowsingFailsHostingGoesOn(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", ":0") // not shared: browsing cannot bind it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	if pc6, err := net.ListenPacket("udp6", net.JoinHostPort("::", strconv.Itoa(port))); err == nil {
+		defer pc6.Close()
+	}
+	warned := make(chan struct{})
+	var once sync.Once
+	log := slog.New(slog.NewTextHandler(lineFunc(func(line string) {
+		if strings.Contains(line, "Cannot follow the network on the LAN") {
+			once.Do(func() { close(warned) })
+		}
+	}), nil))
+	disc := append(loopback(t), discovery.WithPort(port))
+	host := startMember(t, Config{Network: "Blind", Discovery: disc, Logger: log, Host: true})
+	select {
+	case <-warned:
+	case <-time.After(testWait):
+		t.Fatal("browsing did not fail on a taken port")
+	}
+	until(t, "the host hosts and its peer registers", func() bool {
+		st := host.keeper.Status()
+		return st.Hosting && registeredWith(st.Tracker, 1)
+	})
+	if _, err := host.keeper.List(t.Context()); err != nil {
+		t.Errorf("list through the keeper: %v", err)
 	}
 }
