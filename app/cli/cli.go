@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -78,6 +80,27 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'enxame <command> -h' for a command's flags.")
+}
+
+// parseFlags parses a subcommand's flags. done is true when the command
+// must return code at once: 0 after -h, ExitUsage after a bad flag (the
+// flag package has printed the complaint and the usage).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, true
+		}
+		return ExitUsage, true
+	}
+	return 0, false
+}
+
+// usageError prints "enxame CMD: complaint" and the usage, and returns
+// ExitUsage.
+func usageError(env Env, fs *flag.FlagSet, format string, a ...any) int {
+	fmt.Fprintf(env.Stderr, "enxame %s: %s\n\n", fs.Name(), fmt.Sprintf(format, a...))
+	fs.Usage()
+	return ExitUsage
 }
 
 // newLogger returns the text logger every subcommand writes to stderr.

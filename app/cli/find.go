@@ -46,17 +46,15 @@ func (df *discFlags) register(fs *flag.FlagSet) {
 
 // check returns a usage complaint or "".
 func (df *discFlags) check() string {
-	if df.port < 1 || df.port > 65535 {
-		return "-discovery-port must be 1-65535"
+	if _, err := discovery.FlagOptions(df.ifaces, df.port); err != nil || df.port == 0 {
+		return "-discovery-port must be 1-65535 and -discovery-interface a list of interface names"
 	}
 	return ""
 }
 
+// options are the discovery options the flags ask for (checked by check).
 func (df *discFlags) options() []discovery.Option {
-	opts := []discovery.Option{discovery.WithPort(df.port)}
-	if df.ifaces != "" {
-		opts = append(opts, discovery.WithInterfaces(strings.Split(df.ifaces, ",")...))
-	}
+	opts, _ := discovery.FlagOptions(df.ifaces, df.port)
 	return opts
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,18 +45,11 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	lvl, lerr := logLevel(*level)
-	bad := func(format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "enxame get: "+format+"\n\n", a...)
-		fs.Usage()
-		return ExitUsage
-	}
+	bad := func(format string, a ...any) int { return usageError(env, fs, format, a...) }
 	switch {
 	case fs.NArg() != 1:
 		return bad("want exactly one NAME, got %d arguments", fs.NArg())

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -26,8 +25,9 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	wait := fs.Duration("wait", DefaultNetworksWait, "how long to listen")
 	name := fs.String("name", "", "list only the networks with this `name`")
-	ifaces := fs.String("interface", "", "comma-separated `names` of the interfaces to use (default every LAN interface)")
-	port := fs.Int("discovery-port", discovery.DefaultPort, "UDP `port` of the discovery beacons")
+	var df discFlags
+	df.register(fs)
+	fs.StringVar(&df.ifaces, "interface", "", "the same as -discovery-interface")
 	level := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: enxame networks [-wait DUR] [-name NAME]")
@@ -37,18 +37,11 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	lvl, err := logLevel(*level)
-	bad := func(format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "enxame networks: "+format+"\n\n", a...)
-		fs.Usage()
-		return ExitUsage
-	}
+	bad := func(format string, a ...any) int { return usageError(env, fs, format, a...) }
 	switch {
 	case fs.NArg() > 0:
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -56,15 +49,11 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 		return bad("bad -log-level %q", *level)
 	case *wait <= 0 || *wait > time.Hour:
 		return bad("-wait must be between 0 and 1h")
-	case *port < 1 || *port > 65535:
-		return bad("-discovery-port must be 1-65535")
-	}
-	opts := []discovery.Option{discovery.WithPort(*port)}
-	if *ifaces != "" {
-		opts = append(opts, discovery.WithInterfaces(strings.Split(*ifaces, ",")...))
+	case df.check() != "":
+		return bad("%s", df.check())
 	}
 
-	nets, err := discovery.Find(ctx, *name, *wait, newLogger(env.Stderr, lvl), opts...)
+	nets, err := discovery.Find(ctx, *name, *wait, newLogger(env.Stderr, lvl), df.options()...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ExitOK // interrupted: leave quietly
@@ -77,7 +66,7 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 		if *name != "" {
 			what = fmt.Sprintf("no Enxame network named %q", *name)
 		}
-		fmt.Fprintf(env.Stderr, "enxame networks: %s found nearby in %s (is a tracker running on this LAN, with UDP port %d open?)\n", what, *wait, *port)
+		fmt.Fprintf(env.Stderr, "enxame networks: %s found nearby in %s (is a tracker running on this LAN, with UDP port %d open?)\n", what, *wait, df.port)
 		return ExitFailure
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)

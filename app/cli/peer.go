@@ -96,11 +96,8 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	lvl, complaint := nf.check()
 	switch {
@@ -111,9 +108,7 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		complaint = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
 	}
 	if complaint != "" {
-		fmt.Fprintf(env.Stderr, "enxame peer: %s\n\n", complaint)
-		fs.Usage()
-		return ExitUsage
+		return usageError(env, fs, "%s", complaint)
 	}
 	if *downloads == "" {
 		*downloads = *shareDir

@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -199,20 +198,15 @@ func runShare(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	lvl, complaint := nf.check()
 	if complaint == "" && fs.NArg() != 1 {
 		complaint = "exactly one folder to share is required"
 	}
 	if complaint != "" {
-		fmt.Fprintf(env.Stderr, "enxame share: %s\n\n", complaint)
-		fs.Usage()
-		return ExitUsage
+		return usageError(env, fs, "%s", complaint)
 	}
 	log := newLogger(env.Stderr, lvl)
 	if err := nf.resolve(ctx, log); err != nil {

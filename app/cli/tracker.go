@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -45,18 +44,11 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	lvl, err := logLevel(*level)
-	bad := func(format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "enxame tracker: "+format+"\n\n", a...)
-		fs.Usage()
-		return ExitUsage
-	}
+	bad := func(format string, a ...any) int { return usageError(env, fs, format, a...) }
 	switch {
 	case fs.NArg() > 0:
 		return bad("unexpected argument %q", fs.Arg(0))

@@ -305,3 +305,30 @@ func TestLoopbackQueryFlood(t *testing.T) {
 	}
 	t.Logf("%d queries in %v: %d beacons", sent, elapsed, beacons.Load())
 }
+
+func TestFlagOptions(t *testing.T) {
+	cases := []struct {
+		ifaces string
+		port   int
+		n      int
+		bad    bool
+	}{
+		{"", 0, 0, false},
+		{"lo", 0, 1, false},
+		{"lo,eth0", 17078, 2, false},
+		{"", 17078, 1, false},
+		{"lo,", 0, 0, true},
+		{"", 70000, 0, true},
+		{"", -1, 0, true},
+	}
+	for _, c := range cases {
+		opts, err := FlagOptions(c.ifaces, c.port)
+		if (err != nil) != c.bad || len(opts) != c.n {
+			t.Errorf("FlagOptions(%q, %d) = %d options, %v", c.ifaces, c.port, len(opts), err)
+		}
+	}
+	opts, _ := FlagOptions("lo", 17078)
+	if o := newOptions(opts); o.port != 17078 || len(o.interfaces) != 1 || o.interfaces[0] != "lo" {
+		t.Errorf("options %+v", o)
+	}
+}

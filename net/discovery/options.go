@@ -1,8 +1,10 @@
 package discovery
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,6 +39,28 @@ func WithPort(port int) Option {
 // WithInterfaces("lo") to run without any LAN.
 func WithInterfaces(names ...string) Option {
 	return func(o *options) { o.interfaces = slices.Clone(names) }
+}
+
+// FlagOptions turns the values of the -discovery-interface and
+// -discovery-port flags (CLI and desktop app alike) into options: ifaces
+// is a comma-separated list of interface names ("" every LAN interface),
+// port 0 means DefaultPort.
+func FlagOptions(ifaces string, port int) ([]Option, error) {
+	var opts []Option
+	if ifaces != "" {
+		names := strings.Split(ifaces, ",")
+		if slices.ContainsFunc(names, func(n string) bool { return strings.TrimSpace(n) == "" }) {
+			return nil, fmt.Errorf("empty interface name in %q", ifaces)
+		}
+		opts = append(opts, WithInterfaces(names...))
+	}
+	if port != 0 {
+		if port < 1 || port > 65535 {
+			return nil, fmt.Errorf("discovery port %d is not in 1-65535", port)
+		}
+		opts = append(opts, WithPort(port))
+	}
+	return opts, nil
 }
 
 // WithSettle makes Find return d after the first matching network even
