@@ -29,6 +29,9 @@ type Env struct {
 	Stderr io.Writer
 	// Desktop runs the desktop app (or explains it is not built in).
 	Desktop func(ctx context.Context, env Env, args []string) int
+	// DesktopUsage prints the desktop app's flags; nil in a build
+	// without the desktop app.
+	DesktopUsage func(w io.Writer)
 }
 
 // command is one subcommand.
@@ -50,6 +53,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			usage(env.Stdout)
+			if env.DesktopUsage != nil {
+				fmt.Fprintln(env.Stdout)
+				env.DesktopUsage(env.Stdout)
+			}
 			return ExitOK
 		}
 		if len(args) > 0 && (args[0] == "-version" || args[0] == "--version") {

@@ -92,6 +92,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// Usage prints the desktop app's flags to w.
+func Usage(w io.Writer) {
+	parseFlags([]string{"-h"}, w)
+}
+
 // merge fills what the flags left unset from the remembered settings.
 func (o options) merge(saved vm.Settings) vm.Settings {
 	s := o.settings
