@@ -102,6 +102,8 @@ func (o options) merge(saved vm.Settings) vm.Settings {
 	s := o.settings
 	if !o.set["tracker"] && !o.set["host"] {
 		s.Tracker, s.Host = saved.Tracker, saved.Host
+		// The network followed by name, only with its remembered tracker.
+		s.Network, s.NetworkID = saved.Network, saved.NetworkID
 	}
 	if !o.set["share"] {
 		s.ShareDir = saved.ShareDir

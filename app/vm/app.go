@@ -208,6 +208,39 @@ func (v *App) SavePrefs() {
 	fyne.Do(func() { SaveSettings(v.fyne.Preferences(), s) })
 }
 
+// rememberNetwork keeps the remembered network current with the engine:
+// the name of the network followed ("" for a tracker joined by address
+// only), its instance id, and, after a hand-over, the tracker now in use
+// (not while the user hosts: Tracker then stays the network used before),
+// so that the next start finds the network even if its host left while
+// the app was closed. Preferences are written only when they change.
+func (v *App) rememberNetwork(st NetStatus) {
+	v.mu.Lock()
+	s := &v.settings
+	changed := false
+	set := func(p *string, to string) {
+		if *p != to {
+			*p, changed = to, true
+		}
+	}
+	if st.Network != s.Network {
+		set(&s.Network, st.Network)
+		set(&s.NetworkID, "")
+	}
+	if st.Network == "" {
+		set(&s.NetworkID, "")
+	} else if st.Instance != "" {
+		set(&s.NetworkID, st.Instance)
+	}
+	if st.Network != "" && !s.Host && st.Tracker != "" {
+		set(&s.Tracker, st.Tracker)
+	}
+	v.mu.Unlock()
+	if changed {
+		v.SavePrefs()
+	}
+}
+
 func (v *App) engine() (*Net, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -243,6 +276,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		return
 	}
 	st := n.Status()
+	v.rememberNetwork(st)
 	_ = v.Tracker.Set(st.Tracker)
 	_ = v.Hosting.Set(st.Hosting)
 	_ = v.NetworkName.Set(SafeText(st.Network))

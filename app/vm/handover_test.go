@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/enxame/enxame/app/vm/vmtest"
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/peer"
@@ -41,10 +43,17 @@ func startHostApp(t *testing.T, disc []discovery.Option) *App {
 // as the first-run screen does when a found network is clicked.
 func joinNearbyApp(t *testing.T, disc []discovery.Option, s Settings) *App {
 	t.Helper()
-	v := New(testApp(t), nil)
+	return joinNearbyAppOn(t.Context(), t, testApp(t), disc, s)
+}
+
+// joinNearbyAppOn is joinNearbyApp with the Fyne app (its preferences)
+// given; it browses until ctx ends (Close waits for that).
+func joinNearbyAppOn(ctx context.Context, t *testing.T, a fyne.App, disc []discovery.Option, s Settings) *App {
+	t.Helper()
+	v := New(a, nil)
 	v.NoPoller = true
 	v.Discovery = disc
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(v.Close)
 	t.Cleanup(cancel)
 	v.Browse(ctx)
@@ -155,6 +164,9 @@ func TestHandOverBetweenApps(t *testing.T) {
 		return registered(b) && bTracker != "" && portOf(bTracker) == portOf(aTracker)
 	})
 	t.Logf("network back %v after the host's goodbye (Close took %v)", time.Since(start)-quit, quit)
+	if got := b.fyne.Preferences().String(PrefTracker); portOf(got) != portOf(aTracker) {
+		t.Errorf("b remembers tracker %q after the hand-over, want a's %q", got, aTracker)
+	}
 	if h, _ := b.Hosting.Get(); h {
 		t.Error("b hosts although it does not allow it")
 	}
@@ -374,5 +386,73 @@ func TestDownloadAcrossHandOver(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(b.Settings().Downloads, "moving.bin"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Errorf("downloaded %d bytes (%v), want the %d shared", len(got), err, len(data))
+	}
+}
+
+// TestRestartFollowsRememberedNetwork: b joins a network found nearby and
+// is closed; while it is closed the host quits and another hosts the
+// network (same name, another port). b, restarted from its preferences
+// alone (no browsing), must not stay on the dead remembered tracker: it
+// follows the network by name to the new host and remembers its address.
+func TestRestartFollowsRememberedNetwork(t *testing.T) {
+	disc := vmtest.LoopbackDiscovery(t)
+	host := startHostApp(t, disc)
+	host.Poll(t.Context(), time.Now())
+	oldAddr, _ := host.Tracker.Get()
+	name := host.net.Status().Network
+
+	prefs := testApp(t)
+	browse, stopBrowse := context.WithCancel(t.Context())
+	b := joinNearbyAppOn(browse, t, prefs, disc, Settings{})
+	vmtest.WaitFor(t, 10*time.Second, "b registered with the host", func() bool { return registered(b) })
+	p := prefs.Preferences()
+	if got := p.String(PrefNetwork); got != name || name == "" {
+		t.Fatalf("b remembers network %q, want %q", got, name)
+	}
+	if got := p.String(PrefTracker); portOf(got) != portOf(oldAddr) {
+		t.Fatalf("b remembers tracker %q, want the host's %q", got, oldAddr)
+	}
+	stopBrowse()
+	b.Close()
+
+	// While b is closed: the host quits, another hosts the same network.
+	host.Close()
+	next := startHostApp(t, disc)
+	next.Poll(t.Context(), time.Now())
+	newAddr, _ := next.Tracker.Get()
+	if portOf(newAddr) == portOf(oldAddr) {
+		t.Fatalf("the new host reuses port %s", portOf(newAddr))
+	}
+	if next.net.Status().Network != name {
+		t.Fatalf("the new host's network is %q, want %q", next.net.Status().Network, name)
+	}
+
+	// b starts again from what it remembered.
+	s, setUp := LoadSettings(p)
+	if !setUp || !s.Complete() {
+		t.Fatalf("remembered settings %+v (set up %v) not enough to start", s, setUp)
+	}
+	b2 := New(prefs, nil)
+	b2.NoPoller = true
+	b2.Discovery = disc
+	if err := b2.Start(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b2.Close)
+	start := time.Now()
+	vmtest.WaitFor(t, 15*time.Second, "b to register with the new host", func() bool {
+		if !registered(b2) {
+			return false
+		}
+		st := b2.net.Status()
+		return portOf(st.RegisteredWith) == portOf(newAddr)
+	})
+	t.Logf("b registered with the new host %v after its restart", time.Since(start))
+	b2.Poll(t.Context(), time.Now())
+	if got := p.String(PrefTracker); portOf(got) != portOf(newAddr) {
+		t.Errorf("b remembers tracker %q after following the network, want the new host's %q", got, newAddr)
+	}
+	if got := p.String(PrefNetwork); got != name {
+		t.Errorf("b remembers network %q, want %q", got, name)
 	}
 }

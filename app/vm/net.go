@@ -26,6 +26,7 @@ type ShareProgress = share.Progress
 type NetStatus struct {
 	Tracker    string // address in use ("" none)
 	Network    string // the network followed by name ("" none: an address only)
+	Instance   string // its discovery instance id, "" until heard
 	Hosting    bool
 	TookOver   int      // times this app took over hosting after the host left
 	HostAddrs  []string // LAN addresses of the embedded tracker
@@ -102,6 +103,8 @@ func StartNet(ctx context.Context, s Settings, log *slog.Logger, disc ...discove
 			n.downloads.Close()
 			return nil, err
 		}
+	} else if s.Network != "" {
+		n.followRememberedLocked()
 	}
 	if err := n.restartPeerLocked(); err != nil {
 		n.stopKeeperLocked()
@@ -164,6 +167,23 @@ func (n *Net) startHostLocked() error {
 		return err
 	}
 	return nil
+}
+
+// followRememberedLocked follows by name the network remembered from the
+// last run, its remembered tracker as the first guess: when that tracker
+// is gone (its host left while the app was closed), the network heard
+// under that name elsewhere on the LAN is joined instead.
+func (n *Net) followRememberedLocked() {
+	s := n.settings
+	if discovery.ValidateName(s.Network) != nil {
+		return
+	}
+	n.log.Info("Following the remembered network by name", "network", s.Network, "tracker", s.Tracker)
+	n.setTarget(s.Tracker, s.CanHost)
+	if err := n.startKeeperLocked(s.Network, s.Tracker, s.NetworkID, nil); err != nil {
+		n.log.Warn("Cannot follow the network", "error", err)
+		n.setTarget(s.Tracker, false)
+	}
 }
 
 // startKeeperLocked follows (and, with ln, hosts) the network name, whose
@@ -337,6 +357,7 @@ func (n *Net) Status() NetStatus {
 	if kr != nil {
 		ks := kr.k.Status()
 		st.Tracker, st.Network, st.Hosting, st.TookOver = ks.Tracker, ks.Network, ks.Hosting, ks.TookOver
+		st.Instance = ks.Instance
 		port = ks.HostPort
 	}
 	if port != 0 {

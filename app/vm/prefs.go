@@ -24,6 +24,8 @@ const (
 	PrefSetUp        = "setUp"        // the first-run screen was completed
 	PrefPending      = "pending"      // unfinished downloads, JSON [{name, id}]
 	PrefCanHost      = "canHost"      // may take over hosting when the host leaves (default on)
+	PrefNetwork      = "network"      // name of the network followed by name ("" none: an address only)
+	PrefNetworkID    = "networkID"    // its discovery instance id when last heard
 )
 
 // DefaultHostListen is where the embedded tracker listens unless told.
@@ -40,6 +42,13 @@ type Settings struct {
 	// CanHost lets this computer take over hosting a network known by
 	// name when its host leaves (a hand-over, net/handover).
 	CanHost bool
+	// Network is the name of the network followed through hand-overs, ""
+	// for a tracker joined by address only. At start (without Host) the
+	// app follows it by name, Tracker being its first guess; NetworkID
+	// (the discovery instance id last heard there) says whether a network
+	// heard of that name is still the one at Tracker.
+	Network   string
+	NetworkID string
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -60,6 +69,8 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.HostListen = p.StringWithFallback(PrefHostListen, DefaultHostListen)
 	s.PeerListen = p.String(PrefPeerListen)
 	s.CanHost = p.BoolWithFallback(PrefCanHost, true)
+	s.Network = p.String(PrefNetwork)
+	s.NetworkID = p.String(PrefNetworkID)
 	return s, p.Bool(PrefSetUp)
 }
 
@@ -76,6 +87,8 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 	}
 	p.SetString(PrefPeerListen, s.PeerListen)
 	p.SetBool(PrefCanHost, s.CanHost)
+	p.SetString(PrefNetwork, s.Network)
+	p.SetString(PrefNetworkID, s.NetworkID)
 	p.SetBool(PrefSetUp, true)
 }
 
