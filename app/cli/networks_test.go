@@ -4,35 +4,19 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/discovery/discoverytest"
 )
 
 // loopbackDiscovery returns the loopback interface's name and a free UDP
 // port, so the test never sends a datagram beyond this host.
 func loopbackDiscovery(t *testing.T) (string, int) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagLoopback != 0 && ifi.Flags&net.FlagUp != 0 {
-			return ifi.Name, port
-		}
-	}
-	t.Skip("no loopback interface is up")
-	return "", 0
+	return discoverytest.Loopback(t)
 }
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

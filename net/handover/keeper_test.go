@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/discovery/discoverytest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/tracker"
 )
@@ -30,23 +31,7 @@ const testWait = 20 * time.Second
 // loopback keeps discovery on the loopback interface and a free port.
 func loopback(t *testing.T) []discovery.Option {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagLoopback != 0 && ifi.Flags&net.FlagUp != 0 {
-			return []discovery.Option{discovery.WithInterfaces(ifi.Name), discovery.WithPort(port)}
-		}
-	}
-	t.Skip("no loopback interface is up")
-	return nil
+	return discoverytest.Options(t)
 }
 
 type tWriter struct{ t *testing.T }

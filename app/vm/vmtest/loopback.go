@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/discovery/discoverytest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
@@ -110,21 +111,5 @@ func StartSeeder(t testing.TB, trackerAddr string, files map[string][]byte) stri
 // free port, so tests neither hear nor disturb the real LAN.
 func LoopbackDiscovery(t testing.TB) []discovery.Option {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
-	ifs, err := net.Interfaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ifi := range ifs {
-		if ifi.Flags&net.FlagLoopback != 0 && ifi.Flags&net.FlagUp != 0 {
-			return []discovery.Option{discovery.WithInterfaces(ifi.Name), discovery.WithPort(port)}
-		}
-	}
-	t.Skip("no loopback interface is up")
-	return nil
+	return discoverytest.Options(t)
 }
