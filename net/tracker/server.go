@@ -381,38 +381,14 @@ func (cn *conn) serve() {
 // Bytes beyond the read buffer are accumulated against the server-wide line
 // budget. An over-long line yields errLineTooLong with its tail unread.
 func (cn *conn) readLine() ([]byte, error) {
-	limit := cn.s.cfg.MaxLineBytes
-	var acc []byte
-	for {
-		frag, err := cn.br.ReadSlice('\n')
-		if len(acc)+len(frag) > limit {
-			return nil, errLineTooLong
-		}
-		switch {
-		case err == nil:
-			line := frag
-			if acc != nil {
-				line = append(acc, frag...)
-			}
-			line = line[:len(line)-1]
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
-			}
-			return line, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			if len(acc)+len(frag) > cap(acc) {
-				grow := int64(max(2*cap(acc), len(acc)+len(frag), 2*connBufBytes))
-				grow = min(grow, int64(limit)+1) - int64(cap(acc))
-				if !cn.reserve(grow) {
-					return nil, errLineBudget
-				}
-				acc = append(make([]byte, 0, int64(cap(acc))+grow), acc...)
-			}
-			acc = append(acc, frag...)
-		default:
-			return nil, err
-		}
+	line, err := wire.ReadLineBudget(cn.br, cn.s.cfg.MaxLineBytes, cn.reserve)
+	switch {
+	case errors.Is(err, wire.ErrLineTooLong):
+		return nil, errLineTooLong
+	case errors.Is(err, wire.ErrLineBudget):
+		return nil, errLineBudget
 	}
+	return line, err
 }
 
 func (cn *conn) reserve(n int64) bool {

@@ -375,3 +375,25 @@ func BenchmarkManifestOf(b *testing.B) {
 		ManifestOf(bytes.NewReader(data), int64(len(data)), buf, nil)
 	}
 }
+
+func TestReadLineBudget(t *testing.T) {
+	long := strings.Repeat("z", 100) + "\n"
+	var granted int64
+	grant := func(n int64) bool { granted += n; return granted <= 64 }
+	_, err := ReadLineBudget(bufio.NewReaderSize(strings.NewReader(long), 16), 1000, grant)
+	if !errors.Is(err, ErrLineBudget) {
+		t.Fatalf("err = %v, want ErrLineBudget", err)
+	}
+	granted = 0
+	got, err := ReadLineBudget(bufio.NewReaderSize(strings.NewReader(long), 16), 1000, func(n int64) bool { granted += n; return true })
+	if err != nil || len(got) != 100 || granted < 100 {
+		t.Fatalf("got %d bytes, %v, %d granted", len(got), err, granted)
+	}
+	short, err := ReadLineBudget(bufio.NewReaderSize(strings.NewReader("ok\n"), 16), 1000, func(int64) bool {
+		t.Fatal("a line within the buffer asked for budget")
+		return false
+	})
+	if err != nil || string(short) != "ok" {
+		t.Fatalf("short line: %q, %v", short, err)
+	}
+}
