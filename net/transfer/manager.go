@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -167,21 +168,24 @@ func (m *Manager) Pause(d *Download) error { return m.stop(d, ErrPaused) }
 
 // Cancel stops d, removes its partial file and forgets it.
 func (m *Manager) Cancel(d *Download) error {
-	if err := m.stop(d, ErrCanceled); err != nil {
+	if err := m.drop(d, ErrCanceled); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	for i, j := range m.jobs {
-		if j.d == d {
-			m.jobs = append(m.jobs[:i], m.jobs[i+1:]...)
-			break
-		}
-	}
-	m.mu.Unlock()
 	if p := d.Progress(); p.State != StateDone {
 		d.discardPartial()
 	}
 	m.notify()
+	return nil
+}
+
+// drop stops d with cause and takes it off the list.
+func (m *Manager) drop(d *Download, cause error) error {
+	if err := m.stop(d, cause); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.jobs = slices.DeleteFunc(m.jobs, func(j *job) bool { return j.d == d })
+	m.mu.Unlock()
 	return nil
 }
 
@@ -223,17 +227,9 @@ func (m *Manager) Resume(ctx context.Context, d *Download) error {
 // Forget removes a finished or stopped download from the list (its files
 // stay). A running download is paused first.
 func (m *Manager) Forget(d *Download) error {
-	if err := m.stop(d, ErrPaused); err != nil {
+	if err := m.drop(d, ErrPaused); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	for i, j := range m.jobs {
-		if j.d == d {
-			m.jobs = append(m.jobs[:i], m.jobs[i+1:]...)
-			break
-		}
-	}
-	m.mu.Unlock()
 	m.notify()
 	return nil
 }
