@@ -162,11 +162,7 @@ func (n *Net) download(name, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k := n.keyOf(d)
-	n.mu.Lock()
-	n.reqs[k] = Pending{Name: name, ID: id}
-	n.mu.Unlock()
-	return k, nil
+	return n.track(d, name, id), nil
 }
 
 // AddPaused lists the download of the file id shared as name, paused as
@@ -179,11 +175,16 @@ func (n *Net) AddPaused(name, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return n.track(d, name, id), nil
+}
+
+// track keys d and remembers what it was asked for; it returns the key.
+func (n *Net) track(d *transfer.Download, name, id string) string {
 	k := n.keyOf(d)
 	n.mu.Lock()
 	n.reqs[k] = Pending{Name: name, ID: id}
 	n.mu.Unlock()
-	return k, nil
+	return k
 }
 
 // keyOf names a download for the view-models.
