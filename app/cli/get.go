@@ -5,12 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
 
-	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -38,10 +39,13 @@ func runGet(ctx context.Context, env Env, args []string) int {
 	id := fs.String("id", "", "content `id` (or a prefix of at least 8 hex characters) picking one version")
 	stall := fs.Duration("stall-timeout", transfer.DefaultStallTimeout, "give up after no data for this `long` (the partial download is kept)")
 	level := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
+	serve := fs.Bool("serve", true, "register with the tracker and serve the verified chunks while downloading")
+	listen := fs.String("listen", ":0", "`address` the chunk server listens on while serving (:0 picks a free port)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] NAME")
+		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] [-serve=false] NAME")
 		fmt.Fprintln(env.Stderr, "\nDownloads NAME (a shared name, its last path element, or a content id) from every")
-		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. See docs/DOWNLOADS.md.")
+		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. While it downloads it")
+		fmt.Fprintln(env.Stderr, "serves the chunks it has verified to the others. See docs/DOWNLOADS.md.")
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
@@ -81,15 +85,40 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "enxame get: using network %q (tracker %s, %d %s; found in %s)\n",
 			f.net.Name, f.addr, f.net.Peers, plural(f.net.Peers, "peer"), f.took.Round(time.Millisecond))
 	}
-	tc := tracker.NewClient(*trackerAddr)
-	defer tc.Close()
-	d := transfer.New(transfer.Request{Name: fs.Arg(0), ID: *id, Dir: *out}, transfer.Options{
-		Tracker:      tc,
-		Logger:       log,
+	ectx, stop := context.WithCancel(ctx)
+	e, err := engine.Start(ectx, engine.Config{
+		Tracker:      *trackerAddr,
+		Listen:       *listen,
+		NoServe:      !*serve,
+		Downloads:    *out,
 		StallTimeout: *stall,
+		Logger:       log,
+		// Serving is a courtesy to the others here: its complaints (a
+		// tracker that does not answer) would drown the download's own
+		// one-line reason, so only its errors are shown.
+		ServeLogger: newLogger(env.Stderr, max(lvl, slog.LevelError)),
 	})
+	if err != nil {
+		stop()
+		fmt.Fprintf(env.Stderr, "enxame get: %v\n", err)
+		return ExitFailure
+	}
+	// Leaving unregisters and stops serving; a download still running
+	// (interrupted) is paused with its resume state kept.
+	defer func() { stop(); e.Wait() }()
+	key, err := e.Download(engine.Request{Name: fs.Arg(0), ID: *id, Dir: *out})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "enxame get: %v\n", err)
+		return ExitFailure
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- d.Run(ctx) }()
+	// The run ends by itself when ctx ends (the engine's context is its
+	// child), keeping what it verified: wait for that, not for ctx.
+	go func() { errc <- e.WaitDownload(context.WithoutCancel(ctx), key) }()
+	progress := func() transfer.Progress {
+		tr, _ := e.Transfer(key)
+		return tr.Progress
+	}
 
 	pr := &progressPrinter{w: env.Stderr, live: isTerminal(env.Stderr)}
 	interval := plainInterval
@@ -98,17 +127,16 @@ func runGet(ctx context.Context, env Env, args []string) int {
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	var err error
 loop:
 	for {
 		select {
 		case err = <-errc:
 			break loop
 		case <-tick.C:
-			pr.update(d.Progress())
+			pr.update(progress())
 		}
 	}
-	p := d.Progress()
+	p := progress()
 	pr.update(p)
 	pr.finish()
 	switch {

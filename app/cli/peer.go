@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -18,7 +17,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
-	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -54,18 +53,9 @@ const peerHelp = `commands:
 type repl struct {
 	env       Env
 	out       *lockedWriter
-	rn        *runningNode
-	tc        asker // the tracker in use (following a hand-over with a keeper)
+	e         *engine.Engine
 	downloads string
-	dm        *transfer.Manager
 	wg        sync.WaitGroup // download reporters
-}
-
-// asker asks the tracker in use: a *tracker.Client, or the hand-over
-// keeper, which follows the network from tracker to tracker.
-type asker interface {
-	transfer.Searcher
-	List(ctx context.Context) (*wire.ListResponse, error)
 }
 
 // lockedWriter serialises writes from the command loop and the download
@@ -125,56 +115,26 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
 		return ExitFailure
 	}
-	rn, err := openNode(&nf, *shareDir, log)
+	cfg := nf.engineConfig(*shareDir, log)
+	cfg.Downloads = *downloads
+	ectx, stop := context.WithCancel(ctx)
+	defer stop()
+	e, err := engine.Start(ectx, cfg)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
 		return ExitFailure
 	}
-	r := &repl{env: env, rn: rn, downloads: *downloads}
-	if rn.keeper != nil {
-		r.tc = rn.keeper
-	} else {
-		tc := tracker.NewClient(nf.tracker)
-		defer tc.Close()
-		r.tc = tc
-	}
+	r := &repl{env: env, e: e, downloads: *downloads}
 	r.out = &lockedWriter{w: env.Stdout}
 	r.env.Stdout = r.out
-	// Downloads run beside the commands; their verified chunks are served
-	// and announced (complete:false) by this node while they run.
-	r.dm = transfer.NewManager(transfer.Options{
-		Dir:     *downloads,
-		Tracker: r.tc,
-		Logger:  log.With("component", "transfer"),
-		Self:    transfer.SelfPort(rn.node.Addr().(*net.TCPAddr).Port),
-	})
-	rn.node.AddCatalog(r.dm)
-	rn.node.SetExtraFiles(r.dm.Files)
 
-	nodeCtx, stopNode := context.WithCancel(ctx)
-	nodeDone := make(chan error, 1)
-	go func() { nodeDone <- rn.run(nodeCtx) }()
-	announceDone := make(chan struct{})
-	go func() {
-		defer close(announceDone)
-		for {
-			select {
-			case <-nodeCtx.Done():
-				return
-			case <-r.dm.Changes():
-				rn.node.Announce()
-			}
-		}
-	}()
-
-	code := r.loop(ctx, nodeDone)
+	code := r.loop(ctx)
 	// Unfinished downloads are paused with their state kept, so the next
 	// run (or enxame get) resumes them.
-	r.dm.Close()
+	stop()
+	e.Wait()
 	r.wg.Wait()
-	stopNode()
-	<-announceDone
-	if err := <-nodeDone; err != nil && code == ExitOK {
+	if err := e.Err(); err != nil && code == ExitOK {
 		fmt.Fprintf(env.Stderr, "enxame peer: %v\n", err)
 		code = ExitFailure
 	}
@@ -183,12 +143,13 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 
 // loop reads and runs commands until exit, end of input, ctx's end or the
 // node's failure.
-func (r *repl) loop(ctx context.Context, nodeDone <-chan error) int {
+func (r *repl) loop(ctx context.Context) int {
 	interactive := isTerminalReader(r.env.Stdin)
 	out := r.env.Stdout
 	r.waitRegistered(ctx)
 	if interactive {
-		fmt.Fprintf(out, "Sharing %s on %s. Type help for commands.\n", r.rn.ix.Dir(), r.rn.node.Addr())
+		st := r.e.Snapshot()
+		fmt.Fprintf(out, "Sharing %s on %s. Type help for commands.\n", st.ShareDir, st.Listen)
 	}
 	lines := make(chan string)
 	readDone := make(chan struct{})
@@ -201,11 +162,8 @@ func (r *repl) loop(ctx context.Context, nodeDone <-chan error) int {
 		select {
 		case <-ctx.Done():
 			return ExitOK
-		case err := <-nodeDone:
-			// The node stopped on its own: report and leave.
-			if err != nil {
-				fmt.Fprintf(r.env.Stderr, "enxame peer: %v\n", err)
-			}
+		case <-r.e.Failed():
+			// The node stopped on its own: reported by the caller.
 			return ExitFailure
 		case line, ok := <-lines:
 			if !ok {
@@ -224,11 +182,11 @@ func (r *repl) loop(ctx context.Context, nodeDone <-chan error) int {
 // waitRegistered waits, at most registerWait, until the session has
 // registered or failed once.
 func (r *repl) waitRegistered(ctx context.Context) {
-	changed := r.rn.node.SessionChanged()
+	changed := r.e.SessionChanged()
 	deadline := time.NewTimer(registerWait)
 	defer deadline.Stop()
 	for {
-		st := r.rn.node.Status().Session
+		st := r.e.Snapshot()
 		if st.Registered || st.LastError != "" {
 			return
 		}
@@ -303,7 +261,7 @@ func (r *repl) run(ctx context.Context, line string) bool {
 func (r *repl) list(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, trackerAskTimeout)
 	defer cancel()
-	resp, err := r.tc.List(ctx)
+	resp, err := r.e.List(ctx)
 	if err != nil {
 		return fmt.Errorf("asking the tracker for peers: %w", err)
 	}
@@ -312,7 +270,7 @@ func (r *repl) list(ctx context.Context) error {
 		fmt.Fprintln(out, "no peers registered")
 		return nil
 	}
-	self := r.rn.node.Status().Session.Addr
+	self := r.e.Snapshot().Addr
 	peers := slices.Clone(resp.Peers)
 	slices.SortFunc(peers, func(a, b wire.PeerInfo) int { return strings.Compare(a.Addr, b.Addr) })
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -336,7 +294,7 @@ func (r *repl) list(ctx context.Context) error {
 func (r *repl) search(ctx context.Context, q string) error {
 	ctx, cancel := context.WithTimeout(ctx, trackerAskTimeout)
 	defer cancel()
-	resp, err := r.tc.Search(ctx, q)
+	resp, err := r.e.Search(ctx, q)
 	if err != nil {
 		return fmt.Errorf("searching: %w", err)
 	}
@@ -382,8 +340,7 @@ func (r *repl) search(ctx context.Context, q string) error {
 // download starts fetching a file by name or id in the background, so
 // commands keep working; a line reports when it ends.
 func (r *repl) download(ctx context.Context, what string) error {
-	req := transfer.Request{Name: what}
-	d, err := r.dm.Start(ctx, req)
+	key, err := r.e.Download(engine.Request{Name: what})
 	if err != nil {
 		return fmt.Errorf("starting download of %q: %w", what, err)
 	}
@@ -391,8 +348,9 @@ func (r *repl) download(ctx context.Context, what string) error {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		err := r.dm.Wait(ctx, d)
-		p := d.Progress()
+		err := r.e.WaitDownload(context.WithoutCancel(ctx), key)
+		tr, _ := r.e.Transfer(key)
+		p := tr.Progress
 		switch {
 		case err == nil:
 			fmt.Fprintf(r.env.Stdout, "downloaded %s (%s)\n", p.Path, humanize.IBytes(uint64(p.Size)))
@@ -407,20 +365,19 @@ func (r *repl) download(ctx context.Context, what string) error {
 
 func (r *repl) status() {
 	out := r.env.Stdout
-	st := r.rn.node.Status()
-	ss := st.Session
-	fmt.Fprintf(out, "tracker    %s: ", cmp.Or(r.rn.node.Tracker(), "none"))
+	st := r.e.Snapshot()
+	fmt.Fprintf(out, "tracker    %s: ", cmp.Or(st.Tracker, "none"))
 	switch {
-	case ss.Registered:
+	case st.Registered:
 		fmt.Fprintf(out, "registered as %s, %d file%s announced, last contact %s ago\n",
-			ss.Addr, ss.Files, sIfMany(ss.Files), time.Since(ss.LastContact).Round(time.Second))
-	case ss.LastError != "":
-		fmt.Fprintf(out, "not registered (%s); retrying\n", ss.LastError)
+			st.Addr, st.Announced, sIfMany(st.Announced), time.Since(st.LastContact).Round(time.Second))
+	case st.LastError != "":
+		fmt.Fprintf(out, "not registered (%s); retrying\n", st.LastError)
 	default:
 		fmt.Fprintln(out, "registering…")
 	}
-	p := r.rn.ix.Progress()
-	fmt.Fprintf(out, "share      %s: %d file%s, %s", r.rn.ix.Dir(), p.Files, sIfMany(p.Files), humanize.IBytes(uint64(p.Bytes)))
+	p := st.Share
+	fmt.Fprintf(out, "share      %s: %d file%s, %s", st.ShareDir, p.Files, sIfMany(p.Files), humanize.IBytes(uint64(p.Bytes)))
 	if p.Scanning && p.HashBytesDone < p.HashBytes {
 		fmt.Fprintf(out, "; indexing %s of %s", humanize.IBytes(uint64(p.HashBytesDone)), humanize.IBytes(uint64(p.HashBytes)))
 	}
@@ -430,19 +387,14 @@ func (r *repl) status() {
 	}
 	fmt.Fprintf(out, "serving    on %s: %d connections open, %s sent in %d requests\n",
 		st.Listen, st.Server.Active, humanize.IBytes(uint64(st.Server.BytesServed)), st.Server.Requests)
-	list := r.dm.List()
-	if len(list) == 0 {
+	if len(st.Transfers) == 0 {
 		fmt.Fprintf(out, "transfers  none; downloads go to %s\n", r.downloads)
 		return
 	}
-	fmt.Fprintf(out, "transfers  %d; downloads go to %s\n", len(list), r.downloads)
-	for _, d := range list {
-		p := d.Progress()
-		name := p.Name
-		if p.Path != "" {
-			name = p.Path
-		}
-		fmt.Fprintf(out, "           %s: %s\n", name, progressLine(p))
+	fmt.Fprintf(out, "transfers  %d; downloads go to %s\n", len(st.Transfers), r.downloads)
+	for _, tr := range st.Transfers {
+		name := cmp.Or(tr.Path, tr.Name)
+		fmt.Fprintf(out, "           %s: %s\n", name, progressLine(tr.Progress))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -73,7 +74,7 @@ func TestPeerScripted(t *testing.T) {
 		"tracker    " + trackerAddr + ": registered as 127.0.0.1:",
 		"share      ", "2 files, 3.0 MiB",
 		"(you)", "1 peer\n",
-		shContentID(song)[:12] + "  3.0 MiB  1      Song One.ogg",
+		enxametest.ContentID(song)[:12] + "  3.0 MiB  1      Song One.ogg",
 		"1 result\n",
 		`nothing found for "nothing-like-this"`,
 		`downloading "Song One.ogg" in the background`,

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -12,8 +11,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/enxame/enxame/net/discovery"
-	"github.com/enxame/enxame/net/handover"
-	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/share"
 )
 
@@ -86,77 +84,43 @@ func (nf *nodeFlags) resolve(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// runningNode is a peer node with its index, as share and peer run it,
-// and its hand-over keeper when the network is known by name (found on
-// the LAN, -network, -host).
-type runningNode struct {
-	ix     *share.Index
-	node   *peer.Node
-	keeper *handover.Keeper // nil with -tracker alone
-	log    *slog.Logger
+// engineConfig is the engine configuration of the common flags, sharing
+// dir ("" none).
+func (nf *nodeFlags) engineConfig(dir string, log *slog.Logger) engine.Config {
+	return engine.Config{
+		Tracker:    nf.tracker,
+		Network:    nf.network,
+		Host:       nf.host,
+		HostListen: nf.hostListen,
+		CanHost:    nf.canHost,
+		ShareDir:   dir,
+		Share:      engine.ShareOptions{CacheFile: nf.cache, NoCache: nf.noCache, RescanInterval: nf.rescan},
+		Listen:     nf.listen,
+		Discovery:  nf.disc.options(),
+		Logger:     log,
+	}
 }
 
-// openNode opens the shared folder and starts listening; run runs it.
-func openNode(nf *nodeFlags, dir string, log *slog.Logger) (*runningNode, error) {
-	ix, err := share.New(share.Config{
-		Dir: dir, CacheFile: nf.cache, NoCache: nf.noCache,
-		RescanInterval: nf.rescan, Logger: log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	node, err := peer.NewNode(peer.NodeConfig{Index: ix, Tracker: nf.tracker, CanHost: nf.canHost, Listen: nf.listen, Logger: log})
-	if err != nil {
-		ix.Close()
-		return nil, err
-	}
-	rn := &runningNode{ix: ix, node: node, log: log}
-	// A network known by name is followed from tracker to tracker (a
-	// hand-over); an address typed with -tracker alone is used as is.
-	if nf.network != "" {
-		rn.keeper, err = handover.New(handover.Config{
-			Network:    nf.network,
-			CanHost:    nf.canHost,
-			Host:       nf.host,
-			Tracker:    nf.tracker,
-			Join:       node.SetTracker,
-			Self:       func() string { return node.Status().Session.Addr },
-			HostListen: nf.hostListen,
-			Discovery:  nf.disc.options(),
-			Logger:     log,
-		})
-		if err != nil {
-			node.Close()
-			ix.Close()
-			return nil, err
-		}
-	}
-	return rn, nil
-}
-
-// run runs the node until ctx ends, logging indexing progress sparsely.
-func (rn *runningNode) run(ctx context.Context) error {
-	defer rn.ix.Close()
+// runEngine waits until ctx ends or the engine fails, logging indexing
+// progress sparsely, then waits for the engine to stop. It returns the
+// engine's failure, if any.
+func runEngine(ctx context.Context, e *engine.Engine, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { rn.reportProgress(ctx) })
-	var keeperErr error
-	if rn.keeper != nil {
-		wg.Go(func() {
-			if keeperErr = rn.keeper.Run(ctx); keeperErr != nil {
-				cancel()
-			}
-		})
+	wg.Go(func() { reportProgress(ctx, e, log) })
+	select {
+	case <-ctx.Done():
+	case <-e.Failed():
 	}
-	err := rn.node.Run(ctx)
 	cancel()
 	wg.Wait()
-	return cmp.Or(err, keeperErr)
+	return e.Err()
 }
 
 // reportProgress logs hashing progress every progressEvery while a scan
 // hashes, and once when the first scan is done.
-func (rn *runningNode) reportProgress(ctx context.Context) {
+func reportProgress(ctx context.Context, e *engine.Engine, log *slog.Logger) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	ready := false
@@ -167,15 +131,15 @@ func (rn *runningNode) reportProgress(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		p := rn.ix.Progress()
+		p := e.Snapshot().Share
 		if p.Scanning && p.HashBytes > 0 && time.Since(lastLog) >= progressEvery {
 			lastLog = time.Now()
-			rn.log.Info("Indexing", "done", humanize.IBytes(uint64(p.HashBytesDone)), "total", humanize.IBytes(uint64(p.HashBytes)),
+			log.Info("Indexing", "done", humanize.IBytes(uint64(p.HashBytesDone)), "total", humanize.IBytes(uint64(p.HashBytes)),
 				"files", fmt.Sprintf("%d/%d", p.HashFilesDone, p.HashFiles))
 		}
 		if !ready && !p.Scanning && !p.LastScan.IsZero() {
 			ready = true
-			rn.log.Info("Index ready", "files", p.Files, "size", humanize.IBytes(uint64(p.Bytes)), "skipped", skippedSummary(p.Skipped))
+			log.Info("Index ready", "files", p.Files, "size", humanize.IBytes(uint64(p.Bytes)), "skipped", skippedSummary(p.Skipped))
 		}
 	}
 }
@@ -216,18 +180,24 @@ func runShare(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
 		return ExitFailure
 	}
-	rn, err := openNode(&nf, fs.Arg(0), log)
+	ectx, stop := context.WithCancel(ctx)
+	defer stop()
+	e, err := engine.Start(ectx, nf.engineConfig(fs.Arg(0), log))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
 		return ExitFailure
 	}
-	log.Info("Sharing", "dir", rn.ix.Dir(), "listen", rn.node.Addr().String(), "tracker", nf.tracker, "network", nf.network,
+	st := e.Snapshot()
+	log.Info("Sharing", "dir", st.ShareDir, "listen", st.Listen, "tracker", nf.tracker, "network", nf.network,
 		"host", nf.host, "canHost", nf.canHost)
-	if err := rn.run(ctx); err != nil {
+	err = runEngine(ctx, e, log)
+	stop()
+	e.Wait()
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame share: %v\n", err)
 		return ExitFailure
 	}
-	st := rn.node.Status()
+	st = e.Snapshot()
 	log.Info("Stopped", "served", humanize.IBytes(uint64(st.Server.BytesServed)), "connections", st.Server.Accepted)
 	return ExitOK
 }

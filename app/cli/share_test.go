@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -20,30 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
 
 // Helpers of the share and peer tests carry an "sh" prefix so they do not
 // collide with the other subcommands' test helpers in this package.
-
-// shContentID computes a content id straight from PROTOCOL §1's text.
-func shContentID(data []byte) string {
-	size := int64(len(data))
-	c := int64(256 << 10)
-	for c < 16<<20 && (size+c-1)/c > 2048 {
-		c *= 2
-	}
-	h := sha256.New()
-	h.Write([]byte("enxame/1"))
-	binary.Write(h, binary.BigEndian, uint64(size))
-	binary.Write(h, binary.BigEndian, uint32(c))
-	for off := int64(0); off < size; off += c {
-		d := sha256.Sum256(data[off:min(off+c, size)])
-		h.Write(d[:])
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 func shWriteOld(t *testing.T, path string, data []byte) {
 	t.Helper()
@@ -263,7 +243,7 @@ func TestShareEndToEnd(t *testing.T) {
 	big := shData(1<<20 + 4321)
 	shWriteOld(t, filepath.Join(dir, "videos", "clip.mp4"), big)
 	shWriteOld(t, filepath.Join(dir, ".enxame-clip.mp4.part"), []byte("partial"))
-	id := shContentID(big)
+	id := enxametest.ContentID(big)
 
 	p := shStart(t, env, nil, "share", "-tracker", trackerAddr, "-listen", "127.0.0.1:0", dir)
 	res := shSearchUntil(t, trackerAddr, "clip", "shared file", func(r []wire.SearchResult) bool { return len(r) == 1 })
@@ -297,7 +277,7 @@ func TestShareEndToEnd(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "added.txt"), added, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	shSearchUntil(t, trackerAddr, "added", "added file", func(r []wire.SearchResult) bool { return len(r) == 1 && r[0].ID == shContentID(added) })
+	shSearchUntil(t, trackerAddr, "added", "added file", func(r []wire.SearchResult) bool { return len(r) == 1 && r[0].ID == enxametest.ContentID(added) })
 	os.Rename(filepath.Join(dir, "videos", "clip.mp4"), filepath.Join(dir, "videos", "renamed.mp4"))
 	shSearchUntil(t, trackerAddr, "mp4", "rename", func(r []wire.SearchResult) bool { return len(r) == 1 && r[0].Name == "videos/renamed.mp4" })
 

@@ -19,6 +19,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -44,7 +45,10 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { os.RemoveAll(dir) }))
+	// After the build, which needs the real Go cache: from here on the
+	// subcommands run write their hash caches into a temporary home.
+	isolated := enxametest.IsolateUserDirs()
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { isolated(); os.RemoveAll(dir) }))
 }
 
 const e2eWait = 15 * time.Second

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/enxame/enxame/app/vm"
-	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -77,32 +76,30 @@ func Describe(err error) Problem {
 		}
 	case errors.Is(err, context.Canceled):
 		return Problem{What: "Stopped."}
-	case errors.Is(err, transfer.ErrNotFound):
+	case errors.Is(err, vm.ErrFileNotFound):
 		return Problem{What: "Nobody shares that file any more.", Hint: "Search again: the peers that had it may have left."}
-	case errors.Is(err, transfer.ErrNoSource):
+	case errors.Is(err, vm.ErrNoSource):
 		return Problem{
 			What: "None of the peers that have this file could be reached.",
 			Hint: "They may have left or a firewall may block them. Resume later: nothing is lost.",
 		}
-	case errors.Is(err, transfer.ErrStalled):
+	case errors.Is(err, vm.ErrStalled):
 		return Problem{
 			What: "No peer sent anything for a while.",
 			Hint: "The chunks you have are kept; press Resume when a peer with the file is back.",
 		}
-	case errors.Is(err, transfer.ErrHashMismatch), errors.Is(err, transfer.ErrBadManifest):
+	case errors.Is(err, vm.ErrBadManifest):
 		return Problem{
 			What: "A peer sent damaged data.",
 			Hint: "Enxame threw it away; the download continues from the other peers.",
 		}
-	case errors.Is(err, transfer.ErrPeerDropped):
-		return Problem{What: "A peer kept sending damaged data and was dropped.", Hint: "The other peers carry on."}
-	case errors.Is(err, transfer.ErrBusy):
+	case errors.Is(err, vm.ErrBusy):
 		return Problem{What: "That file is already downloading.", Hint: "See the Transfers tab."}
-	case errors.Is(err, transfer.ErrCanceled):
+	case errors.Is(err, vm.ErrCanceled):
 		return Problem{What: "Cancelled."}
-	case errors.Is(err, transfer.ErrPaused):
+	case errors.Is(err, vm.ErrPaused):
 		return Problem{What: "Paused.", Hint: "Press Resume to continue."}
-	case errors.Is(err, transfer.ErrClosed):
+	case errors.Is(err, vm.ErrClosed):
 		return Problem{What: "Enxame is shutting down."}
 	case errors.Is(err, fs.ErrPermission):
 		return Problem{What: "Enxame may not use that folder.", Hint: "Choose a folder you can read and write."}

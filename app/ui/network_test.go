@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/enxame/enxame/app/vm"
-	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/net/enxametest"
 )
 
 // TestCanHostCheck: the take-over preference is on by default in the
@@ -24,7 +24,7 @@ func TestCanHostCheck(t *testing.T) {
 	if u.main == nil {
 		t.Fatal("Host did not open the main screen")
 	}
-	vmtest.WaitFor(t, 10*time.Second, "the app to join its own tracker", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the app to join its own tracker", func() bool {
 		u.vm.Poll(t.Context(), time.Now())
 		ok, _ := u.vm.Connected.Get()
 		return ok

@@ -14,7 +14,6 @@ import (
 
 	"github.com/enxame/enxame/app/vm"
 	"github.com/enxame/enxame/app/widgets"
-	"github.com/enxame/enxame/net/transfer"
 )
 
 var peerColumns = []float32{110, 80, 110, 110}
@@ -143,31 +142,7 @@ func (t *transfersTab) onTitleChanged() {
 // onGridChanged hands the selected download's chunk map to the grid.
 func (t *transfersTab) onGridChanged() {
 	g, _ := t.m.u.vm.Transfers.Grid.Get()
-	t.grid.SetCells(cellsOf(g), g.Sources)
-}
-
-// cellsOf turns the engine's chunk states into the grid's cells.
-func cellsOf(g vm.Grid) []widgets.Cell {
-	cells := make([]widgets.Cell, len(g.Chunks))
-	for i, c := range g.Chunks {
-		src := widgets.NoSource
-		if i < len(g.From) && g.From[i] > 0 {
-			src = int(g.From[i]) - 1
-		}
-		var s widgets.CellState
-		switch c {
-		case transfer.ChunkInFlight:
-			s = widgets.CellInFlight
-		case transfer.ChunkDone:
-			s = widgets.CellDone
-		case transfer.ChunkFailed:
-			s = widgets.CellFailed
-		default:
-			s = widgets.CellMissing
-		}
-		cells[i] = widgets.Cell{State: s, Source: src}
-	}
-	return cells
+	t.grid.SetCells(g.Cells, g.Sources)
 }
 
 func (t *transfersTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -246,14 +221,14 @@ func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
 	r.id, r.row = id, row
 	setText(r.name, row.Name)
 	state := row.StateText()
-	if row.Err != nil && (row.State == transfer.StateFailed || row.State == transfer.StateStalled) {
+	if row.Err != nil && (row.State == vm.StateFailed || row.State == vm.StateStalled) {
 		state += ": " + Describe(row.Err).What
 	}
 	setText(r.state, state)
 	switch row.State {
-	case transfer.StateFailed:
+	case vm.StateFailed:
 		setImportance(r.state, widget.DangerImportance)
-	case transfer.StateDone:
+	case vm.StateDone:
 		setImportance(r.state, widget.SuccessImportance)
 	default:
 		setImportance(r.state, widget.MediumImportance)
@@ -262,12 +237,12 @@ func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
 		r.bar.SetValue(row.Fraction)
 	}
 	detail := row.Detail()
-	if row.State == transfer.StateDone && row.Path != "" {
+	if row.State == vm.StateDone && row.Path != "" {
 		detail = vm.Size(row.Size) + " · saved as " + row.Path
 	}
 	setText(r.detail, detail)
 
-	done := row.State == transfer.StateDone
+	done := row.State == vm.StateDone
 	showIf(r.openFile, done)
 	showIf(r.openDir, done)
 	showIf(r.cancel, !done)

@@ -21,12 +21,14 @@ import (
 
 	"github.com/enxame/enxame/app/version"
 	"github.com/enxame/enxame/app/vm"
-	"github.com/enxame/enxame/app/vm/vmtest"
-	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
 )
 
 func TestMain(m *testing.M) {
+	cleanup := enxametest.IsolateUserDirs()
 	goleak.VerifyTestMain(m,
+		goleak.Cleanup(func(code int) { cleanup(); os.Exit(code) }),
 		goleak.IgnoreAnyFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"),
 	)
 }
@@ -87,14 +89,14 @@ func newTestUI(t *testing.T, a fyne.App) *UI {
 	t.Helper()
 	u := newUI(t.Context(), a, slog.New(slog.DiscardHandler))
 	u.vm.Inline = true
-	u.vm.Discovery = vmtest.LoopbackDiscovery(t)
+	u.vm.Discovery = live.LoopbackDiscovery(t)
 	t.Cleanup(u.shutdown)
 	return u
 }
 
 func TestFirstRunJoinAndRemember(t *testing.T) {
 	a := test.NewTempApp(t)
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	shareDir := t.TempDir()
 	downloads := filepath.Join(t.TempDir(), "Enxame")
 
@@ -181,7 +183,7 @@ func TestHostFromFirstRun(t *testing.T) {
 	if u.main == nil {
 		t.Fatal("Host did not open the main screen")
 	}
-	vmtest.WaitFor(t, 10*time.Second, "the app to join its own tracker", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the app to join its own tracker", func() bool {
 		u.vm.Poll(t.Context(), time.Now())
 		ok, _ := u.vm.Connected.Get()
 		return ok
@@ -208,9 +210,9 @@ func TestHostFromFirstRun(t *testing.T) {
 
 func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 	a := test.NewTempApp(t)
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	data := bytes.Repeat([]byte("enxame "), 300_000) // 2.1 MB, 9 chunks
-	vmtest.StartSeeder(t, addr, map[string][]byte{"lecture/slides.pdf": data, "notes.txt": []byte("n")})
+	live.StartSeeder(t, addr, map[string][]byte{"lecture/slides.pdf": data, "notes.txt": []byte("n")})
 	downloads := t.TempDir()
 
 	u := newTestUI(t, a)
@@ -260,10 +262,10 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 	tt := u.main.transfers
 	want := &fyne.Notification{Title: "Download complete", Content: "lecture/slides.pdf is in " + downloads}
 	test.AssertNotificationSent(t, want, func() {
-		vmtest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
+		enxametest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
 			u.vm.Poll(t.Context(), time.Now())
 			r, err := u.vm.Transfers.Rows.GetValue(0)
-			return err == nil && r.State == transfer.StateDone
+			return err == nil && r.State == vm.StateDone
 		})
 	})
 	r, _ := u.vm.Transfers.Rows.GetValue(0)
@@ -275,7 +277,7 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 		t.Errorf("chunk grid shows %d chunks, want 9", n)
 	}
 	for i, c := range tt.grid.Cells() {
-		if c.State.String() != "done" || c.Source < 0 {
+		if c.State().String() != "done" || c.Source() < 0 {
 			t.Errorf("cell %d = %+v", i, c)
 		}
 	}
@@ -292,7 +294,7 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 
 func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
 	a := test.NewTempApp(t)
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	u := newTestUI(t, a)
 	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
 	u.start(o)
@@ -306,7 +308,7 @@ func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
 	if u.main.tabs.Selected() != u.main.shareItem {
 		t.Error("My share tab not shown after the drop")
 	}
-	vmtest.WaitFor(t, 10*time.Second, "the dropped folder to be indexed", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the dropped folder to be indexed", func() bool {
 		u.vm.Poll(t.Context(), time.Now())
 		return u.main.share.list.Length() == 1
 	})
@@ -323,8 +325,8 @@ func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
 
 func TestDescribeNeverBare(t *testing.T) {
 	errs := []error{
-		&vm.AddrError{Addr: "x"}, vm.ErrNotStarted, transfer.ErrNotFound, transfer.ErrNoSource,
-		transfer.ErrStalled, transfer.ErrHashMismatch, transfer.ErrBusy, context.DeadlineExceeded,
+		&vm.AddrError{Addr: "x"}, vm.ErrNotStarted, vm.ErrFileNotFound, vm.ErrNoSource,
+		vm.ErrStalled, vm.ErrBadManifest, vm.ErrBusy, vm.ErrCanceled, vm.ErrPaused, vm.ErrClosed, context.DeadlineExceeded,
 		os.ErrPermission, os.ErrNotExist, errNotAFolder, errNoDownloads,
 	}
 	for _, err := range errs {
@@ -344,7 +346,7 @@ func TestDescribeNeverBare(t *testing.T) {
 
 func TestJoinANetworkHeardNearby(t *testing.T) {
 	a := test.NewTempApp(t)
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	u := newTestUI(t, a)
 	u.start(options{})
 	u.first.downloadsEntry.SetText(t.TempDir())
@@ -372,7 +374,7 @@ func TestJoinANetworkHeardNearby(t *testing.T) {
 
 func TestFailedDownloadSaysWhyAndOffersResume(t *testing.T) {
 	a := test.NewTempApp(t)
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	u := newTestUI(t, a)
 	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
 	u.start(o)
@@ -382,10 +384,10 @@ func TestFailedDownloadSaysWhyAndOffersResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.main.showTransfers()
-	vmtest.WaitFor(t, 10*time.Second, "the download to fail", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the download to fail", func() bool {
 		u.vm.Poll(t.Context(), time.Now())
 		r, err := u.vm.Transfers.Rows.GetValue(0)
-		return err == nil && r.State == transfer.StateFailed
+		return err == nil && r.State == vm.StateFailed
 	})
 	tt := u.main.transfers
 	var row *transferRow
@@ -419,7 +421,7 @@ func TestFailedDownloadSaysWhyAndOffersResume(t *testing.T) {
 
 func TestAboutShowsVersion(t *testing.T) {
 	a := test.NewTempApp(t)
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	u := newTestUI(t, a)
 	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
 	u.start(o)

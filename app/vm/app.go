@@ -5,6 +5,7 @@
 package vm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/engine"
+	"github.com/enxame/enxame/net/share"
 )
 
 // Refresh rates: progress reaches the screens at most 1/PollInterval times
@@ -39,7 +42,7 @@ var ErrNotStarted = errors.New("not connected to a network yet")
 type App struct {
 	fyne fyne.App
 	log  *slog.Logger
-	net  *Net
+	eng  *engine.Engine
 
 	// Status bar.
 	Tracker     binding.String // the tracker address in use
@@ -144,7 +147,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.settings = s
 	v.mu.Unlock()
 
-	n, err := StartNet(ctx, s, v.log, v.Discovery...)
+	n, err := engine.Start(ctx, v.configOf(s))
 	if err != nil {
 		cancel()
 		v.mu.Lock()
@@ -153,12 +156,12 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		return err
 	}
 	v.mu.Lock()
-	v.net = n
+	v.eng = n
 	heard := v.heard
 	v.mu.Unlock()
 	_ = v.CanHost.Set(s.CanHost)
 	// A network already heard at the tracker's address is followed by name.
-	n.followHeard(heard)
+	n.FollowHeard(heard)
 	v.SavePrefs()
 	// Downloads left unfinished last time resume from the chunks on disk;
 	// those the user had paused come back paused.
@@ -171,7 +174,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		if p.Paused {
 			start = n.AddPaused
 		}
-		if _, err := start(p.Name, p.ID); err != nil {
+		if _, err := start(engine.Request{Name: p.Name, ID: p.ID}); err != nil {
 			v.log.Warn("Cannot resume a download", "name", p.Name, "error", err)
 		}
 	}
@@ -190,7 +193,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 // resumable) and waits for every goroutine the view-model started.
 func (v *App) Close() {
 	v.mu.Lock()
-	cancel, n := v.cancel, v.net
+	cancel, n := v.cancel, v.eng
 	v.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -214,7 +217,7 @@ func (v *App) SavePrefs() {
 // (not while the user hosts: Tracker then stays the network used before),
 // so that the next start finds the network even if its host left while
 // the app was closed. Preferences are written only when they change.
-func (v *App) rememberNetwork(st NetStatus) {
+func (v *App) rememberNetwork(st Snapshot) {
 	v.mu.Lock()
 	s := &v.settings
 	changed := false
@@ -241,13 +244,13 @@ func (v *App) rememberNetwork(st NetStatus) {
 	}
 }
 
-func (v *App) engine() (*Net, error) {
+func (v *App) engine() (*engine.Engine, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.net == nil {
+	if v.eng == nil {
 		return nil, ErrNotStarted
 	}
-	return v.net, nil
+	return v.eng, nil
 }
 
 // pollLoop takes engine snapshots every PollInterval until ctx ends. This
@@ -275,7 +278,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	if err != nil {
 		return
 	}
-	st := n.Status()
+	st := n.Snapshot()
 	v.rememberNetwork(st)
 	_ = v.Tracker.Set(st.Tracker)
 	_ = v.Hosting.Set(st.Hosting)
@@ -300,23 +303,19 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		v.updateNearby()
 	}
 
-	sp := n.ShareProgress()
-	_ = v.ShareDir.Set(n.ShareDir())
+	sp := st.Share
+	_ = v.ShareDir.Set(st.ShareDir)
 	_ = v.Indexing.Set(sp.Scanning)
 	frac := 1.0
 	if sp.Scanning && sp.HashBytes > 0 {
 		frac = float64(sp.HashBytesDone) / float64(sp.HashBytes)
 	}
 	_ = v.IndexFrac.Set(frac)
-	_ = v.ShareText.Set(shareText(n.ShareDir(), sp))
-	v.Share.update(n)
+	_ = v.ShareText.Set(shareText(st.ShareDir, sp))
+	v.Share.update(n, st)
 
-	v.Transfers.update(n.Transfers())
-	if st.Hosting {
-		v.Network.updateHost(n.HostStats())
-	} else {
-		v.Network.updateHost(nil)
-	}
+	v.Transfers.update(st.Transfers)
+	v.Network.updateHost(st.Host)
 
 	v.mu.Lock()
 	// Ask for the peers every ListInterval, and at once when this peer
@@ -324,7 +323,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	// list then changed for sure.
 	regWith := ""
 	if st.Registered {
-		regWith = cmpOr(st.RegisteredWith, st.Tracker)
+		regWith = cmp.Or(st.RegisteredWith, st.Tracker)
 	}
 	due := now.Sub(v.lastList) >= ListInterval || (regWith != "" && regWith != v.registered)
 	v.registered = regWith
@@ -337,7 +336,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	}
 }
 
-func connectionText(st NetStatus) string {
+func connectionText(st Snapshot) string {
 	switch {
 	case st.PeerErr != nil:
 		return "Not sharing or connected: the shared folder could not be used (see My share)"
@@ -353,7 +352,7 @@ func connectionText(st NetStatus) string {
 	return "Connecting to " + st.Tracker + "…"
 }
 
-func shareText(dir string, p ShareProgress) string {
+func shareText(dir string, p share.Progress) string {
 	if dir == "" {
 		return "Not sharing a folder"
 	}
@@ -373,7 +372,7 @@ func (v *App) SetHosting(on bool) error {
 	if err != nil {
 		return err
 	}
-	if err := n.SetHosting(on); err != nil {
+	if err := n.Host(on); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -381,7 +380,7 @@ func (v *App) SetHosting(on bool) error {
 	heard := v.heard
 	v.mu.Unlock()
 	if !on {
-		n.followHeard(heard) // back in a network heard by name
+		n.FollowHeard(heard) // back in a network heard by name
 	}
 	v.networkChanged()
 	v.SavePrefs()

@@ -13,13 +13,17 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/app/widgets"
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
 )
 
 func TestMain(m *testing.M) {
+	cleanup := enxametest.IsolateUserDirs()
 	goleak.VerifyTestMain(m,
+		goleak.Cleanup(func(code int) { cleanup(); os.Exit(code) }),
 		// Fyne's test app keeps a settings watcher goroutine for the
 		// process; it is not ours.
 		goleak.IgnoreAnyFunction("fyne.io/fyne/v2/internal/async.(*UnboundedChan[...]).processing"),
@@ -32,7 +36,7 @@ func newTestApp(t *testing.T, s Settings) *App {
 	a := testApp(t)
 	v := New(a, nil)
 	v.NoPoller = true
-	v.Discovery = vmtest.LoopbackDiscovery(t)
+	v.Discovery = live.LoopbackDiscovery(t)
 	if s.Downloads == "" {
 		s.Downloads = t.TempDir()
 	}
@@ -55,8 +59,8 @@ func randomBytes(t testing.TB, n int) []byte {
 }
 
 func TestSearchFindsSharedFiles(t *testing.T) {
-	addr := vmtest.StartTracker(t)
-	vmtest.StartSeeder(t, addr, map[string][]byte{"docs/report.pdf": []byte("a report"), "notes.txt": []byte("notes")})
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"docs/report.pdf": []byte("a report"), "notes.txt": []byte("notes")})
 	v := newTestApp(t, Settings{Tracker: addr})
 
 	tests := []struct {
@@ -115,8 +119,8 @@ func equalSets(a, b []string) bool {
 }
 
 func TestSearchDebounced(t *testing.T) {
-	addr := vmtest.StartTracker(t)
-	vmtest.StartSeeder(t, addr, map[string][]byte{"alpha.txt": []byte("a"), "beta.txt": []byte("b")})
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"alpha.txt": []byte("a"), "beta.txt": []byte("b")})
 	v := newTestApp(t, Settings{Tracker: addr})
 
 	done := make(chan string, 16)
@@ -171,10 +175,10 @@ func TestSearchTrackerUnreachable(t *testing.T) {
 }
 
 func TestDownloadStates(t *testing.T) {
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	data := randomBytes(t, 3<<20+123) // 13 chunks of 256 KiB
-	vmtest.StartSeeder(t, addr, map[string][]byte{"big.bin": data})
-	vmtest.StartSeeder(t, addr, map[string][]byte{"copy/big.bin": data})
+	live.StartSeeder(t, addr, map[string][]byte{"big.bin": data})
+	live.StartSeeder(t, addr, map[string][]byte{"copy/big.bin": data})
 	downloads := t.TempDir()
 	v := newTestApp(t, Settings{Tracker: addr, Downloads: downloads})
 
@@ -197,7 +201,7 @@ func TestDownloadStates(t *testing.T) {
 		t.Errorf("selected %q, want the new download %q", sel, key)
 	}
 	var last TransferRow
-	vmtest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
+	enxametest.WaitFor(t, 30*time.Second, "the download to finish", func() bool {
 		v.Poll(t.Context(), time.Now())
 		rs, _ := v.Transfers.Rows.Get()
 		if len(rs) != 1 {
@@ -220,15 +224,15 @@ func TestDownloadStates(t *testing.T) {
 		t.Errorf("saved in %s, want %s", filepath.Dir(last.Path), downloads)
 	}
 	g, _ := v.Transfers.Grid.Get()
-	if g.Key != key || len(g.Chunks) != 13 {
-		t.Errorf("grid key %q with %d chunks, want %q with 13", g.Key, len(g.Chunks), key)
+	if g.Key != key || len(g.Cells) != 13 {
+		t.Errorf("grid key %q with %d chunks, want %q with 13", g.Key, len(g.Cells), key)
 	}
-	for i, c := range g.Chunks {
-		if c != transfer.ChunkDone {
-			t.Errorf("chunk %d state %v", i, c)
+	for i, c := range g.Cells {
+		if c.State() != widgets.CellDone {
+			t.Errorf("chunk %d state %v", i, c.State())
 		}
-		if g.From[i] == 0 || int(g.From[i]) > len(g.Sources) {
-			t.Errorf("chunk %d from %d of %d sources", i, g.From[i], len(g.Sources))
+		if c.Source() < 0 || c.Source() >= len(g.Sources) {
+			t.Errorf("chunk %d from %d of %d sources", i, c.Source(), len(g.Sources))
 		}
 	}
 	peers, _ := v.Transfers.Peers.Get()
@@ -247,9 +251,9 @@ func TestDownloadStates(t *testing.T) {
 }
 
 func TestDownloadPauseResumeCancel(t *testing.T) {
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	data := randomBytes(t, 1<<20)
-	vmtest.StartSeeder(t, addr, map[string][]byte{"f.bin": data})
+	live.StartSeeder(t, addr, map[string][]byte{"f.bin": data})
 	v := newTestApp(t, Settings{Tracker: addr})
 	if err := v.Search.Run(t.Context(), "f.bin"); err != nil {
 		t.Fatal(err)
@@ -290,14 +294,14 @@ func TestDownloadPauseResumeCancel(t *testing.T) {
 }
 
 func TestDownloadVanishedFileFails(t *testing.T) {
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	v := newTestApp(t, Settings{Tracker: addr})
 	id := "0000000000000000000000000000000000000000000000000000000000000000"
 	key, err := v.Transfers.Start("gone.txt", id)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	vmtest.WaitFor(t, 10*time.Second, "the download to fail", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the download to fail", func() bool {
 		v.Poll(t.Context(), time.Now())
 		rs, _ := v.Transfers.Rows.Get()
 		return len(rs) == 1 && rs[0].Key == key && rs[0].State.String() == "failed"
@@ -322,10 +326,11 @@ func TestHostingAndShare(t *testing.T) {
 	os.Chtimes(p, old, old)
 	v := newTestApp(t, Settings{Host: true, HostListen: "127.0.0.1:0", ShareDir: share})
 
-	vmtest.WaitFor(t, 10*time.Second, "the app to register with its own tracker", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the app to register with its own tracker", func() bool {
 		v.Poll(t.Context(), time.Now())
 		ok, _ := v.Connected.Get()
-		return ok && v.Share.Files.Length() == 1
+		indexing, _ := v.Indexing.Get()
+		return ok && !indexing && v.Share.Files.Length() == 1
 	})
 	if h, _ := v.Hosting.Get(); !h {
 		t.Error("Hosting binding false while hosting")
@@ -338,7 +343,7 @@ func TestHostingAndShare(t *testing.T) {
 		t.Errorf("share text %q", s)
 	}
 	var peers []NetPeerRow
-	vmtest.WaitFor(t, 5*time.Second, "the tracker to list my file", func() bool {
+	enxametest.WaitFor(t, 5*time.Second, "the tracker to list my file", func() bool {
 		if err := v.Network.Refresh(t.Context()); err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
@@ -348,7 +353,7 @@ func TestHostingAndShare(t *testing.T) {
 	if !peers[0].Me {
 		t.Errorf("network peers %+v, want just me with 1 file", peers)
 	}
-	vmtest.WaitFor(t, 5*time.Second, "the embedded tracker's view", func() bool {
+	enxametest.WaitFor(t, 5*time.Second, "the embedded tracker's view", func() bool {
 		v.Poll(t.Context(), time.Now())
 		return v.Network.Events.Length() > 0
 	})
@@ -371,7 +376,7 @@ func TestHostingAndShare(t *testing.T) {
 	if err := v.SetHosting(true); err != nil {
 		t.Fatalf("SetHosting(true): %v", err)
 	}
-	vmtest.WaitFor(t, 10*time.Second, "re-registration", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "re-registration", func() bool {
 		v.Poll(t.Context(), time.Now())
 		ok, _ := v.Connected.Get()
 		return ok
@@ -385,7 +390,7 @@ func TestHostingAndShare(t *testing.T) {
 	if err := v.SetShareDir(other); err != nil {
 		t.Fatalf("SetShareDir: %v", err)
 	}
-	vmtest.WaitFor(t, 10*time.Second, "the new folder's (empty) index", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the new folder's (empty) index", func() bool {
 		v.Poll(t.Context(), time.Now())
 		d, _ := v.ShareDir.Get()
 		return d == other && v.Share.Files.Length() == 0
@@ -406,7 +411,7 @@ func TestHostPortInUse(t *testing.T) {
 	defer ln.Close()
 	a := testApp(t)
 	v := New(a, nil)
-	v.Discovery = vmtest.LoopbackDiscovery(t)
+	v.Discovery = live.LoopbackDiscovery(t)
 	err = v.Start(t.Context(), Settings{Host: true, HostListen: ln.Addr().String(), Downloads: t.TempDir()})
 	if err == nil {
 		v.Close()
@@ -457,9 +462,9 @@ func TestValidateTrackerAddr(t *testing.T) {
 }
 
 func TestPendingDownloadsResumeOnStart(t *testing.T) {
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	data := randomBytes(t, 600<<10)
-	vmtest.StartSeeder(t, addr, map[string][]byte{"left/over.bin": data})
+	live.StartSeeder(t, addr, map[string][]byte{"left/over.bin": data})
 	a := testApp(t)
 	id := func() string {
 		c := tracker.NewClient(addr)
@@ -481,7 +486,7 @@ func TestPendingDownloadsResumeOnStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	vmtest.WaitFor(t, 20*time.Second, "the remembered download to finish", func() bool {
+	enxametest.WaitFor(t, 20*time.Second, "the remembered download to finish", func() bool {
 		v.Poll(t.Context(), time.Now())
 		r, err := v.Transfers.Rows.GetValue(0)
 		return err == nil && r.State == transfer.StateDone
@@ -492,7 +497,7 @@ func TestPendingDownloadsResumeOnStart(t *testing.T) {
 }
 
 func TestNearbyNetworks(t *testing.T) {
-	disc := vmtest.LoopbackDiscovery(t)
+	disc := live.LoopbackDiscovery(t)
 	host := New(testApp(t), nil)
 	host.NoPoller = true
 	host.Discovery = disc
@@ -519,8 +524,8 @@ func TestNearbyNetworks(t *testing.T) {
 	joiner.Browse(ctx)
 	select {
 	case row := <-found:
-		if want := host.Settings(); row.Addr != host.net.Status().Tracker || row.Name == "" {
-			t.Errorf("nearby %+v, want the host's tracker %s (%+v)", row, host.net.Status().Tracker, want)
+		if want := host.Settings(); row.Addr != host.eng.Snapshot().Tracker || row.Name == "" {
+			t.Errorf("nearby %+v, want the host's tracker %s (%+v)", row, host.eng.Snapshot().Tracker, want)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the hosted network was not heard")

@@ -13,8 +13,10 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/enxame/enxame/app/vm/vmtest"
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/engine"
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/transfer"
@@ -58,7 +60,7 @@ func joinNearbyAppOn(ctx context.Context, t *testing.T, a fyne.App, disc []disco
 	t.Cleanup(cancel)
 	v.Browse(ctx)
 	var row NearbyRow
-	vmtest.WaitFor(t, 10*time.Second, "a network nearby", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "a network nearby", func() bool {
 		rows, _ := v.Nearby.Get()
 		if len(rows) == 0 {
 			return false
@@ -73,13 +75,13 @@ func joinNearbyAppOn(ctx context.Context, t *testing.T, a fyne.App, disc []disco
 	if err := v.Start(t.Context(), s); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if st := v.net.Status(); st.Network == "" {
+	if st := v.eng.Snapshot(); st.Network == "" {
 		t.Fatalf("joined a network found nearby without following it by name: %+v", st)
 	}
 	// Its hand-over keeper hears the network too (a host that left before
 	// that would go unnoticed until the next host appears).
-	vmtest.WaitFor(t, 10*time.Second, "the keeper to hear the network", func() bool {
-		ks, _ := v.net.keeperStatus()
+	enxametest.WaitFor(t, 10*time.Second, "the keeper to hear the network", func() bool {
+		ks := v.eng.Snapshot()
 		return ks.Instance != ""
 	})
 	return v
@@ -92,7 +94,7 @@ func registered(v *App) bool {
 }
 
 func candidates(v *App) int {
-	ks, _ := v.net.keeperStatus()
+	ks := v.eng.Snapshot()
 	return ks.Candidates
 }
 
@@ -106,7 +108,7 @@ func portOf(addr string) string {
 // stopped allowing it, live) re-registers with it, and a file the new
 // host shares can be found and downloaded through the new tracker.
 func TestHandOverBetweenApps(t *testing.T) {
-	disc := vmtest.LoopbackDiscovery(t)
+	disc := live.LoopbackDiscovery(t)
 	host := startHostApp(t, disc)
 
 	shared := t.TempDir()
@@ -130,12 +132,12 @@ func TestHandOverBetweenApps(t *testing.T) {
 		t.Error("CanHost still on after SetCanHost(false)")
 	}
 	aAddr, bAddr := "", ""
-	vmtest.WaitFor(t, 10*time.Second, "both joiners registered, only a as a candidate", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "both joiners registered, only a as a candidate", func() bool {
 		if !registered(a) || !registered(b) {
 			return false
 		}
-		aAddr, bAddr = a.net.Status().Addr, b.net.Status().Addr
-		resp, err := host.net.List(t.Context())
+		aAddr, bAddr = a.eng.Snapshot().Addr, b.eng.Snapshot().Addr
+		resp, err := host.eng.List(t.Context())
 		if err != nil {
 			return false
 		}
@@ -152,7 +154,7 @@ func TestHandOverBetweenApps(t *testing.T) {
 	host.Close()
 	quit := time.Since(start)
 	var aTracker string
-	vmtest.WaitFor(t, handOverBound, "a to take over and b to register with it", func() bool {
+	enxametest.WaitFor(t, handOverBound, "a to take over and b to register with it", func() bool {
 		if !registered(a) {
 			return false
 		}
@@ -170,10 +172,10 @@ func TestHandOverBetweenApps(t *testing.T) {
 	if h, _ := b.Hosting.Get(); h {
 		t.Error("b hosts although it does not allow it")
 	}
-	if st := a.net.Status(); st.TookOver != 1 || len(a.net.Status().HostAddrs) == 0 && len(LANAddrs(1)) > 0 {
+	if st := a.eng.Snapshot(); st.TookOver != 1 || len(a.eng.Snapshot().HostAddrs) == 0 && len(LANAddrs(1)) > 0 {
 		t.Errorf("a's status after taking over: %+v", st)
 	}
-	vmtest.WaitFor(t, 5*time.Second, "a's tracker view on the Network tab", func() bool {
+	enxametest.WaitFor(t, 5*time.Second, "a's tracker view on the Network tab", func() bool {
 		a.Poll(t.Context(), time.Now())
 		s, _ := a.Network.HostSummary.Get()
 		return s != ""
@@ -184,18 +186,18 @@ func TestHandOverBetweenApps(t *testing.T) {
 
 	// The new tracker answers b's searches; b downloads a's file.
 	var id string
-	vmtest.WaitFor(t, 10*time.Second, "a's file listed by the new tracker", func() bool {
-		resp, err := b.net.Search(t.Context(), "handed")
+	enxametest.WaitFor(t, 10*time.Second, "a's file listed by the new tracker", func() bool {
+		resp, err := b.eng.Search(t.Context(), "handed")
 		if err != nil || len(resp.Results) != 1 {
 			return false
 		}
 		id = resp.Results[0].ID
 		return true
 	})
-	if _, err := b.net.Download("handed.bin", id); err != nil {
+	if _, err := b.eng.Download(engine.Request{Name: "handed.bin", ID: id}); err != nil {
 		t.Fatal(err)
 	}
-	vmtest.WaitFor(t, 20*time.Second, "the download through the new tracker", func() bool {
+	enxametest.WaitFor(t, 20*time.Second, "the download through the new tracker", func() bool {
 		b.Poll(t.Context(), time.Now())
 		r, err := b.Transfers.Rows.GetValue(0)
 		return err == nil && r.State == transfer.StateDone
@@ -214,7 +216,7 @@ func TestHandOverBetweenApps(t *testing.T) {
 	if err := a.SetHosting(false); err != nil {
 		t.Fatal(err)
 	}
-	vmtest.WaitFor(t, handOverBound, "b to take over and a to follow", func() bool {
+	enxametest.WaitFor(t, handOverBound, "b to take over and a to follow", func() bool {
 		bh, _ := b.Hosting.Get()
 		ah, _ := a.Hosting.Get()
 		aTracker, _ := a.Tracker.Get()
@@ -230,12 +232,12 @@ func TestHandOverBetweenApps(t *testing.T) {
 // TestNoTakeOverWhenNotAllowed: with the preference off, the only peer
 // left never hosts; it says the host left and keeps waiting.
 func TestNoTakeOverWhenNotAllowed(t *testing.T) {
-	disc := vmtest.LoopbackDiscovery(t)
+	disc := live.LoopbackDiscovery(t)
 	host := startHostApp(t, disc)
 	b := joinNearbyApp(t, disc, Settings{CanHost: false})
-	vmtest.WaitFor(t, 10*time.Second, "b registered", func() bool { return registered(b) })
+	enxametest.WaitFor(t, 10*time.Second, "b registered", func() bool { return registered(b) })
 	host.Close()
-	vmtest.WaitFor(t, handOverBound, "b to notice the host left", func() bool {
+	enxametest.WaitFor(t, handOverBound, "b to notice the host left", func() bool {
 		b.Poll(t.Context(), time.Now())
 		tr, _ := b.Tracker.Get()
 		return tr == ""
@@ -253,7 +255,7 @@ func TestNoTakeOverWhenNotAllowed(t *testing.T) {
 		case <-window.C:
 			return
 		case <-tick.C:
-			if st := b.net.Status(); st.Hosting || st.TookOver > 0 {
+			if st := b.eng.Snapshot(); st.Hosting || st.TookOver > 0 {
 				t.Fatalf("b hosts with the preference off: %+v", st)
 			}
 		}
@@ -320,7 +322,7 @@ func startGatedSeeder(t *testing.T, trackerAddr, name string, data []byte, opens
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = node.Run(ctx) })
 	t.Cleanup(func() { g.open(); cancel(); wg.Wait(); ix.Close() })
-	vmtest.WaitFor(t, 10*time.Second, "the seeder to register its file", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the seeder to register its file", func() bool {
 		st := node.Status().Session
 		return st.Registered && st.Files == 1
 	})
@@ -332,24 +334,24 @@ func startGatedSeeder(t *testing.T, trackerAddr, name string, data []byte, opens
 // takes over, b follows it, and the download finishes from the seeder b
 // already knows, with the right bytes.
 func TestDownloadAcrossHandOver(t *testing.T) {
-	disc := vmtest.LoopbackDiscovery(t)
+	disc := live.LoopbackDiscovery(t)
 	host := startHostApp(t, disc)
 	a := joinNearbyApp(t, disc, Settings{CanHost: true})
 	b := joinNearbyApp(t, disc, Settings{CanHost: false})
 	data := randomBytes(t, 16*256<<10) // 16 chunks of the smallest size
-	seed := startGatedSeeder(t, host.net.Status().Tracker, "moving.bin", data, 4)
-	vmtest.WaitFor(t, 10*time.Second, "a and b registered", func() bool { return registered(a) && registered(b) })
+	seed := startGatedSeeder(t, host.eng.Snapshot().Tracker, "moving.bin", data, 4)
+	enxametest.WaitFor(t, 10*time.Second, "a and b registered", func() bool { return registered(a) && registered(b) })
 
 	var id string
-	vmtest.WaitFor(t, 10*time.Second, "the file listed by the host's tracker", func() bool {
-		resp, err := b.net.Search(t.Context(), "moving")
+	enxametest.WaitFor(t, 10*time.Second, "the file listed by the host's tracker", func() bool {
+		resp, err := b.eng.Search(t.Context(), "moving")
 		if err != nil || len(resp.Results) != 1 {
 			return false
 		}
 		id = resp.Results[0].ID
 		return true
 	})
-	if _, err := b.net.Download("moving.bin", id); err != nil {
+	if _, err := b.eng.Download(engine.Request{Name: "moving.bin", ID: id}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -357,13 +359,13 @@ func TestDownloadAcrossHandOver(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the download never reached the seeder's gate")
 	}
-	progress := func() transfer.Progress { return b.net.Transfers()[0].Progress }
+	progress := func() transfer.Progress { return b.eng.Snapshot().Transfers[0].Progress }
 	if p := progress(); p.State == transfer.StateDone || p.State == transfer.StateFailed {
 		t.Fatalf("download %v before the hand-over", p.State)
 	}
 
 	host.Close()
-	vmtest.WaitFor(t, handOverBound, "a to take over and b to follow", func() bool {
+	enxametest.WaitFor(t, handOverBound, "a to take over and b to follow", func() bool {
 		if !registered(a) {
 			return false
 		}
@@ -376,7 +378,7 @@ func TestDownloadAcrossHandOver(t *testing.T) {
 		t.Fatalf("download %v during the hand-over, want it still in progress", p.State)
 	}
 	seed.open()
-	vmtest.WaitFor(t, 30*time.Second, "the download to finish after the hand-over", func() bool {
+	enxametest.WaitFor(t, 30*time.Second, "the download to finish after the hand-over", func() bool {
 		p := progress()
 		if p.State == transfer.StateFailed {
 			t.Fatalf("download failed: %v", p.Err)
@@ -395,16 +397,16 @@ func TestDownloadAcrossHandOver(t *testing.T) {
 // alone (no browsing), must not stay on the dead remembered tracker: it
 // follows the network by name to the new host and remembers its address.
 func TestRestartFollowsRememberedNetwork(t *testing.T) {
-	disc := vmtest.LoopbackDiscovery(t)
+	disc := live.LoopbackDiscovery(t)
 	host := startHostApp(t, disc)
 	host.Poll(t.Context(), time.Now())
 	oldAddr, _ := host.Tracker.Get()
-	name := host.net.Status().Network
+	name := host.eng.Snapshot().Network
 
 	prefs := testApp(t)
 	browse, stopBrowse := context.WithCancel(t.Context())
 	b := joinNearbyAppOn(browse, t, prefs, disc, Settings{})
-	vmtest.WaitFor(t, 10*time.Second, "b registered with the host", func() bool { return registered(b) })
+	enxametest.WaitFor(t, 10*time.Second, "b registered with the host", func() bool { return registered(b) })
 	p := prefs.Preferences()
 	if got := p.String(PrefNetwork); got != name || name == "" {
 		t.Fatalf("b remembers network %q, want %q", got, name)
@@ -423,8 +425,8 @@ func TestRestartFollowsRememberedNetwork(t *testing.T) {
 	if portOf(newAddr) == portOf(oldAddr) {
 		t.Fatalf("the new host reuses port %s", portOf(newAddr))
 	}
-	if next.net.Status().Network != name {
-		t.Fatalf("the new host's network is %q, want %q", next.net.Status().Network, name)
+	if next.eng.Snapshot().Network != name {
+		t.Fatalf("the new host's network is %q, want %q", next.eng.Snapshot().Network, name)
 	}
 
 	// b starts again from what it remembered.
@@ -440,11 +442,11 @@ func TestRestartFollowsRememberedNetwork(t *testing.T) {
 	}
 	t.Cleanup(b2.Close)
 	start := time.Now()
-	vmtest.WaitFor(t, 15*time.Second, "b to register with the new host", func() bool {
+	enxametest.WaitFor(t, 15*time.Second, "b to register with the new host", func() bool {
 		if !registered(b2) {
 			return false
 		}
-		st := b2.net.Status()
+		st := b2.eng.Snapshot()
 		return portOf(st.RegisteredWith) == portOf(newAddr)
 	})
 	t.Logf("b registered with the new host %v after its restart", time.Since(start))

@@ -38,11 +38,11 @@ func (v *App) Browse(ctx context.Context) {
 				heard := b.Networks()
 				v.mu.Lock()
 				v.heard = heard
-				n := v.net
+				n := v.eng
 				v.mu.Unlock()
 				v.updateNearby()
 				if n != nil {
-					n.followHeard(heard)
+					n.FollowHeard(heard)
 				}
 			}
 		}

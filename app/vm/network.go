@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/data/binding"
 
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -69,7 +70,7 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 		_ = nv.app.PeersOnline.Set(0)
 		return err
 	}
-	me := n.Status().Addr
+	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
 	for i, p := range resp.Peers {
 		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
@@ -132,9 +133,9 @@ func newShareVM(app *App) *ShareVM {
 
 // update refreshes the list when the index changed. Called by the poller
 // only, so lastKey needs no lock.
-func (sv *ShareVM) update(n *Net) {
-	p := n.ShareProgress()
-	k := shareKey{dir: n.ShareDir(), files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
+func (sv *ShareVM) update(n *engine.Engine, st Snapshot) {
+	p := st.Share
+	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
 	if k == sv.lastKey {
 		return
 	}

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enxame/enxame/app/vm/vmtest"
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
@@ -32,7 +33,7 @@ func startSilentHolder(t *testing.T, trackerAddr, name, id string) {
 	t.Cleanup(func() { cancel(); wg.Wait(); ln.Close() })
 	c := tracker.NewClient(trackerAddr)
 	defer c.Close()
-	vmtest.WaitFor(t, 10*time.Second, "the tracker to list the silent holder", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the tracker to list the silent holder", func() bool {
 		resp, err := c.Search(t.Context(), name)
 		return err == nil && len(resp.Results) == 1
 	})
@@ -42,7 +43,7 @@ func startSilentHolder(t *testing.T, trackerAddr, name, id string) {
 // is remembered as paused, comes back after a restart listed as paused
 // without running, and can be resumed from there.
 func TestPausedDownloadStaysPausedAcrossRestart(t *testing.T) {
-	addr := vmtest.StartTracker(t)
+	addr := live.StartTracker(t)
 	id := strings.Repeat("ab", 32)
 	startSilentHolder(t, addr, "stuck.bin", id)
 	a := testApp(t)
@@ -78,7 +79,7 @@ func TestPausedDownloadStaysPausedAcrossRestart(t *testing.T) {
 	if len(rows) != 1 || rows[0].State != transfer.StatePaused || rows[0].Name != "stuck.bin" {
 		t.Fatalf("rows after restart = %+v, want stuck.bin paused", rows)
 	}
-	for _, tr := range v2.net.Transfers() {
+	for _, tr := range v2.eng.Snapshot().Transfers {
 		if !tr.Started.IsZero() {
 			t.Errorf("%s ran after the restart; it was paused", tr.Name)
 		}
@@ -91,7 +92,7 @@ func TestPausedDownloadStaysPausedAcrossRestart(t *testing.T) {
 	if err := v2.Transfers.Resume(rows[0].Key); err != nil {
 		t.Fatal(err)
 	}
-	vmtest.WaitFor(t, 10*time.Second, "the resumed download to run", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the resumed download to run", func() bool {
 		v2.Poll(t.Context(), time.Now())
 		rows, _ = v2.Transfers.Rows.Get()
 		return len(rows) == 1 && rows[0].State != transfer.StatePaused

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/enxame/enxame/app/widgets"
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -139,17 +140,17 @@ type ShareRow struct {
 	ID   string
 }
 
-// Grid is the chunk map of the selected download: per chunk its state and
-// the index (plus one, 0 none) of the peer in Sources that supplied it.
+// Grid is the chunk map of the selected download, as the chunk grid draws
+// it: per chunk its state and the index in Sources of the peer that
+// supplied it.
 type Grid struct {
 	Key     string
-	Chunks  []transfer.ChunkState
-	From    []uint8
+	Cells   []widgets.Cell
 	Sources []string
 }
 
 func gridEqual(a, b Grid) bool {
-	return a.Key == b.Key && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.From, b.From) && slices.Equal(a.Sources, b.Sources)
+	return a.Key == b.Key && slices.Equal(a.Cells, b.Cells) && slices.Equal(a.Sources, b.Sources)
 }
 
 func plural(n int, one, many string) string {

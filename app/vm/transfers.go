@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/data/binding"
 
+	"github.com/enxame/enxame/app/widgets"
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -62,12 +64,12 @@ func (t *TransfersVM) Start(name, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key, err := n.Download(name, id)
+	key, err := n.Download(engine.Request{Name: name, ID: id})
 	if err != nil {
 		return "", err
 	}
 	_ = t.Selected.Set(key)
-	t.update(n.Transfers())
+	t.update(n.Snapshot().Transfers)
 	return key, nil
 }
 
@@ -81,11 +83,11 @@ func (t *TransfersVM) Select(key string) {
 }
 
 // Pause, Resume and Cancel act on a download. Call from a goroutine.
-func (t *TransfersVM) Pause(key string) error  { return t.do(key, (*Net).Pause) }
-func (t *TransfersVM) Resume(key string) error { return t.do(key, (*Net).Resume) }
-func (t *TransfersVM) Cancel(key string) error { return t.do(key, (*Net).Cancel) }
+func (t *TransfersVM) Pause(key string) error  { return t.do(key, (*engine.Engine).Pause) }
+func (t *TransfersVM) Resume(key string) error { return t.do(key, (*engine.Engine).Resume) }
+func (t *TransfersVM) Cancel(key string) error { return t.do(key, (*engine.Engine).Cancel) }
 
-func (t *TransfersVM) do(key string, f func(*Net, string) error) error {
+func (t *TransfersVM) do(key string, f func(*engine.Engine, string) error) error {
 	n, err := t.app.engine()
 	if err != nil {
 		return err
@@ -93,7 +95,7 @@ func (t *TransfersVM) do(key string, f func(*Net, string) error) error {
 	if err := f(n, key); err != nil {
 		return err
 	}
-	t.update(n.Transfers())
+	t.update(n.Snapshot().Transfers)
 	return nil
 }
 
@@ -120,8 +122,7 @@ func (t *TransfersVM) update(ts []Transfer) {
 	var pending []Pending
 	for _, tr := range ts {
 		if tr.State != transfer.StateDone && tr.Req.ID != "" {
-			p := tr.Req
-			p.Paused = tr.State == transfer.StatePaused
+			p := Pending{Name: tr.Req.Name, ID: tr.Req.ID, Paused: tr.State == transfer.StatePaused}
 			pending = append(pending, p)
 		}
 	}
@@ -173,7 +174,7 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 		return
 	}
 	tr := ts[i]
-	g := Grid{Key: tr.Key, Chunks: tr.Chunks, From: tr.From, Sources: make([]string, len(tr.Peers))}
+	g := Grid{Key: tr.Key, Cells: cellsOf(tr.Progress), Sources: make([]string, len(tr.Peers))}
 	peers := make([]PeerRow, len(tr.Peers))
 	for j, p := range tr.Peers {
 		g.Sources[j] = SafeText(p.Addr)
@@ -194,4 +195,28 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 		_ = t.Peers.Set(peers)
 	}
 	_ = t.Title.Set(SafeText(tr.Name))
+}
+
+// cellsOf turns a download's chunk states into the grid's cells.
+func cellsOf(p transfer.Progress) []widgets.Cell {
+	cells := make([]widgets.Cell, len(p.Chunks))
+	for i, c := range p.Chunks {
+		src := widgets.NoSource
+		if i < len(p.From) && p.From[i] > 0 {
+			src = int(p.From[i]) - 1
+		}
+		var s widgets.CellState
+		switch c {
+		case transfer.ChunkInFlight:
+			s = widgets.CellInFlight
+		case transfer.ChunkDone:
+			s = widgets.CellDone
+		case transfer.ChunkFailed:
+			s = widgets.CellFailed
+		default:
+			s = widgets.CellMissing
+		}
+		cells[i] = widgets.MakeCell(s, src)
+	}
+	return cells
 }

@@ -41,14 +41,38 @@ func (s CellState) String() string {
 	return "unknown"
 }
 
-// NoSource marks a chunk whose supplying peer is unknown (or none yet).
+// NoSource is the Source of a chunk whose supplying peer is unknown (or
+// none yet).
 const NoSource = -1
 
-// Cell is one chunk: its state and the index into the grid's sources of the
-// peer that supplied (or is supplying) it, or NoSource.
-type Cell struct {
-	State  CellState
-	Source int
+// Cell is one chunk: its state in the low byte and, in the high byte, the
+// index into the grid's sources of the peer that supplied (or is
+// supplying) it, 0xFF for none. The engine's chunk table keeps its chunks
+// in this very layout (net/transfer.Cell), so a download's cells reach
+// the grid as they are, with no translation on the way.
+type Cell uint16
+
+// noSourceByte is NoSource in a Cell's high byte.
+const noSourceByte = 0xFF
+
+// MakeCell is the cell of a chunk in state s supplied by source (NoSource,
+// or any index past 254, for none).
+func MakeCell(s CellState, source int) Cell {
+	if source < 0 || source >= noSourceByte {
+		source = noSourceByte
+	}
+	return Cell(uint16(source)<<8 | uint16(s))
+}
+
+// State is the chunk's state.
+func (c Cell) State() CellState { return CellState(c & 0xFF) }
+
+// Source is the index of the peer that supplied the chunk, or NoSource.
+func (c Cell) Source() int {
+	if src := int(c >> 8); src != noSourceByte {
+		return src
+	}
+	return NoSource
 }
 
 // Geometry limits of the grid.
@@ -197,16 +221,16 @@ func (g *ChunkGrid) tally(i int) tally {
 	t.last = min(t.first+per, len(g.cells)) - 1
 	if per == 1 {
 		c := g.cells[t.first]
-		t.n[c.State&3]++
-		t.source = c.Source
+		t.n[c.State()&3]++
+		t.source = c.Source()
 		return t
 	}
 	// Few peers in practice: a small slice beats a map for the majority.
 	var counts [PaletteSize + 1]int
 	for _, c := range g.cells[t.first : t.last+1] {
-		t.n[c.State&3]++
-		if c.State == CellDone || c.State == CellInFlight {
-			counts[sourceSlot(c.Source)]++
+		t.n[c.State()&3]++
+		if c.State() == CellDone || c.State() == CellInFlight {
+			counts[sourceSlot(c.Source())]++
 		}
 	}
 	best := 0
@@ -237,7 +261,7 @@ func (g *ChunkGrid) describe(i int) string {
 		fmt.Fprintf(&b, "Chunk %d: %s", t.first+1, CellState(firstNonZero(t.n)))
 		if t.source >= 0 {
 			verb := "from"
-			if g.cells[t.first].State == CellInFlight || g.cells[t.first].State == CellFailed {
+			if g.cells[t.first].State() == CellInFlight || g.cells[t.first].State() == CellFailed {
 				verb = "asked of"
 			}
 			fmt.Fprintf(&b, " %s %s", verb, g.sourceName(t.source))
@@ -284,7 +308,7 @@ func (g *ChunkGrid) summary() string {
 	}
 	done := 0
 	for _, c := range g.cells {
-		if c.State == CellDone {
+		if c.State() == CellDone {
 			done++
 		}
 	}
@@ -519,9 +543,9 @@ func (r *chunkGridRenderer) legendItems() ([]string, []color.NRGBA) {
 	var n [4]int
 	var bySlot [PaletteSize + 1]int
 	for _, c := range g.cells {
-		n[c.State&3]++
-		if c.State == CellDone {
-			bySlot[sourceSlot(c.Source)]++
+		n[c.State()&3]++
+		if c.State() == CellDone {
+			bySlot[sourceSlot(c.Source())]++
 		}
 	}
 	count := func(label string, k int) string { return fmt.Sprintf("%s (%d)", label, k) }

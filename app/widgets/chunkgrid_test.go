@@ -13,7 +13,7 @@ import (
 func cellsOf(states ...CellState) []Cell {
 	cells := make([]Cell, len(states))
 	for i, s := range states {
-		cells[i] = Cell{State: s, Source: NoSource}
+		cells[i] = MakeCell(s, NoSource)
 	}
 	return cells
 }
@@ -28,27 +28,27 @@ func TestChunkGridMarkup(t *testing.T) {
 		// one failed, one in flight, all missing, ...
 		switch (i / 8) % 6 {
 		case 0:
-			mixed = append(mixed, Cell{CellDone, 0})
+			mixed = append(mixed, MakeCell(CellDone, 0))
 		case 1:
 			if i%2 == 0 {
-				mixed = append(mixed, Cell{CellDone, 1})
+				mixed = append(mixed, MakeCell(CellDone, 1))
 			} else {
-				mixed = append(mixed, Cell{CellMissing, NoSource})
+				mixed = append(mixed, MakeCell(CellMissing, NoSource))
 			}
 		case 2:
 			s := CellDone
 			if i%8 == 3 {
 				s = CellFailed
 			}
-			mixed = append(mixed, Cell{s, 1})
+			mixed = append(mixed, MakeCell(s, 1))
 		case 3:
 			s := CellDone
 			if i%8 == 5 {
 				s = CellInFlight
 			}
-			mixed = append(mixed, Cell{s, 0})
+			mixed = append(mixed, MakeCell(s, 0))
 		default:
-			mixed = append(mixed, Cell{CellMissing, NoSource})
+			mixed = append(mixed, MakeCell(CellMissing, NoSource))
 		}
 	}
 	tests := []struct {
@@ -59,9 +59,9 @@ func TestChunkGridMarkup(t *testing.T) {
 	}{
 		{"empty", nil, nil, fyne.NewSize(320, 100)},
 		{"missing", cellsOf(CellMissing, CellMissing, CellMissing, CellMissing), nil, fyne.NewSize(320, 100)},
-		{"inflight", []Cell{{CellInFlight, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(320, 100)},
-		{"done", []Cell{{CellDone, 0}, {CellDone, 1}, {CellDone, 2}, {CellDone, NoSource}}, []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, fyne.NewSize(400, 100)},
-		{"failed", []Cell{{CellDone, 0}, {CellFailed, 0}, {CellMissing, NoSource}, {CellMissing, NoSource}}, []string{"10.0.0.1:7000"}, fyne.NewSize(320, 100)},
+		{"inflight", []Cell{MakeCell(CellInFlight, 0), MakeCell(CellInFlight, 1), MakeCell(CellMissing, NoSource), MakeCell(CellMissing, NoSource)}, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(320, 100)},
+		{"done", []Cell{MakeCell(CellDone, 0), MakeCell(CellDone, 1), MakeCell(CellDone, 2), MakeCell(CellDone, NoSource)}, []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, fyne.NewSize(400, 100)},
+		{"failed", []Cell{MakeCell(CellDone, 0), MakeCell(CellFailed, 0), MakeCell(CellMissing, NoSource), MakeCell(CellMissing, NoSource)}, []string{"10.0.0.1:7000"}, fyne.NewSize(320, 100)},
 		// 600 chunks where only 32x4 cells fit: 5 chunks per cell.
 		{"aggregate", mixed, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(224, 120)},
 	}
@@ -82,7 +82,7 @@ func TestChunkGridAggregates(t *testing.T) {
 	cells := make([]Cell, 16000)
 	for i := range cells {
 		if i < 8000 {
-			cells[i] = Cell{CellDone, i % 3}
+			cells[i] = MakeCell(CellDone, i%3)
 		}
 	}
 	g.SetCells(cells, []string{"a", "b", "c"})
@@ -114,7 +114,7 @@ func TestChunkGridAggregates(t *testing.T) {
 func TestChunkGridPixels(t *testing.T) {
 	test.NewTempApp(t)
 	g := NewChunkGrid()
-	g.SetCells([]Cell{{CellMissing, NoSource}, {CellInFlight, 0}, {CellDone, 0}, {CellDone, 1}, {CellFailed, 1}, {CellDone, NoSource}},
+	g.SetCells([]Cell{MakeCell(CellMissing, NoSource), MakeCell(CellInFlight, 0), MakeCell(CellDone, 0), MakeCell(CellDone, 1), MakeCell(CellFailed, 1), MakeCell(CellDone, NoSource)},
 		[]string{"a", "b"})
 	w := test.NewWindow(g)
 	defer w.Close()
@@ -149,7 +149,7 @@ func TestChunkGridPixels(t *testing.T) {
 func TestChunkGridHover(t *testing.T) {
 	test.NewTempApp(t)
 	g := NewChunkGrid()
-	g.SetCells([]Cell{{CellDone, 0}, {CellInFlight, 1}, {CellMissing, NoSource}, {CellFailed, 1}},
+	g.SetCells([]Cell{MakeCell(CellDone, 0), MakeCell(CellInFlight, 1), MakeCell(CellMissing, NoSource), MakeCell(CellFailed, 1)},
 		[]string{"10.0.0.1:7000", "10.0.0.2:7000"})
 	g.Resize(fyne.NewSize(320, 100))
 	pitch := g.geom.pitch
@@ -187,9 +187,9 @@ func TestChunkGridHoverAggregated(t *testing.T) {
 	g := NewChunkGrid()
 	cells := make([]Cell, 3000)
 	for i := range cells {
-		cells[i] = Cell{CellDone, 1}
+		cells[i] = MakeCell(CellDone, 1)
 	}
-	cells[1] = Cell{CellMissing, NoSource}
+	cells[1] = MakeCell(CellMissing, NoSource)
 	g.SetCells(cells, []string{"a", "b"})
 	g.Resize(fyne.NewSize(300, 120))
 	per := g.ChunksPerCell()
@@ -246,7 +246,7 @@ func BenchmarkChunkGridRefresh(b *testing.B) {
 	cells := make([]Cell, 16000)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		cells[i%len(cells)] = Cell{CellDone, i % 4}
+		cells[i%len(cells)] = MakeCell(CellDone, i%4)
 		g.SetCells(cells, []string{"a", "b", "c", "d"})
 	}
 }

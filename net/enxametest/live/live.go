@@ -1,6 +1,7 @@
-// Package vmtest runs real engine pieces on loopback for the face's tests:
-// an in-process tracker and seeders sharing real files.
-package vmtest
+// Package live runs real engine pieces on loopback for tests: an
+// in-process tracker, seeders sharing real files, loopback-only discovery.
+// Tests only.
+package live
 
 import (
 	"context"
@@ -13,28 +14,11 @@ import (
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/discovery/discoverytest"
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
 )
-
-// WaitFor polls cond every few milliseconds until it holds or d passes.
-// Readiness of another process's registration has no channel to wait on;
-// the wait is bounded and fails loudly.
-func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		case <-tick.C:
-		}
-	}
-}
 
 // StartTracker runs an in-process tracker on loopback until the test ends.
 func StartTracker(t testing.TB) string {
@@ -83,13 +67,13 @@ func StartSeeder(t testing.TB, trackerAddr string, files map[string][]byte) stri
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = node.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait(); ix.Close() })
-	WaitFor(t, 10*time.Second, "the seeder to register its files", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the seeder to register its files", func() bool {
 		st := node.Status().Session
 		return st.Registered && st.Files == len(files)
 	})
 	client := tracker.NewClient(trackerAddr)
 	defer client.Close()
-	WaitFor(t, 10*time.Second, "the tracker to list the seeder's files", func() bool {
+	enxametest.WaitFor(t, 10*time.Second, "the tracker to list the seeder's files", func() bool {
 		resp, err := client.Search(t.Context(), "")
 		if err != nil {
 			return false

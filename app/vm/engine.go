@@ -1,0 +1,67 @@
+package vm
+
+import (
+	"cmp"
+
+	"github.com/enxame/enxame/net/engine"
+	"github.com/enxame/enxame/net/transfer"
+)
+
+// The engine's types and rules the screens use, re-exported so that the
+// window reaches the engine through the view-models only.
+type (
+	// Snapshot is the engine's state at one poll.
+	Snapshot = engine.Snapshot
+	// Transfer is one download in a Snapshot.
+	Transfer = engine.Transfer
+	// AddrError is a tracker address that is not host:port.
+	AddrError = engine.AddrError
+	// TransferState is where a download is in its life.
+	TransferState = transfer.State
+)
+
+// Download states, for the screens.
+const (
+	StatePlanning    = transfer.StatePlanning
+	StateVerifying   = transfer.StateVerifying
+	StateDownloading = transfer.StateDownloading
+	StateStalled     = transfer.StateStalled
+	StatePaused      = transfer.StatePaused
+	StateDone        = transfer.StateDone
+	StateFailed      = transfer.StateFailed
+)
+
+// The engine's errors the screens put into words (ui/errors.go).
+var (
+	ErrFileNotFound = transfer.ErrNotFound
+	ErrNoSource     = transfer.ErrNoSource
+	ErrStalled      = transfer.ErrStalled
+	ErrBadManifest  = transfer.ErrBadManifest
+	ErrBusy         = transfer.ErrBusy
+	ErrCanceled     = transfer.ErrCanceled
+	ErrPaused       = transfer.ErrPaused
+	ErrClosed       = transfer.ErrClosed
+)
+
+// ValidateTrackerAddr checks that addr is host:port with a port in range.
+func ValidateTrackerAddr(addr string) error { return engine.ValidateTrackerAddr(addr) }
+
+// LANAddrs lists the addresses others can type to reach port here.
+func LANAddrs(port int) []string { return engine.LANAddrs(port) }
+
+// configOf is the engine configuration the app runs with s.
+func (v *App) configOf(s Settings) engine.Config {
+	return engine.Config{
+		Tracker:    s.Tracker,
+		Network:    s.Network,
+		NetworkID:  s.NetworkID,
+		Host:       s.Host,
+		HostListen: cmp.Or(s.HostListen, DefaultHostListen),
+		CanHost:    s.CanHost,
+		ShareDir:   s.ShareDir,
+		Listen:     s.PeerListen,
+		Downloads:  s.Downloads,
+		Discovery:  v.Discovery,
+		Logger:     v.log,
+	}
+}

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/share"
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// Snapshot is everything a face shows, as values that share nothing with
+// the engine: a face may keep it.
+type Snapshot struct {
+	// Tracker is the tracker in use ("" none).
+	Tracker string
+	// Network is the network followed by name ("" joined by address only),
+	// Instance its discovery instance id ("" until heard).
+	Network  string
+	Instance string
+	// Hosting: the tracker runs in this process. TookOver counts the
+	// hand-overs that made this peer the host. HostAddrs are what others
+	// type to join (LAN addresses of the hosted tracker).
+	Hosting   bool
+	TookOver  int
+	HostAddrs []string
+	// Candidates is how many peers may take over hosting, as the tracker
+	// listed them last (this one included when it may).
+	Candidates int
+	// Host is the hosted tracker's own view, nil when not hosting.
+	Host *tracker.Stats
+
+	// Registered: the tracker session is registered, with RegisteredWith,
+	// as Addr (this peer as the tracker recorded it). LastError is the
+	// session's last failure; PeerErr why the node stopped (the shared
+	// folder became unusable), nil while it runs.
+	Registered     bool
+	RegisteredWith string
+	Addr           string
+	LastContact    time.Time
+	LastError      string
+	PeerErr        error
+
+	// Listen is the chunk server's address ("" with NoServe); Server its
+	// counters; Announced the number of files announced.
+	Listen    string
+	Server    peer.Stats
+	Announced int
+
+	// ShareDir is the shared folder ("" none) and Share its index state.
+	ShareDir string
+	Share    share.Progress
+	// Downloads is the downloads folder.
+	Downloads string
+	// Transfers are the downloads, in the order they were added.
+	Transfers []Transfer
+}
+
+// Snapshot takes a snapshot of the engine.
+func (e *Engine) Snapshot() Snapshot {
+	e.mu.Lock()
+	kr, nr := e.keeper, e.node
+	st := Snapshot{Tracker: e.target.addr, ShareDir: e.cfg.ShareDir, Downloads: e.cfg.Downloads}
+	e.mu.Unlock()
+	port := 0
+	if kr != nil {
+		ks := kr.k.Status()
+		st.Tracker, st.Network, st.Hosting, st.TookOver = ks.Tracker, ks.Network, ks.Hosting, ks.TookOver
+		st.Instance, st.Candidates, port = ks.Instance, ks.Candidates, ks.HostPort
+		if hs, ok := kr.k.HostStats(); ok {
+			st.Host = &hs
+		}
+	}
+	if port != 0 {
+		st.HostAddrs = LANAddrs(port)
+	}
+	if nr != nil {
+		ns := nr.node.Status()
+		st.Listen, st.Server, st.Announced = ns.Listen, ns.Server, ns.Files
+		ss, err := nr.sessionStatus()
+		st.Registered, st.Addr, st.LastError, st.PeerErr = ss.Registered, ss.Addr, ss.LastError, err
+		st.RegisteredWith, st.LastContact = ss.Tracker, ss.LastContact
+		if nr.index != nil {
+			st.Share = nr.index.Progress()
+		}
+	}
+	st.Transfers = e.transfers()
+	return st
+}
+
+// SharedFiles lists the shared folder's files as announced.
+func (e *Engine) SharedFiles() []wire.FileEntry {
+	e.mu.Lock()
+	nr := e.node
+	e.mu.Unlock()
+	if nr == nil || nr.index == nil {
+		return nil
+	}
+	return nr.index.Files()
+}
+
+// SessionChanged is signalled (coalesced) when the tracker session's
+// state changed; nil with NoServe. A node restart (SetShareDir) replaces
+// it.
+func (e *Engine) SessionChanged() <-chan struct{} {
+	e.mu.Lock()
+	nr := e.node
+	e.mu.Unlock()
+	if nr == nil {
+		return nil
+	}
+	return nr.node.SessionChanged()
+}
