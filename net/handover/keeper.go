@@ -107,9 +107,8 @@ type Status struct {
 // it with New, run it with Run; Status, Changed, Search and List may be
 // called from any goroutine.
 type Keeper struct {
-	cfg     Config
-	log     *slog.Logger
-	changed chan struct{}
+	cfg Config
+	log *slog.Logger
 
 	mu      sync.Mutex
 	status  Status
@@ -161,7 +160,7 @@ func New(cfg Config) (*Keeper, error) {
 	if cfg.TrackerConfig.Logger == nil {
 		cfg.TrackerConfig.Logger = cfg.Logger.With("component", "tracker")
 	}
-	k := &Keeper{cfg: cfg, log: log, changed: make(chan struct{}, 1), adopt: cfg.Tracker != "",
+	k := &Keeper{cfg: cfg, log: log, adopt: cfg.Tracker != "",
 		canHost: cfg.CanHost, setHost: make(chan struct{}, 1)}
 	k.status = Status{Network: cfg.Network, Tracker: cfg.Tracker}
 	if cfg.Tracker != "" {
@@ -221,17 +220,10 @@ func (k *Keeper) applyCanHost() {
 	}
 }
 
-// Changed is signalled (coalesced) when Status changed. One consumer.
-func (k *Keeper) Changed() <-chan struct{} { return k.changed }
-
 func (k *Keeper) update(f func(*Status)) {
 	k.mu.Lock()
 	f(&k.status)
 	k.mu.Unlock()
-	select {
-	case k.changed <- struct{}{}:
-	default:
-	}
 }
 
 func (k *Keeper) currentClient() (*tracker.Client, error) {

@@ -11,7 +11,7 @@ import (
 )
 
 // The search index. One entry per (id, name) pair, with the set of peers
-// holding it. Entries live in a slab addressed by slot number; three
+// holding it. Entries live in a slab addressed by slot number; four
 // structures point into it:
 //
 //   - byID: hash of the content id → a chain of slots (exact id queries),
