@@ -89,13 +89,11 @@ func Describe(err error) Problem {
 			What: "No peer sent anything for a while.",
 			Hint: "The chunks you have are kept; press Resume when a peer with the file is back.",
 		}
-	case errors.Is(err, transfer.ErrHashMismatch), errors.Is(err, transfer.ErrBadManifest):
+	case errors.Is(err, transfer.ErrBadManifest):
 		return Problem{
 			What: "A peer sent damaged data.",
 			Hint: "Enxame threw it away; the download continues from the other peers.",
 		}
-	case errors.Is(err, transfer.ErrPeerDropped):
-		return Problem{What: "A peer kept sending damaged data and was dropped.", Hint: "The other peers carry on."}
 	case errors.Is(err, transfer.ErrBusy):
 		return Problem{What: "That file is already downloading.", Hint: "See the Transfers tab."}
 	case errors.Is(err, transfer.ErrCanceled):

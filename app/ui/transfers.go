@@ -148,14 +148,14 @@ func (t *transfersTab) onGridChanged() {
 
 // cellsOf turns the engine's chunk states into the grid's cells.
 func cellsOf(g vm.Grid) []widgets.Cell {
-	cells := make([]widgets.Cell, len(g.Chunks))
-	for i, c := range g.Chunks {
+	cells := make([]widgets.Cell, len(g.Cells))
+	for i, c := range g.Cells {
 		src := widgets.NoSource
-		if i < len(g.From) && g.From[i] > 0 {
-			src = int(g.From[i]) - 1
+		if s := c.Source(); s >= 0 {
+			src = s
 		}
 		var s widgets.CellState
-		switch c {
+		switch c.State() {
 		case transfer.ChunkInFlight:
 			s = widgets.CellInFlight
 		case transfer.ChunkDone:

@@ -324,7 +324,7 @@ func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
 func TestDescribeNeverBare(t *testing.T) {
 	errs := []error{
 		&vm.AddrError{Addr: "x"}, vm.ErrNotStarted, transfer.ErrNotFound, transfer.ErrNoSource,
-		transfer.ErrStalled, transfer.ErrHashMismatch, transfer.ErrBusy, context.DeadlineExceeded,
+		transfer.ErrStalled, transfer.ErrBadManifest, transfer.ErrBusy, context.DeadlineExceeded,
 		os.ErrPermission, os.ErrNotExist, errNotAFolder, errNoDownloads,
 	}
 	for _, err := range errs {

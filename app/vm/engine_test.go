@@ -220,15 +220,15 @@ func TestDownloadStates(t *testing.T) {
 		t.Errorf("saved in %s, want %s", filepath.Dir(last.Path), downloads)
 	}
 	g, _ := v.Transfers.Grid.Get()
-	if g.Key != key || len(g.Chunks) != 13 {
-		t.Errorf("grid key %q with %d chunks, want %q with 13", g.Key, len(g.Chunks), key)
+	if g.Key != key || len(g.Cells) != 13 {
+		t.Errorf("grid key %q with %d chunks, want %q with 13", g.Key, len(g.Cells), key)
 	}
-	for i, c := range g.Chunks {
-		if c != transfer.ChunkDone {
-			t.Errorf("chunk %d state %v", i, c)
+	for i, c := range g.Cells {
+		if c.State() != transfer.ChunkDone {
+			t.Errorf("chunk %d state %v", i, c.State())
 		}
-		if g.From[i] == 0 || int(g.From[i]) > len(g.Sources) {
-			t.Errorf("chunk %d from %d of %d sources", i, g.From[i], len(g.Sources))
+		if c.Source() < 0 || c.Source() >= len(g.Sources) {
+			t.Errorf("chunk %d from %d of %d sources", i, c.Source(), len(g.Sources))
 		}
 	}
 	peers, _ := v.Transfers.Peers.Get()

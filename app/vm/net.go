@@ -461,6 +461,8 @@ type Transfer struct {
 	Key string
 	Req Pending // the name and id it was started with
 	transfer.Progress
+
+	download *transfer.Download // for its cells
 }
 
 // Download starts fetching the file id shared as name.

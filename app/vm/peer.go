@@ -209,7 +209,7 @@ func (n *Net) transfers() []Transfer {
 		n.mu.Lock()
 		req := n.reqs[k]
 		n.mu.Unlock()
-		out[i] = Transfer{Key: k, Req: req, Progress: d.Progress()}
+		out[i] = Transfer{Key: k, Req: req, Progress: d.Progress(), download: d}
 	}
 	return out
 }

@@ -140,16 +140,16 @@ type ShareRow struct {
 }
 
 // Grid is the chunk map of the selected download: per chunk its state and
-// the index (plus one, 0 none) of the peer in Sources that supplied it.
+// the index in Sources of the peer that supplied it, as read at Version.
 type Grid struct {
 	Key     string
-	Chunks  []transfer.ChunkState
-	From    []uint8
+	Cells   []transfer.Cell
+	Version uint64
 	Sources []string
 }
 
 func gridEqual(a, b Grid) bool {
-	return a.Key == b.Key && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.From, b.From) && slices.Equal(a.Sources, b.Sources)
+	return a.Key == b.Key && a.Version == b.Version && slices.Equal(a.Cells, b.Cells) && slices.Equal(a.Sources, b.Sources)
 }
 
 func plural(n int, one, many string) string {

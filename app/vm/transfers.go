@@ -173,7 +173,12 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 		return
 	}
 	tr := ts[i]
-	g := Grid{Key: tr.Key, Chunks: tr.Chunks, From: tr.From, Sources: make([]string, len(tr.Peers))}
+	g := Grid{Key: tr.Key, Sources: make([]string, len(tr.Peers))}
+	if old, _ := t.Grid.Get(); old.Key == tr.Key && old.Version == tr.CellsVersion {
+		g.Cells, g.Version = old.Cells, old.Version // unchanged: not copied again
+	} else if tr.download != nil {
+		g.Cells, g.Version = tr.download.Cells(nil)
+	}
 	peers := make([]PeerRow, len(tr.Peers))
 	for j, p := range tr.Peers {
 		g.Sources[j] = SafeText(p.Addr)
