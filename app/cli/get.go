@@ -184,7 +184,7 @@ type progressPrinter struct {
 }
 
 func (pr *progressPrinter) update(p transfer.Progress) {
-	if !pr.planned && p.ID != "" && p.Size >= 0 && (p.State != transfer.StatePlanning || p.Chunks != nil) {
+	if !pr.planned && p.ID != "" && p.Size >= 0 && (p.State != transfer.StatePlanning || p.CellsVersion != 0) {
 		pr.planned = true
 		pr.clear()
 		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", p.Name, humanize.IBytes(uint64(p.Size)), p.ID[:16])

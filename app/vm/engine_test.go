@@ -531,3 +531,23 @@ func TestNearbyNetworks(t *testing.T) {
 		t.Fatal("the hosted network was not heard")
 	}
 }
+
+// TestCellLayoutsAgree: the engine's chunk cells reach the grid as they
+// are, so both packages must read the same 16 bits the same way.
+func TestCellLayoutsAgree(t *testing.T) {
+	states := map[transfer.ChunkState]widgets.CellState{
+		transfer.ChunkMissing:  widgets.CellMissing,
+		transfer.ChunkInFlight: widgets.CellInFlight,
+		transfer.ChunkDone:     widgets.CellDone,
+		transfer.ChunkFailed:   widgets.CellFailed,
+	}
+	for ts, ws := range states {
+		for _, src := range []int{0, 1, 7, 200, 254, -1} {
+			tc := transfer.MakeCell(ts, src)
+			wc := widgets.Cell(tc)
+			if wc.State() != ws || wc.Source() != tc.Source() || widgets.MakeCell(ws, src) != wc {
+				t.Errorf("state %v source %d: engine %#04x (source %d), grid reads %v source %d", ts, src, uint16(tc), tc.Source(), wc.State(), wc.Source())
+			}
+		}
+	}
+}

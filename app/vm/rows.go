@@ -146,11 +146,14 @@ type ShareRow struct {
 type Grid struct {
 	Key     string
 	Cells   []widgets.Cell
+	Version uint64 // of the engine's chunk table when Cells were read
 	Sources []string
 }
 
+// gridEqual compares grids by key, version and sources: the cells of one
+// version are the same cells.
 func gridEqual(a, b Grid) bool {
-	return a.Key == b.Key && slices.Equal(a.Cells, b.Cells) && slices.Equal(a.Sources, b.Sources)
+	return a.Key == b.Key && a.Version == b.Version && len(a.Cells) == len(b.Cells) && slices.Equal(a.Sources, b.Sources)
 }
 
 func plural(n int, one, many string) string {

@@ -174,7 +174,18 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 		return
 	}
 	tr := ts[i]
-	g := Grid{Key: tr.Key, Cells: cellsOf(tr.Progress), Sources: make([]string, len(tr.Peers))}
+	old, _ := t.Grid.Get()
+	g := Grid{Key: tr.Key, Cells: old.Cells, Version: old.Version, Sources: make([]string, len(tr.Peers))}
+	if old.Key != tr.Key {
+		g.Cells, g.Version = nil, 0
+	}
+	// The cells are copied only for the download on screen, and only when
+	// they changed since the grid last got them.
+	if n, err := t.app.engine(); err == nil {
+		if cells, v, changed := n.Cells(tr.Key, nil, g.Version); changed {
+			g.Cells, g.Version = gridCells(cells), v
+		}
+	}
 	peers := make([]PeerRow, len(tr.Peers))
 	for j, p := range tr.Peers {
 		g.Sources[j] = SafeText(p.Addr)
@@ -187,7 +198,7 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 		}
 		peers[j] = PeerRow{Addr: SafeText(p.Addr), Rate: p.Rate, Chunks: p.Chunks, Strikes: p.Strikes, State: state, Color: j}
 	}
-	if old, _ := t.Grid.Get(); !gridEqual(old, g) {
+	if !gridEqual(old, g) {
 		_ = t.Grid.Set(g)
 	}
 	oldPeers, _ := t.Peers.Get()
@@ -197,26 +208,12 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 	_ = t.Title.Set(SafeText(tr.Name))
 }
 
-// cellsOf turns a download's chunk states into the grid's cells.
-func cellsOf(p transfer.Progress) []widgets.Cell {
-	cells := make([]widgets.Cell, len(p.Chunks))
-	for i, c := range p.Chunks {
-		src := widgets.NoSource
-		if i < len(p.From) && p.From[i] > 0 {
-			src = int(p.From[i]) - 1
-		}
-		var s widgets.CellState
-		switch c {
-		case transfer.ChunkInFlight:
-			s = widgets.CellInFlight
-		case transfer.ChunkDone:
-			s = widgets.CellDone
-		case transfer.ChunkFailed:
-			s = widgets.CellFailed
-		default:
-			s = widgets.CellMissing
-		}
-		cells[i] = widgets.MakeCell(s, src)
+// gridCells hands the engine's cells to the grid: the two share one
+// layout (TestCellLayoutsAgree), so this is a copy, not a translation.
+func gridCells(cells []engine.Cell) []widgets.Cell {
+	out := make([]widgets.Cell, len(cells))
+	for i, c := range cells {
+		out[i] = widgets.Cell(c)
 	}
-	return cells
+	return out
 }

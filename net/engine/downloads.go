@@ -172,3 +172,23 @@ func (e *Engine) transfers() []Transfer {
 	}
 	return out
 }
+
+// Cell is one chunk as the chunk grid draws it (transfer.Cell: the state in
+// the low byte, the index into the transfer's Peers in the high byte).
+type Cell = transfer.Cell
+
+// Cells appends the chunk cells of the download under key to dst[:0] when
+// their version differs from since, and returns them with the version
+// (Progress.CellsVersion); changed is false, and nothing is copied, when
+// the version is still since. A face asks only for the download it shows.
+func (e *Engine) Cells(key string, dst []Cell, since uint64) (cells []Cell, version uint64, changed bool) {
+	en, err := e.lookup(key)
+	if err != nil {
+		return dst[:0], 0, since != 0
+	}
+	if v := en.d.Progress().CellsVersion; v == since && since != 0 {
+		return dst, v, false
+	}
+	cells, version = en.d.Cells(dst)
+	return cells, version, true
+}

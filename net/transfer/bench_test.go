@@ -38,20 +38,30 @@ func BenchmarkDownload(b *testing.B) {
 }
 
 // BenchmarkProgress takes a snapshot of a download of 16,384 chunks (the
-// most a file can have below 256 GiB) — what a face does ten times a second.
+// most a file can have below 256 GiB) — what a face does ten times a
+// second — and, as a grid does when the version changed, its cells.
 func BenchmarkProgress(b *testing.B) {
 	const n = 16384
 	d := New(Request{Name: "x"}, Options{})
-	d.chunks = make([]ChunkState, n)
-	d.from = make([]uint8, n)
-	for i := range 8 {
-		d.peers = append(d.peers, &peerState{idx: i, addr: "127.0.0.1:1"})
+	d.chunks.reset(n)
+	for range 8 {
+		d.peers = append(d.peers, &peerState{idx: d.chunks.addHolder(true), addr: "127.0.0.1:1"})
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		p := d.Progress()
-		if len(p.Chunks) != n {
-			b.Fatal(len(p.Chunks))
+	b.Run("progress", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if p := d.Progress(); len(p.Peers) != 8 {
+				b.Fatal(len(p.Peers))
+			}
 		}
-	}
+	})
+	b.Run("cells", func(b *testing.B) {
+		b.ReportAllocs()
+		var cells []Cell
+		for b.Loop() {
+			if cells, _ = d.Cells(cells); len(cells) != n {
+				b.Fatal(len(cells))
+			}
+		}
+	})
 }

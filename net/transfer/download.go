@@ -34,7 +34,8 @@ const (
 	// maxDuplicates bounds how many peers are asked for one chunk in the
 	// endgame.
 	maxDuplicates = 2
-	// maxPeerIndex: peer indexes are stored in a byte (0 = none).
+	// maxPeerIndex bounds MaxPeers: a peer's index is a Cell's high
+	// byte, below NoSource.
 	maxPeerIndex = 254
 	// tickInterval drives rates, stall detection and resume records.
 	tickInterval = 250 * time.Millisecond
@@ -77,6 +78,9 @@ type Options struct {
 	// onChange is called (without blocking, without locks held) when the
 	// download's announceable state changes. Set by Manager.
 	onChange func()
+	// onProgress is called (without blocking, without locks held) after
+	// each state change and each verified chunk: a seam for tests.
+	onProgress func()
 	// wrapWriter wraps the part file's writer: a seam for fault tests.
 	wrapWriter func(io.WriterAt) io.WriterAt
 }
@@ -107,19 +111,33 @@ func (o Options) withDefaults() Options {
 	if o.onChange == nil {
 		o.onChange = func() {}
 	}
+	if o.onProgress == nil {
+		o.onProgress = func() {}
+	}
 	return o
 }
 
 // Download fetches one file. Run it; take Progress snapshots at any time
 // from any goroutine. A Download whose Run returned an error can be Run
 // again: it resumes from the verified chunks on disk.
+//
+// It orchestrates: Run plans, fetches the manifest, opens the part file
+// and runs the fetch phase (fetch.go), whose workers (worker.go) and
+// writers share the chunk table. The chunk table and lastByte have their
+// own synchronisation; mu guards the rest, and is taken per state change
+// and per peer event, not per chunk.
 type Download struct {
+	// Set by New, never changed.
 	req  Request
 	opts Options
-	log  *slog.Logger
 	dir  string
 
-	runMu sync.Mutex // held by Run
+	// log is set by plan before any other goroutine of a run reads it.
+	log *slog.Logger
+
+	runMu    sync.Mutex   // held by Run
+	chunks   chunkTable   // per-chunk state; own lock, taken after mu
+	lastByte atomic.Int64 // unix nanoseconds of the last byte received
 
 	mu    sync.Mutex
 	id    string
@@ -128,62 +146,38 @@ type Download struct {
 	m     *wire.Manifest
 	alts  []Alternative
 	store *partStore // open during the fetch phase
+	bufs  *chunkBufs
 	state State
 	err   error
 	path  string
 
-	started      time.Time
-	finished     time.Time
-	lastProgress time.Time
+	started  time.Time
+	finished time.Time
+	rate     float64 // verified bytes per second, smoothed
 
-	chunks   []ChunkState
-	from     []uint8
-	inflight []uint8
-	avail    []uint16 // partial holders having each chunk
-	have     wire.Bitfield
-	missing  int // chunks not done
-	queued   int // chunks missing or failed (not in flight)
-	cursor   int // every chunk below is done or in flight
-	done     int64
-	fetched  int64
-	resumed  int64
-	recent   int64 // verified bytes since the last tick
-	rate     float64
-	dirty    bool
-
-	peers    []*peerState
-	byAddr   map[string]*peerState
-	partials int // partial holders with a known bitfield
-	wake     chan struct{}
-	changed  chan struct{} // closed and replaced on every progress change
-	allDone  chan struct{}
-	fatal    error
-	fatalCh  chan struct{}
-	spawn    func(*peerState) // starts a worker during the fetch phase
-	writeq   chan writeJob    // verified chunks on their way to disk
-	bufs     *chunkBufs
-	lastByte atomic.Int64 // unix nanoseconds of the last byte received
+	peers  []*peerState
+	byAddr map[string]*peerState
+	spawn  func(*peerState) // starts a worker during the fetch phase
 }
 
-// peerState is one source of a download. Its fields are guarded by the
-// Download's mu.
+// peerState is one source of a download. What it holds is in the chunk
+// table, under its index; the counters are atomic; the rest is guarded by
+// the Download's mu.
 type peerState struct {
-	idx       int
-	addr      string
-	complete  bool
-	have      wire.Bitfield // partial holders only
+	idx  int
+	addr string
+	log  *slog.Logger
+
 	connected bool
 	dropped   bool
 	running   bool
 	strikes   int
-	chunks    int
-	bytes     int64
-	recent    int64
 	rate      float64
-	log       *slog.Logger
-}
 
-func (p *peerState) hasLocked(i int) bool { return p.complete || p.have.Has(i) }
+	chunks atomic.Int64 // verified chunks supplied
+	bytes  atomic.Int64 // verified bytes supplied
+	recent atomic.Int64 // bytes received since the last tick
+}
 
 // New returns a download for req; nothing happens until Run.
 func New(req Request, opts Options) *Download {
@@ -193,28 +187,20 @@ func New(req Request, opts Options) *Download {
 		dir = opts.Dir
 	}
 	return &Download{
-		req:     req,
-		opts:    opts,
-		dir:     dir,
-		log:     opts.Logger.With("download", req.Name),
-		byAddr:  map[string]*peerState{},
-		changed: make(chan struct{}),
+		req:    req,
+		opts:   opts,
+		dir:    dir,
+		log:    opts.Logger.With("download", req.Name),
+		byAddr: map[string]*peerState{},
 	}
 }
 
-// Changed returns a channel that is closed at the download's next
-// progress or state change: take a Progress snapshot, then wait on the
-// channel obtained before it. Consumers that refresh on a timer need not
-// use it.
-func (d *Download) Changed() <-chan struct{} {
+// setState records the download's state and calls onProgress.
+func (d *Download) setState(s State, err error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.changed
-}
-
-func (d *Download) bumpLocked() {
-	close(d.changed)
-	d.changed = make(chan struct{})
+	d.state, d.err = s, err
+	d.mu.Unlock()
+	d.opts.onProgress()
 }
 
 // Run downloads the file and returns nil once it is verified and saved
@@ -225,11 +211,12 @@ func (d *Download) Run(ctx context.Context) error {
 		return ErrBusy
 	}
 	defer d.runMu.Unlock()
+	d.chunks.newRun()
 	d.mu.Lock()
-	d.state, d.err, d.fetched = StatePlanning, nil, 0
+	d.state, d.err = StatePlanning, nil
 	d.started, d.finished = time.Now(), time.Time{}
-	d.bumpLocked()
 	d.mu.Unlock()
+	d.opts.onProgress()
 
 	err := d.run(ctx)
 
@@ -243,8 +230,8 @@ func (d *Download) Run(ctx context.Context) error {
 	default:
 		d.state, d.err = StateFailed, err
 	}
-	d.bumpLocked()
 	d.mu.Unlock()
+	d.opts.onProgress()
 	d.opts.onChange()
 	return err
 }
@@ -344,7 +331,7 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 			return ctxErr(ctx)
 		}
 		d.log.Info("No manifest yet", "error", err)
-		d.setStalled(err)
+		d.setState(StateStalled, err)
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%w: no peer provided the manifest for %s: %v", ErrStalled, d.opts.StallTimeout, err)
 		}
@@ -361,16 +348,10 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 	}
 }
 
-func (d *Download) setStalled(err error) {
-	d.mu.Lock()
-	d.state, d.err = StateStalled, err
-	d.bumpLocked()
-	d.mu.Unlock()
-}
-
 func (d *Download) isSelf(addr string) bool { return d.opts.Self != nil && d.opts.Self(addr) }
 
-// openStore opens or resumes the part file and re-verifies what it claims.
+// openStore opens or resumes the part file and re-verifies the chunks
+// its resume record claims.
 func (d *Download) openStore(ctx context.Context) error {
 	d.mu.Lock()
 	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
@@ -380,47 +361,32 @@ func (d *Download) openStore(ctx context.Context) error {
 		return err
 	}
 	n := m.NumChunks()
+	d.chunks.reset(n)
+	bufs := newChunkBufs(m.ChunkSize)
 	d.mu.Lock()
-	d.store = st
-	d.chunks = make([]ChunkState, n)
-	d.from = make([]uint8, n)
-	d.inflight = make([]uint8, n)
-	d.avail = make([]uint16, n)
-	d.have = wire.NewBitfield(n)
-	d.missing, d.queued, d.cursor, d.done, d.resumed = n, n, 0, 0, 0
-	d.wake = make(chan struct{})
-	d.allDone = make(chan struct{})
-	d.fatal, d.fatalCh = nil, make(chan struct{})
-	if claimed.Count(n) > 0 {
-		d.state = StateVerifying
-		d.bumpLocked()
-	}
-	cs := m.ChunkSize
-	d.bufs = newChunkBufs(cs)
+	d.store, d.bufs = st, bufs
 	d.mu.Unlock()
 
 	if claimed.Count(n) > 0 {
-		bp, err := d.bufs.get(ctx)
+		d.setState(StateVerifying, nil)
+		bp, err := bufs.get(ctx)
 		if err != nil {
 			d.closeStore()
 			return ctxErr(ctx)
 		}
-		_, err = st.verify(ctx, claimed, *bp, func(i int, ok bool) {
-			if !ok {
-				return
+		have, err := st.verify(ctx, claimed, *bp, func(i int, ok bool) {
+			if ok {
+				_, size := m.Chunk(i)
+				d.chunks.found(i, size)
+				d.opts.onProgress()
 			}
-			_, size := m.Chunk(i)
-			d.mu.Lock()
-			d.markDoneLocked(i, 0, size)
-			d.resumed += size
-			d.mu.Unlock()
 		})
-		d.bufs.put(bp)
+		bufs.put(bp)
 		if err != nil {
 			d.closeStore()
 			return ctxErr(ctx)
 		}
-		d.log.Info("Verified chunks on disk", "chunks", d.have.Count(n), "of", n)
+		d.log.Info("Verified chunks on disk", "chunks", have.Count(n), "of", n)
 	}
 	d.opts.onChange()
 	return nil
@@ -434,145 +400,6 @@ func (d *Download) closeStore() {
 	st.close()
 }
 
-// markDoneLocked records chunk i as verified and written, supplied by
-// peer index from (0: found on disk).
-func (d *Download) markDoneLocked(i int, from uint8, size int64) {
-	if d.chunks[i] == ChunkMissing || d.chunks[i] == ChunkFailed {
-		d.queued--
-	}
-	d.chunks[i] = ChunkDone
-	d.from[i] = from
-	d.have.Set(i)
-	d.missing--
-	d.done += size
-	d.dirty = true
-	d.bumpLocked()
-	if d.missing == 0 {
-		close(d.allDone)
-	}
-}
-
-// fetch runs the workers until every chunk is verified, ctx ends, the
-// stall timeout passes or a fatal (disk) error occurs.
-func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
-	fctx, cancel := context.WithCancel(ctx)
-	var wg, wwg sync.WaitGroup
-	writeq := make(chan writeJob, d.writeQueueLen())
-	for range writers {
-		wwg.Go(func() { d.writer(writeq) })
-	}
-	defer func() {
-		cancel()
-		wg.Wait()
-		close(writeq)
-		wwg.Wait()
-		d.mu.Lock()
-		d.spawn, d.writeq = nil, nil
-		for _, p := range d.peers {
-			p.connected, p.running = false, false
-		}
-		have, dirty := d.have, d.dirty
-		d.dirty = false
-		d.mu.Unlock()
-		if dirty && d.missing > 0 {
-			if err := d.store.saveState(have, true); err != nil {
-				d.log.Warn("Saving resume record failed", "error", err)
-			}
-		}
-	}()
-
-	d.mu.Lock()
-	if d.missing == 0 {
-		d.mu.Unlock()
-		return nil
-	}
-	d.state, d.err = StateDownloading, nil
-	d.bumpLocked()
-	d.lastProgress = time.Now()
-	d.writeq = writeq
-	d.spawn = func(p *peerState) {
-		p.running = true
-		wg.Go(func() { d.worker(fctx, p) })
-	}
-	for _, p := range d.peers {
-		if !p.dropped {
-			d.spawn(p)
-		}
-	}
-	d.addPeersLocked(holders)
-	d.mu.Unlock()
-
-	wg.Go(func() { d.refreshLoop(fctx) })
-
-	tick := time.NewTicker(tickInterval)
-	defer tick.Stop()
-	lastTick, lastSave, saves := time.Now(), time.Now(), 0
-	for {
-		select {
-		case <-d.allDone:
-			return nil
-		case <-d.fatalCh:
-			return d.fatal
-		case <-ctx.Done():
-			return ctxErr(ctx)
-		case now := <-tick.C:
-			if err := d.tick(now, now.Sub(lastTick)); err != nil {
-				return err
-			}
-			lastTick = now
-			if now.Sub(lastSave) >= saveInterval {
-				lastSave = now
-				d.mu.Lock()
-				dirty := d.dirty
-				var have wire.Bitfield
-				if dirty {
-					have = append(wire.Bitfield(nil), d.have...)
-					d.dirty = false
-				}
-				d.mu.Unlock()
-				if dirty {
-					saves++
-					if err := d.store.saveState(have, saves%syncEvery == 0); err != nil {
-						d.log.Warn("Saving resume record failed", "error", err)
-					}
-				}
-			}
-		}
-	}
-}
-
-// tick updates rates and the stalled state, and enforces the stall timeout.
-func (d *Download) tick(now time.Time, dt time.Duration) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	sec := dt.Seconds()
-	if sec <= 0 {
-		return nil
-	}
-	d.rate = ewma(d.rate, float64(d.recent)/sec)
-	d.recent = 0
-	for _, p := range d.peers {
-		p.rate = ewma(p.rate, float64(p.recent)/sec)
-		p.recent = 0
-	}
-	last := d.lastProgress
-	if b := time.Unix(0, d.lastByte.Load()); b.After(last) {
-		last = b
-	}
-	idle := now.Sub(last)
-	switch {
-	case idle >= d.opts.StallTimeout:
-		return fmt.Errorf("%w: no data for %s; run again to resume", ErrStalled, d.opts.StallTimeout.Round(time.Second))
-	case idle >= stalledAfter && d.state == StateDownloading:
-		d.state, d.err = StateStalled, errors.New("waiting for a peer that has the missing chunks")
-		d.bumpLocked()
-	case idle < stalledAfter && d.state == StateStalled:
-		d.state, d.err = StateDownloading, nil
-		d.bumpLocked()
-	}
-	return nil
-}
-
 func ewma(old, sample float64) float64 {
 	if old == 0 {
 		return sample
@@ -580,81 +407,12 @@ func ewma(old, sample float64) float64 {
 	return old + rateAlpha*(sample-old)
 }
 
-// setFatal stops the fetch phase with err (the first one wins).
-func (d *Download) setFatal(err error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.fatal == nil {
-		d.fatal = err
-		close(d.fatalCh)
-	}
-}
-
-// refreshLoop asks the tracker for the file's holders every
-// RefreshInterval and starts workers for new ones.
-func (d *Download) refreshLoop(ctx context.Context) {
-	t := time.NewTicker(d.opts.RefreshInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		sctx, cancel := context.WithTimeout(ctx, d.opts.RefreshInterval+d.opts.DialTimeout)
-		resp, err := d.opts.Tracker.Search(sctx, d.id)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Debug("Refreshing holders failed", "error", err)
-			}
-			continue
-		}
-		d.mu.Lock()
-		d.addPeersLocked(holdersOf(resp, d.id))
-		d.mu.Unlock()
-	}
-}
-
-// addPeersLocked adds new holders and starts their workers.
-func (d *Download) addPeersLocked(holders []wire.ResultPeer) {
-	for _, h := range holders {
-		if d.isSelf(h.Addr) {
-			continue
-		}
-		if p, ok := d.byAddr[h.Addr]; ok {
-			if h.Complete && !p.complete && !p.dropped {
-				p.complete = true
-				d.notifyLocked()
-			}
-			if !p.running && !p.dropped && d.spawn != nil {
-				d.spawn(p)
-			}
-			continue
-		}
-		if len(d.peers) >= d.opts.MaxPeers {
-			continue
-		}
-		p := &peerState{idx: len(d.peers), addr: h.Addr, complete: h.Complete, log: d.log.With("peer", h.Addr)}
-		d.peers = append(d.peers, p)
-		d.byAddr[h.Addr] = p
-		if d.spawn != nil {
-			d.spawn(p)
-		}
-	}
-}
-
-// notifyLocked wakes idle workers: chunks were queued again, a bitfield
-// changed, or the download ended.
-func (d *Download) notifyLocked() {
-	close(d.wake)
-	d.wake = make(chan struct{})
-}
-
-// Progress returns a snapshot of the download.
+// Progress returns a snapshot of the download. It copies no per-chunk
+// state: Cells does, when CellsVersion changed.
 func (d *Download) Progress() Progress {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	c := d.chunks.counts()
 	p := Progress{
 		Name:    d.req.Name,
 		ID:      d.id,
@@ -663,22 +421,15 @@ func (d *Download) Progress() Progress {
 		Path:    d.path,
 		State:   d.state,
 		Err:     d.err,
-		Done:    d.done,
-		Fetched: d.fetched,
-		Resumed: d.resumed,
+		Done:    c.done,
+		Fetched: c.fetched,
+		Resumed: c.resumed,
 		Rate:    d.rate,
 		Started: d.started,
-		Chunks:  make([]ChunkState, len(d.chunks)),
-		From:    append([]uint8(nil), d.from...),
 		Peers:   make([]PeerProgress, len(d.peers)),
 
+		CellsVersion: c.version,
 		Alternatives: d.alts,
-	}
-	for i, c := range d.chunks {
-		if c == chunkWriting {
-			c = ChunkInFlight
-		}
-		p.Chunks[i] = c
 	}
 	if d.name != "" {
 		p.Name = d.name
@@ -691,14 +442,23 @@ func (d *Download) Progress() Progress {
 		p.Elapsed = end.Sub(d.started)
 	}
 	if d.rate > 0 && (d.state == StateDownloading || d.state == StateStalled) {
-		p.ETA = time.Duration(float64(d.size-d.done) / d.rate * float64(time.Second))
+		p.ETA = time.Duration(float64(d.size-c.done) / d.rate * float64(time.Second))
 	}
+	var buf [64]bool
+	complete := d.chunks.completeHolders(buf[:0])
 	for i, s := range d.peers {
-		p.Peers[i] = PeerProgress{Addr: s.addr, Complete: s.complete, Connected: s.connected, Dropped: s.dropped,
-			Rate: s.rate, Chunks: s.chunks, Bytes: s.bytes, Strikes: s.strikes}
+		p.Peers[i] = PeerProgress{Addr: s.addr, Complete: complete[i], Connected: s.connected, Dropped: s.dropped,
+			Rate: s.rate, Chunks: int(s.chunks.Load()), Bytes: s.bytes.Load(), Strikes: s.strikes}
 	}
 	return p
 }
+
+// Cells appends the download's chunk cells to dst[:0] and returns them with
+// the version of the chunk table they were read at; the version changes
+// whenever any cell changes (and only then). It is Progress.CellsVersion:
+// a consumer that keeps the last version asks for cells only when it
+// differs.
+func (d *Download) Cells(dst []Cell) ([]Cell, uint64) { return d.chunks.appendCells(dst) }
 
 func (d *Download) startedAt() time.Time {
 	d.mu.Lock()

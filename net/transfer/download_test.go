@@ -50,9 +50,13 @@ func TestDownloadSizesAndSeeders(t *testing.T) {
 				if p.State != StateDone || p.Done != int64(sz.size) {
 					t.Fatalf("progress %v done %d, want done %d", p.State, p.Done, sz.size)
 				}
-				for i, c := range p.Chunks {
-					if c != ChunkDone || p.From[i] == 0 {
-						t.Fatalf("chunk %d state %d from %d", i, c, p.From[i])
+				cells, version := d.Cells(nil)
+				if len(cells) != (sz.size+chunk-1)/chunk || version != p.CellsVersion {
+					t.Fatalf("%d cells at version %d, want %d at %d", len(cells), version, (sz.size+chunk-1)/chunk, p.CellsVersion)
+				}
+				for i, c := range cells {
+					if c.State() != ChunkDone || c.Source() < 0 || c.Source() >= len(p.Peers) {
+						t.Fatalf("chunk %d state %d from %d of %d peers", i, c.State(), c.Source(), len(p.Peers))
 					}
 				}
 				if seeders == 4 && sz.size > 8*chunk {
@@ -120,8 +124,9 @@ func TestWrongBytes(t *testing.T) {
 	if lp.Strikes != maxStrikes || !lp.Dropped {
 		t.Fatalf("liar: %d strikes, dropped %v; want %d and dropped", lp.Strikes, lp.Dropped, maxStrikes)
 	}
-	for i, from := range p.From {
-		if p.Peers[from-1].Addr == liar.addr() && i%2 == 0 {
+	cells, _ := d.Cells(nil)
+	for i, c := range cells {
+		if p.Peers[c.Source()].Addr == liar.addr() && i%2 == 0 {
 			t.Fatalf("corrupt chunk %d credited to the liar", i)
 		}
 	}
@@ -516,73 +521,6 @@ func TestChunkBuffersBounded(t *testing.T) {
 		for _, p := range got {
 			b.put(p)
 		}
-	}
-}
-
-func TestPickRarestFirstAndEndgame(t *testing.T) {
-	const n = 8
-	d := New(Request{Name: "x"}, Options{})
-	d.chunks = make([]ChunkState, n)
-	d.from = make([]uint8, n)
-	d.inflight = make([]uint8, n)
-	d.avail = make([]uint16, n)
-	d.queued, d.missing = n, n
-	d.wake = make(chan struct{})
-	bf := func(chunks ...int) wire.Bitfield {
-		b := wire.NewBitfield(n)
-		for _, c := range chunks {
-			b.Set(c)
-		}
-		return b
-	}
-	pa := &peerState{idx: 0}
-	pb := &peerState{idx: 1}
-	seed := &peerState{idx: 2, complete: true}
-	d.setHaveLocked(pa, bf(0, 1, 2, 3, 4))
-	d.setHaveLocked(pb, bf(2, 3, 4, 5))
-	// avail: 0:1 1:1 2:2 3:2 4:2 5:1 6:0 7:0
-	want := []struct {
-		p    *peerState
-		want int
-	}{
-		{seed, 6}, // only the seeder has 6 and 7: rarest
-		{seed, 7},
-		{pa, 0}, // pa alone has 0 and 1
-		{pb, 5}, // pb alone has 5
-		{pb, 2}, // then the first of the common ones
-		{seed, 1},
-		{pa, 3},
-		{pa, 4},
-		{pb, -1}, // nothing queued; 2 is pb's own; 3 and 4 are pa's → endgame on 3
-	}
-	var pending []int
-	for i, w := range want[:len(want)-1] {
-		if got := d.pickLocked(w.p, nil); got != w.want {
-			t.Fatalf("pick %d for peer %d: got %d, want %d", i, w.p.idx, got, w.want)
-		}
-		if w.p == pb {
-			pending = append(pending, w.want)
-		}
-	}
-	if d.queued != 0 {
-		t.Fatalf("queued %d, want 0", d.queued)
-	}
-	// Endgame: pb duplicates a chunk in flight elsewhere that it has and
-	// has not asked for: 3 (pa's), never 2 or 5 (its own).
-	if got := d.pickLocked(pb, pending); got != 3 {
-		t.Fatalf("endgame pick %d, want 3", got)
-	}
-	if got := d.pickLocked(pb, append(pending, 3)); got != 4 {
-		t.Fatalf("endgame pick %d, want 4", got)
-	}
-	// At most maxDuplicates requests per chunk.
-	if got := d.pickLocked(seed, []int{6, 7, 1}); got != 0 {
-		t.Fatalf("seed endgame pick %d, want 0", got)
-	}
-	d.inflight[0] = maxDuplicates
-	d.inflight[2], d.inflight[5] = maxDuplicates, maxDuplicates
-	if got := d.pickLocked(seed, []int{6, 7, 1, 0, 3, 4}); got != -1 {
-		t.Fatalf("pick %d beyond the duplicate bound", got)
 	}
 }
 

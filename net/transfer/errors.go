@@ -21,11 +21,7 @@ var (
 	ErrCanceled = errors.New("download cancelled")
 	// ErrBadManifest: a peer sent a manifest that does not match the id.
 	ErrBadManifest = errors.New("manifest does not match the content id")
-	// ErrHashMismatch: a chunk's bytes do not match its digest.
-	ErrHashMismatch = errors.New("chunk does not match its digest")
-	// ErrPeerDropped: a peer struck out (too many bad chunks).
-	ErrPeerDropped = errors.New("peer dropped after repeated bad chunks")
-	// ErrBusy: the Manager is closed or the download is already running.
+	// ErrBusy: the download is already running (Run called during a Run).
 	ErrBusy = errors.New("download is already running")
 	// ErrClosed: the Manager was closed.
 	ErrClosed = errors.New("download manager is closed")

@@ -228,7 +228,8 @@ func (p *testPeer) serve(c net.Conn) {
 	}
 }
 
-// testOptions are short timeouts for tests.
+// testOptions are short timeouts for tests; every download made with
+// them signals progressed.
 func testOptions(tr Searcher) Options {
 	return Options{
 		Tracker:         tr,
@@ -237,6 +238,49 @@ func testOptions(tr Searcher) Options {
 		RequestTimeout:  2 * time.Second,
 		DialTimeout:     time.Second,
 		HaveInterval:    100 * time.Millisecond,
+		onProgress:      progressed.notify,
+	}
+}
+
+// progressed is signalled at every state change and verified chunk of
+// the downloads made with testOptions.
+var progressed = &broadcast{ch: make(chan struct{})}
+
+// broadcast wakes every waiter at once: next returns a channel closed at
+// the following notify.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *broadcast) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+}
+
+func (b *broadcast) next() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+// waitFor waits, bounded, until cond holds for d's progress. d must have
+// been made with testOptions.
+func waitFor(t *testing.T, d *Download, what string, cond func(Progress) bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		ch := progressed.next()
+		if cond(d.Progress()) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
 

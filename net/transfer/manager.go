@@ -281,8 +281,9 @@ func (m *Manager) Files() []wire.FileEntry {
 	for _, j := range m.jobs {
 		d := j.d
 		d.mu.Lock()
-		id, name, size, done, serving := d.id, d.name, d.size, d.done, d.store != nil && d.m != nil
+		id, name, size, serving := d.id, d.name, d.size, d.store != nil && d.m != nil
 		d.mu.Unlock()
+		done := d.chunks.counts().done
 		switch {
 		case j.path != "":
 			if st, err := os.Stat(j.path); err == nil && st.Size() == j.size && st.ModTime().Equal(j.modTime) {
@@ -333,11 +334,7 @@ func (d *Download) openPart() (*os.File, error) {
 }
 
 // haveSnapshot copies the verified-chunk bitfield.
-func (d *Download) haveSnapshot() wire.Bitfield {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append(wire.Bitfield(nil), d.have...)
-}
+func (d *Download) haveSnapshot() wire.Bitfield { return d.chunks.haveCopy() }
 
 // discardPartial removes the part file and resume record of a stopped
 // download.

@@ -19,23 +19,6 @@ import (
 
 var _ peer.Catalog = (*Manager)(nil)
 
-// waitFor waits, bounded, until cond holds for d's progress.
-func waitFor(t *testing.T, d *Download, what string, cond func(Progress) bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		ch := d.Changed()
-		if cond(d.Progress()) {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 func TestManagerServesPartialAndFinished(t *testing.T) {
 	data, m := randomFile(t, 30*chunk)
 	seed := newTestPeer(data, m)

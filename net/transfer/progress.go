@@ -25,19 +25,47 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// ChunkState is one chunk's state in a Progress snapshot.
+// ChunkState is one chunk's state, the low byte of its Cell.
 type ChunkState uint8
 
 // Chunk states.
 const (
 	ChunkMissing  ChunkState = iota // not fetched yet
-	ChunkInFlight                   // requested from a peer
+	ChunkInFlight                   // requested from a peer, or verified and being written
 	ChunkDone                       // verified and written
 	ChunkFailed                     // last attempt failed (bad bytes or error); queued again
-
-	// chunkWriting (internal, shown as ChunkInFlight): verified, being written.
-	chunkWriting
 )
+
+// Cell is one chunk as a grid draws it: the low byte is its ChunkState,
+// the high byte the index into Progress.Peers of the peer that supplied
+// it (or is supplying it), NoSource when none.
+type Cell uint16
+
+// NoSource is the source byte of a Cell no peer supplied: not asked for
+// yet, or found on disk.
+const NoSource = 0xFF
+
+// MakeCell returns the cell of a chunk in state s supplied by the peer at
+// index source of Progress.Peers; a source below 0 or above 254 is
+// NoSource.
+func MakeCell(s ChunkState, source int) Cell {
+	if source < 0 || source > 254 {
+		source = NoSource
+	}
+	return Cell(source)<<8 | Cell(s)
+}
+
+// State is the chunk's state.
+func (c Cell) State() ChunkState { return ChunkState(c) }
+
+// Source is the index into Progress.Peers of the peer that supplied the
+// chunk (or is supplying it), -1 for NoSource.
+func (c Cell) Source() int {
+	if s := int(c >> 8); s != NoSource {
+		return s
+	}
+	return -1
+}
 
 // PeerProgress is one source's share of a download.
 type PeerProgress struct {
@@ -78,11 +106,11 @@ type Progress struct {
 	Started time.Time
 	Elapsed time.Duration
 
-	// Chunks holds each chunk's state; From the peer that supplied (or
-	// was asked for) it, as an index into Peers plus one; 0 is none.
-	Chunks []ChunkState
-	From   []uint8
-	Peers  []PeerProgress
+	// CellsVersion is the version of the chunk table this snapshot was
+	// taken at: Download.Cells returns the cells when it differs from the
+	// last one read.
+	CellsVersion uint64
+	Peers        []PeerProgress
 
 	Alternatives []Alternative
 }

@@ -74,7 +74,7 @@ func alignedBuf(n int64) []byte {
 
 // openStore opens dir, resumes a part file of id that no other downloader
 // holds, or creates a new one. It returns the chunks the resume record
-// claims (to be re-verified) and whether it resumed.
+// claims, to be re-verified (none for a new part file).
 func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger) (*partStore, wire.Bitfield, error) {
 	return openStoreMode(dir, id, name, m, wrap, log, true)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,7 +15,7 @@ import (
 // worker fetches chunks from one peer for as long as the fetch phase
 // lasts, reconnecting with a growing backoff after failures, until the
 // peer is dropped.
-func (d *Download) worker(ctx context.Context, p *peerState) {
+func (d *Download) worker(ctx context.Context, r *fetchRun, p *peerState) {
 	defer func() {
 		d.mu.Lock()
 		p.running = false
@@ -21,7 +23,7 @@ func (d *Download) worker(ctx context.Context, p *peerState) {
 	}()
 	backoff := backoffMin
 	for {
-		progressed, err := d.session(ctx, p)
+		progressed, err := d.session(ctx, r, p)
 		if ctx.Err() != nil {
 			return
 		}
@@ -48,180 +50,211 @@ func (d *Download) worker(ctx context.Context, p *peerState) {
 }
 
 // pipelineDepth is how many GETs are kept in flight on one connection.
-func (d *Download) pipelineDepth() int {
-	return int(min(max(d.opts.PipelineBytes/d.m.ChunkSize, minPipeline), maxPipeline))
+func pipelineDepth(pipelineBytes, chunkSize int64) int {
+	return int(min(max(pipelineBytes/chunkSize, minPipeline), maxPipeline))
 }
 
-// session runs one connection to p: it keeps up to pipelineDepth GETs in
-// flight, verifies each answer as it arrives and writes it. It returns
-// when the connection fails or ctx ends; the chunks it had in flight go
-// back to the queue.
-func (d *Download) session(ctx context.Context, p *peerState) (progressed bool, err error) {
-	pc, err := dialPeer(ctx, p.addr, d.opts.DialTimeout, d.opts.RequestTimeout)
+// session is one connection to a peer. Requests go out pipelined and
+// their answers come back in the same order: pending lists the chunks
+// asked for, oldest first. A session is owned by its worker goroutine.
+type session struct {
+	d  *Download
+	r  *fetchRun
+	p  *peerState
+	pc *peerConn
+
+	pending    []int
+	needHave   bool            // ask HAVE once the pipeline is empty
+	haveAt     time.Time       // when HAVE was last answered
+	wake       <-chan struct{} // from the last pick: closed when there may be more
+	h          hash.Hash
+	sum        wire.Digest
+	buf        *[]byte // a chunk buffer, taken when a body is about to arrive
+	progressed bool    // a chunk arrived verified
+}
+
+// session runs one connection to p: connect, then until the connection
+// fails or ctx ends, ask HAVE when due, fill the pipeline, and read one
+// answer, or wait when there is nothing to ask p for. The chunks still in
+// flight when it ends go back to the queue.
+func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (progressed bool, err error) {
+	s, err := d.connect(ctx, r, p)
 	if err != nil {
 		return false, err
 	}
-	defer pc.close()
+	defer func() { s.close(err != nil && ctx.Err() == nil) }()
+	for {
+		if err := s.askHave(); err != nil {
+			return s.progressed, err
+		}
+		if err := s.fill(); err != nil {
+			return s.progressed, err
+		}
+		if len(s.pending) == 0 {
+			if err := s.idle(ctx); err != nil {
+				return s.progressed, err
+			}
+			continue
+		}
+		if err := s.readOne(ctx); err != nil {
+			return s.progressed, err
+		}
+	}
+}
 
+// connect dials p and starts a session; a partial holder is asked HAVE
+// before anything else.
+func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*session, error) {
+	pc, err := dialPeer(ctx, p.addr, d.opts.DialTimeout, d.opts.RequestTimeout)
+	if err != nil {
+		return nil, err
+	}
+	pc.onData = &d.lastByte
 	d.mu.Lock()
 	p.connected = true
-	id, m, writeq := d.id, d.m, d.writeq
-	needHave := !p.complete
 	d.mu.Unlock()
+	return &session{
+		d: d, r: r, p: p, pc: pc,
+		pending:  make([]int, 0, maxPipeline),
+		needHave: !d.chunks.holding(p.idx).complete,
+		h:        sha256.New(),
+	}, nil
+}
 
-	pending := make([]int, 0, maxPipeline)
-	defer func() {
-		d.mu.Lock()
-		failed := err != nil && ctx.Err() == nil
-		for _, c := range pending {
-			d.releaseLocked(c, failed)
-		}
-		p.connected = false
-		if p.have != nil {
-			d.setHaveLocked(p, nil)
-		}
-		d.mu.Unlock()
-	}()
+// close ends the session: the chunks still asked of p go back to the
+// queue (failed: the connection went wrong) and p's bitfield is forgotten
+// until it is asked again.
+func (s *session) close(failed bool) {
+	s.pc.close()
+	s.d.chunks.disconnected(s.p.idx, s.pending, failed)
+	s.d.mu.Lock()
+	s.p.connected = false
+	s.d.mu.Unlock()
+	if s.buf != nil {
+		s.r.bufs.put(s.buf)
+	}
+}
 
-	depth := d.pipelineDepth()
-	h := sha256.New()
-	var sum wire.Digest
-	var bp *[]byte // a chunk buffer, taken when a body is about to arrive
-	defer func() {
-		if bp != nil {
-			d.bufs.put(bp)
-		}
-	}()
-	pc.onData = &d.lastByte
-	var haveAt time.Time
+// askHave asks p for its bitfield when it is due and nothing is in
+// flight (its answer would otherwise queue behind the GETs').
+func (s *session) askHave() error {
+	if !s.needHave || len(s.pending) > 0 {
+		return nil
+	}
+	bf, err := s.pc.have(s.r.id, s.r.m.NumChunks())
+	if err != nil {
+		return fmt.Errorf("asking %s what it has: %w", s.p.addr, err)
+	}
+	s.d.chunks.setHave(s.p.idx, bf)
+	s.needHave, s.haveAt = false, time.Now()
+	return nil
+}
 
-	for {
-		if needHave && len(pending) == 0 {
-			bf, err := pc.have(id, m.NumChunks())
-			if err != nil {
-				return progressed, fmt.Errorf("asking %s what it has: %w", p.addr, err)
-			}
-			d.mu.Lock()
-			d.setHaveLocked(p, bf)
-			d.mu.Unlock()
-			needHave, haveAt = false, time.Now()
+// fill tops the pipeline up with the chunks the table picks for p and
+// sends their GETs. While a HAVE is due, nothing new is asked.
+func (s *session) fill() error {
+	if !s.needHave {
+		n := len(s.pending)
+		s.pending, s.wake = s.d.chunks.pick(s.p.idx, s.pending, s.r.depth)
+		for _, c := range s.pending[n:] {
+			off, size := s.r.m.Chunk(c)
+			s.pc.queue(wire.PeerRequest{Verb: wire.VerbGet, ID: s.r.id, Offset: off, Size: size})
 		}
+	}
+	return s.pc.flush()
+}
 
-		d.mu.Lock()
-		for len(pending) < depth && !needHave {
-			c := d.pickLocked(p, pending)
-			if c < 0 {
-				break
-			}
-			off, size := m.Chunk(c)
-			pc.queue(wire.PeerRequest{Verb: wire.VerbGet, ID: id, Offset: off, Size: size})
-			pending = append(pending, c)
-		}
-		wake, partial := d.wake, !p.complete
-		d.mu.Unlock()
-		if err := pc.flush(); err != nil {
-			return progressed, err
-		}
+// idle waits, with nothing in flight, until there may be chunks for p
+// (wake) or, for a partial holder, until its HAVE is due again.
+func (s *session) idle(ctx context.Context) error {
+	var due <-chan time.Time
+	if !s.d.chunks.holding(s.p.idx).complete {
+		t := time.NewTimer(max(s.d.opts.HaveInterval-time.Since(s.haveAt), 0))
+		defer t.Stop()
+		due = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.wake:
+	case <-due:
+		s.needHave = true
+	}
+	return nil
+}
 
-		if len(pending) == 0 {
-			if needHave {
-				continue
-			}
-			var timeout <-chan time.Time
-			var t *time.Timer
-			if partial {
-				t = time.NewTimer(max(d.opts.HaveInterval-time.Since(haveAt), 0))
-				timeout = t.C
-			}
-			select {
-			case <-ctx.Done():
-			case <-wake:
-			case <-timeout:
-				needHave = true
-			}
-			if t != nil {
-				t.Stop()
-			}
-			if ctx.Err() != nil {
-				return progressed, ctx.Err()
-			}
-			continue
+// readOne reads the answer to the oldest request: an error, a copy
+// another peer's already won, or a chunk to verify and deliver.
+func (s *session) readOne(ctx context.Context) error {
+	c := s.pending[0]
+	_, size := s.r.m.Chunk(c)
+	got, err := s.pc.status(size)
+	if err != nil {
+		return s.refused(c, err)
+	}
+	if got != size {
+		s.d.strike(s.p)
+		return fmt.Errorf("peer %s answered %d bytes for a %d-byte chunk", s.p.addr, got, size)
+	}
+	s.p.recent.Add(size)
+	if s.d.chunks.isDone(c) {
+		// Another peer's copy won the endgame race: skip the bytes.
+		if err := s.pc.discard(size); err != nil {
+			return err
 		}
+		s.pending = slices.Delete(s.pending, 0, 1)
+		s.d.chunks.received(c, size, false)
+		return nil
+	}
+	if s.buf == nil {
+		if s.buf, err = s.r.bufs.get(ctx); err != nil {
+			return err
+		}
+	}
+	s.h.Reset()
+	if err := s.pc.body((*s.buf)[:size], s.h); err != nil {
+		return err
+	}
+	s.pending = slices.Delete(s.pending, 0, 1)
+	return s.deliver(ctx, c, size)
+}
 
-		c := pending[0]
-		_, size := m.Chunk(c)
-		got, err := pc.status(size)
-		if err != nil {
-			if wire.CodeOf(err) == wire.CodeMissing {
-				pending = pending[1:]
-				d.mu.Lock()
-				d.lacksLocked(p, c)
-				d.releaseLocked(c, false)
-				d.mu.Unlock()
-				needHave = true
-				continue
-			}
-			return progressed, fmt.Errorf("chunk %d from %s: %w", c, p.addr, err)
-		}
-		if got != size {
-			d.strike(p)
-			return progressed, fmt.Errorf("peer %s answered %d bytes for a %d-byte chunk", p.addr, got, size)
-		}
+// refused handles an ERR answer to the GET of chunk c: "missing" puts c
+// back in the queue and has HAVE asked again; any other ends the session.
+func (s *session) refused(c int, err error) error {
+	if wire.CodeOf(err) != wire.CodeMissing {
+		return fmt.Errorf("chunk %d from %s: %w", c, s.p.addr, err)
+	}
+	s.pending = slices.Delete(s.pending, 0, 1)
+	s.d.chunks.lacks(s.p.idx, c)
+	s.d.chunks.release(c, false)
+	s.needHave = true
+	return nil
+}
 
-		d.mu.Lock()
-		dup := d.chunks[c] == ChunkDone
-		d.mu.Unlock()
-		if dup {
-			// Another peer's copy won the endgame race: skip the bytes.
-			if err := pc.discard(size); err != nil {
-				return progressed, err
-			}
-			pending = pending[1:]
-			d.mu.Lock()
-			d.receivedLocked(p, c, size, false)
-			d.mu.Unlock()
-			continue
+// deliver checks chunk c's digest. A bad copy goes back to the queue and
+// costs p a strike; a good one the chunk still needs goes to the writers
+// with the buffer, and the next body is read into a fresh one.
+func (s *session) deliver(ctx context.Context, c int, size int64) error {
+	if s.h.Sum(s.sum[:0]); s.sum != s.r.m.Digests[c] {
+		s.d.chunks.received(c, size, false)
+		s.p.log.Warn("Chunk failed verification", "chunk", c)
+		if s.d.strike(s.p) {
+			return fmt.Errorf("%d chunks from %s failed verification", maxStrikes, s.p.addr)
 		}
-
-		if bp == nil {
-			if bp, err = d.bufs.get(ctx); err != nil {
-				return progressed, err
-			}
-		}
-		h.Reset()
-		if err := pc.body((*bp)[:size], h); err != nil {
-			return progressed, err
-		}
-		pending = pending[1:]
-		if h.Sum(sum[:0]); sum != m.Digests[c] {
-			d.mu.Lock()
-			d.fetched += size
-			d.releaseLocked(c, true)
-			d.mu.Unlock()
-			p.log.Warn("Chunk failed verification", "chunk", c)
-			if d.strike(p) {
-				return progressed, fmt.Errorf("%w: %s", ErrPeerDropped, p.addr)
-			}
-			continue
-		}
-
-		// Verified: hand it to the writers and read on with a fresh buffer.
-		d.mu.Lock()
-		needed := d.receivedLocked(p, c, size, true)
-		d.mu.Unlock()
-		progressed = true
-		if !needed {
-			continue // another peer's copy won
-		}
-		select {
-		case writeq <- writeJob{chunk: c, peer: p, buf: bp, n: size}:
-		case <-ctx.Done():
-			d.mu.Lock()
-			d.unwrittenLocked(c)
-			d.mu.Unlock()
-			return progressed, ctx.Err()
-		}
-		bp = nil
+		return nil
+	}
+	s.progressed = true
+	if !s.d.chunks.received(c, size, true) {
+		return nil // another peer's copy won
+	}
+	select {
+	case s.r.writeq <- writeJob{chunk: c, peer: s.p, buf: s.buf, n: size}:
+		s.buf = nil
+		return nil
+	case <-ctx.Done():
+		s.d.chunks.unwritten(c)
+		return ctx.Err()
 	}
 }
 
@@ -273,52 +306,43 @@ type writeJob struct {
 // workers read and hash.
 const writers = 2
 
-// writeQueueLen bounds the verified chunks waiting for a writer (memory:
-// about 8 MiB of chunk buffers).
-func (d *Download) writeQueueLen() int {
-	return int(min(max((8<<20)/d.m.ChunkSize, 2), 16))
+// writeQueueLen bounds the verified chunks waiting for a writer: 8 MiB
+// of them, but at least 2 and at most 16 chunks (4 MiB of 256 KiB chunks,
+// 32 MiB of 16 MiB ones). Their buffers come from chunkBufs, whose bound
+// holds whatever the queue's.
+func writeQueueLen(chunkSize int64) int {
+	return int(min(max((8<<20)/chunkSize, 2), 16))
 }
 
-// writer writes verified chunks until q is closed, then records them done.
-// A write error stops the download (setFatal) with the chunk queued again.
-func (d *Download) writer(q <-chan writeJob) {
-	for j := range q {
-		d.mu.Lock()
-		failed := d.fatal != nil
-		st := d.store
-		d.mu.Unlock()
+// writer writes verified chunks until r.writeq is closed, then records
+// them done. A write error stops the download (setFatal) with the chunk
+// queued again.
+func (d *Download) writer(r *fetchRun) {
+	for j := range r.writeq {
 		var err error
+		failed := r.failed()
 		if !failed {
-			err = st.writeChunk(j.chunk, (*j.buf)[:j.n])
+			err = r.store.writeChunk(j.chunk, (*j.buf)[:j.n])
 		}
 		first := false
-		d.mu.Lock()
 		if err != nil || failed {
-			d.unwrittenLocked(j.chunk)
+			d.chunks.unwritten(j.chunk)
 		} else {
-			first = d.writtenLocked(j.peer, j.chunk, j.n)
+			j.peer.chunks.Add(1)
+			j.peer.bytes.Add(j.n)
+			first = d.chunks.written(j.peer.idx, j.chunk, j.n)
 		}
-		d.mu.Unlock()
-		d.bufs.put(j.buf)
+		r.bufs.put(j.buf)
 		if err != nil {
-			d.setFatal(err)
+			r.setFatal(err)
+			continue
+		}
+		if !failed {
+			d.opts.onProgress()
 		}
 		if first {
 			d.log.Info("First chunk verified", "sinceStart", time.Since(d.startedAt()))
 			d.opts.onChange()
 		}
 	}
-}
-
-// strike counts a bad answer against p and reports whether p is now
-// dropped for this download.
-func (d *Download) strike(p *peerState) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	p.strikes++
-	if p.strikes >= maxStrikes && !p.dropped {
-		p.dropped = true
-		d.notifyLocked()
-	}
-	return p.dropped
 }

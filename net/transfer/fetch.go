@@ -1,0 +1,251 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/enxame/enxame/net/wire"
+)
+
+// fetchRun is what the goroutines of one fetch phase share: the workers
+// (one per peer), the writers and the refresh loop. Its fields are set
+// before any of them starts and never change; fatal is written once,
+// before fatalCh is closed.
+type fetchRun struct {
+	id     string
+	m      *wire.Manifest
+	store  *partStore
+	bufs   *chunkBufs
+	writeq chan writeJob // verified chunks on their way to disk
+	depth  int           // GETs kept in flight on one connection
+
+	fatalOnce sync.Once
+	fatal     error
+	fatalCh   chan struct{}
+}
+
+// setFatal stops the fetch phase with err (the first one wins).
+func (r *fetchRun) setFatal(err error) {
+	r.fatalOnce.Do(func() {
+		r.fatal = err
+		close(r.fatalCh)
+	})
+}
+
+// failed reports whether the fetch phase is stopping on a fatal error.
+func (r *fetchRun) failed() bool {
+	select {
+	case <-r.fatalCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// fetch runs the workers until every chunk is verified, ctx ends, the
+// stall timeout passes or a fatal (disk) error occurs.
+func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
+	if d.chunks.complete() {
+		return nil
+	}
+	d.mu.Lock()
+	r := &fetchRun{id: d.id, m: d.m, store: d.store, bufs: d.bufs, fatalCh: make(chan struct{})}
+	d.mu.Unlock()
+	r.depth = pipelineDepth(d.opts.PipelineBytes, r.m.ChunkSize)
+	r.writeq = make(chan writeJob, writeQueueLen(r.m.ChunkSize))
+
+	fctx, cancel := context.WithCancel(ctx)
+	var wg, wwg sync.WaitGroup
+	for range writers {
+		wwg.Go(func() { d.writer(r) })
+	}
+	defer func() {
+		cancel()
+		wg.Wait()
+		close(r.writeq)
+		wwg.Wait()
+		d.endFetch(r)
+	}()
+
+	d.setState(StateDownloading, nil)
+	d.mu.Lock()
+	d.spawn = func(p *peerState) {
+		p.running = true
+		wg.Go(func() { d.worker(fctx, r, p) })
+	}
+	for _, p := range d.peers {
+		if !p.dropped {
+			d.spawn(p)
+		}
+	}
+	d.addPeersLocked(holders)
+	d.mu.Unlock()
+	wg.Go(func() { d.refreshLoop(fctx, r.id) })
+	return d.watch(ctx, r)
+}
+
+// watch waits for the end of the fetch phase, ticking rates and the
+// stalled state and saving the resume record meanwhile.
+func (d *Download) watch(ctx context.Context, r *fetchRun) error {
+	allDone := d.chunks.finished()
+	start := time.Now()
+	tick := time.NewTicker(tickInterval)
+	defer tick.Stop()
+	lastTick, lastSave, saves := start, start, 0
+	for {
+		select {
+		case <-allDone:
+			return nil
+		case <-r.fatalCh:
+			return r.fatal
+		case <-ctx.Done():
+			return ctxErr(ctx)
+		case now := <-tick.C:
+			if err := d.tick(now, now.Sub(lastTick), start); err != nil {
+				return err
+			}
+			lastTick = now
+			if now.Sub(lastSave) >= saveInterval {
+				lastSave = now
+				if have := d.chunks.haveIfDirty(); have != nil {
+					saves++
+					if err := r.store.saveState(have, saves%syncEvery == 0); err != nil {
+						d.log.Warn("Saving resume record failed", "error", err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// endFetch runs once the fetch phase's goroutines are done: no peer is
+// connected any more, and the resume record is saved (synced) unless
+// the file is complete.
+func (d *Download) endFetch(r *fetchRun) {
+	d.mu.Lock()
+	d.spawn = nil
+	for _, p := range d.peers {
+		p.connected, p.running = false, false
+	}
+	d.mu.Unlock()
+	if have := d.chunks.haveIfDirty(); have != nil && !d.chunks.complete() {
+		if err := r.store.saveState(have, true); err != nil {
+			d.log.Warn("Saving resume record failed", "error", err)
+		}
+	}
+}
+
+// tick updates rates and the stalled state, and enforces the stall
+// timeout: no verified chunk nor byte received since the later of start
+// and the last one.
+func (d *Download) tick(now time.Time, dt time.Duration, start time.Time) error {
+	sec := dt.Seconds()
+	if sec <= 0 {
+		return nil
+	}
+	recent, last := d.chunks.tick()
+	last = latest(last, start, time.Unix(0, d.lastByte.Load()))
+	idle := now.Sub(last)
+	if idle >= d.opts.StallTimeout {
+		return fmt.Errorf("%w: no data for %s; run again to resume", ErrStalled, d.opts.StallTimeout.Round(time.Second))
+	}
+
+	d.mu.Lock()
+	d.rate = ewma(d.rate, float64(recent)/sec)
+	for _, p := range d.peers {
+		p.rate = ewma(p.rate, float64(p.recent.Swap(0))/sec)
+	}
+	state := d.state
+	d.mu.Unlock()
+	switch {
+	case idle >= stalledAfter && state == StateDownloading:
+		d.setState(StateStalled, errors.New("waiting for a peer that has the missing chunks"))
+	case idle < stalledAfter && state == StateStalled:
+		d.setState(StateDownloading, nil)
+	}
+	return nil
+}
+
+// refreshLoop asks the tracker for id's holders every RefreshInterval and
+// starts workers for new ones.
+func (d *Download) refreshLoop(ctx context.Context, id string) {
+	t := time.NewTicker(d.opts.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sctx, cancel := context.WithTimeout(ctx, d.opts.RefreshInterval+d.opts.DialTimeout)
+		resp, err := d.opts.Tracker.Search(sctx, id)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Debug("Refreshing holders failed", "error", err)
+			}
+			continue
+		}
+		d.mu.Lock()
+		d.addPeersLocked(holdersOf(resp, id))
+		d.mu.Unlock()
+	}
+}
+
+// addPeersLocked adds new holders and starts their workers.
+func (d *Download) addPeersLocked(holders []wire.ResultPeer) {
+	for _, h := range holders {
+		if d.isSelf(h.Addr) {
+			continue
+		}
+		if p, ok := d.byAddr[h.Addr]; ok {
+			if h.Complete && !p.dropped {
+				d.chunks.setComplete(p.idx)
+			}
+			if !p.running && !p.dropped && d.spawn != nil {
+				d.spawn(p)
+			}
+			continue
+		}
+		if len(d.peers) >= d.opts.MaxPeers {
+			continue
+		}
+		p := &peerState{idx: d.chunks.addHolder(h.Complete), addr: h.Addr, log: d.log.With("peer", h.Addr)}
+		d.peers = append(d.peers, p)
+		d.byAddr[h.Addr] = p
+		if d.spawn != nil {
+			d.spawn(p)
+		}
+	}
+}
+
+// strike counts a bad answer against p and reports whether p is now
+// dropped for this download.
+func (d *Download) strike(p *peerState) bool {
+	d.mu.Lock()
+	p.strikes++
+	newly := p.strikes >= maxStrikes && !p.dropped
+	if newly {
+		p.dropped = true
+	}
+	dropped := p.dropped
+	d.mu.Unlock()
+	if newly {
+		d.chunks.notify()
+	}
+	return dropped
+}
+
+// latest returns the latest of ts.
+func latest(ts ...time.Time) time.Time {
+	var l time.Time
+	for _, t := range ts {
+		if t.After(l) {
+			l = t
+		}
+	}
+	return l
+}
