@@ -295,7 +295,7 @@ func (r *repl) run(ctx context.Context, line string) bool {
 		err = fmt.Errorf("unknown command %q; type help for the list", cmd)
 	}
 	if err != nil {
-		fmt.Fprintf(r.env.Stdout, "error: %v\n", err)
+		fmt.Fprintf(r.env.Stdout, "error: %s\n", wire.SafeText(err.Error()))
 	}
 	return true
 }
@@ -368,7 +368,7 @@ func (r *repl) search(ctx context.Context, q string) error {
 		if complete < len(res.Peers) {
 			peers += fmt.Sprintf(" (%d complete)", complete)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.ID[:shortIDLen], humanize.IBytes(uint64(res.Size)), peers, res.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.ID[:shortIDLen], humanize.IBytes(uint64(res.Size)), peers, wire.SafeText(res.Name))
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "%d result%s", len(results), sIfMany(len(results)))
@@ -399,7 +399,7 @@ func (r *repl) download(ctx context.Context, what string) error {
 		case errors.Is(err, transfer.ErrPaused), errors.Is(err, transfer.ErrClosed), ctx.Err() != nil:
 			// Leaving: the partial state is kept and resumes next time.
 		default:
-			fmt.Fprintf(r.env.Stdout, "download of %q failed: %v\n", what, err)
+			fmt.Fprintf(r.env.Stdout, "download of %q failed: %s\n", what, wire.SafeText(err.Error()))
 		}
 	}()
 	return nil
@@ -415,7 +415,7 @@ func (r *repl) status() {
 		fmt.Fprintf(out, "registered as %s, %d file%s announced, last contact %s ago\n",
 			ss.Addr, ss.Files, sIfMany(ss.Files), time.Since(ss.LastContact).Round(time.Second))
 	case ss.LastError != "":
-		fmt.Fprintf(out, "not registered (%s); retrying\n", ss.LastError)
+		fmt.Fprintf(out, "not registered (%s); retrying\n", wire.SafeText(ss.LastError))
 	default:
 		fmt.Fprintln(out, "registering…")
 	}
@@ -442,7 +442,7 @@ func (r *repl) status() {
 		if p.Path != "" {
 			name = p.Path
 		}
-		fmt.Fprintf(out, "           %s: %s\n", name, progressLine(p))
+		fmt.Fprintf(out, "           %s: %s\n", wire.SafeText(name), wire.SafeText(progressLine(p)))
 	}
 }
 
