@@ -425,7 +425,7 @@ func (r *repl) status() {
 		fmt.Fprintf(out, "; indexing %s of %s", humanize.IBytes(uint64(p.HashBytesDone)), humanize.IBytes(uint64(p.HashBytes)))
 	}
 	fmt.Fprintln(out)
-	if s := p.Skipped; s.Outside+s.DirLinks+s.Special+s.Unreadable+s.Partial+s.BadName+s.Unsettled > 0 {
+	if s := p.Skipped; s.Hidden+s.Ignored+s.Outside+s.DirLinks+s.Special+s.Unreadable+s.Partial+s.BadName+s.Unsettled > 0 {
 		fmt.Fprintf(out, "           skipped: %s\n", skippedSummary(s))
 	}
 	fmt.Fprintf(out, "serving    on %s: %d connections open, %s sent in %d requests\n",

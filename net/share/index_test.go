@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -267,7 +268,7 @@ func TestSymlinksAndSkips(t *testing.T) {
 	writeOld(t, filepath.Join(dir, "sub", "x.bin"), []byte("x"))
 	writeOld(t, filepath.Join(dir, ".enxame-foo.part"), []byte("partial"))
 	writeOld(t, filepath.Join(dir, "sub", ".enxame-foo.state"), []byte("state"))
-	writeOld(t, filepath.Join(dir, ".hidden"), []byte("hidden files are shared"))
+	writeOld(t, filepath.Join(dir, ".hidden"), []byte("hidden files are not shared by default"))
 	links := map[string]string{
 		"link-inside.txt":  "real.txt",
 		"sub/link-up.txt":  "../real.txt",
@@ -294,7 +295,7 @@ func TestSymlinksAndSkips(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	wantNames := []string{".hidden", "link-inside.txt", "real.txt", "sub/link-up.txt", "sub/x.bin"}
+	wantNames := []string{"link-inside.txt", "real.txt", "sub/link-up.txt", "sub/x.bin"}
 	if !slices.Equal(names, wantNames) {
 		t.Fatalf("indexed %v, want %v", names, wantNames)
 	}
@@ -307,7 +308,7 @@ func TestSymlinksAndSkips(t *testing.T) {
 	sk := ix.Progress().Skipped
 	// Outside: link-outside, link-absolute, link-abs-inside (absolute links
 	// are refused by os.Root), link-dangling, link-loop.
-	if sk.Outside != 5 || sk.DirLinks != 1 || sk.Special != 1 || sk.Partial != 2 {
+	if sk.Outside != 5 || sk.DirLinks != 1 || sk.Special != 1 || sk.Partial != 2 || sk.Hidden != 1 {
 		t.Errorf("skipped %+v", sk)
 	}
 	// One id under three names: served while any of them holds it.
@@ -516,4 +517,141 @@ func TestWatcherWaitsForWriter(t *testing.T) {
 	f.Write(all[4000:])
 	f.Close()
 	waitFiles(t, ix, "settled file", func(m map[string]wire.FileEntry) bool { return m["growing"].ID == independentID(all) })
+}
+
+// carelessHome is a home folder as a careless user would share it.
+func carelessHome(t *testing.T) string {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		".ssh/id_ed25519":          "PRIVATE KEY",
+		".env":                     "PASSWORD=hunter2",
+		".git/config":              "[remote]",
+		"docs/a.txt":               "a",
+		".enxameignore":            "# secrets\n*.key\nprivate/\n/top-only.txt\n",
+		"secret.key":               "k",
+		"sub/also.key":             "k",
+		"private/x.txt":            "x",
+		"top-only.txt":             "t",
+		"sub/top-only.txt":         "shared: the pattern is anchored at the root",
+		"sub/.enxameignore":        "draft*\n!draft-final.txt\nbuild/\n",
+		"sub/draft1.txt":           "d",
+		"sub/deeper/draft2.txt":    "d",
+		"sub/draft-final.txt":      "f",
+		"sub/build/out.o":          "o",
+		"sub/build.txt":            "a file named like the build folder",
+		"sub/keep.txt":             "k",
+		"draft-at-root.txt":        "the sub folder's rules do not reach up",
+		"sub/deeper/.hidden/x.txt": "h",
+	} {
+		writeOld(t, filepath.Join(dir, filepath.FromSlash(name)), []byte(data))
+	}
+	return dir
+}
+
+// TestCarelessShare is the attack "careless share" (issue 13): sharing a
+// home folder shared .ssh, .env and .git, and nothing could be excluded.
+// Hidden files and folders are skipped unless asked for, .enxameignore
+// files (gitignore syntax, at the root or in any subfolder) exclude what
+// they match, and they are never shared themselves.
+func TestCarelessShare(t *testing.T) {
+	dir := carelessHome(t)
+	shared := []string{"docs/a.txt", "draft-at-root.txt", "sub/build.txt", "sub/draft-final.txt", "sub/keep.txt", "sub/top-only.txt"}
+	ix := newIndex(t, Config{Dir: dir})
+	scan(t, ix)
+	if got := slices.Sorted(maps.Keys(byName(ix.Files()))); !slices.Equal(got, shared) {
+		t.Fatalf("shared %v, want %v", got, shared)
+	}
+	// Hidden: .ssh, .env, .git, sub/deeper/.hidden. Ignored: two ignore
+	// files, secret.key, sub/also.key, private, top-only.txt, sub/draft1.txt,
+	// sub/deeper/draft2.txt, sub/build.
+	if sk := ix.Progress().Skipped; sk.Hidden != 4 || sk.Ignored != 9 {
+		t.Errorf("skipped hidden %d, ignored %d; want 4 and 9 (%+v)", sk.Hidden, sk.Ignored, sk)
+	}
+
+	ixh := newIndex(t, Config{Dir: dir, Hidden: true})
+	scan(t, ixh)
+	withHidden := append([]string{".env", ".git/config", ".ssh/id_ed25519"}, shared...)
+	withHidden = append(withHidden, "sub/deeper/.hidden/x.txt")
+	slices.Sort(withHidden)
+	if got := slices.Sorted(maps.Keys(byName(ixh.Files()))); !slices.Equal(got, withHidden) {
+		t.Fatalf("with Hidden: shared %v, want %v", got, withHidden)
+	}
+	if sk := ixh.Progress().Skipped; sk.Hidden != 0 || sk.Ignored != 9 {
+		t.Errorf("with Hidden: skipped %+v", sk)
+	}
+}
+
+// TestWatcherHonoursIgnores: files added later are skipped by the same
+// rules, and a change to an ignore file changes what is shared.
+func TestWatcherHonoursIgnores(t *testing.T) {
+	dir := carelessHome(t)
+	ix := newIndex(t, Config{Dir: dir, RescanInterval: time.Hour, Debounce: 20 * time.Millisecond, SettleTime: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- ix.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	waitFiles(t, ix, "initial scan", func(m map[string]wire.FileEntry) bool { return len(m) == 6 })
+	for _, name := range []string{".aws/credentials", "new.key", "private/y.txt", "sub/draft3.txt", "sub/.netrc", "new.txt"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFiles(t, ix, "new.txt", func(m map[string]wire.FileEntry) bool { _, ok := m["new.txt"]; return ok })
+	if got := slices.Sorted(maps.Keys(byName(ix.Files()))); len(got) != 7 {
+		t.Fatalf("after adding files: shared %v, want only new.txt added", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".enxameignore"), []byte("*.key\nprivate/\nnew.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFiles(t, ix, "new.txt ignored", func(m map[string]wire.FileEntry) bool {
+		_, gone := m["new.txt"]
+		_, back := m["top-only.txt"] // no longer listed in the new rules
+		return !gone && back
+	})
+}
+
+func TestIgnoreRules(t *testing.T) {
+	root, err := os.OpenRoot(carelessHome(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	var r ignoreRules
+	for _, d := range []string{".", "sub", "docs"} {
+		if err := r.load(root, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		dir   bool
+		match bool
+	}{
+		{"secret.key", false, true},
+		{"deep/down/x.key", false, true},
+		{"x.keys", false, false},
+		{"private", true, true},
+		{"private", false, false}, // "private/" matches folders only
+		{"a/private", true, true},
+		{"top-only.txt", false, true},
+		{"sub/top-only.txt", false, false},
+		{"sub/draft9", false, true},
+		{"sub/x/draft9", false, true},
+		{"draft9", false, false},
+		{"sub/draft-final.txt", false, false},
+		{"sub/build", true, true},
+		{"sub/build", false, false},
+		{"docs/a.txt", false, false},
+	} {
+		if got := r.match(c.name, c.dir); got != c.match {
+			t.Errorf("match(%q, dir %v) = %v, want %v", c.name, c.dir, got, c.match)
+		}
+	}
 }
