@@ -7,7 +7,7 @@ VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 BUILD   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/enxame/enxame/app/version.Version=$(VERSION) -X github.com/enxame/enxame/app/version.Build=$(BUILD)
 
-.PHONY: all deps build server run test lint bench package install install-files uninstall check-package clean
+.PHONY: all deps build server run test lint fuzz bench package install install-files uninstall check-package clean
 
 all: build
 
@@ -39,10 +39,27 @@ lint:
 test: deps lint
 	@echo "== go test -race ./... (a cold build compiles Fyne's OpenGL C code first: ~4 min on 2 cores)"
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@echo "== every fuzz target, briefly (make fuzz runs them longer)"
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 	@echo "== the headless build (no cgo, no Fyne): every package and test compiles"
 	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/version/...
 	@echo "== the release artefacts (a cold build compiles Fyne's C code again, without -race: ~3 min)"
 	bash scripts/check-package.sh
+
+# Runs every fuzz target (each func FuzzX in a _test.go file under
+# FUZZDIRS) for FUZZTIME, one after the other. A failure stops the run and
+# leaves its input in the package's testdata/fuzz/FuzzX: commit it, it is
+# then replayed by every plain `go test` as a regression case.
+FUZZTIME ?= 60s
+FUZZDIRS ?= .
+fuzz:
+	@set -e; grep -rl --include='*_test.go' --exclude-dir=dist --exclude-dir=.git '^func Fuzz' $(FUZZDIRS) | sort | while read -r f; do \
+	  pkg=./$$(dirname "$${f#./}"); \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+	    echo "== $$t ($$pkg, $(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	  done; \
+	done
 
 bench: deps
 	bash scripts/bench.sh

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/wire"
 )
 
 // Finding a tracker without -tracker.
@@ -122,7 +123,7 @@ func networkTable(nets []discovery.Network) string {
 		if names[n.Name] > 1 {
 			id = "id " + n.ID[:8]
 		}
-		fmt.Fprintf(tw, "  %s\t%d %s\t%s\t%s\n", n.Name, n.Peers, plural(n.Peers, "peer"), strings.Join(n.Addrs, " "), id)
+		fmt.Fprintf(tw, "  %s\t%d %s\t%s\t%s\n", wire.SafeText(n.Name), n.Peers, plural(n.Peers, "peer"), strings.Join(n.Addrs, " "), id)
 	}
 	tw.Flush()
 	// tabwriter pads the last column too; trim trailing blanks per line.

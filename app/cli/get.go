@@ -150,7 +150,7 @@ loop:
 			humanize.IBytes(uint64(p.Done)), humanize.IBytes(uint64(p.Size)))
 		return ExitOK
 	default:
-		msg := oneLine(err)
+		msg := wire.SafeText(oneLine(err))
 		if p.Done > 0 && !strings.Contains(msg, "resume") {
 			msg += fmt.Sprintf("; %s verified and kept in %s, run the same command again to resume", humanize.IBytes(uint64(p.Done)), p.Dir)
 		}
@@ -187,10 +187,10 @@ func (pr *progressPrinter) update(p transfer.Progress) {
 	if !pr.planned && p.ID != "" && p.Size >= 0 && (p.State != transfer.StatePlanning || p.CellsVersion != 0) {
 		pr.planned = true
 		pr.clear()
-		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", p.Name, humanize.IBytes(uint64(p.Size)), p.ID[:16])
+		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", wire.SafeText(p.Name), humanize.IBytes(uint64(p.Size)), p.ID[:16])
 		for _, a := range p.Alternatives {
 			fmt.Fprintf(pr.w, "enxame get: another version: id %s, %s, %d %s (pick it with -id %s)\n",
-				a.ID[:16], humanize.IBytes(uint64(a.Size)), a.Peers, plural(a.Peers, "peer"), a.ID[:16])
+				a.ID[:16], humanize.IBytes(uint64(a.Size)), a.Hosts, plural(a.Hosts, "host"), a.ID[:16])
 		}
 	}
 	if !pr.planned {

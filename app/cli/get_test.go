@@ -279,12 +279,12 @@ func TestGetVersions(t *testing.T) {
 	pb, mb, sumB := writeRandom(t, srcB, "notes.txt", 200)
 	startSeeder(t, tr.addr, "notes.txt", pa, ma, 0)
 	startSeeder(t, tr.addr, "notes.txt", pb, mb, 0)
-	startSeeder(t, tr.addr, "old/notes.txt", pb, mb, 0)
+	seedFrom(t, tr.addr, "127.0.0.2", "old/notes.txt", pb, mb) // versions count hosts, not registrations
 
 	out := t.TempDir()
 	r := runGetBin(t, "-tracker", tr.addr, "-o", out, "notes.txt")
 	if r.code != 0 || fileSum(t, filepath.Join(out, "notes.txt")) != sumB {
-		t.Fatalf("most peers: exit %d, stderr %s", r.code, r.stderr)
+		t.Fatalf("most hosts: exit %d, stderr %s", r.code, r.stderr)
 	}
 	var alt string
 	for _, l := range strings.Split(r.stderr, "\n") {
@@ -292,8 +292,8 @@ func TestGetVersions(t *testing.T) {
 			alt = l
 		}
 	}
-	if alt == "" || !strings.Contains(alt, "100 B") || !strings.Contains(alt, "1 peer") {
-		t.Fatalf("alternative not listed with id, size and peers: %q", r.stderr)
+	if alt == "" || !strings.Contains(alt, "100 B") || !strings.Contains(alt, "1 host") {
+		t.Fatalf("alternative not listed with id, size and hosts: %q", r.stderr)
 	}
 	r = runGetBin(t, "-tracker", tr.addr, "-o", out, "-id", ma.ID()[:8], "notes.txt")
 	if r.code != 0 || fileSum(t, filepath.Join(out, "notes (1).txt")) != sumA {

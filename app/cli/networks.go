@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/wire"
 )
 
 func init() {
@@ -72,7 +73,7 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPEERS\tADDRESSES")
 	for _, n := range nets {
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", n.Name, n.Peers, strings.Join(n.Addrs, " "))
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", wire.SafeText(n.Name), n.Peers, strings.Join(n.Addrs, " "))
 	}
 	tw.Flush()
 	return ExitOK

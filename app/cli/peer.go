@@ -253,7 +253,7 @@ func (r *repl) run(ctx context.Context, line string) bool {
 		err = fmt.Errorf("unknown command %q; type help for the list", cmd)
 	}
 	if err != nil {
-		fmt.Fprintf(r.env.Stdout, "error: %v\n", err)
+		fmt.Fprintf(r.env.Stdout, "error: %s\n", wire.SafeText(err.Error()))
 	}
 	return true
 }
@@ -326,7 +326,7 @@ func (r *repl) search(ctx context.Context, q string) error {
 		if complete < len(res.Peers) {
 			peers += fmt.Sprintf(" (%d complete)", complete)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.ID[:shortIDLen], humanize.IBytes(uint64(res.Size)), peers, res.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.ID[:shortIDLen], humanize.IBytes(uint64(res.Size)), peers, wire.SafeText(res.Name))
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "%d result%s", len(results), sIfMany(len(results)))
@@ -357,7 +357,7 @@ func (r *repl) download(ctx context.Context, what string) error {
 		case errors.Is(err, transfer.ErrPaused), errors.Is(err, transfer.ErrClosed), ctx.Err() != nil:
 			// Leaving: the partial state is kept and resumes next time.
 		default:
-			fmt.Fprintf(r.env.Stdout, "download of %q failed: %v\n", what, err)
+			fmt.Fprintf(r.env.Stdout, "download of %q failed: %s\n", what, wire.SafeText(err.Error()))
 		}
 	}()
 	return nil
@@ -372,7 +372,7 @@ func (r *repl) status() {
 		fmt.Fprintf(out, "registered as %s, %d file%s announced, last contact %s ago\n",
 			st.Addr, st.Announced, sIfMany(st.Announced), time.Since(st.LastContact).Round(time.Second))
 	case st.LastError != "":
-		fmt.Fprintf(out, "not registered (%s); retrying\n", st.LastError)
+		fmt.Fprintf(out, "not registered (%s); retrying\n", wire.SafeText(st.LastError))
 	default:
 		fmt.Fprintln(out, "registering…")
 	}
@@ -382,7 +382,7 @@ func (r *repl) status() {
 		fmt.Fprintf(out, "; indexing %s of %s", humanize.IBytes(uint64(p.HashBytesDone)), humanize.IBytes(uint64(p.HashBytes)))
 	}
 	fmt.Fprintln(out)
-	if s := p.Skipped; s.Outside+s.DirLinks+s.Special+s.Unreadable+s.Partial+s.BadName+s.Unsettled > 0 {
+	if s := p.Skipped; s.Hidden+s.Ignored+s.Outside+s.DirLinks+s.Special+s.Unreadable+s.Partial+s.BadName+s.Unsettled > 0 {
 		fmt.Fprintf(out, "           skipped: %s\n", skippedSummary(s))
 	}
 	fmt.Fprintf(out, "serving    on %s: %d connections open, %s sent in %d requests\n",
@@ -394,7 +394,7 @@ func (r *repl) status() {
 	fmt.Fprintf(out, "transfers  %d; downloads go to %s\n", len(st.Transfers), r.downloads)
 	for _, tr := range st.Transfers {
 		name := cmp.Or(tr.Path, tr.Name)
-		fmt.Fprintf(out, "           %s: %s\n", name, progressLine(tr.Progress))
+		fmt.Fprintf(out, "           %s: %s\n", wire.SafeText(name), wire.SafeText(progressLine(tr.Progress)))
 	}
 }
 

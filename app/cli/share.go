@@ -29,6 +29,7 @@ type nodeFlags struct {
 	hostListen                             string
 	rescan                                 time.Duration
 	disc                                   discFlags
+	hidden                                 bool
 }
 
 func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
@@ -37,6 +38,7 @@ func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
 	fs.StringVar(&nf.listen, "listen", ":0", "`address` the chunk server listens on (:0 picks a free port)")
 	fs.StringVar(&nf.cache, "cache", "", "hash cache `file` (default: in the user cache folder, see docs/PEER.md)")
 	fs.BoolVar(&nf.noCache, "no-cache", false, "do not keep a hash cache (hash everything at every start)")
+	fs.BoolVar(&nf.hidden, "hidden", false, "share hidden files and folders too (names starting with '.'); .enxameignore files are never shared")
 	fs.DurationVar(&nf.rescan, "rescan", share.DefaultRescanInterval, "`interval` of the safety-net full rescan")
 	fs.StringVar(&nf.level, "log-level", defaultLevel, "log `level`: debug, info, warn or error")
 	fs.BoolVar(&nf.host, "host", false, "host the network: run a tracker in this process, announced on the LAN under -network (default the host name)")
@@ -94,7 +96,7 @@ func (nf *nodeFlags) engineConfig(dir string, log *slog.Logger) engine.Config {
 		HostListen: nf.hostListen,
 		CanHost:    nf.canHost,
 		ShareDir:   dir,
-		Share:      engine.ShareOptions{CacheFile: nf.cache, NoCache: nf.noCache, RescanInterval: nf.rescan},
+		Share:      engine.ShareOptions{CacheFile: nf.cache, NoCache: nf.noCache, RescanInterval: nf.rescan, Hidden: nf.hidden},
 		Listen:     nf.listen,
 		Discovery:  nf.disc.options(),
 		Logger:     log,
@@ -145,8 +147,8 @@ func reportProgress(ctx context.Context, e *engine.Engine, log *slog.Logger) {
 }
 
 func skippedSummary(s share.Skipped) string {
-	return fmt.Sprintf("outside-links=%d folder-links=%d special=%d unreadable=%d partial=%d bad-names=%d still-writing=%d",
-		s.Outside, s.DirLinks, s.Special, s.Unreadable, s.Partial, s.BadName, s.Unsettled)
+	return fmt.Sprintf("hidden=%d ignored=%d outside-links=%d folder-links=%d special=%d unreadable=%d partial=%d bad-names=%d still-writing=%d",
+		s.Hidden, s.Ignored, s.Outside, s.DirLinks, s.Special, s.Unreadable, s.Partial, s.BadName, s.Unsettled)
 }
 
 func runShare(ctx context.Context, env Env, args []string) int {

@@ -30,7 +30,9 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	maxPeers := fs.Int("max-peers", tracker.DefaultMaxPeers, "most peers registered at once")
 	maxIndexed := fs.Int("max-indexed-files", tracker.DefaultMaxIndexedFiles, "most (peer, file) pairs indexed at once")
 	maxIndexMiB := fs.Int64("max-index-mib", tracker.DefaultMaxIndexBytes>>20, "bound on the index's estimated memory, in MiB")
-	maxPeersIP := fs.Int("max-peers-per-ip", tracker.DefaultMaxPeersPerIP, "most peers registered from one IP")
+	maxPeersIP := fs.Int("max-peers-per-ip", 0, "most peers registered from one IP (default 1024, at most a twentieth of -max-peers)")
+	maxIndexedIP := fs.Int("max-indexed-files-per-ip", 0, "most (peer, file) pairs indexed from one IP (default a twentieth of -max-indexed-files)")
+	maxIndexMiBIP := fs.Int64("max-index-mib-per-ip", 0, "one IP's share of the index's estimated memory, in MiB (default a twentieth of -max-index-mib)")
 	idle := fs.Duration("idle-timeout", 0, "close a connection silent this long (default max(60s, 3 × heartbeat))")
 	lineTimeout := fs.Duration("line-timeout", tracker.DefaultLineTimeout, "time to finish a request line once started")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -58,8 +60,10 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 		return bad("-heartbeat must be at least 10ms")
 	case *timeout <= *heartbeat:
 		return bad("-timeout (%s) must be longer than -heartbeat (%s)", *timeout, *heartbeat)
-	case *maxConns < 1 || *maxConnsIP < 1 || *maxFiles < 1 || *maxPeers < 1 || *maxIndexed < 1 || *maxIndexMiB < 1 || *maxPeersIP < 1:
+	case *maxConns < 1 || *maxConnsIP < 1 || *maxFiles < 1 || *maxPeers < 1 || *maxIndexed < 1 || *maxIndexMiB < 1:
 		return bad("limits must be positive")
+	case *maxPeersIP < 0 || *maxIndexedIP < 0 || *maxIndexMiBIP < 0:
+		return bad("per-IP limits must be positive (or 0 for the default)")
 	case *maxFiles > wire.MaxFilesPerPeer:
 		return bad("-max-files is at most %d", wire.MaxFilesPerPeer)
 	case *idle < 0 || *lineTimeout <= 0:
@@ -95,6 +99,9 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 			MaxIndexedFiles: *maxIndexed,
 			MaxIndexBytes:   *maxIndexMiB << 20,
 			MaxPeersPerIP:   *maxPeersIP,
+
+			MaxIndexedFilesPerIP: *maxIndexedIP,
+			MaxIndexBytesPerIP:   *maxIndexMiBIP << 20,
 		},
 		Logger: log,
 	})

@@ -29,20 +29,6 @@ func TestSafeText(t *testing.T) {
 	}
 }
 
-func FuzzSafeText(f *testing.F) {
-	for _, s := range []string{"a", "\u202e", "\x00\xff", "x\u2066y"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := SafeText(s)
-		for _, r := range out {
-			if needsEscape(r) {
-				t.Fatalf("SafeText(%q) = %q keeps %U", s, out, r)
-			}
-		}
-	})
-}
-
 func TestEllipsize(t *testing.T) {
 	tests := []struct {
 		in   string

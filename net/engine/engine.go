@@ -90,6 +90,7 @@ type ShareOptions struct {
 	CacheFile      string        // hash cache file ("" the default one)
 	NoCache        bool          // keep no hash cache
 	RescanInterval time.Duration // safety-net rescan (0 the default)
+	Hidden         bool          // share hidden files and folders too
 }
 
 // Engine is a running peer. Its goroutines stop when the context given to

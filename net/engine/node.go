@@ -50,7 +50,7 @@ func (e *Engine) restartNode() error {
 	if c.ShareDir != "" {
 		var err error
 		ix, err = share.New(share.Config{
-			Dir: c.ShareDir, CacheFile: c.Share.CacheFile, NoCache: c.Share.NoCache,
+			Dir: c.ShareDir, CacheFile: c.Share.CacheFile, NoCache: c.Share.NoCache, Hidden: c.Share.Hidden,
 			RescanInterval: c.Share.RescanInterval, Logger: log,
 		})
 		if err != nil {

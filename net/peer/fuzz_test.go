@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -101,7 +102,9 @@ func FuzzServeConn(f *testing.F) {
 		var errorsLogged atomic.Int64
 		s := NewServer(Config{Catalog: cat, Logger: slog.New(countingHandler{&errorsLogged})})
 		c := &scriptConn{r: bytes.NewReader(script)}
-		s.serveConn(c, "127.0.0.1")
+		slot, _ := s.slots.Acquire(netip.MustParseAddr("127.0.0.1"), c)
+		s.serveConn(c, slot)
+		slot.Release()
 		if errorsLogged.Load() != 0 {
 			t.Fatalf("server logged an error (panic?) for %q", script)
 		}

@@ -7,17 +7,21 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/enxame/enxame/net/slots"
 	"github.com/enxame/enxame/net/wire"
 )
 
 // Limits and defaults of the chunk server. The contract asks for at least
-// 64 connections, 8 from one IP, before answering busy.
+// 64 connections, 8 from one IP, before answering busy. When slots run
+// short, connections waiting for a request make room (net/slots): busy
+// is answered only when every slot that could be freed is serving.
 const (
 	MinMaxConns          = 64
 	MinMaxConnsPerIP     = 8
@@ -61,6 +65,7 @@ type Stats struct {
 	Active      int   // connections open now
 	Accepted    int64 // connections accepted in total
 	Busy        int64 // connections refused with busy
+	Evicted     int64 // waiting connections closed to make room for new ones
 	Requests    int64 // requests answered (OK or ERR)
 	Errors      int64 // requests answered ERR
 	BytesServed int64 // GET payload bytes sent
@@ -71,9 +76,7 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	mu     sync.Mutex
-	active int
-	perIP  map[string]int
+	slots *slots.Table
 
 	busyWriters atomic.Int32
 	accepted    atomic.Int64
@@ -118,20 +121,18 @@ func NewServer(cfg Config) *Server {
 	return &Server{
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "chunkserver"),
-		perIP:   map[string]int{},
+		slots:   slots.New(cfg.MaxConns, cfg.MaxConnsPerIP),
 		manJSON: map[string][]byte{},
 	}
 }
 
 // Stats returns a snapshot of the server's counters.
 func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	active := s.active
-	s.mu.Unlock()
 	return Stats{
-		Active:      active,
+		Active:      s.slots.Len(),
 		Accepted:    s.accepted.Load(),
 		Busy:        s.busy.Load(),
+		Evicted:     s.slots.Evicted(),
 		Requests:    s.requests.Load(),
 		Errors:      s.errs.Load(),
 		BytesServed: s.bytes.Load(),
@@ -170,8 +171,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		backoff = 0
 		s.accepted.Add(1)
-		ip := remoteIP(c)
-		if !s.acquire(ip) {
+		slot, ok := s.slots.Acquire(remoteIP(c), c)
+		if !ok {
 			s.busy.Add(1)
 			if s.busyWriters.Add(1) > maxBusyWriters {
 				s.busyWriters.Add(-1)
@@ -187,44 +188,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		wg.Go(func() {
-			defer s.release(ip)
+			defer slot.Release()
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			defer stop()
-			s.serveConn(c, ip)
+			s.serveConn(c, slot)
 		})
 	}
 }
 
-func remoteIP(c net.Conn) string {
+// remoteIP returns the address c comes from (IPv4-mapped addresses
+// unmapped), the unit of the per-IP slots.
+func remoteIP(c net.Conn) netip.Addr {
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		return ta.IP.String()
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
 	}
-	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
-	if err != nil {
-		return c.RemoteAddr().String()
-	}
-	return host
-}
-
-// acquire counts a new connection from ip unless a cap is reached.
-func (s *Server) acquire(ip string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.active >= s.cfg.MaxConns || s.perIP[ip] >= s.cfg.MaxConnsPerIP {
-		return false
-	}
-	s.active++
-	s.perIP[ip]++
-	return true
-}
-
-func (s *Server) release(ip string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
+	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+	return ap.Addr().Unmap()
 }
 
 // lingerClose half-closes c, drains what the client still sends for a
@@ -240,7 +220,7 @@ func lingerClose(c net.Conn) {
 
 // serveConn answers requests on c, in order, until the client leaves, a
 // deadline passes or a response cannot be framed any more.
-func (s *Server) serveConn(c net.Conn, ip string) {
+func (s *Server) serveConn(c net.Conn, slot *slots.Slot) {
 	log := s.log.With("peer", c.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
@@ -249,7 +229,7 @@ func (s *Server) serveConn(c net.Conn, ip string) {
 		c.Close()
 	}()
 	log.Debug("Connection opened")
-	h := &connHandler{s: s, c: c, log: log, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 32<<10)}
+	h := &connHandler{s: s, c: c, slot: slot, log: log, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 32<<10)}
 	h.run()
 	log.Debug("Connection closed")
 }
@@ -258,6 +238,7 @@ func (s *Server) serveConn(c net.Conn, ip string) {
 type connHandler struct {
 	s      *Server
 	c      net.Conn
+	slot   *slots.Slot
 	log    *slog.Logger
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -269,10 +250,13 @@ func (h *connHandler) run() {
 	for {
 		// Answers to pipelined requests go out together; flush before
 		// waiting for the client.
-		if h.br.Buffered() == 0 && h.bw.Buffered() > 0 {
-			if !h.flush(0) {
+		if h.br.Buffered() == 0 {
+			if h.bw.Buffered() > 0 && !h.flush(0) {
 				return
 			}
+			// Waiting for the client (and then for the rest of its
+			// line): this connection may be closed to make room.
+			h.slot.Wait()
 		}
 		h.c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		if _, err := h.br.Peek(1); err != nil {
@@ -287,7 +271,7 @@ func (h *connHandler) run() {
 			}
 			return
 		}
-		if err != nil {
+		if err != nil || !h.slot.Busy() {
 			return
 		}
 		req, err := wire.ParsePeerRequest(line)

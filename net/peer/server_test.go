@@ -425,55 +425,73 @@ func dialFrom(t *testing.T, ip, addr string) *raw {
 func TestConnectionCaps(t *testing.T) {
 	f := newFixture(t, peer.Config{MaxConns: 1, MaxConnsPerIP: 1}) // raised to 64 and 8
 	have := "HAVE " + f.smlID + "\n"
-	// 8 connections from one IP are served; they prove it by answering.
-	var held []*raw
-	for range 8 {
-		r := dialFrom(t, "127.0.0.1", f.addr)
-		r.send(have)
-		if status, _ := r.answer(); status != "OK" {
-			t.Fatalf("connection %d: %q", len(held), status)
-		}
-		held = append(held, r)
-	}
-	// The 9th from that IP is told busy and closed.
-	r := dialFrom(t, "127.0.0.1", f.addr)
-	r.send(have)
-	if status, _ := r.answer(); !strings.HasPrefix(status, "ERR busy ") {
-		t.Fatalf("9th connection from one IP: %q", status)
-	}
-	r.expectClosed()
-	// Other IPs fill the server up to 64 connections in all.
-	for i := range 56 {
-		ip := fmt.Sprintf("127.0.0.%d", 2+i/8)
+	open := func(ip string) *raw {
+		t.Helper()
 		r := dialFrom(t, ip, f.addr)
 		r.send(have)
 		if status, _ := r.answer(); status != "OK" {
-			t.Fatalf("connection %d from %s: %q", 8+i, ip, status)
+			t.Fatalf("connection from %s: %q", ip, status)
 		}
-		held = append(held, r)
+		return r
 	}
-	r = dialFrom(t, "127.0.0.100", f.addr)
-	r.send(have)
-	if status, _ := r.answer(); !strings.HasPrefix(status, "ERR busy ") {
-		t.Fatalf("65th connection: %q", status)
+	// 8 connections from one IP are served; they prove it by answering.
+	var held []*raw
+	for range 8 {
+		held = append(held, open("127.0.0.1"))
 	}
-	// Transfers on the held connections go on.
-	for _, h := range held[:3] {
+	// A 9th from that IP is served too: the one of its own that has been
+	// idle longest is closed to make room.
+	held = append(held, open("127.0.0.1"))
+	held[0].expectClosed()
+	// Other IPs fill the server up to 64 connections in all, closing
+	// nothing.
+	for i := range 56 {
+		held = append(held, open(fmt.Sprintf("127.0.0.%d", 2+i/8)))
+	}
+	if st := f.srv.Stats(); st.Active != 64 || st.Evicted != 1 {
+		t.Fatalf("stats %+v, want 64 active, 1 evicted", st)
+	}
+	// The 65th, from an address of its own, is served: the longest idle
+	// connection of the addresses holding the most makes room.
+	open("127.0.0.100")
+	held[1].expectClosed()
+	// Transfers on the other held connections go on.
+	for _, h := range held[2:5] {
 		h.send(fmt.Sprintf("GET %s 0 %d\n", f.id, len(f.data)))
 		if status, p := h.answer(); status != "OK" || !bytes.Equal(p, f.data) {
 			t.Fatalf("transfer while full: %q", status)
 		}
 	}
-	// A slot freed is a slot available again.
-	held[0].c.Close()
-	waitFor(t, "slot released", func() bool { return f.srv.Stats().Active == 63 })
-	r = dialFrom(t, "127.0.0.1", f.addr)
-	r.send(have)
-	if status, _ := r.answer(); status != "OK" {
-		t.Fatalf("after a slot was freed: %q", status)
+	if st := f.srv.Stats(); st.Busy != 0 || st.Evicted != 2 {
+		t.Errorf("stats %+v, want 0 busy, 2 evicted", st)
 	}
-	if st := f.srv.Stats(); st.Busy != 2 {
-		t.Errorf("stats %+v, want 2 busy", st)
+}
+
+// TestIdleSocketsDoNotLockOut is the attack "idle sockets lock a peer"
+// (issue 13): 128 idle connections from 8 addresses made a seeder answer
+// busy to everyone else for the 2-minute idle time. A fresh client from
+// another address must be served within seconds, every time.
+func TestIdleSocketsDoNotLockOut(t *testing.T) {
+	f := newFixture(t, peer.Config{}) // the defaults: 128 in all, 16 per IP
+	for i := range 128 {
+		dialFrom(t, fmt.Sprintf("127.0.0.%d", 10+i%8), f.addr) // and never send a byte
+	}
+	// The accept queue is first in, first out: the server has taken the
+	// 128 idle connections before it takes the next one.
+	for round := range 3 {
+		start := time.Now()
+		r := dialFrom(t, fmt.Sprintf("127.0.1.%d", round+1), f.addr)
+		r.send("GET " + f.smlID + " 0 5\n")
+		status, p := r.answer()
+		if status != "OK" || string(p) != "hello" {
+			t.Fatalf("round %d: a fresh client from another address got %q", round, status)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("round %d: served after %s", round, d)
+		}
+	}
+	if st := f.srv.Stats(); st.Busy != 0 || st.Evicted < 3 || st.Active > 128 {
+		t.Errorf("stats %+v", st)
 	}
 }
 

@@ -43,6 +43,11 @@ type Config struct {
 	CacheFile string
 	// NoCache disables the persistent hash cache.
 	NoCache bool
+	// Hidden shares hidden files and folders (names starting with '.'),
+	// which are skipped by default: a home folder's .ssh, .env or .git
+	// must not be shared by accident. Ignore files (IgnoreFile) and
+	// Enxame's own partial downloads are never shared either way.
+	Hidden bool
 	// Workers is the number of hashing goroutines; 0 means GOMAXPROCS.
 	Workers int
 	// RescanInterval is the period of the safety-net full rescan while
@@ -101,6 +106,12 @@ type Skipped struct {
 	BadName int
 	// Unsettled counts files still being written, indexed later.
 	Unsettled int
+	// Hidden counts hidden files and folders (a name starting with '.')
+	// left out because Config.Hidden is off; a folder counts once.
+	Hidden int
+	// Ignored counts files and folders excluded by an ignore file
+	// (IgnoreFile), and the ignore files themselves; a folder counts once.
+	Ignored int
 }
 
 // Progress is a snapshot of the index's state for the faces.
@@ -154,6 +165,7 @@ type Index struct {
 
 	watcher     atomic.Pointer[fsnotify.Watcher] // set while Run watches
 	watchWarned atomic.Bool
+	rules       atomic.Pointer[ignoreRules] // the last walk's ignore files, for the watcher
 
 	ready     chan struct{} // closed after the first walk is published
 	readyOnce sync.Once

@@ -2,13 +2,11 @@ package share
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,29 +18,13 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/enxame/enxame/net/enxametest"
+
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// independentID computes a content id straight from PROTOCOL §1's text.
-func independentID(data []byte) string {
-	size := int64(len(data))
-	c := int64(256 << 10)
-	for c < 16<<20 && (size+c-1)/c > 2048 {
-		c *= 2
-	}
-	h := sha256.New()
-	h.Write([]byte("enxame/1"))
-	binary.Write(h, binary.BigEndian, uint64(size))
-	binary.Write(h, binary.BigEndian, uint32(c))
-	for off := int64(0); off < size; off += c {
-		d := sha256.Sum256(data[off:min(off+c, size)])
-		h.Write(d[:])
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 func randomBytes(seed uint64, n int) []byte {
 	r := rand.New(rand.NewPCG(seed, 7))
@@ -124,7 +106,7 @@ func TestIDsMatchContract(t *testing.T) {
 	for name, size := range sizes {
 		data := randomBytes(uint64(size), size)
 		writeOld(t, filepath.Join(dir, filepath.FromSlash(name)), data)
-		want[name] = independentID(data)
+		want[name] = enxametest.ContentID(data)
 	}
 	ix := newIndex(t, Config{Dir: dir, Workers: 3})
 	scan(t, ix)
@@ -198,8 +180,8 @@ func TestCacheHitAndInvalidation(t *testing.T) {
 	if opens.Load() != 1 {
 		t.Errorf("after a change hashed %d files, want 1", opens.Load())
 	}
-	if got := byName(third.Files())["b"].ID; got != independentID(data) {
-		t.Errorf("changed file id %s, want %s", got, independentID(data))
+	if got := byName(third.Files())["b"].ID; got != enxametest.ContentID(data) {
+		t.Errorf("changed file id %s, want %s", got, enxametest.ContentID(data))
 	}
 
 	// Same size and mtime but a new inode (replaced by rename): hashed again.
@@ -214,7 +196,7 @@ func TestCacheHitAndInvalidation(t *testing.T) {
 	fourth := newIndex(t, Config{Dir: dir, CacheFile: cache})
 	opens = countingOpen(fourth)
 	scan(t, fourth)
-	if opens.Load() != 1 || byName(fourth.Files())["a"].ID != independentID(data) {
+	if opens.Load() != 1 || byName(fourth.Files())["a"].ID != enxametest.ContentID(data) {
 		t.Errorf("after replacing by rename: hashed %d, id %s", opens.Load(), byName(fourth.Files())["a"].ID)
 	}
 
@@ -238,7 +220,7 @@ func TestCacheHitAndInvalidation(t *testing.T) {
 		if opens.Load() != 3 {
 			t.Errorf("%s cache: hashed %d files, want 3", name, opens.Load())
 		}
-		if got := byName(ix.Files())["a"].ID; got != independentID(data) {
+		if got := byName(ix.Files())["a"].ID; got != enxametest.ContentID(data) {
 			t.Errorf("%s cache: id %s", name, got)
 		}
 	}
@@ -252,7 +234,7 @@ func TestCacheOfAnotherFolderIgnored(t *testing.T) {
 	scan(t, newIndex(t, Config{Dir: d1, CacheFile: cache}))
 	ix := newIndex(t, Config{Dir: d2, CacheFile: cache})
 	scan(t, ix)
-	if got := byName(ix.Files())["x"].ID; got != independentID([]byte("two")) {
+	if got := byName(ix.Files())["x"].ID; got != enxametest.ContentID([]byte("two")) {
 		t.Errorf("id %s, want the second folder's", got)
 	}
 }
@@ -267,7 +249,7 @@ func TestSymlinksAndSkips(t *testing.T) {
 	writeOld(t, filepath.Join(dir, "sub", "x.bin"), []byte("x"))
 	writeOld(t, filepath.Join(dir, ".enxame-foo.part"), []byte("partial"))
 	writeOld(t, filepath.Join(dir, "sub", ".enxame-foo.state"), []byte("state"))
-	writeOld(t, filepath.Join(dir, ".hidden"), []byte("hidden files are shared"))
+	writeOld(t, filepath.Join(dir, ".hidden"), []byte("hidden files are not shared by default"))
 	links := map[string]string{
 		"link-inside.txt":  "real.txt",
 		"sub/link-up.txt":  "../real.txt",
@@ -294,11 +276,11 @@ func TestSymlinksAndSkips(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	wantNames := []string{".hidden", "link-inside.txt", "real.txt", "sub/link-up.txt", "sub/x.bin"}
+	wantNames := []string{"link-inside.txt", "real.txt", "sub/link-up.txt", "sub/x.bin"}
 	if !slices.Equal(names, wantNames) {
 		t.Fatalf("indexed %v, want %v", names, wantNames)
 	}
-	id := independentID(inside)
+	id := enxametest.ContentID(inside)
 	for _, n := range []string{"real.txt", "link-inside.txt", "sub/link-up.txt"} {
 		if got[n].ID != id {
 			t.Errorf("%s: id %s, want %s", n, got[n].ID, id)
@@ -307,7 +289,7 @@ func TestSymlinksAndSkips(t *testing.T) {
 	sk := ix.Progress().Skipped
 	// Outside: link-outside, link-absolute, link-abs-inside (absolute links
 	// are refused by os.Root), link-dangling, link-loop.
-	if sk.Outside != 5 || sk.DirLinks != 1 || sk.Special != 1 || sk.Partial != 2 {
+	if sk.Outside != 5 || sk.DirLinks != 1 || sk.Special != 1 || sk.Partial != 2 || sk.Hidden != 1 {
 		t.Errorf("skipped %+v", sk)
 	}
 	// One id under three names: served while any of them holds it.
@@ -380,7 +362,7 @@ func TestOpenRefusesChangedFile(t *testing.T) {
 	writeOld(t, path, data)
 	ix := newIndex(t, Config{Dir: dir})
 	scan(t, ix)
-	id := independentID(data)
+	id := enxametest.ContentID(data)
 	it, ok := ix.Lookup(id)
 	if !ok {
 		t.Fatal("not indexed")
@@ -458,18 +440,18 @@ func TestWatcher(t *testing.T) {
 	}
 	a1 := []byte("first version")
 	write("a.txt", a1)
-	waitFiles(t, ix, "add", func(m map[string]wire.FileEntry) bool { return m["a.txt"].ID == independentID(a1) })
+	waitFiles(t, ix, "add", func(m map[string]wire.FileEntry) bool { return m["a.txt"].ID == enxametest.ContentID(a1) })
 
 	a2 := []byte("second version, longer")
 	write("a.txt", a2)
-	waitFiles(t, ix, "change", func(m map[string]wire.FileEntry) bool { return m["a.txt"].ID == independentID(a2) })
+	waitFiles(t, ix, "change", func(m map[string]wire.FileEntry) bool { return m["a.txt"].ID == enxametest.ContentID(a2) })
 
 	if err := os.Rename(filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")); err != nil {
 		t.Fatal(err)
 	}
 	waitFiles(t, ix, "rename", func(m map[string]wire.FileEntry) bool {
 		_, old := m["a.txt"]
-		return !old && m["b.txt"].ID == independentID(a2)
+		return !old && m["b.txt"].ID == enxametest.ContentID(a2)
 	})
 
 	os.Remove(filepath.Join(dir, "b.txt"))
@@ -478,11 +460,11 @@ func TestWatcher(t *testing.T) {
 	// A new folder tree: its files are seen, and later changes inside it too.
 	c := []byte("deep")
 	write("new/deeper/c.txt", c)
-	waitFiles(t, ix, "new folder", func(m map[string]wire.FileEntry) bool { return m["new/deeper/c.txt"].ID == independentID(c) })
+	waitFiles(t, ix, "new folder", func(m map[string]wire.FileEntry) bool { return m["new/deeper/c.txt"].ID == enxametest.ContentID(c) })
 	d := []byte("in a watched new folder")
 	write("new/deeper/d.txt", d)
 	write(".enxame-x.part", []byte("partial"))
-	waitFiles(t, ix, "file in new folder", func(m map[string]wire.FileEntry) bool { return m["new/deeper/d.txt"].ID == independentID(d) })
+	waitFiles(t, ix, "file in new folder", func(m map[string]wire.FileEntry) bool { return m["new/deeper/d.txt"].ID == enxametest.ContentID(d) })
 	if _, ok := byName(ix.Files())[".enxame-x.part"]; ok {
 		t.Error("a partial download file was indexed")
 	}
@@ -515,5 +497,142 @@ func TestWatcherWaitsForWriter(t *testing.T) {
 	}
 	f.Write(all[4000:])
 	f.Close()
-	waitFiles(t, ix, "settled file", func(m map[string]wire.FileEntry) bool { return m["growing"].ID == independentID(all) })
+	waitFiles(t, ix, "settled file", func(m map[string]wire.FileEntry) bool { return m["growing"].ID == enxametest.ContentID(all) })
+}
+
+// carelessHome is a home folder as a careless user would share it.
+func carelessHome(t *testing.T) string {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		".ssh/id_ed25519":          "PRIVATE KEY",
+		".env":                     "PASSWORD=hunter2",
+		".git/config":              "[remote]",
+		"docs/a.txt":               "a",
+		".enxameignore":            "# secrets\n*.key\nprivate/\n/top-only.txt\n",
+		"secret.key":               "k",
+		"sub/also.key":             "k",
+		"private/x.txt":            "x",
+		"top-only.txt":             "t",
+		"sub/top-only.txt":         "shared: the pattern is anchored at the root",
+		"sub/.enxameignore":        "draft*\n!draft-final.txt\nbuild/\n",
+		"sub/draft1.txt":           "d",
+		"sub/deeper/draft2.txt":    "d",
+		"sub/draft-final.txt":      "f",
+		"sub/build/out.o":          "o",
+		"sub/build.txt":            "a file named like the build folder",
+		"sub/keep.txt":             "k",
+		"draft-at-root.txt":        "the sub folder's rules do not reach up",
+		"sub/deeper/.hidden/x.txt": "h",
+	} {
+		writeOld(t, filepath.Join(dir, filepath.FromSlash(name)), []byte(data))
+	}
+	return dir
+}
+
+// TestCarelessShare is the attack "careless share" (issue 13): sharing a
+// home folder shared .ssh, .env and .git, and nothing could be excluded.
+// Hidden files and folders are skipped unless asked for, .enxameignore
+// files (gitignore syntax, at the root or in any subfolder) exclude what
+// they match, and they are never shared themselves.
+func TestCarelessShare(t *testing.T) {
+	dir := carelessHome(t)
+	shared := []string{"docs/a.txt", "draft-at-root.txt", "sub/build.txt", "sub/draft-final.txt", "sub/keep.txt", "sub/top-only.txt"}
+	ix := newIndex(t, Config{Dir: dir})
+	scan(t, ix)
+	if got := slices.Sorted(maps.Keys(byName(ix.Files()))); !slices.Equal(got, shared) {
+		t.Fatalf("shared %v, want %v", got, shared)
+	}
+	// Hidden: .ssh, .env, .git, sub/deeper/.hidden. Ignored: two ignore
+	// files, secret.key, sub/also.key, private, top-only.txt, sub/draft1.txt,
+	// sub/deeper/draft2.txt, sub/build.
+	if sk := ix.Progress().Skipped; sk.Hidden != 4 || sk.Ignored != 9 {
+		t.Errorf("skipped hidden %d, ignored %d; want 4 and 9 (%+v)", sk.Hidden, sk.Ignored, sk)
+	}
+
+	ixh := newIndex(t, Config{Dir: dir, Hidden: true})
+	scan(t, ixh)
+	withHidden := append([]string{".env", ".git/config", ".ssh/id_ed25519"}, shared...)
+	withHidden = append(withHidden, "sub/deeper/.hidden/x.txt")
+	slices.Sort(withHidden)
+	if got := slices.Sorted(maps.Keys(byName(ixh.Files()))); !slices.Equal(got, withHidden) {
+		t.Fatalf("with Hidden: shared %v, want %v", got, withHidden)
+	}
+	if sk := ixh.Progress().Skipped; sk.Hidden != 0 || sk.Ignored != 9 {
+		t.Errorf("with Hidden: skipped %+v", sk)
+	}
+}
+
+// TestWatcherHonoursIgnores: files added later are skipped by the same
+// rules, and a change to an ignore file changes what is shared.
+func TestWatcherHonoursIgnores(t *testing.T) {
+	dir := carelessHome(t)
+	ix := newIndex(t, Config{Dir: dir, RescanInterval: time.Hour, Debounce: 20 * time.Millisecond, SettleTime: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- ix.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	waitFiles(t, ix, "initial scan", func(m map[string]wire.FileEntry) bool { return len(m) == 6 })
+	for _, name := range []string{".aws/credentials", "new.key", "private/y.txt", "sub/draft3.txt", "sub/.netrc", "new.txt"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFiles(t, ix, "new.txt", func(m map[string]wire.FileEntry) bool { _, ok := m["new.txt"]; return ok })
+	if got := slices.Sorted(maps.Keys(byName(ix.Files()))); len(got) != 7 {
+		t.Fatalf("after adding files: shared %v, want only new.txt added", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".enxameignore"), []byte("*.key\nprivate/\nnew.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFiles(t, ix, "new.txt ignored", func(m map[string]wire.FileEntry) bool {
+		_, gone := m["new.txt"]
+		_, back := m["top-only.txt"] // no longer listed in the new rules
+		return !gone && back
+	})
+}
+
+func TestIgnoreRules(t *testing.T) {
+	root, err := os.OpenRoot(carelessHome(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	var r ignoreRules
+	for _, d := range []string{".", "sub", "docs"} {
+		if err := r.load(root, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		dir   bool
+		match bool
+	}{
+		{"secret.key", false, true},
+		{"deep/down/x.key", false, true},
+		{"x.keys", false, false},
+		{"private", true, true},
+		{"private", false, false}, // "private/" matches folders only
+		{"a/private", true, true},
+		{"top-only.txt", false, true},
+		{"sub/top-only.txt", false, false},
+		{"sub/draft9", false, true},
+		{"sub/x/draft9", false, true},
+		{"draft9", false, false},
+		{"sub/draft-final.txt", false, false},
+		{"sub/build", true, true},
+		{"sub/build", false, false},
+		{"docs/a.txt", false, false},
+	} {
+		if got := r.match(c.name, c.dir); got != c.match {
+			t.Errorf("match(%q, dir %v) = %v, want %v", c.name, c.dir, got, c.match)
+		}
+	}
 }

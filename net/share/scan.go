@@ -22,13 +22,16 @@ type found struct {
 type walkResult struct {
 	files   []found
 	skipped Skipped
+	rules   *ignoreRules // the ignore files found
 }
 
 // walk lists the regular files of the share, following symbolic links that
 // resolve to regular files inside it (as os.Root resolves them) and
-// skipping everything else that must not be shared.
+// skipping everything else that must not be shared: hidden files and
+// folders (unless Config.Hidden), what an ignore file excludes, and the
+// ignore files themselves.
 func (ix *Index) walk(ctx context.Context) (walkResult, error) {
-	var res walkResult
+	res := walkResult{rules: &ignoreRules{}}
 	fsys := ix.root.FS()
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
@@ -45,18 +48,24 @@ func (ix *Index) walk(ctx context.Context) (walkResult, error) {
 			}
 			return nil
 		}
-		if name != "." && (strings.HasPrefix(path.Base(name), PartialPrefix) ||
-			ix.isCacheFile(filepath.Join(ix.dir, filepath.FromSlash(name)))) {
-			res.skipped.Partial++
-			if d.IsDir() {
-				return fs.SkipDir
+		if name != "." {
+			if why := ix.skipReason(name, d.IsDir(), &res); why != nil {
+				*why++
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
-			return nil
 		}
 		mode := d.Type()
 		switch {
 		case mode.IsDir():
 			ix.watchDir(name) // before WalkDir lists it
+			if err := res.rules.load(ix.root, name); err != nil {
+				res.skipped.Unreadable++
+				ix.log.Warn("Skipping unreadable ignore file; not sharing its folder", "name", path.Join(name, IgnoreFile), "error", err)
+				return fs.SkipDir
+			}
 			return nil
 		case mode&fs.ModeSymlink != 0:
 			fi, err := ix.root.Stat(name)
@@ -86,6 +95,24 @@ func (ix *Index) walk(ctx context.Context) (walkResult, error) {
 		}
 	})
 	return res, err
+}
+
+// skipReason returns the counter in res of the reason name is not shared,
+// or nil when it may be. res.rules holds the ignore files of the folders
+// above name.
+func (ix *Index) skipReason(name string, isDir bool, res *walkResult) *int {
+	base := path.Base(name)
+	switch {
+	case strings.HasPrefix(base, PartialPrefix) || ix.isCacheFile(filepath.Join(ix.dir, filepath.FromSlash(name))):
+		return &res.skipped.Partial
+	case base == IgnoreFile:
+		return &res.skipped.Ignored
+	case hidden(base) && !ix.cfg.Hidden:
+		return &res.skipped.Hidden
+	case res.rules.match(name, isDir):
+		return &res.skipped.Ignored
+	}
+	return nil
 }
 
 func (ix *Index) foundFile(res *walkResult, name string, fi fs.FileInfo) error {
@@ -126,6 +153,7 @@ func (ix *Index) Scan(ctx context.Context) (retry time.Duration, err error) {
 	ix.mu.Lock()
 	ix.walkDur = time.Since(walkStart)
 	ix.mu.Unlock()
+	ix.rules.Store(res.rules)
 
 	now := time.Now()
 	ix.mu.Lock()

@@ -107,7 +107,7 @@ func (ix *Index) watch(ctx context.Context, w *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
-			if ix.ignored(ev.Name) {
+			if ix.ignored(ev.Name, false) {
 				continue
 			}
 			if ev.Has(fsnotify.Create) {
@@ -134,19 +134,32 @@ func (ix *Index) watch(ctx context.Context, w *fsnotify.Watcher) {
 	}
 }
 
-// ignored reports whether an event on abs concerns nothing the index
-// shares: partial downloads and the hash cache itself.
-func (ix *Index) ignored(abs string) bool {
+// ignored reports whether abs (a folder when isDir) is nothing the index
+// shares, so that its events need no rescan and it needs no watch: partial
+// downloads, the hash cache itself, hidden files and folders (unless
+// shared), and what the ignore files of the last walk exclude. An ignore
+// file is never ignored: a change to it changes what is shared.
+func (ix *Index) ignored(abs string, isDir bool) bool {
 	rel, err := filepath.Rel(ix.dir, abs)
 	if err != nil {
 		return true
 	}
-	for _, el := range strings.Split(filepath.ToSlash(rel), "/") {
-		if strings.HasPrefix(el, PartialPrefix) {
+	rel = filepath.ToSlash(rel)
+	if rel == "." {
+		return false
+	}
+	els := strings.Split(rel, "/")
+	for i, el := range els {
+		switch {
+		case el == ".." || strings.HasPrefix(el, PartialPrefix):
+			return true
+		case el == IgnoreFile && i == len(els)-1:
+			return false
+		case hidden(el) && !ix.cfg.Hidden:
 			return true
 		}
 	}
-	return ix.isCacheFile(abs)
+	return ix.isCacheFile(abs) || ix.rules.Load().match(rel, isDir)
 }
 
 // isCacheFile reports whether abs is the hash cache or one of its
@@ -170,7 +183,7 @@ func (ix *Index) addTree(w *fsnotify.Watcher, abs string) {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
-		if ix.ignored(p) {
+		if ix.ignored(p, true) {
 			return fs.SkipDir
 		}
 		ix.addWatch(w, p)

@@ -102,9 +102,11 @@ func (c *Client) RegisterCanHost(ctx context.Context, port int, files []wire.Fil
 
 func (c *Client) register(ctx context.Context, req registerRequest) (*wire.RegisterResponse, error) {
 	var resp wire.RegisterResponse
-	err := c.do(ctx, req, &resp)
-	if err != nil {
+	if err := c.do(ctx, req, &resp); err != nil {
 		return nil, err
+	}
+	if err := checkRegisterAnswer(&resp); err != nil {
+		return nil, fmt.Errorf("registering with tracker %s: %w", c.addr, err)
 	}
 	return &resp, nil
 }
@@ -124,20 +126,27 @@ func (c *Client) Unregister(ctx context.Context, token string) error {
 	return c.do(ctx, tokenRequest{Op: wire.OpUnregister, Token: token}, nil)
 }
 
-// List returns the registered peers.
+// List returns the registered peers, every address checked.
 func (c *Client) List(ctx context.Context) (*wire.ListResponse, error) {
 	var resp wire.ListResponse
 	if err := c.do(ctx, opRequest{Op: wire.OpList}, &resp); err != nil {
 		return nil, err
 	}
+	if err := checkListAnswer(&resp); err != nil {
+		return nil, fmt.Errorf("listing peers on tracker %s: %w", c.addr, err)
+	}
 	return &resp, nil
 }
 
-// Search returns the files whose name contains q (any case) or whose id is q.
+// Search returns the files whose name contains q (any case) or whose id is
+// q, every id, name, size and address checked.
 func (c *Client) Search(ctx context.Context, q string) (*wire.SearchResponse, error) {
 	var resp wire.SearchResponse
 	if err := c.do(ctx, searchRequest{Op: wire.OpSearch, Q: q}, &resp); err != nil {
 		return nil, err
+	}
+	if err := checkSearchAnswer(&resp); err != nil {
+		return nil, fmt.Errorf("searching tracker %s: %w", c.addr, err)
 	}
 	return &resp, nil
 }
@@ -236,18 +245,16 @@ func (c *Client) roundTripLocked(ctx context.Context, line []byte, resp any) err
 	return decodeAnswer(answer, resp)
 }
 
-// decodeAnswer decodes one answer line: a failure becomes a *wire.Error,
-// a success is decoded into resp.
+// decodeAnswer decodes one answer line: a failure becomes a *wire.Error
+// (its code and message made safe to show), a success is decoded into
+// resp; the callers check what it holds (answers.go).
 func decodeAnswer(answer []byte, resp any) error {
 	var env wire.Envelope
 	if err := json.Unmarshal(answer, &env); err != nil {
 		return &brokenError{fmt.Errorf("decoding tracker answer: %w", err)}
 	}
 	if !env.OK {
-		if env.Code == "" {
-			env.Code = wire.CodeInternal
-		}
-		return &wire.Error{Code: env.Code, Msg: env.Error}
+		return checkFailure(env.Code, env.Error)
 	}
 	if resp == nil {
 		return nil

@@ -14,6 +14,7 @@ var (
 	errTooManyFiles   = wire.Errorf(wire.CodeTooLarge, "too many files for one peer")
 	errFull           = wire.Errorf(wire.CodeLimit, "tracker is full")
 	errTooManyPeersIP = wire.Errorf(wire.CodeLimit, "too many peers registered from this IP")
+	errIPQuota        = wire.Errorf(wire.CodeLimit, "this IP's share of the tracker's index is used up (files or index memory)")
 	errTooManyConns   = wire.Errorf(wire.CodeLimit, "too many connections")
 	errShuttingDown   = wire.Errorf(wire.CodeLimit, "tracker is shutting down")
 	errLineBudget     = wire.Errorf(wire.CodeLimit, "too many large requests in progress, retry later")

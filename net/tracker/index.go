@@ -3,6 +3,7 @@ package tracker
 import (
 	"encoding/hex"
 	"hash/maphash"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ type entry struct {
 	lower            string // strings.ToLower(name); shares name's bytes when equal
 	size             int64
 	holders          []holder
+	hosts            int32 // distinct IPs among holders
 	refs             int32 // postings that name this slot, live or dead
 	id1, base1, key1 link  // chains: same id, same base hash, same key hash
 	live             bool
@@ -242,9 +244,24 @@ func (ix *index) addHolder(p *peer, k *fileKey) uint32 {
 		slot = ix.insert(k)
 	}
 	e := ix.at(slot)
+	if !e.heldFrom(p.addr.Addr()) {
+		e.hosts++
+	}
 	e.holders = append(e.holders, holder{p: p, complete: k.complete})
 	ix.holders++
 	return slot
+}
+
+// heldFrom reports whether a holder of e registered from ip. Like the
+// other holder operations it walks the holders: lists are short but for
+// the most popular files, where it is one pass of pointer loads.
+func (e *entry) heldFrom(ip netip.Addr) bool {
+	for i := range e.holders {
+		if e.holders[i].p.addr.Addr() == ip {
+			return true
+		}
+	}
+	return false
 }
 
 // setComplete records whether p holds the entry at slot in full.
@@ -269,6 +286,9 @@ func (ix *index) removeHolder(p *peer, slot uint32) {
 			e.holders[last] = holder{}
 			e.holders = e.holders[:last]
 			ix.holders--
+			if !e.heldFrom(p.addr.Addr()) {
+				e.hosts--
+			}
 			break
 		}
 	}

@@ -24,8 +24,14 @@ const (
 	// DefaultMaxIndexBytes bounds the index's estimated memory (fileCost):
 	// long names cost more than short ones.
 	DefaultMaxIndexBytes = 4 << 30
-	// DefaultMaxPeersPerIP is the most peers registered from one IP.
+	// DefaultMaxPeersPerIP is the most peers registered from one IP (and
+	// at most a twentieth of MaxPeers).
 	DefaultMaxPeersPerIP = 1024
+	// DefaultIPShare is the default per-IP quota as a fraction of a global
+	// limit: one address holds at most 1/DefaultIPShare of the peers, the
+	// indexed files and the index memory, so at least that many addresses
+	// are needed to fill the tracker and lock everyone else out.
+	DefaultIPShare = 20
 	// DefaultMaxListPeers is the most peers a list answer holds.
 	DefaultMaxListPeers = 1000
 	// DefaultMaxSearchResults is the most results a search answer holds.
@@ -38,16 +44,21 @@ const (
 
 // RegistryConfig sets the registry's bounds; zero fields take the defaults.
 type RegistryConfig struct {
-	PeerTimeout      time.Duration // silence after which a peer is dropped
-	MaxFilesPerPeer  int
-	MaxPeers         int
-	MaxIndexedFiles  int
-	MaxIndexBytes    int64
-	MaxPeersPerIP    int
-	MaxListPeers     int
-	MaxSearchResults int
-	MaxResultPeers   int
-	Logger           *slog.Logger
+	PeerTimeout     time.Duration // silence after which a peer is dropped
+	MaxFilesPerPeer int
+	MaxPeers        int
+	MaxIndexedFiles int
+	MaxIndexBytes   int64
+	MaxPeersPerIP   int
+	// MaxIndexedFilesPerIP and MaxIndexBytesPerIP are one IP's quota of
+	// (peer, file) pairs and of index memory, over all its registrations;
+	// by default a twentieth of MaxIndexedFiles and MaxIndexBytes.
+	MaxIndexedFilesPerIP int
+	MaxIndexBytesPerIP   int64
+	MaxListPeers         int
+	MaxSearchResults     int
+	MaxResultPeers       int
+	Logger               *slog.Logger
 }
 
 func (c *RegistryConfig) setDefaults() {
@@ -62,9 +73,13 @@ func (c *RegistryConfig) setDefaults() {
 	def(&c.MaxFilesPerPeer, DefaultMaxFilesPerPeer)
 	def(&c.MaxPeers, DefaultMaxPeers)
 	def(&c.MaxIndexedFiles, DefaultMaxIndexedFiles)
-	def(&c.MaxPeersPerIP, DefaultMaxPeersPerIP)
+	def(&c.MaxPeersPerIP, min(DefaultMaxPeersPerIP, max(1, c.MaxPeers/DefaultIPShare)))
+	def(&c.MaxIndexedFilesPerIP, max(1, c.MaxIndexedFiles/DefaultIPShare))
 	if c.MaxIndexBytes <= 0 {
 		c.MaxIndexBytes = DefaultMaxIndexBytes
+	}
+	if c.MaxIndexBytesPerIP <= 0 {
+		c.MaxIndexBytesPerIP = max(1, c.MaxIndexBytes/DefaultIPShare)
 	}
 	def(&c.MaxListPeers, DefaultMaxListPeers)
 	def(&c.MaxSearchResults, DefaultMaxSearchResults)
@@ -72,6 +87,13 @@ func (c *RegistryConfig) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// ipUse is what the registrations of one IP hold, against its quotas.
+type ipUse struct {
+	peers int
+	files int   // (peer, file) pairs
+	cost  int64 // fileCost of those files
 }
 
 type peer struct {
@@ -127,7 +149,7 @@ type Registry struct {
 	mu       sync.RWMutex
 	byAddr   map[netip.AddrPort]*peer
 	byToken  map[string]*peer
-	perIP    map[netip.Addr]int
+	perIP    map[netip.Addr]*ipUse
 	cost     int64 // sum of the peers' costs
 	ix       *index
 	events   [maxEvents]Event
@@ -148,7 +170,7 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 		epoch:   time.Now(),
 		byAddr:  make(map[netip.AddrPort]*peer),
 		byToken: make(map[string]*peer),
-		perIP:   make(map[netip.Addr]int),
+		perIP:   make(map[netip.Addr]*ipUse),
 		ix:      newIndex(),
 	}
 }
@@ -196,10 +218,10 @@ func (r *Registry) register(addr netip.AddrPort, files []wire.FileEntry, canHost
 	switch {
 	case old == nil && len(r.byAddr) >= r.cfg.MaxPeers:
 		err = errFull
-	case old == nil && r.perIP[addr.Addr()] >= r.cfg.MaxPeersPerIP:
+	case old == nil && r.usageLocked(addr.Addr()).peers >= r.cfg.MaxPeersPerIP:
 		err = errTooManyPeersIP
 	default:
-		err = r.checkRoomLocked(len(keys)-oldFiles, p.cost-oldCost)
+		err = r.checkRoomLocked(addr.Addr(), len(keys)-oldFiles, p.cost-oldCost)
 	}
 	if err != nil {
 		r.mu.Unlock()
@@ -211,7 +233,10 @@ func (r *Registry) register(addr netip.AddrPort, files []wire.FileEntry, canHost
 	r.addFilesLocked(p, keys)
 	r.byAddr[addr] = p
 	r.byToken[p.token] = p
-	r.perIP[addr.Addr()]++
+	u := r.useLocked(addr.Addr())
+	u.peers++
+	u.files += len(keys)
+	u.cost += p.cost
 	r.cost += p.cost
 	r.joins++
 	r.eventLocked(now, EventJoined, p)
@@ -255,10 +280,13 @@ func (r *Registry) Update(token string, files []wire.FileEntry, now time.Time) e
 		return errUnknownPeer
 	}
 	p.lastSeen.Store(r.stamp(now))
-	if err := r.checkRoomLocked(len(keys)-len(p.slots), cost-p.cost); err != nil {
+	if err := r.checkRoomLocked(p.addr.Addr(), len(keys)-len(p.slots), cost-p.cost); err != nil {
 		r.mu.Unlock()
 		return err
 	}
+	u := r.useLocked(p.addr.Addr())
+	u.files += len(keys) - len(p.slots)
+	u.cost += cost - p.cost
 	r.updateFilesLocked(p, keys)
 	r.cost += cost - p.cost
 	p.cost = cost
@@ -326,14 +354,38 @@ func (r *Registry) Expire(now time.Time) int {
 	return len(gone)
 }
 
-// checkRoomLocked says whether the index can take files more files of
-// the given extra cost (either may be negative).
-func (r *Registry) checkRoomLocked(files int, cost int64) error {
-	if files > 0 && r.ix.holders+files > r.cfg.MaxIndexedFiles ||
-		cost > 0 && r.cost+cost > r.cfg.MaxIndexBytes {
+// checkRoomLocked says whether the index, and ip's quota, can take files
+// more files of the given extra cost (either may be negative).
+func (r *Registry) checkRoomLocked(ip netip.Addr, files int, cost int64) error {
+	u := r.usageLocked(ip)
+	switch {
+	case files > 0 && u.files+files > r.cfg.MaxIndexedFilesPerIP,
+		cost > 0 && u.cost+cost > r.cfg.MaxIndexBytesPerIP:
+		return errIPQuota
+	case files > 0 && r.ix.holders+files > r.cfg.MaxIndexedFiles,
+		cost > 0 && r.cost+cost > r.cfg.MaxIndexBytes:
 		return errFull
 	}
 	return nil
+}
+
+// usageLocked returns what ip holds now (zero for an unknown IP).
+func (r *Registry) usageLocked(ip netip.Addr) ipUse {
+	if u := r.perIP[ip]; u != nil {
+		return *u
+	}
+	return ipUse{}
+}
+
+// useLocked returns ip's usage record for changing it, creating it
+// (dropLocked deletes it again once the IP has no registration).
+func (r *Registry) useLocked(ip netip.Addr) *ipUse {
+	u := r.perIP[ip]
+	if u == nil {
+		u = &ipUse{}
+		r.perIP[ip] = u
+	}
+	return u
 }
 
 func keysCost(keys []fileKey) int64 {
@@ -349,7 +401,11 @@ func keysCost(keys []fileKey) int64 {
 func (r *Registry) dropLocked(p *peer) {
 	delete(r.byAddr, p.addr)
 	delete(r.byToken, p.token)
-	if r.perIP[p.addr.Addr()]--; r.perIP[p.addr.Addr()] <= 0 {
+	u := r.useLocked(p.addr.Addr())
+	u.peers--
+	u.files -= len(p.slots)
+	u.cost -= p.cost
+	if u.peers <= 0 {
 		delete(r.perIP, p.addr.Addr())
 	}
 	r.cost -= p.cost
@@ -495,6 +551,7 @@ func (r *Registry) Search(q string, v View) wire.SearchResponse {
 		})
 		res := &resp.Results[len(resp.Results)-1]
 		res.Peers, res.PeersTruncated = r.holdersLocked(e, v, rot)
+		res.Hosts = int(e.hosts)
 		return true
 	})
 	if !complete {

@@ -249,7 +249,9 @@ func TestLoopbackView(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
-	r := NewRegistry(RegistryConfig{MaxFilesPerPeer: 300, MaxPeers: 1100, MaxIndexedFiles: 500})
+	// The per-IP quotas are as large as the global limits here: this test
+	// is about the global ones (TestOneHostCannotFillIndex about the others).
+	r := NewRegistry(RegistryConfig{MaxFilesPerPeer: 300, MaxPeers: 1100, MaxIndexedFiles: 500, MaxIndexedFilesPerIP: 500})
 	cfg := r.Config()
 	if cfg.MaxListPeers < 1000 || cfg.MaxSearchResults < 100 || cfg.MaxResultPeers < 50 {
 		t.Fatalf("default bounds below the contract: %+v", cfg)
@@ -450,6 +452,13 @@ func checkIndex(t *testing.T, r *Registry) {
 		if e.live {
 			live++
 			holders += len(e.holders)
+			ips := map[netip.Addr]bool{}
+			for _, h := range e.holders {
+				ips[h.p.addr.Addr()] = true
+			}
+			if int(e.hosts) != len(ips) {
+				t.Fatalf("slot %d (%q): hosts %d, holders from %d IPs", s, e.name, e.hosts, len(ips))
+			}
 		}
 	}
 	chained := 0
@@ -502,7 +511,8 @@ func TestSearchLongLists(t *testing.T) {
 }
 
 func TestPeerAndByteLimits(t *testing.T) {
-	r := NewRegistry(RegistryConfig{MaxPeersPerIP: 2, MaxIndexBytes: 3*fileCost("x") + 8*100})
+	budget := 3*fileCost("x") + 8*100
+	r := NewRegistry(RegistryConfig{MaxPeersPerIP: 2, MaxIndexBytes: budget, MaxIndexBytesPerIP: budget})
 	mustRegister(t, r, "10.0.0.1:1", file("x", "1"))
 	tok := mustRegister(t, r, "10.0.0.1:2", file("y", "2"))
 	if _, _, err := r.Register(ap("10.0.0.1:3"), nil, t0); !errors.Is(err, wire.ErrLimit) {
@@ -542,6 +552,121 @@ func TestUpdateKeepsEntries(t *testing.T) {
 	}
 	if got := searchNames(r, ".txt"); len(got) != 2 || slices.Contains(got, "b.txt") {
 		t.Errorf("names after update: %v", got)
+	}
+	checkIndex(t, r)
+}
+
+// TestOneHostCannotFillIndex is the attack "one host fills the tracker"
+// (issue 13): one address registers peer after peer, each with as many
+// files as allowed, until the tracker refuses; another address must still
+// get in. Only the global limits are set: the per-IP quotas are their
+// defaults (a twentieth of each).
+func TestOneHostCannotFillIndex(t *testing.T) {
+	r := NewRegistry(RegistryConfig{MaxFilesPerPeer: 50, MaxIndexedFiles: 1000, MaxPeers: 200})
+	attacker := 0
+	for port := 1; port <= 200; port++ {
+		files := make([]wire.FileEntry, 50)
+		for i := range files {
+			files[i] = file(fmt.Sprintf("junk %d-%d", port, i), fmt.Sprint("junk", port, i))
+		}
+		if _, _, err := r.Register(ap(fmt.Sprintf("10.6.6.6:%d", port)), files, t0); err != nil {
+			if !errors.Is(err, wire.ErrLimit) {
+				t.Fatalf("attacker refused with %v, want limit", err)
+			}
+			break
+		}
+		attacker += len(files)
+	}
+	// Small registrations from the same host are refused too once its
+	// share is used, however they are spread.
+	for port := 1000; port < 1100; port++ {
+		if _, _, err := r.Register(ap(fmt.Sprintf("10.6.6.6:%d", port)), []wire.FileEntry{file(fmt.Sprint("one more ", port), fmt.Sprint("more", port))}, t0); err != nil {
+			break
+		}
+		attacker++
+	}
+	if attacker > 1000/DefaultIPShare {
+		t.Errorf("one host indexed %d files, more than its share of %d", attacker, 1000/DefaultIPShare)
+	}
+	victim := make([]wire.FileEntry, 40)
+	for i := range victim {
+		victim[i] = file(fmt.Sprintf("holiday %d.jpg", i), fmt.Sprint("holiday", i))
+	}
+	if _, _, err := r.Register(ap("10.0.0.9:7"), victim, t0); err != nil {
+		t.Fatalf("another host after the attack: %v", err)
+	}
+	if res := r.Search("holiday 7.jpg", remoteView).Results; len(res) != 1 {
+		t.Fatalf("the victim's file is not found: %+v", res)
+	}
+	checkIndex(t, r)
+}
+
+func TestIPQuotas(t *testing.T) {
+	r := NewRegistry(RegistryConfig{MaxIndexedFilesPerIP: 3, MaxIndexBytesPerIP: 3*fileCost("x") + 8*10, MaxPeersPerIP: 4})
+	tok := mustRegister(t, r, "10.0.0.1:1", file("a", "1"), file("b", "2"))
+	if _, _, err := r.Register(ap("10.0.0.1:2"), []wire.FileEntry{file("c", "3"), file("d", "4")}, t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("a fourth file from one IP on another port: %v, want limit", err)
+	}
+	mustRegister(t, r, "10.0.0.1:2", file("c", "3"))
+	if err := r.Update(tok, []wire.FileEntry{file("a", "1"), file("b", "2"), file("e", "5")}, t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("an update past the quota: %v, want limit", err)
+	}
+	if err := r.Update(tok, []wire.FileEntry{file("e", "5")}, t0); err != nil {
+		t.Errorf("an update that shrinks: %v", err)
+	}
+	mustRegister(t, r, "10.0.0.1:1", file("f", "6"), file("g", "7")) // replacing frees the old files first
+	long := strings.Repeat("n", 40)
+	if _, _, err := r.Register(ap("10.0.0.2:1"), []wire.FileEntry{file(long, "8"), file(long+"2", "9")}, t0); !errors.Is(err, wire.ErrLimit) {
+		t.Errorf("long names past the byte quota: %v, want limit", err)
+	}
+	mustRegister(t, r, "10.0.0.2:1", file(long, "8"))
+	if u := r.usageLocked(ap("10.0.0.1:1").Addr()); u.peers != 2 || u.files != 3 || u.cost != 3*fileCost("x") {
+		t.Errorf("usage of 10.0.0.1: %+v", u)
+	}
+	for _, tok := range []string{mustRegister(t, r, "10.0.0.3:1", file("h", "h")), mustRegister(t, r, "10.0.0.3:2")} {
+		r.Unregister(tok, t0)
+	}
+	if _, ok := r.perIP[ap("10.0.0.3:1").Addr()]; ok {
+		t.Error("an IP with no registration left keeps a usage record")
+	}
+	checkIndex(t, r)
+}
+
+// TestSearchCountsHosts checks the hosts of each result: distinct IPs among
+// all its holders, listed or not, kept right through churn.
+func TestSearchCountsHosts(t *testing.T) {
+	r := NewRegistry(RegistryConfig{MaxResultPeers: 50})
+	real, poison := file("ubuntu.iso", "real"), file("ubuntu.iso", "poison")
+	var toks []string
+	for port := 1; port <= 80; port++ {
+		toks = append(toks, mustRegister(t, r, fmt.Sprintf("10.6.6.6:%d", port), poison))
+	}
+	mustRegister(t, r, "10.0.0.1:1", real)
+	mustRegister(t, r, "10.0.0.2:1", real)
+	mustRegister(t, r, "10.0.0.2:2", real)
+	hosts := func() map[string]wire.SearchResult {
+		out := map[string]wire.SearchResult{}
+		for _, res := range r.Search("ubuntu.iso", remoteView).Results {
+			out[res.ID] = res
+		}
+		return out
+	}
+	got := hosts()
+	if p := got[poison.ID]; p.Hosts != 1 || len(p.Peers) != 50 || !p.PeersTruncated {
+		t.Errorf("80 registrations from one host: hosts %d, %d listed, truncated %v", p.Hosts, len(p.Peers), p.PeersTruncated)
+	}
+	if g := got[real.ID]; g.Hosts != 2 || len(g.Peers) != 3 {
+		t.Errorf("three registrations from two hosts: hosts %d, %d listed", g.Hosts, len(g.Peers))
+	}
+	for _, tok := range toks[:79] {
+		r.Unregister(tok, t0)
+	}
+	if p := hosts()[poison.ID]; p.Hosts != 1 {
+		t.Errorf("after 79 of 80 left: hosts %d", p.Hosts)
+	}
+	r.Unregister(toks[79], t0)
+	if _, ok := hosts()[poison.ID]; ok {
+		t.Error("the poison is still listed after its last holder left")
 	}
 	checkIndex(t, r)
 }

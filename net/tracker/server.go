@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/enxame/enxame/net/slots"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -110,9 +111,10 @@ type Server struct {
 	addr      atomic.Pointer[net.Addr]
 	lineBytes atomic.Int64 // bytes held by long lines, all connections
 
+	slots *slots.Table // per-IP caps; waiting connections make room
+
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
-	perIP  map[netip.Addr]int
 	closed bool // Serve is shutting down
 
 	connsTotal atomic.Uint64
@@ -130,7 +132,7 @@ func NewServer(cfg Config) *Server {
 		reg:   NewRegistry(cfg.Registry),
 		log:   cfg.Logger,
 		conns: make(map[net.Conn]struct{}),
-		perIP: make(map[netip.Addr]int),
+		slots: slots.New(cfg.MaxConns, cfg.MaxConnsPerIP),
 	}
 }
 
@@ -154,12 +156,13 @@ type Stats struct {
 	Addr       string
 	Conns      int    // open connections
 	ConnsTotal uint64 // connections accepted since start
+	Evicted    int64  // waiting connections closed to make room for new ones
 	Requests   uint64 // requests answered since start
 }
 
 // Stats returns a cheap snapshot of the server and its registry.
 func (s *Server) Stats() Stats {
-	st := Stats{Snapshot: s.reg.Snapshot(), ConnsTotal: s.connsTotal.Load(), Requests: s.requests.Load()}
+	st := Stats{Snapshot: s.reg.Snapshot(), ConnsTotal: s.connsTotal.Load(), Requests: s.requests.Load(), Evicted: s.slots.Evicted()}
 	if a := s.Addr(); a != nil {
 		st.Addr = a.String()
 	}
@@ -217,7 +220,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		delay = 0
 		s.connsTotal.Add(1)
 		ip := addrIP(c.RemoteAddr())
-		if err := s.admit(c, ip); err != nil {
+		slot, err := s.admit(c, ip)
+		if err != nil {
 			c.SetWriteDeadline(time.Now().Add(time.Second))
 			c.Write(appendError(nil, err))
 			c.Close()
@@ -225,8 +229,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		wg.Go(func() {
-			defer s.release(c, ip)
-			s.serveConn(c, ip)
+			defer s.release(c, slot)
+			s.serveConn(c, ip, slot)
 		})
 	}
 }
@@ -248,27 +252,27 @@ func addrIP(a net.Addr) netip.Addr {
 	return ap.Addr().Unmap().WithZone("")
 }
 
-func (s *Server) admit(c net.Conn, ip netip.Addr) error {
+// admit gives c a connection slot, closing a waiting connection to make
+// room when slots are short (net/slots), or refuses it.
+func (s *Server) admit(c net.Conn, ip netip.Addr) (*slots.Slot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errShuttingDown
+		return nil, errShuttingDown
 	}
-	if len(s.conns) >= s.cfg.MaxConns || s.perIP[ip] >= s.cfg.MaxConnsPerIP {
-		return errTooManyConns
+	slot, ok := s.slots.Acquire(ip, c)
+	if !ok {
+		return nil, errTooManyConns
 	}
 	s.conns[c] = struct{}{}
-	s.perIP[ip]++
-	return nil
+	return slot, nil
 }
 
-func (s *Server) release(c net.Conn, ip netip.Addr) {
+func (s *Server) release(c net.Conn, slot *slots.Slot) {
 	c.Close()
+	slot.Release()
 	s.mu.Lock()
 	delete(s.conns, c)
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
 	s.mu.Unlock()
 }
 
@@ -290,6 +294,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 type conn struct {
 	s    *Server
 	c    net.Conn
+	slot *slots.Slot
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	view View
@@ -304,7 +309,7 @@ var (
 	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, connBufBytes) }}
 )
 
-func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
+func (s *Server) serveConn(c net.Conn, ip netip.Addr, slot *slots.Slot) {
 	br := readerPool.Get().(*bufio.Reader)
 	bw := writerPool.Get().(*bufio.Writer)
 	br.Reset(c)
@@ -318,6 +323,7 @@ func (s *Server) serveConn(c net.Conn, ip netip.Addr) {
 	cn := &conn{
 		s:    s,
 		c:    c,
+		slot: slot,
 		br:   br,
 		bw:   bw,
 		view: ViewFor(ip, addrIP(c.LocalAddr())),
@@ -339,6 +345,13 @@ func (cn *conn) serve() {
 	cfg := &cn.s.cfg
 	for {
 		if cn.br.Buffered() == 0 {
+			// Waiting for the client (and then for the rest of its
+			// line): this connection may be closed to make room. It
+			// waits from before its answers go out, so that a client
+			// that has read them has waited since then, not since
+			// whenever this goroutine gets to run again; one that does
+			// not read them may be closed mid-answer, as it should.
+			cn.slot.Wait()
 			// About to block on the network: send what is pending first.
 			if cn.bw.Buffered() > 0 {
 				cn.c.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
@@ -361,6 +374,9 @@ func (cn *conn) serve() {
 				cn.refuse(err)
 			}
 			return
+		}
+		if !cn.slot.Busy() {
+			return // closed to make room meanwhile
 		}
 		cn.out = cn.s.handle(cn.out[:0], line, cn.view)
 		cn.releaseBudget()

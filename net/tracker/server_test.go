@@ -299,6 +299,8 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestConnectionLimits(t *testing.T) {
+	// At its own limit, an address's idle connection makes room for its
+	// new one.
 	ts := startServer(t, Config{MaxConns: 3, MaxConnsPerIP: 2})
 	a, b := dialRaw(t, ts.addr), dialRaw(t, ts.addr)
 	for _, rc := range []*rawConn{a, b} {
@@ -307,21 +309,81 @@ func TestConnectionLimits(t *testing.T) {
 		}
 	}
 	c := dialRaw(t, ts.addr)
-	if got := code(c.read()); got != "limit" {
-		t.Errorf("third connection from one IP: %s, want limit", got)
+	if got := code(c.ask(`{"op":"list"}`)); got != "ok" {
+		t.Errorf("third connection from one IP: %s, want ok", got)
 	}
-	c.expectEOF()
-	if got := code(a.ask(`{"op":"list"}`)); got != "ok" {
-		t.Errorf("admitted connection after a refusal: %s", got)
+	a.expectEOF() // the one idle longest
+	if got := code(b.ask(`{"op":"list"}`)); got != "ok" {
+		t.Errorf("the other connection after making room: %s", got)
 	}
 
+	// Connections busy answering are never closed: over the total while
+	// every connection is busy, a new one is refused.
 	ts2 := startServer(t, Config{MaxConns: 2, MaxConnsPerIP: 100})
+	entered, release := make(chan struct{}, 2), make(chan struct{})
+	ts2.testHook = func(req wire.Request) {
+		if req.Op == wire.OpList {
+			entered <- struct{}{}
+			<-release
+		}
+	}
 	d, e := dialRaw(t, ts2.addr), dialRaw(t, ts2.addr)
-	d.ask(`{"op":"list"}`)
-	e.ask(`{"op":"list"}`)
+	d.send(`{"op":"list"}`)
+	e.send(`{"op":"list"}`)
+	<-entered
+	<-entered
 	f := dialRaw(t, ts2.addr)
 	if got := code(f.read()); got != "limit" {
-		t.Errorf("connection over the total: %s, want limit", got)
+		t.Errorf("connection over the total while all are busy: %s, want limit", got)
+	}
+	close(release)
+	for _, rc := range []*rawConn{d, e} {
+		if got := code(rc.read()); got != "ok" {
+			t.Errorf("busy connection after the refusal: %s", got)
+		}
+	}
+	if st := ts.Stats(); st.Evicted != 1 {
+		t.Errorf("evicted %d, want 1", st.Evicted)
+	}
+}
+
+// TestIdleConnectionsDoNotLockOut is the attack "idle sockets lock a
+// peer" (issue 13) against the tracker: a few addresses hold every
+// connection slot with idle sockets; a fresh client from another address
+// must still be served, within seconds.
+func TestIdleConnectionsDoNotLockOut(t *testing.T) {
+	ts := startServer(t, Config{MaxConns: 64, MaxConnsPerIP: 16})
+	for i := range 64 {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(10+i%4))}, Timeout: wait}
+		c, err := d.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	// The accept queue is first in, first out: the server has taken the
+	// 64 idle connections before it takes the next one.
+	for round := range 3 {
+		start := time.Now()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+round))}, Timeout: wait}
+		c, err := d.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(wait))
+		rc := &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+		if got := code(rc.ask(`{"op":"register","port":9000,"files":[]}`)); got != "ok" {
+			t.Fatalf("round %d: a fresh client from another address got %s", round, got)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("round %d: served after %s", round, d)
+		}
+	}
+	// (Stats.Conns may still count an evicted connection whose goroutine
+	// is finishing; the slots never exceed the limit.)
+	if st := ts.Stats(); st.Evicted < 3 || ts.slots.Len() > 64 {
+		t.Errorf("stats: %d evicted, %d slots taken", st.Evicted, ts.slots.Len())
 	}
 }
 
@@ -543,7 +605,10 @@ func TestReachabilityOverConnection(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ts.serveConn(addrConn{srvEnd, self, remote}, netip.MustParseAddr("192.0.2.7"))
+		ip := netip.MustParseAddr("192.0.2.7")
+		slot, _ := ts.slots.Acquire(ip, srvEnd)
+		ts.serveConn(addrConn{srvEnd, self, remote}, ip, slot)
+		slot.Release()
 		srvEnd.Close()
 	}()
 	rc := &rawConn{t: t, c: cliEnd, br: bufio.NewReader(cliEnd)}

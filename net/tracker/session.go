@@ -266,6 +266,9 @@ func (s *Session) goodbye(token string) {
 // jitter returns a heartbeat delay in [0.75, 1] × interval: early enough
 // never to be late, spread enough that peers do not beat in step.
 func jitter(interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
 	return interval - time.Duration(rand.Int64N(int64(interval)/4+1))
 }
 

@@ -309,7 +309,7 @@ func TestHostileNames(t *testing.T) {
 		{".enxame-0000000000000000-aa.part", ".enxame-0000000000000000-aa.part", "_.enxame-0000000000000000-aa.part"},
 		{"..", "..", fallbackName},
 		{"c:", "c:", "c_"},
-		{"a\u202eb", "a\u202eb", "a\u202eb"},
+		{"a\u202eb", "a\u202eb", "ab"},
 	}
 	data, m := randomFile(t, 10)
 	seed := newTestPeer(data, m).start(t)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/enxame/enxame/net/wire"
 )
 
 // Hidden files the downloader keeps in the output folder start with this;
@@ -19,11 +21,15 @@ const maxBaseBytes = 200
 const fallbackName = "download"
 
 // SafeName reduces a name from the network to a plain file name that is
-// safe to create in the output folder on any OS: its last path element
-// (either separator), without control characters or characters Windows
-// forbids, not ".", "..", empty, a drive letter, a reserved device name
-// (CON, NUL, COM1…) or one of the downloader's own hidden names, and at
-// most maxBaseBytes long (the extension is kept when cutting).
+// safe to create in the output folder on any OS and that shows what it
+// is: its last path element (either separator), without invalid UTF-8 or
+// invisible characters (control, format such as bidi overrides and
+// zero-width joiners, and the other default ignorables: see
+// wire.Invisible), with the characters Windows forbids replaced by '_',
+// not ".", "..", empty, a drive letter, a reserved device name (CON, NUL,
+// COM1, LPT¹…) or one of the downloader's own hidden names, without the
+// trailing dots and spaces Windows drops, and at most maxBaseBytes long
+// (the extension is kept when cutting).
 func SafeName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -31,8 +37,8 @@ func SafeName(name string) string {
 	var b strings.Builder
 	for _, r := range name {
 		switch {
-		case r == utf8.RuneError, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-			// dropped: invalid UTF-8 and control characters
+		case r == utf8.RuneError, wire.Invisible(r):
+			// dropped: invalid UTF-8 and invisible characters
 		case strings.ContainsRune(`<>:"|?*`, r):
 			b.WriteRune('_')
 		default:
@@ -71,10 +77,24 @@ func isReserved(name string) bool {
 	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
 		return true
 	}
-	if len(stem) == 4 && (strings.HasPrefix(stem, "COM") || strings.HasPrefix(stem, "LPT")) {
-		return stem[3] >= '0' && stem[3] <= '9'
+	if rest, ok := strings.CutPrefix(stem, "COM"); ok {
+		return isDeviceDigit(rest)
+	}
+	if rest, ok := strings.CutPrefix(stem, "LPT"); ok {
+		return isDeviceDigit(rest)
 	}
 	return false
+}
+
+// isDeviceDigit reports the suffixes that make COM and LPT device names:
+// one ASCII digit, or the superscripts ¹ ² ³, which Windows takes as
+// digits there too.
+func isDeviceDigit(s string) bool {
+	switch s {
+	case "¹", "²", "³":
+		return true
+	}
+	return len(s) == 1 && s[0] >= '0' && s[0] <= '9'
 }
 
 // splitExt splits "a.tar.gz" into "a.tar" and ".gz"; a leading dot is not

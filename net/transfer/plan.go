@@ -3,7 +3,9 @@ package transfer
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
@@ -38,31 +40,44 @@ type plan struct {
 	Name         string // the shared name that matched
 	Size         int64
 	Holders      []wire.ResultPeer
+	Hosts        int // distinct hosts (IP addresses) holding it
 	Alternatives []Alternative
 }
 
 // choose picks the content id for req from a search answer, by the rules
 // of docs/CLI.md: exact name (or last path element) match; with several
-// ids, req.ID picks, else the one with the most peers.
+// ids, req.ID picks, else the one held by the most distinct hosts (IP
+// addresses, PROTOCOL §4). Registrations are never counted: one host that
+// registers a few ports with its own content under a popular name would
+// win over the real file. When the most hosts are a tie there is nothing
+// to tell the versions apart by, so none is picked (*AmbiguousError).
+// Results whose id is not a content id are ignored.
 func choose(resp *wire.SearchResponse, req Request) (plan, error) {
 	type cand struct {
 		plan
 		peers map[string]bool
+		hosts map[string]bool // distinct IPs among the listed holders
+		told  int             // the most hosts the tracker counted for one result
 	}
 	byID := map[string]*cand{}
 	var order []string
 	isID := wire.ValidID(req.Name)
 	for _, r := range resp.Results {
+		if !wire.ValidID(r.ID) {
+			continue
+		}
 		if r.Name != req.Name && path.Base(r.Name) != req.Name && !(isID && r.ID == req.Name) {
 			continue
 		}
 		c := byID[r.ID]
 		if c == nil {
-			c = &cand{plan: plan{ID: r.ID, Name: r.Name, Size: r.Size}, peers: map[string]bool{}}
+			c = &cand{plan: plan{ID: r.ID, Name: r.Name, Size: r.Size}, peers: map[string]bool{}, hosts: map[string]bool{}}
 			byID[r.ID] = c
 			order = append(order, r.ID)
 		}
+		c.told = max(c.told, r.Hosts)
 		for _, p := range r.Peers {
+			c.hosts[hostOf(p.Addr)] = true
 			if !c.peers[p.Addr] {
 				c.peers[p.Addr] = true
 				c.Holders = append(c.Holders, p)
@@ -88,15 +103,26 @@ func choose(resp *wire.SearchResponse, req Request) (plan, error) {
 	}
 	cands := make([]*cand, len(order))
 	for i, id := range order {
-		cands[i] = byID[id]
+		c := byID[id]
+		// The listing may be cut (peers_truncated): the tracker's count
+		// covers every holder of one name, the listing the union of names.
+		c.Hosts = max(len(c.hosts), c.told)
+		cands[i] = c
 	}
 	slices.SortStableFunc(cands, func(a, b *cand) int {
-		if c := cmp.Compare(len(b.Holders), len(a.Holders)); c != 0 {
+		if c := cmp.Compare(b.Hosts, a.Hosts); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
 	pick := 0
+	if req.ID == "" && len(cands) > 1 && cands[0].Hosts == cands[1].Hosts {
+		amb := &AmbiguousError{Name: req.Name}
+		for _, c := range cands {
+			amb.Versions = append(amb.Versions, Alternative{ID: c.ID, Name: c.Name, Size: c.Size, Peers: len(c.Holders), Hosts: c.Hosts})
+		}
+		return plan{}, amb
+	}
 	if req.ID != "" {
 		pick = -1
 		for i, c := range cands {
@@ -114,7 +140,7 @@ func choose(resp *wire.SearchResponse, req Request) (plan, error) {
 	p := cands[pick].plan
 	for i, c := range cands {
 		if i != pick {
-			p.Alternatives = append(p.Alternatives, Alternative{ID: c.ID, Name: c.Name, Size: c.Size, Peers: len(c.Holders)})
+			p.Alternatives = append(p.Alternatives, Alternative{ID: c.ID, Name: c.Name, Size: c.Size, Peers: len(c.Holders), Hosts: c.Hosts})
 		}
 	}
 	// Complete holders first: they can answer MANIFEST and every GET.
@@ -129,6 +155,54 @@ func choose(resp *wire.SearchResponse, req Request) (plan, error) {
 		}
 	})
 	return p, nil
+}
+
+// ErrAmbiguous: several versions (content ids) of a name are held by as
+// many hosts, the most of any, and no id was given to pick one.
+var ErrAmbiguous = errors.New("several versions are held by as many hosts")
+
+// AmbiguousError lists the versions of a name when none is held by more
+// hosts than every other; it matches ErrAmbiguous. Versions are in order
+// of hosts, most first.
+type AmbiguousError struct {
+	Name     string
+	Versions []Alternative
+}
+
+func (e *AmbiguousError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d versions of %q are held by as many hosts; pick one with its id:", len(e.Versions), e.Name)
+	for i, v := range e.Versions {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " %s (%d bytes, %d %s", v.ID[:16], v.Size, v.Hosts, plural(v.Hosts, "host", "hosts"))
+		if v.Peers != v.Hosts {
+			fmt.Fprintf(&b, ", %d registrations", v.Peers)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrAmbiguous) true.
+func (e *AmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// hostOf returns the host (IP address) part of a holder's address, which
+// is what versions are counted by; an address that does not parse counts
+// as a host of its own.
+func hostOf(addr string) string {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return ap.Addr().Unmap().WithZone("").String()
+	}
+	return addr
 }
 
 // holdersOf returns the holders of id from a search answer.

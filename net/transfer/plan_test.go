@@ -5,86 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/enxame/enxame/net/wire"
 )
-
-var safeNameCases = []struct{ in, want string }{
-	{"song.ogg", "song.ogg"},
-	{"music/rock/song.ogg", "song.ogg"},
-	{"../../etc/passwd", "passwd"},
-	{"/etc/shadow", "shadow"},
-	{`C:\Windows\system.ini`, "system.ini"},
-	{"C:", "C_"},
-	{"", fallbackName},
-	{".", fallbackName},
-	{"..", fallbackName},
-	{"dir/", fallbackName},
-	{"a\x00b\x1fc\x7f", "abc"},
-	{"CON", "_CON"},
-	{"con.txt", "_con.txt"},
-	{"COM1.log", "_COM1.log"},
-	{"LPT9", "_LPT9"},
-	{"COMx", "COMx"},
-	{"console.txt", "console.txt"},
-	{"name. . ", "name"},
-	{"  spaced.txt", "spaced.txt"},
-	{"what?<>|*.txt", "what_____.txt"},
-	{".profile", ".profile"},
-	{".enxame-abc.part", "_.enxame-abc.part"},
-	{strings.Repeat("é", 200) + ".mkv", strings.Repeat("é", 98) + ".mkv"},
-	{"bad\xffutf8", "badutf8"},
-}
-
-func TestSafeName(t *testing.T) {
-	for _, c := range safeNameCases {
-		if got := SafeName(c.in); got != c.want {
-			t.Errorf("SafeName(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
-func FuzzSafeName(f *testing.F) {
-	for _, c := range safeNameCases {
-		f.Add(c.in)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		s := SafeName(in)
-		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, `/\:`) || len(s) > maxBaseBytes || !utf8.ValidString(s) {
-			t.Fatalf("SafeName(%q) = %q", in, s)
-		}
-		if strings.HasPrefix(s, hiddenPrefix) || isReserved(s) {
-			t.Fatalf("SafeName(%q) = %q is reserved", in, s)
-		}
-		for _, r := range s {
-			if r < 0x20 || r == 0x7f {
-				t.Fatalf("SafeName(%q) = %q has a control character", in, s)
-			}
-		}
-		if SafeName(s) != s {
-			t.Fatalf("SafeName not idempotent on %q", s)
-		}
-	})
-}
-
-func TestCandidateName(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		i    int
-		want string
-	}{
-		{"a.txt", 0, "a.txt"},
-		{"a.txt", 1, "a (1).txt"},
-		{"a.tar.gz", 2, "a.tar (2).gz"},
-		{".profile", 1, ".profile (1)"},
-		{"noext", 3, "noext (3)"},
-	} {
-		if got := candidateName(c.name, c.i); got != c.want {
-			t.Errorf("candidateName(%q, %d) = %q, want %q", c.name, c.i, got, c.want)
-		}
-	}
-}
 
 func id(c byte) string { return strings.Repeat(string(c), 64) }
 
@@ -175,5 +98,101 @@ func TestSelfPort(t *testing.T) {
 		if got := self(addr); got != want {
 			t.Errorf("SelfPort(4242)(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestChooseByHosts is the attack "poisoning by count" (issue 13): three
+// registrations from one host announcing ubuntu.iso with the attacker's
+// id must not beat the one real holder. Versions are counted by distinct
+// hosts (PROTOCOL §4): one host against one host is a tie, and a tie
+// picks nothing (the versions are listed for -id); one more host wins.
+func TestChooseByHosts(t *testing.T) {
+	real, poison := id('a'), id('f')
+	attacker := []wire.ResultPeer{{Addr: "10.6.6.6:1", Complete: true}, {Addr: "10.6.6.6:2", Complete: true}, {Addr: "10.6.6.6:3", Complete: true}}
+	holder := func(addrs ...string) []wire.ResultPeer {
+		var out []wire.ResultPeer
+		for _, a := range addrs {
+			out = append(out, wire.ResultPeer{Addr: a, Complete: true})
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		results []wire.SearchResult
+		want    string // "" for ErrAmbiguous
+		hosts   int
+	}{
+		{"three ports of one host against one holder", []wire.SearchResult{
+			{ID: poison, Name: "ubuntu.iso", Size: 1, Peers: attacker},
+			{ID: real, Name: "ubuntu.iso", Size: 2, Peers: holder("10.0.0.1:7000")},
+		}, "", 1},
+		{"three ports of one host against two holders", []wire.SearchResult{
+			{ID: poison, Name: "ubuntu.iso", Size: 1, Peers: attacker},
+			{ID: real, Name: "ubuntu.iso", Size: 2, Peers: holder("10.0.0.1:7000", "10.0.0.2:7000")},
+		}, real, 2},
+		{"the attacker spread over names", []wire.SearchResult{
+			{ID: poison, Name: "ubuntu.iso", Size: 1, Peers: attacker[:2]},
+			{ID: poison, Name: "isos/ubuntu.iso", Size: 1, Peers: attacker[2:]},
+			{ID: real, Name: "mirror/ubuntu.iso", Size: 2, Peers: holder("10.0.0.1:7000", "10.0.0.2:1")},
+		}, real, 2},
+		{"IPv4-mapped and IPv6 forms are one host each", []wire.SearchResult{
+			{ID: poison, Name: "ubuntu.iso", Size: 1, Peers: holder("[::ffff:10.6.6.6]:1", "10.6.6.6:2", "[2001:db8::6]:1", "[2001:db8::6]:2")},
+			{ID: real, Name: "ubuntu.iso", Size: 2, Peers: holder("10.0.0.1:1", "10.0.0.2:1", "[2001:db8::1]:1")},
+		}, real, 3},
+		{"the tracker's count beyond a cut listing", []wire.SearchResult{
+			{ID: poison, Name: "ubuntu.iso", Size: 1, Peers: attacker, Hosts: 1},
+			{ID: real, Name: "ubuntu.iso", Size: 2, Peers: holder("10.0.0.1:1", "10.0.0.1:2"), PeersTruncated: true, Hosts: 40},
+		}, real, 40},
+		{"more hosts win however few registrations", []wire.SearchResult{
+			{ID: real, Name: "ubuntu.iso", Size: 2, Peers: holder("10.0.0.1:1", "10.0.0.2:1")},
+			{ID: poison, Name: "ubuntu.iso", Size: 1, Peers: append(slices.Clone(attacker), holder("10.6.6.7:1", "10.6.6.7:2", "10.6.6.8:1")...)},
+		}, poison, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := choose(&wire.SearchResponse{Results: c.results}, Request{Name: "ubuntu.iso"})
+			if c.want == "" {
+				var amb *AmbiguousError
+				if !errors.As(err, &amb) || !errors.Is(err, ErrAmbiguous) || len(amb.Versions) != 2 {
+					t.Fatalf("chose %.8s (%v); want the versions listed, none chosen", p.ID, err)
+				}
+				for _, v := range amb.Versions {
+					if v.Hosts != c.hosts {
+						t.Errorf("version %.8s: %d hosts, want %d", v.ID, v.Hosts, c.hosts)
+					}
+				}
+				if !strings.Contains(err.Error(), "3 registrations") || !strings.Contains(err.Error(), real[:16]) {
+					t.Errorf("message %q", err)
+				}
+				return
+			}
+			if err != nil || p.ID != c.want || p.Hosts != c.hosts {
+				t.Fatalf("chose %.8s with %d hosts (%v), want %.8s with %d", p.ID, p.Hosts, err, c.want, c.hosts)
+			}
+			if len(p.Alternatives) != 1 || p.Alternatives[0].Hosts < 1 || p.Alternatives[0].Peers < p.Alternatives[0].Hosts {
+				t.Fatalf("alternatives %+v", p.Alternatives)
+			}
+			// -id still picks any version, the attacker's too.
+			if q, err := choose(&wire.SearchResponse{Results: c.results}, Request{Name: "ubuntu.iso", ID: poison[:8]}); err != nil || q.ID != poison {
+				t.Fatalf("-id %.8s chose %.8s, %v", poison, q.ID, err)
+			}
+		})
+	}
+}
+
+// TestChooseIgnoresBadIDs: a result whose id is not a content id (a
+// hostile or broken tracker) is never chosen, so no caller slices a short
+// id.
+func TestChooseIgnoresBadIDs(t *testing.T) {
+	resp := &wire.SearchResponse{Results: []wire.SearchResult{
+		{ID: "ab", Name: "x.iso", Size: 1, Peers: peers(5, true)},
+		{ID: strings.ToUpper(id('a')), Name: "x.iso", Size: 1, Peers: peers(5, true)},
+	}}
+	if p, err := choose(resp, Request{Name: "x.iso"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("chose %q, %v; want not found", p.ID, err)
+	}
+	resp.Results = append(resp.Results, wire.SearchResult{ID: id('b'), Name: "x.iso", Size: 1, Peers: peers(1, true)})
+	if p, err := choose(resp, Request{Name: "x.iso"}); err != nil || p.ID != id('b') || len(p.Alternatives) != 0 {
+		t.Fatalf("chose %q (%d alternatives), %v", p.ID, len(p.Alternatives), err)
 	}
 }

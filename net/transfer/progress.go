@@ -84,7 +84,8 @@ type Alternative struct {
 	ID    string
 	Name  string
 	Size  int64
-	Peers int
+	Peers int // registrations holding it
+	Hosts int // distinct hosts (IP addresses) holding it: what versions are chosen by
 }
 
 // Progress is a value snapshot of a download; it shares nothing with the

@@ -46,8 +46,9 @@ func (r PeerRequest) AppendLine(b []byte) []byte {
 }
 
 // ParsePeerRequest parses one request line (without its terminator).
-// Words are separated by exactly one space. A malformed line or id is
-// bad_request; a number that is negative, zero (size) or beyond int64 is
+// Words are separated by exactly one space and numbers are plain decimal
+// without a leading zero, so a line has one spelling (AppendLine gives it
+// back byte for byte). A malformed line, id or number is bad_request; a number that is negative, zero (size) or beyond int64 is
 // range, as is a size above MaxRequestSize. Whether the range lies inside
 // the file is for the server to check.
 func ParsePeerRequest(line []byte) (PeerRequest, error) {
@@ -89,8 +90,9 @@ func ParsePeerRequest(line []byte) (PeerRequest, error) {
 	return req, nil
 }
 
-// parseNumber accepts an optional '-' and decimal digits: anything else is
-// bad_request, a negative or overflowing value is range.
+// parseNumber accepts an optional '-' and decimal digits in canonical form
+// (no leading zero, so every request has exactly one spelling): anything
+// else is bad_request, a negative or overflowing value is range.
 func parseNumber(w []byte, what string) (int64, error) {
 	digits := w
 	neg := len(w) > 0 && w[0] == '-'
@@ -104,6 +106,9 @@ func parseNumber(w []byte, what string) (int64, error) {
 		if c < '0' || c > '9' {
 			return 0, Errorf(CodeBadRequest, "%s is not a number", what)
 		}
+	}
+	if len(digits) > 1 && digits[0] == '0' {
+		return 0, Errorf(CodeBadRequest, "%s has a leading zero", what)
 	}
 	if neg {
 		return 0, Errorf(CodeRange, "%s is negative", what)

@@ -247,6 +247,11 @@ type SearchResult struct {
 	Peers []ResultPeer `json:"peers"`
 	// PeersTruncated is an extension: more holders exist than listed.
 	PeersTruncated bool `json:"peers_truncated,omitempty"`
+	// Hosts is an extension: how many distinct IP addresses hold this
+	// (id, name) among all its holders, listed or not. Versions are
+	// compared by hosts, never by registrations (PROTOCOL §4): one host
+	// registering many ports counts once. 0 when the tracker does not say.
+	Hosts int `json:"hosts,omitempty"`
 }
 
 // SearchResponse answers search. Truncated is an extension: more results

@@ -3,14 +3,14 @@ package wire
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/enxame/enxame/net/enxametest"
 )
 
 func TestChunkSizeFor(t *testing.T) {
@@ -38,24 +38,6 @@ func TestChunkSizeFor(t *testing.T) {
 	}
 }
 
-// independentID computes a content id straight from the contract's text.
-func independentID(data []byte) string {
-	size := int64(len(data))
-	c := int64(256 << 10)
-	for c < 16<<20 && (size+c-1)/c > 2048 {
-		c *= 2
-	}
-	h := sha256.New()
-	h.Write([]byte("enxame/1"))
-	binary.Write(h, binary.BigEndian, uint64(size))
-	binary.Write(h, binary.BigEndian, uint32(c))
-	for off := int64(0); off < size; off += c {
-		d := sha256.Sum256(data[off:min(off+c, size)])
-		h.Write(d[:])
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func TestManifestOfMatchesContract(t *testing.T) {
 	for _, size := range []int{0, 1, 256<<10 - 1, 256 << 10, 256<<10 + 1, 3*256<<10 + 17} {
 		data := bytes.Repeat([]byte("enxame!"), size/7+1)[:size]
@@ -63,7 +45,7 @@ func TestManifestOfMatchesContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := m.ID(), independentID(data); got != want {
+		if got, want := m.ID(), enxametest.ContentID(data); got != want {
 			t.Errorf("size %d: id %s, want %s", size, got, want)
 		}
 		js, _ := json.Marshal(m)
@@ -253,6 +235,9 @@ var peerCases = []struct {
 	{"GET " + id64 + " 0 -5", CodeRange},
 	{"GET " + id64 + " 99999999999999999999 5", CodeRange},
 	{"GET " + id64 + " 0x10 5", CodeBadRequest},
+	{"GET " + id64 + " 00 1", CodeBadRequest},
+	{"GET " + id64 + " 0 01", CodeBadRequest},
+	{"GET " + id64 + " 007 5", CodeBadRequest},
 	{"GET " + id64 + " +1 5", CodeBadRequest},
 	{"GET " + id64 + " - 5", CodeBadRequest},
 	{"GET " + id64 + "  0 5", CodeBadRequest},

@@ -1,0 +1,63 @@
+package wire
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Invisible reports characters that show nothing or change how the text
+// around them is shown: control characters (C0, DEL, C1), format
+// characters (Unicode category Cf: bidi embeddings, overrides and
+// isolates, zero-width space and joiners, the byte order mark…), line and
+// paragraph separators, variation selectors and the other default
+// ignorable code points (Hangul fillers, U+034F and the like). A name
+// holding one can pass for another name: "invoice\u202egpj.exe" shows
+// as "invoiceexe.jpg".
+func Invisible(r rune) bool {
+	switch {
+	case r < 0x20 || r == 0x7f:
+		return true
+	case r < 0xa0:
+		return r >= 0x80
+	case r < 0x300:
+		return r == 0xad // soft hyphen (Cf)
+	}
+	return unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029 ||
+		unicode.Is(unicode.Variation_Selector, r) ||
+		unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
+}
+
+// SafeText makes a string from the network safe to print or show: control
+// characters become their visible Unicode control pictures (␇, ␛, …),
+// other invisible characters (see Invisible) become ⟨U+202E⟩, and invalid
+// UTF-8 becomes U+FFFD. The result never reorders or hides text around it
+// and holds no terminal escape sequence. A clean string is returned as is.
+func SafeText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || Invisible(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		switch {
+		case r < 0x20:
+			b.WriteRune(0x2400 + r) // ␀ … ␟
+		case r == 0x7f:
+			b.WriteRune('␡')
+		case Invisible(r):
+			fmt.Fprintf(&b, "⟨U+%04X⟩", r)
+		default:
+			b.WriteRune(r) // includes U+FFFD for invalid bytes
+		}
+	}
+	return b.String()
+}
