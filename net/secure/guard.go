@@ -92,7 +92,8 @@ func (g *Guard) Listener(ln net.Listener) net.Listener {
 // On failure the connection is closed, after exactly one refusal line
 // (written by refuse) when the client is to be told: a first line other
 // than AUTH, a wrong proof, too many failed attempts from its address, or
-// a client that does not speak TLS at all (then in the clear).
+// a client that does not speak TLS at all (then in the clear). refuse
+// must not be nil.
 // Nothing else is ever written before the client has proven membership.
 // The error is for logs (ErrNoProof, ErrBadProof, ErrRateLimited, ErrNotTLS, or a
 // TLS or network error). ctx ending closes the connection.

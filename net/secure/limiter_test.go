@@ -1,7 +1,6 @@
 package secure
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -136,10 +135,3 @@ type pipeAddr struct{}
 
 func (pipeAddr) Network() string { return "pipe" }
 func (pipeAddr) String() string  { return "pipe" }
-
-func ExampleLimiter() {
-	l := NewLimiter(2, time.Minute, 0)
-	ip := netip.MustParseAddr("192.0.2.1")
-	fmt.Println(l.take(ip), l.take(ip), l.take(ip))
-	// Output: true true false
-}
