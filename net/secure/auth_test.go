@@ -56,13 +56,15 @@ func TestParseAuthLine(t *testing.T) {
 	}
 }
 
-// FuzzParseAuthLine: the parser never panics, accepts only the two
-// forms, and what it accepts authLine writes back byte for byte.
+// FuzzParseAuthLine: the parser (and the client's reading of a non-AUTH
+// answer) never panics, accepts only the two forms, and what it accepts
+// authLine writes back byte for byte.
 func FuzzParseAuthLine(f *testing.F) {
 	for _, tc := range authLineCases {
 		f.Add([]byte(tc.line))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
+		classifyAnswer(line) // must not panic either
 		proof, err := parseAuthLine(line)
 		if err != nil {
 			if proof != nil {
