@@ -8,6 +8,7 @@ require (
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/sabhiram/go-gitignore v0.0.0-20210923224102-525f6e181f06
 	go.uber.org/goleak v1.3.0
+	golang.org/x/crypto v0.33.0
 	golang.org/x/net v0.35.0
 )
 

@@ -6,7 +6,9 @@
 set -euo pipefail
 
 pkgs=(make gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
-      libxinerama-dev libxi-dev libxxf86vm-dev iproute2 "$@")
+      libxinerama-dev libxi-dev libxxf86vm-dev iproute2
+      # tests: reference Argon2 and outside TLS clients (net/secure)
+      argon2 openssl python3 "$@")
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
