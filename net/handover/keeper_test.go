@@ -224,19 +224,32 @@ func TestHandOverNextInLine(t *testing.T) {
 func TestSplitBrain(t *testing.T) {
 	disc := loopback(t)
 	cfg := Config{Network: "Twice", Discovery: disc, Logger: testLogger(t), Host: true, CanHost: true}
-	a, b := startMember(t, cfg), startMember(t, cfg)
+	// Both host at once, each on a listener the test opened, so the test
+	// knows both addresses (both 127.0.0.1: the port decides).
+	listen := func() (net.Listener, int) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln, ln.Addr().(*net.TCPAddr).Port
+	}
+	lnA, portA := listen()
+	lnB, portB := listen()
+	cfgA, cfgB := cfg, cfg
+	cfgA.HostListener, cfgB.HostListener = lnA, lnB
+	a, b := startMember(t, cfgA), startMember(t, cfgB)
 	settled := func(win, lose *member) bool {
 		ws, ls := win.keeper.Status(), lose.keeper.Status()
 		return ws.Hosting && !ls.Hosting && lose.node.Tracker() == ws.Tracker && registeredWith(ws.Tracker, 2)
 	}
 	until(t, "one host, followed by the other", func() bool { return settled(a, b) || settled(b, a) })
-	win, lose := a, b
+	win, winPort := a, portA
 	if settled(b, a) {
-		win, lose = b, a
+		win, winPort = b, portB
 	}
-	// The winner's tracker has the lower address (both on 127.0.0.1: the port).
-	if wp, lp := win.keeper.Status().HostPort, lose.keeper.Status().HostPort; lp != 0 {
-		t.Fatalf("loser still hosts on %d (winner %d)", lp, wp)
+	// The higher address yields: the one left hosting is the lower.
+	if lower := min(portA, portB); winPort != lower || win.keeper.Status().HostPort != lower {
+		t.Fatalf("the host left is on port %d (status %d), want the lower of %d and %d", winPort, win.keeper.Status().HostPort, portA, portB)
 	}
 }
 
