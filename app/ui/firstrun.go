@@ -154,9 +154,34 @@ func (f *firstRun) onPickNearby(addr string) {
 }
 
 func (f *firstRun) start(s vm.Settings) {
-	if err := f.u.join(s); err != nil {
-		showError(f.u.win, "Could not start", err)
+	confirmShare(f.u.win, s.ShareDir, func() {
+		if err := f.u.join(s); err != nil {
+			showError(f.u.win, "Could not start", err)
+		}
+	})
+}
+
+// confirmShare runs share at once, or, when sharing dir deserves a second
+// thought (a home folder, the root of a disk: vm.ShareRisk), after the
+// person said yes. Call on the Fyne goroutine.
+func confirmShare(w fyne.Window, dir string, share func()) {
+	risk := ""
+	if dir != "" {
+		risk = vm.ShareRisk(dir)
 	}
+	if risk == "" {
+		share()
+		return
+	}
+	msg := widget.NewLabel(risk + " Hidden files (such as .ssh) are left out unless you choose otherwise; a .enxameignore file leaves out more. Share it anyway?")
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Share “"+vm.SafeText(vm.Ellipsize(dir, 60))+"”?", "Share it", "Cancel", msg, func(ok bool) {
+		if ok {
+			share()
+		}
+	}, w)
+	d.Resize(fyne.NewSize(480, 0).Max(d.MinSize()))
+	d.Show()
 }
 
 // chooseFolder opens a folder dialog at current (when it exists) and hands

@@ -22,6 +22,8 @@ type shareTab struct {
 	list    *widget.List
 	empty   *widget.Label
 	problem *widget.Label
+	skipped *widget.Label
+	hidden  *widget.Check
 }
 
 func newShareTab(m *mainScreen) *shareTab {
@@ -51,6 +53,10 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.problem.Importance = widget.DangerImportance
 	t.problem.Hide()
 	v.PeerErr.AddListener(binding.NewDataListener(t.onPeerErr))
+	t.skipped = widget.NewLabelWithData(v.ShareSkipped)
+	t.skipped.Wrapping = fyne.TextWrapWord
+	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
+	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -60,6 +66,8 @@ func newShareTab(m *mainScreen) *shareTab {
 		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change), t.folder),
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(180, t.bar.MinSize().Height), t.bar), t.summary),
 		t.problem,
+		t.skipped,
+		t.hidden,
 		hint,
 		columns(shareColumns, bold("Name"), bold("Size"), bold("Content id")),
 	)
@@ -132,15 +140,43 @@ func (t *shareTab) onOpen() {
 	}
 }
 
-// changeFolder shares dir instead (from the dialog or a drop) and shows
-// this tab. The switch runs in the background.
+// changeFolder shares dir instead (from the dialog or a drop), after a
+// confirmation for a home folder or a disk's root, and shows this tab. The
+// switch runs in the background.
 func (t *shareTab) changeFolder(dir string) {
 	t.m.tabs.Select(t.m.shareItem)
 	w := t.m.u.win
+	confirmShare(w, dir, func() {
+		t.m.u.vm.Background(func() {
+			err := t.m.u.vm.SetShareDir(dir)
+			if err != nil {
+				fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+			}
+		})
+	})
+}
+
+// onHidden applies the hidden-files check box (the folder is indexed
+// again, in the background).
+func (t *shareTab) onHidden(on bool) {
+	if cur, _ := t.m.u.vm.ShareHidden.Get(); cur == on {
+		return
+	}
+	w := t.m.u.win
 	t.m.u.vm.Background(func() {
-		err := t.m.u.vm.SetShareDir(dir)
-		if err != nil {
-			fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+		if err := t.m.u.vm.SetShareHidden(on); err != nil {
+			fyne.Do(func() {
+				showError(w, "Cannot change what is shared", err)
+				t.onHiddenChanged()
+			})
 		}
 	})
+}
+
+// onHiddenChanged shows the setting in the check box.
+func (t *shareTab) onHiddenChanged() {
+	on, _ := t.m.u.vm.ShareHidden.Get()
+	if t.hidden.Checked != on {
+		t.hidden.SetChecked(on)
+	}
 }

@@ -455,3 +455,65 @@ func TestAboutShowsVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestSharingHomeAsksFirst: dropping the home folder on the main screen
+// shares nothing until the person confirms; cancelling keeps the folder
+// shared before.
+func TestSharingHomeAsksFirst(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	home, err := os.UserHomeDir() // temporary: TestMain isolates it
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm := func(button string) {
+		t.Helper()
+		top := u.win.Canvas().Overlays().Top()
+		if top == nil {
+			t.Fatal("no confirmation before sharing the home folder")
+		}
+		b := findButton(top, button)
+		if b == nil {
+			t.Fatalf("the confirmation has no %q button", button)
+		}
+		test.Tap(b)
+	}
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(home)})
+	confirm("Cancel")
+	if got := u.vm.Settings().ShareDir; got != "" {
+		t.Fatalf("shared %q after Cancel", got)
+	}
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(home)})
+	confirm("Share it")
+	if got := u.vm.Settings().ShareDir; got != home {
+		t.Fatalf("shared %q after Share it, want %q", got, home)
+	}
+	// An ordinary folder is shared at once.
+	dir := t.TempDir()
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(dir)})
+	if got := u.vm.Settings().ShareDir; got != dir {
+		t.Fatalf("shared %q, want %q without a question", got, dir)
+	}
+}
+
+// findButton finds the button labelled text under o.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	if b, ok := o.(*widget.Button); ok && b.Text == text {
+		return b
+	}
+	var children []fyne.CanvasObject
+	if c, ok := o.(*fyne.Container); ok {
+		children = c.Objects
+	} else if w, ok := o.(fyne.Widget); ok {
+		children = test.WidgetRenderer(w).Objects()
+	}
+	for _, c := range children {
+		if b := findButton(c, text); b != nil {
+			return b
+		}
+	}
+	return nil
+}

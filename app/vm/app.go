@@ -54,10 +54,14 @@ type App struct {
 	PeersOnline binding.Int
 	ShareDir    binding.String // the shared folder, a path
 	ShareText   binding.String // "12 files · 1.2 GB" or "Indexing 3 of 12…"
-	Indexing    binding.Bool
-	IndexFrac   binding.Float
-	HostAddrs   binding.StringList  // what others type to join, when hosting
-	PeerErr     binding.Item[error] // why sharing stopped, nil while it runs
+	// ShareSkipped says what the shared folder holds that is not shared,
+	// and why ("" nothing).
+	ShareSkipped binding.String
+	ShareHidden  binding.Bool // hidden files are shared too (the setting)
+	Indexing     binding.Bool
+	IndexFrac    binding.Float
+	HostAddrs    binding.StringList  // what others type to join, when hosting
+	PeerErr      binding.Item[error] // why sharing stopped, nil while it runs
 
 	Nearby Rows[NearbyRow] // networks heard on the LAN (see Browse)
 
@@ -100,22 +104,24 @@ func New(a fyne.App, log *slog.Logger) *App {
 		log = slog.New(slog.DiscardHandler)
 	}
 	v := &App{
-		fyne:        a,
-		log:         log,
-		Tracker:     binding.NewString(),
-		Connection:  binding.NewString(),
-		Connected:   binding.NewBool(),
-		Hosting:     binding.NewBool(),
-		CanHost:     binding.NewBool(),
-		NetworkName: binding.NewString(),
-		PeersOnline: binding.NewInt(),
-		ShareDir:    binding.NewString(),
-		ShareText:   binding.NewString(),
-		Indexing:    binding.NewBool(),
-		IndexFrac:   binding.NewFloat(),
-		HostAddrs:   binding.NewStringList(),
-		PeerErr:     binding.NewItem(func(a, b error) bool { return errText(a) == errText(b) }),
-		Nearby:      newRows(nearbyEqual),
+		fyne:         a,
+		log:          log,
+		Tracker:      binding.NewString(),
+		Connection:   binding.NewString(),
+		Connected:    binding.NewBool(),
+		Hosting:      binding.NewBool(),
+		CanHost:      binding.NewBool(),
+		NetworkName:  binding.NewString(),
+		PeersOnline:  binding.NewInt(),
+		ShareDir:     binding.NewString(),
+		ShareText:    binding.NewString(),
+		ShareSkipped: binding.NewString(),
+		ShareHidden:  binding.NewBool(),
+		Indexing:     binding.NewBool(),
+		IndexFrac:    binding.NewFloat(),
+		HostAddrs:    binding.NewStringList(),
+		PeerErr:      binding.NewItem(func(a, b error) bool { return errText(a) == errText(b) }),
+		Nearby:       newRows(nearbyEqual),
 	}
 	v.Search = newSearchVM(v)
 	v.Transfers = newTransfersVM(v)
@@ -160,6 +166,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	heard := v.heard
 	v.mu.Unlock()
 	_ = v.CanHost.Set(s.CanHost)
+	_ = v.ShareHidden.Set(s.ShareHidden)
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
 	v.SavePrefs()
@@ -312,6 +319,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	}
 	_ = v.IndexFrac.Set(frac)
 	_ = v.ShareText.Set(shareText(st.ShareDir, sp))
+	_ = v.ShareSkipped.Set(skippedText(sp.Skipped))
 	v.Share.update(n, st)
 
 	v.Transfers.update(st.Transfers)
@@ -459,6 +467,26 @@ func (v *App) SetShareDir(dir string) error {
 	v.mu.Lock()
 	v.settings.ShareDir = dir
 	v.mu.Unlock()
+	v.SavePrefs()
+	v.Poll(v.rootCtx(), time.Now())
+	return nil
+}
+
+// SetShareHidden shares the hidden files and folders of the shared folder
+// too, or stops sharing them, and remembers it. Call from a goroutine: the
+// folder is indexed again.
+func (v *App) SetShareHidden(on bool) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	if err := n.SetShareHidden(on); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.ShareHidden = on
+	v.mu.Unlock()
+	_ = v.ShareHidden.Set(on)
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
 	return nil

@@ -59,6 +59,7 @@ func (v *App) configOf(s Settings) engine.Config {
 		HostListen: cmp.Or(s.HostListen, DefaultHostListen),
 		CanHost:    s.CanHost,
 		ShareDir:   s.ShareDir,
+		Share:      engine.ShareOptions{Hidden: s.ShareHidden},
 		Listen:     s.PeerListen,
 		Downloads:  s.Downloads,
 		Discovery:  v.Discovery,

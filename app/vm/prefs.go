@@ -26,6 +26,7 @@ const (
 	PrefCanHost      = "canHost"      // may take over hosting when the host leaves (default on)
 	PrefNetwork      = "network"      // name of the network followed by name ("" none: an address only)
 	PrefNetworkID    = "networkID"    // its discovery instance id when last heard
+	PrefShareHidden  = "shareHidden"  // share hidden files and folders too
 )
 
 // DefaultHostListen is where the embedded tracker listens unless told.
@@ -49,6 +50,9 @@ type Settings struct {
 	// heard of that name is still the one at Tracker.
 	Network   string
 	NetworkID string
+	// ShareHidden shares hidden files and folders (names starting with
+	// '.') too; off by default, as a home folder's are private.
+	ShareHidden bool
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -71,6 +75,7 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.CanHost = p.BoolWithFallback(PrefCanHost, true)
 	s.Network = p.String(PrefNetwork)
 	s.NetworkID = p.String(PrefNetworkID)
+	s.ShareHidden = p.Bool(PrefShareHidden)
 	return s, p.Bool(PrefSetUp)
 }
 
@@ -89,6 +94,7 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 	p.SetBool(PrefCanHost, s.CanHost)
 	p.SetString(PrefNetwork, s.Network)
 	p.SetString(PrefNetworkID, s.NetworkID)
+	p.SetBool(PrefShareHidden, s.ShareHidden)
 	p.SetBool(PrefSetUp, true)
 }
 

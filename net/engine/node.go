@@ -140,3 +140,22 @@ func (nr *nodeRun) sessionStatus() (tracker.SessionStatus, error) {
 	}
 	return st, nil
 }
+
+// SetShareHidden shares the hidden files and folders of the shared folder
+// too (or stops sharing them): the folder is indexed again.
+func (e *Engine) SetShareHidden(on bool) error {
+	e.cmd.Lock()
+	defer e.cmd.Unlock()
+	if e.closed() {
+		return ErrClosed
+	}
+	e.mu.Lock()
+	changed := e.cfg.Share.Hidden != on
+	e.cfg.Share.Hidden = on
+	restart := changed && !e.cfg.NoServe && e.cfg.ShareDir != ""
+	e.mu.Unlock()
+	if !restart {
+		return nil
+	}
+	return e.restartNode()
+}
