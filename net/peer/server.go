@@ -251,12 +251,15 @@ func (h *connHandler) run() {
 		// Answers to pipelined requests go out together; flush before
 		// waiting for the client.
 		if h.br.Buffered() == 0 {
+			// Waiting for the client (and then for the rest of its
+			// line): this connection may be closed to make room. It
+			// waits from before the small answers still buffered go out
+			// (a GET's bytes went out while it was busy), so that a
+			// client that has read them has waited since then.
+			h.slot.Wait()
 			if h.bw.Buffered() > 0 && !h.flush(0) {
 				return
 			}
-			// Waiting for the client (and then for the rest of its
-			// line): this connection may be closed to make room.
-			h.slot.Wait()
 		}
 		h.c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		if _, err := h.br.Peek(1); err != nil {
