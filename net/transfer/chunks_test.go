@@ -43,20 +43,32 @@ func bits(n int, chunks ...int) wire.Bitfield {
 	return b
 }
 
-// newTestTable returns an n-chunk table with these sources (peer index =
-// position), their bitfields known.
+// newTestTable returns an n-chunk table in file order with these sources
+// (peer index = position), their bitfields known.
 func newTestTable(n int, holders ...holding) *chunkTable {
 	t := &chunkTable{}
 	for _, h := range holders {
 		t.addHolder(h.complete)
 	}
 	t.reset(n)
+	for i := range n {
+		t.order[i], t.rank[i] = int32(i), int32(i)
+	}
 	for i, h := range holders {
 		if h.have != nil {
 			t.setHave(i, h.have)
 		}
 	}
 	return t
+}
+
+// setOrder replaces the table's random order.
+func (t *chunkTable) setOrder(order ...int) {
+	for r, c := range order {
+		t.order[r], t.rank[c] = int32(c), int32(r)
+	}
+	t.cursor = 0
+	t.advanceLocked()
 }
 
 // setInFlight marks chunks asked of src (again, for one in flight).
@@ -92,15 +104,32 @@ func TestNext(t *testing.T) {
 		wantDup bool
 	}{
 		{
-			name:    "complete holder, no partial holder known: file order",
+			name:    "complete holder, no partial holder known: the table's order",
 			holders: []holding{seed},
-			setup:   func(t *chunkTable) { t.setDone(0); t.setInFlight(0, 1) },
-			want:    2,
+			setup:   func(t *chunkTable) { t.setOrder(4, 1, 5, 0, 2, 3); t.setDone(4); t.setInFlight(0, 1) },
+			want:    5,
 		},
 		{
 			name:    "complete holder: the chunk no partial holder has",
 			holders: []holding{seed, {have: bits(n, 0, 1, 2, 3)}, {have: bits(n, 1, 2, 3, 5)}},
 			want:    4,
+		},
+		{
+			name:    "complete holder: the first in order of those no partial holder has",
+			holders: []holding{seed, {have: bits(n, 0, 1, 2)}},
+			setup:   func(t *chunkTable) { t.setOrder(1, 5, 0, 3, 4, 2) },
+			want:    5,
+		},
+		{
+			name:    "complete holder: never a chunk a partial holder can give",
+			holders: []holding{seed, {have: bits(n, 0, 1, 2)}, {have: bits(n, 3, 4, 5)}},
+			want:    -1,
+		},
+		{
+			name:    "partial holder: the first in order among equally rare",
+			holders: []holding{{have: bits(n, 0, 1, 2, 3, 4, 5)}},
+			setup:   func(t *chunkTable) { t.setOrder(3, 0, 1, 2, 4, 5) },
+			want:    3,
 		},
 		{
 			name:    "partial holder: rarest first",
@@ -161,6 +190,18 @@ func TestNext(t *testing.T) {
 			src:     1,
 			pending: []int{4},
 			want:    3,
+			wantDup: true,
+		},
+		{
+			name:    "endgame: the first in order among the least asked",
+			holders: []holding{seed, seed},
+			setup: func(t *chunkTable) {
+				t.setOrder(2, 5, 4, 0, 1, 3)
+				t.setDone(0, 1, 2)
+				t.setInFlight(0, 3, 4, 5)
+			},
+			src:     1,
+			want:    5,
 			wantDup: true,
 		},
 		{

@@ -20,7 +20,7 @@ type fetchRun struct {
 	store  *partStore
 	bufs   *chunkBufs
 	writeq chan writeJob // verified chunks on their way to disk
-	depth  int           // GETs kept in flight on one connection
+	depth  int           // the most GETs in flight on one connection
 
 	fatalOnce sync.Once
 	fatal     error
@@ -54,7 +54,7 @@ func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
 	d.mu.Lock()
 	r := &fetchRun{id: d.id, m: d.m, store: d.store, bufs: d.bufs, fatalCh: make(chan struct{})}
 	d.mu.Unlock()
-	r.depth = pipelineDepth(d.opts.PipelineBytes, r.m.ChunkSize)
+	r.depth = int(min(max(d.opts.PipelineBytes/r.m.ChunkSize, 1), maxPipeline))
 	r.writeq = make(chan writeJob, writeQueueLen(r.m.ChunkSize))
 
 	fctx, cancel := context.WithCancel(ctx)
