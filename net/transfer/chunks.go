@@ -42,6 +42,12 @@ type chunkTable struct {
 	rank  []int32
 	rng   *rand.Rand // draws order; nil: math/rand/v2's own
 
+	// share of shares: the chunks this download asks seeders for first
+	// (i%shares == share), so that downloaders listed together split what
+	// only seeders have rather than ask for the same chunks. shares < 2:
+	// no split.
+	share, shares int
+
 	missing int // chunks not done
 	queued  int // chunks missing or failed: neither done nor in flight
 	cursor  int // every chunk in order[:cursor] is done or in flight
@@ -233,7 +239,8 @@ func (t *chunkTable) lacks(src, i int) {
 // (rarest first), the first in the table's random order among equals. A
 // complete holder (a seeder) is asked only for chunks no partial holder
 // has, so its upload goes to what the swarm lacks rather than to copies
-// the downloaders can give each other. With nothing queued (the endgame)
+// the downloaders can give each other, and for those in this download's
+// share first. With nothing queued (the endgame)
 // it names a chunk in flight elsewhere, dup true, asked of fewer than
 // maxDuplicates sources: the least asked, first in order among equals.
 func (t *chunkTable) nextLocked(h holding, pending []int) (chunk int, dup bool) {
@@ -249,10 +256,12 @@ func (t *chunkTable) nextLocked(h holding, pending []int) (chunk int, dup bool) 
 				continue
 			}
 			a := int(t.avail[i])
-			if a <= floor {
+			switch {
+			case a <= floor && (!h.complete || t.shares < 2 || i%t.shares == t.share):
 				return i, false
-			}
-			if a < bestAvail && !h.complete {
+			case a <= floor && best < 0:
+				best, bestAvail = i, a // another's share, if this one is taken
+			case a < bestAvail && !h.complete:
 				best, bestAvail = i, a
 			}
 		}
@@ -271,6 +280,14 @@ func (t *chunkTable) nextLocked(h holding, pending []int) (chunk int, dup bool) 
 		}
 	}
 	return best, best >= 0
+}
+
+// setShare sets the chunks this download asks seeders for first: those
+// with i%shares == share (shares < 2: no split).
+func (t *chunkTable) setShare(share, shares int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.share, t.shares = share, shares
 }
 
 // pick asks nextLocked for chunks for source src until pending holds depth of

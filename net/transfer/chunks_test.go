@@ -126,6 +126,29 @@ func TestNext(t *testing.T) {
 			want:    -1,
 		},
 		{
+			name:    "complete holder: this download's share first",
+			holders: []holding{seed},
+			setup:   func(t *chunkTable) { t.setOrder(0, 2, 4, 1, 3, 5); t.setShare(1, 2) },
+			want:    1,
+		},
+		{
+			name:    "complete holder: another's share once this one's is taken",
+			holders: []holding{seed, {have: bits(n, 5)}},
+			setup: func(t *chunkTable) {
+				t.setOrder(0, 2, 4, 1, 3, 5)
+				t.setShare(1, 3) // 1 and 4; 4 is done, 1 in flight
+				t.setDone(4)
+				t.setInFlight(0, 1)
+			},
+			want: 0,
+		},
+		{
+			name:    "partial holder: shares do not matter",
+			holders: []holding{{have: bits(n, 0, 1, 2, 3, 4, 5)}},
+			setup:   func(t *chunkTable) { t.setShare(1, 2) },
+			want:    0,
+		},
+		{
 			name:    "partial holder: the first in order among equally rare",
 			holders: []holding{{have: bits(n, 0, 1, 2, 3, 4, 5)}},
 			setup:   func(t *chunkTable) { t.setOrder(3, 0, 1, 2, 4, 5) },
@@ -323,5 +346,30 @@ func TestChunkLife(t *testing.T) {
 	case <-tab.finished():
 		t.Fatal("finished with chunks missing")
 	default:
+	}
+}
+
+func TestShareOf(t *testing.T) {
+	self := func(addr string) bool { return addr == "10.0.0.5:7000" }
+	peer := func(addr string, complete bool) wire.ResultPeer {
+		return wire.ResultPeer{Addr: addr, Complete: complete}
+	}
+	cases := []struct {
+		name          string
+		holders       []wire.ResultPeer
+		share, shares int
+	}{
+		{"not listed", []wire.ResultPeer{peer("10.0.0.1:7000", false), peer("10.0.0.2:7000", false)}, 0, 0},
+		{"listed alone", []wire.ResultPeer{peer("10.0.0.5:7000", false), peer("10.0.0.9:7000", true)}, 0, 0},
+		{"in address order", []wire.ResultPeer{peer("10.0.0.7:7000", false), peer("10.0.0.5:7000", false), peer("10.0.0.1:7000", false)}, 1, 3},
+		{"complete holders take no share", []wire.ResultPeer{peer("10.0.0.1:7000", true), peer("10.0.0.5:7000", false), peer("10.0.0.6:7000", false)}, 0, 2},
+		{"listed complete: done, no share", []wire.ResultPeer{peer("10.0.0.5:7000", true), peer("10.0.0.6:7000", false), peer("10.0.0.7:7000", false)}, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if share, shares := shareOf(c.holders, self); share != c.share || shares != c.shares {
+				t.Fatalf("share %d of %d, want %d of %d", share, shares, c.share, c.shares)
+			}
+		})
 	}
 }
