@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -33,9 +34,23 @@ type chunkTable struct {
 	holders  []holding
 	partials int // holders with a known bitfield
 
+	// order is the chunks in a random order, drawn at each reset: among
+	// chunks equally rare, the one first in order is taken, so that
+	// downloaders of one file ask for different chunks and soon have
+	// something to give each other. rank is its inverse.
+	order []int32
+	rank  []int32
+	rng   *rand.Rand // draws order; nil: math/rand/v2's own
+
+	// share of shares: the chunks this download asks seeders for first
+	// (i%shares == share), so that downloaders listed together split what
+	// only seeders have rather than ask for the same chunks. shares < 2:
+	// no split.
+	share, shares int
+
 	missing int // chunks not done
 	queued  int // chunks missing or failed: neither done nor in flight
-	cursor  int // every chunk below is done or in flight
+	cursor  int // every chunk in order[:cursor] is done or in flight
 
 	done     int64     // verified bytes, found on disk included
 	resumed  int64     // verified bytes found on disk at start
@@ -70,6 +85,18 @@ func (t *chunkTable) reset(n int) {
 	t.avail = make([]uint16, n)
 	t.have = wire.NewBitfield(n)
 	t.version++
+	t.order, t.rank = make([]int32, n), make([]int32, n)
+	for i := range t.order {
+		t.order[i] = int32(i)
+	}
+	shuffle := rand.Shuffle
+	if t.rng != nil {
+		shuffle = t.rng.Shuffle
+	}
+	shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
+	for r, c := range t.order {
+		t.rank[c] = int32(r)
+	}
 	for i := range t.holders {
 		t.holders[i].have = nil
 	}
@@ -102,9 +129,17 @@ func (t *chunkTable) queuedLocked(i int) bool {
 }
 
 func (t *chunkTable) advanceLocked() {
-	for t.cursor < len(t.cells) && !t.queuedLocked(t.cursor) {
+	for t.cursor < len(t.order) && !t.queuedLocked(int(t.order[t.cursor])) {
 		t.cursor++
 	}
+}
+
+// requeueLocked puts chunk i, no longer in flight, back in the queue.
+func (t *chunkTable) requeueLocked(i int, s ChunkState) {
+	t.setCellLocked(i, MakeCell(s, t.cells[i].Source()))
+	t.queued++
+	t.cursor = min(t.cursor, int(t.rank[i]))
+	t.notifyLocked()
 }
 
 // notifyLocked wakes idle workers: chunks were queued again, a holding
@@ -156,24 +191,28 @@ func (t *chunkTable) setHave(src int, bf wire.Bitfield) {
 
 func (t *chunkTable) setHaveLocked(src int, bf wire.Bitfield) {
 	h := &t.holders[src]
-	if h.have != nil {
-		t.partials--
-		for i := range t.avail {
-			if h.have.Has(i) {
-				t.avail[i]--
-			}
+	changed := (h.have == nil) != (bf == nil)
+	for i := range t.avail {
+		had, has := h.have.Has(i), bf.Has(i)
+		switch {
+		case had && !has:
+			t.avail[i]--
+			changed = true
+		case has && !had:
+			t.avail[i]++
+			changed = true
 		}
+	}
+	switch {
+	case h.have == nil && bf != nil:
+		t.partials++
+	case h.have != nil && bf == nil:
+		t.partials--
 	}
 	h.have = bf
-	if bf != nil {
-		t.partials++
-		for i := range t.avail {
-			if bf.Has(i) {
-				t.avail[i]++
-			}
-		}
+	if changed {
+		t.notifyLocked()
 	}
-	t.notifyLocked()
 }
 
 // lacks records that src answered "missing" for chunk i.
@@ -194,38 +233,43 @@ func (t *chunkTable) lacks(src, i int) {
 
 // nextLocked chooses the chunk to ask a source holding h for, with
 // pending already asked of it, or -1. It changes nothing: its answer
-// depends on the table and its arguments alone. Queued chunks come first: in file order when no
-// partial holder is known, else the one fewest partial holders have
-// (rarest first). With nothing queued (the endgame) it names a chunk in
-// flight elsewhere, dup true, asked of fewer than maxDuplicates sources.
+// depends on the table and its arguments alone.
+//
+// Queued chunks come first, the one fewest connected partial holders have
+// (rarest first), the first in the table's random order among equals. A
+// complete holder (a seeder) is asked only for chunks no partial holder
+// has, so its upload goes to what the swarm lacks rather than to copies
+// the downloaders can give each other, and for those in this download's
+// share first. With nothing queued (the endgame)
+// it names a chunk in flight elsewhere, dup true, asked of fewer than
+// maxDuplicates sources: the least asked, first in order among equals.
 func (t *chunkTable) nextLocked(h holding, pending []int) (chunk int, dup bool) {
-	n := len(t.cells)
 	if t.queued > 0 {
-		best, bestAvail := -1, 1<<30
 		floor := 1 // a partial holder counts itself
 		if h.complete {
 			floor = 0
 		}
-		for i := t.cursor; i < n; i++ {
+		best, bestAvail := -1, 1<<30
+		for _, c := range t.order[t.cursor:] {
+			i := int(c)
 			if !t.queuedLocked(i) || !h.has(i) {
 				continue
 			}
-			if t.partials == 0 {
+			a := int(t.avail[i])
+			switch {
+			case a <= floor && (!h.complete || t.shares < 2 || i%t.shares == t.share):
 				return i, false
-			}
-			if a := int(t.avail[i]); a < bestAvail {
+			case a <= floor && best < 0:
+				best, bestAvail = i, a // another's share, if this one is taken
+			case a < bestAvail && !h.complete:
 				best, bestAvail = i, a
-				if a <= floor {
-					break
-				}
 			}
 		}
 		return best, false
 	}
-	// Endgame: the least-asked chunk in flight that h has and that was
-	// not asked of it yet.
 	best, bestCount := -1, maxDuplicates
-	for i := range n {
+	for _, c := range t.order {
+		i := int(c)
 		if t.cells[i].State() != ChunkInFlight || t.writing[i] || int(t.inflight[i]) >= bestCount ||
 			!h.has(i) || slices.Contains(pending, i) {
 			continue
@@ -236,6 +280,14 @@ func (t *chunkTable) nextLocked(h holding, pending []int) (chunk int, dup bool) 
 		}
 	}
 	return best, best >= 0
+}
+
+// setShare sets the chunks this download asks seeders for first: those
+// with i%shares == share (shares < 2: no split).
+func (t *chunkTable) setShare(share, shares int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.share, t.shares = share, shares
 }
 
 // pick asks nextLocked for chunks for source src until pending holds depth of
@@ -255,6 +307,9 @@ func (t *chunkTable) pick(src int, pending []int, depth int) ([]int, <-chan stru
 			t.setCellLocked(c, MakeCell(ChunkInFlight, src))
 			t.queued--
 			t.advanceLocked()
+			if t.queued == 0 {
+				t.notifyLocked() // the endgame: idle sources may duplicate
+			}
 		}
 		pending = append(pending, c)
 	}
@@ -282,10 +337,7 @@ func (t *chunkTable) releaseLocked(i int, failed bool) {
 	if failed {
 		s = ChunkFailed
 	}
-	t.setCellLocked(i, MakeCell(s, c.Source()))
-	t.queued++
-	t.cursor = min(t.cursor, i)
-	t.notifyLocked()
+	t.requeueLocked(i, s)
 }
 
 // isDone reports whether chunk i is verified and written.
@@ -338,10 +390,7 @@ func (t *chunkTable) unwritten(i int) {
 		return
 	}
 	t.writing[i] = false
-	t.setCellLocked(i, MakeCell(ChunkFailed, t.cells[i].Source()))
-	t.queued++
-	t.cursor = min(t.cursor, i)
-	t.notifyLocked()
+	t.requeueLocked(i, ChunkFailed)
 }
 
 // found records chunk i, n bytes, verified on disk at resume.

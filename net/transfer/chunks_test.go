@@ -43,20 +43,32 @@ func bits(n int, chunks ...int) wire.Bitfield {
 	return b
 }
 
-// newTestTable returns an n-chunk table with these sources (peer index =
-// position), their bitfields known.
+// newTestTable returns an n-chunk table in file order with these sources
+// (peer index = position), their bitfields known.
 func newTestTable(n int, holders ...holding) *chunkTable {
 	t := &chunkTable{}
 	for _, h := range holders {
 		t.addHolder(h.complete)
 	}
 	t.reset(n)
+	for i := range n {
+		t.order[i], t.rank[i] = int32(i), int32(i)
+	}
 	for i, h := range holders {
 		if h.have != nil {
 			t.setHave(i, h.have)
 		}
 	}
 	return t
+}
+
+// setOrder replaces the table's random order.
+func (t *chunkTable) setOrder(order ...int) {
+	for r, c := range order {
+		t.order[r], t.rank[c] = int32(c), int32(r)
+	}
+	t.cursor = 0
+	t.advanceLocked()
 }
 
 // setInFlight marks chunks asked of src (again, for one in flight).
@@ -92,15 +104,55 @@ func TestNext(t *testing.T) {
 		wantDup bool
 	}{
 		{
-			name:    "complete holder, no partial holder known: file order",
+			name:    "complete holder, no partial holder known: the table's order",
 			holders: []holding{seed},
-			setup:   func(t *chunkTable) { t.setDone(0); t.setInFlight(0, 1) },
-			want:    2,
+			setup:   func(t *chunkTable) { t.setOrder(4, 1, 5, 0, 2, 3); t.setDone(4); t.setInFlight(0, 1) },
+			want:    5,
 		},
 		{
 			name:    "complete holder: the chunk no partial holder has",
 			holders: []holding{seed, {have: bits(n, 0, 1, 2, 3)}, {have: bits(n, 1, 2, 3, 5)}},
 			want:    4,
+		},
+		{
+			name:    "complete holder: the first in order of those no partial holder has",
+			holders: []holding{seed, {have: bits(n, 0, 1, 2)}},
+			setup:   func(t *chunkTable) { t.setOrder(1, 5, 0, 3, 4, 2) },
+			want:    5,
+		},
+		{
+			name:    "complete holder: never a chunk a partial holder can give",
+			holders: []holding{seed, {have: bits(n, 0, 1, 2)}, {have: bits(n, 3, 4, 5)}},
+			want:    -1,
+		},
+		{
+			name:    "complete holder: this download's share first",
+			holders: []holding{seed},
+			setup:   func(t *chunkTable) { t.setOrder(0, 2, 4, 1, 3, 5); t.setShare(1, 2) },
+			want:    1,
+		},
+		{
+			name:    "complete holder: another's share once this one's is taken",
+			holders: []holding{seed, {have: bits(n, 5)}},
+			setup: func(t *chunkTable) {
+				t.setOrder(0, 2, 4, 1, 3, 5)
+				t.setShare(1, 3) // 1 and 4; 4 is done, 1 in flight
+				t.setDone(4)
+				t.setInFlight(0, 1)
+			},
+			want: 0,
+		},
+		{
+			name:    "partial holder: shares do not matter",
+			holders: []holding{{have: bits(n, 0, 1, 2, 3, 4, 5)}},
+			setup:   func(t *chunkTable) { t.setShare(1, 2) },
+			want:    0,
+		},
+		{
+			name:    "partial holder: the first in order among equally rare",
+			holders: []holding{{have: bits(n, 0, 1, 2, 3, 4, 5)}},
+			setup:   func(t *chunkTable) { t.setOrder(3, 0, 1, 2, 4, 5) },
+			want:    3,
 		},
 		{
 			name:    "partial holder: rarest first",
@@ -161,6 +213,18 @@ func TestNext(t *testing.T) {
 			src:     1,
 			pending: []int{4},
 			want:    3,
+			wantDup: true,
+		},
+		{
+			name:    "endgame: the first in order among the least asked",
+			holders: []holding{seed, seed},
+			setup: func(t *chunkTable) {
+				t.setOrder(2, 5, 4, 0, 1, 3)
+				t.setDone(0, 1, 2)
+				t.setInFlight(0, 3, 4, 5)
+			},
+			src:     1,
+			want:    5,
 			wantDup: true,
 		},
 		{
@@ -282,5 +346,30 @@ func TestChunkLife(t *testing.T) {
 	case <-tab.finished():
 		t.Fatal("finished with chunks missing")
 	default:
+	}
+}
+
+func TestShareOf(t *testing.T) {
+	self := func(addr string) bool { return addr == "10.0.0.5:7000" }
+	peer := func(addr string, complete bool) wire.ResultPeer {
+		return wire.ResultPeer{Addr: addr, Complete: complete}
+	}
+	cases := []struct {
+		name          string
+		holders       []wire.ResultPeer
+		share, shares int
+	}{
+		{"not listed", []wire.ResultPeer{peer("10.0.0.1:7000", false), peer("10.0.0.2:7000", false)}, 0, 0},
+		{"listed alone", []wire.ResultPeer{peer("10.0.0.5:7000", false), peer("10.0.0.9:7000", true)}, 0, 0},
+		{"in address order", []wire.ResultPeer{peer("10.0.0.7:7000", false), peer("10.0.0.5:7000", false), peer("10.0.0.1:7000", false)}, 1, 3},
+		{"complete holders take no share", []wire.ResultPeer{peer("10.0.0.1:7000", true), peer("10.0.0.5:7000", false), peer("10.0.0.6:7000", false)}, 0, 2},
+		{"listed complete: done, no share", []wire.ResultPeer{peer("10.0.0.5:7000", true), peer("10.0.0.6:7000", false), peer("10.0.0.7:7000", false)}, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if share, shares := shareOf(c.holders, self); share != c.share || shares != c.shares {
+				t.Fatalf("share %d of %d, want %d of %d", share, shares, c.share, c.shares)
+			}
+		})
 	}
 }

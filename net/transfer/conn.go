@@ -132,12 +132,8 @@ func (pc *peerConn) manifest(id string) (*wire.Manifest, error) {
 	return m, nil
 }
 
-// have asks for the peer's bitfield of id (n chunks).
-func (pc *peerConn) have(id string, n int) (wire.Bitfield, error) {
-	pc.queue(wire.PeerRequest{Verb: wire.VerbHave, ID: id})
-	if err := pc.flush(); err != nil {
-		return nil, err
-	}
+// readHave reads the answer to a HAVE: the peer's bitfield of n chunks.
+func (pc *peerConn) readHave(n int) (wire.Bitfield, error) {
 	want := int64(len(wire.NewBitfield(n)))
 	size, err := pc.status(want)
 	if err != nil {

@@ -17,10 +17,10 @@ import (
 // Defaults of Options.
 const (
 	DefaultStallTimeout    = 60 * time.Second
-	DefaultRefreshInterval = 3 * time.Second
+	DefaultRefreshInterval = time.Second
 	DefaultRequestTimeout  = 10 * time.Second
 	DefaultDialTimeout     = 5 * time.Second
-	DefaultHaveInterval    = 2 * time.Second
+	DefaultHaveInterval    = 500 * time.Millisecond
 	DefaultMaxPeers        = 64
 	DefaultPipelineBytes   = 4 << 20
 )
@@ -28,9 +28,16 @@ const (
 const (
 	// maxStrikes bad chunks and a peer is dropped for this download.
 	maxStrikes = 3
-	// minPipeline and maxPipeline bound the requests in flight per peer.
-	minPipeline = 2
-	maxPipeline = 8
+	// maxPipeline bounds the GETs in flight on one connection; within it,
+	// a connection keeps one in flight plus those it receives within
+	// pipelineLatency at its rate: enough never to leave a link idle,
+	// few enough that a chunk asked of a slow source (and a HAVE behind
+	// it) does not wait long, and that downloaders sharing a seeder do not
+	// claim chunks long before they get them. startPipeline is the depth
+	// until the rate is measured.
+	maxPipeline     = 8
+	startPipeline   = 2
+	pipelineLatency = 100 * time.Millisecond
 	// maxDuplicates bounds how many peers are asked for one chunk in the
 	// endgame.
 	maxDuplicates = 2
@@ -67,10 +74,11 @@ type Options struct {
 	// long is disconnected and its chunks go back to the queue.
 	RequestTimeout time.Duration
 	DialTimeout    time.Duration
-	// HaveInterval: how often an idle partial holder's bitfield is asked again.
+	// HaveInterval: how often a partial holder's bitfield is asked again
+	// (pipelined with the GETs), so its new chunks are known soon.
 	HaveInterval time.Duration
 	MaxPeers     int
-	// PipelineBytes is the request budget in flight per peer.
+	// PipelineBytes bounds the requests in flight per peer, in bytes.
 	PipelineBytes int64
 	// Self reports addresses that are this process's own chunk server.
 	Self func(addr string) bool

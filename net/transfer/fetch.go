@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ type fetchRun struct {
 	store  *partStore
 	bufs   *chunkBufs
 	writeq chan writeJob // verified chunks on their way to disk
-	depth  int           // GETs kept in flight on one connection
+	depth  int           // the most GETs in flight on one connection
 
 	fatalOnce sync.Once
 	fatal     error
@@ -54,7 +55,7 @@ func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
 	d.mu.Lock()
 	r := &fetchRun{id: d.id, m: d.m, store: d.store, bufs: d.bufs, fatalCh: make(chan struct{})}
 	d.mu.Unlock()
-	r.depth = pipelineDepth(d.opts.PipelineBytes, r.m.ChunkSize)
+	r.depth = int(min(max(d.opts.PipelineBytes/r.m.ChunkSize, 1), maxPipeline))
 	r.writeq = make(chan writeJob, writeQueueLen(r.m.ChunkSize))
 
 	fctx, cancel := context.WithCancel(ctx)
@@ -195,8 +196,10 @@ func (d *Download) refreshLoop(ctx context.Context, id string) {
 	}
 }
 
-// addPeersLocked adds new holders and starts their workers.
+// addPeersLocked adds new holders and starts their workers, and takes
+// this download's share of what only seeders have.
 func (d *Download) addPeersLocked(holders []wire.ResultPeer) {
+	d.chunks.setShare(shareOf(holders, d.isSelf))
 	for _, h := range holders {
 		if d.isSelf(h.Addr) {
 			continue
@@ -220,6 +223,30 @@ func (d *Download) addPeersLocked(holders []wire.ResultPeer) {
 			d.spawn(p)
 		}
 	}
+}
+
+// shareOf returns this download's share of the chunks only seeders have
+// (see chunkTable.share): its place, in address order, among the partial
+// holders the tracker lists, itself included (isSelf), and their number.
+// Every downloader listed sees the same list, so they take different
+// shares. 0, 0 when it is not listed or alone.
+func shareOf(holders []wire.ResultPeer, isSelf func(string) bool) (share, shares int) {
+	var partial []string
+	self := ""
+	for _, h := range holders {
+		if h.Complete {
+			continue
+		}
+		partial = append(partial, h.Addr)
+		if self == "" && isSelf(h.Addr) {
+			self = h.Addr
+		}
+	}
+	if self == "" || len(partial) < 2 {
+		return 0, 0
+	}
+	slices.Sort(partial)
+	return slices.Index(partial, self), len(partial)
 }
 
 // strike counts a bad answer against p and reports whether p is now

@@ -49,9 +49,15 @@ func (d *Download) worker(ctx context.Context, r *fetchRun, p *peerState) {
 	}
 }
 
-// pipelineDepth is how many GETs are kept in flight on one connection.
-func pipelineDepth(pipelineBytes, chunkSize int64) int {
-	return int(min(max(pipelineBytes/chunkSize, minPipeline), maxPipeline))
+// pipelineDepth is how many GETs to keep in flight on a connection that
+// delivers rate bytes a second: one, plus those that arrive within
+// pipelineLatency, at most limit; startPipeline while the rate is unknown.
+func pipelineDepth(rate float64, chunkSize int64, limit int) int {
+	d := startPipeline
+	if rate > 0 {
+		d = 1 + int(rate*pipelineLatency.Seconds()/float64(chunkSize))
+	}
+	return max(1, min(d, limit))
 }
 
 // session is one connection to a peer. Requests go out pipelined and
@@ -63,9 +69,12 @@ type session struct {
 	p  *peerState
 	pc *peerConn
 
-	pending    []int
-	needHave   bool            // ask HAVE once the pipeline is empty
-	haveAt     time.Time       // when HAVE was last answered
+	pending    []int           // chunks asked for (haveReq: a HAVE), oldest first
+	partial    bool            // p may hold part of the file: ask its HAVE every HaveInterval
+	haveOut    bool            // a HAVE is in pending
+	haveNext   time.Time       // when p's HAVE is due again
+	rate       float64         // bytes a second p delivers, smoothed; 0 unknown
+	since      time.Time       // when the answer at the head of pending began to come
 	wake       <-chan struct{} // from the last pick: closed when there may be more
 	h          hash.Hash
 	sum        wire.Digest
@@ -73,10 +82,13 @@ type session struct {
 	progressed bool    // a chunk arrived verified
 }
 
+// haveReq in a session's pending is a HAVE request.
+const haveReq = -1
+
 // session runs one connection to p: connect, then until the connection
-// fails or ctx ends, ask HAVE when due, fill the pipeline, and read one
-// answer, or wait when there is nothing to ask p for. The chunks still in
-// flight when it ends go back to the queue.
+// fails or ctx ends, fill the pipeline and read one answer, or wait when
+// there is nothing to ask p for. The chunks still in flight when it ends
+// go back to the queue.
 func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (progressed bool, err error) {
 	s, err := d.connect(ctx, r, p)
 	if err != nil {
@@ -84,9 +96,6 @@ func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (prog
 	}
 	defer func() { s.close(err != nil && ctx.Err() == nil) }()
 	for {
-		if err := s.askHave(); err != nil {
-			return s.progressed, err
-		}
 		if err := s.fill(); err != nil {
 			return s.progressed, err
 		}
@@ -102,8 +111,8 @@ func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (prog
 	}
 }
 
-// connect dials p and starts a session; a partial holder is asked HAVE
-// before anything else.
+// connect dials p and starts a session; a partial holder's HAVE is due
+// at once.
 func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*session, error) {
 	pc, err := dialPeer(ctx, p.addr, d.opts.DialTimeout, d.opts.RequestTimeout)
 	if err != nil {
@@ -115,9 +124,9 @@ func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*ses
 	d.mu.Unlock()
 	return &session{
 		d: d, r: r, p: p, pc: pc,
-		pending:  make([]int, 0, maxPipeline),
-		needHave: !d.chunks.holding(p.idx).complete,
-		h:        sha256.New(),
+		pending: make([]int, 0, maxPipeline+1),
+		partial: !d.chunks.holding(p.idx).complete,
+		h:       sha256.New(),
 	}, nil
 }
 
@@ -126,6 +135,7 @@ func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*ses
 // until it is asked again.
 func (s *session) close(failed bool) {
 	s.pc.close()
+	s.pending = slices.DeleteFunc(s.pending, func(c int) bool { return c == haveReq })
 	s.d.chunks.disconnected(s.p.idx, s.pending, failed)
 	s.d.mu.Lock()
 	s.p.connected = false
@@ -135,31 +145,27 @@ func (s *session) close(failed bool) {
 	}
 }
 
-// askHave asks p for its bitfield when it is due and nothing is in
-// flight (its answer would otherwise queue behind the GETs').
-func (s *session) askHave() error {
-	if !s.needHave || len(s.pending) > 0 {
-		return nil
-	}
-	bf, err := s.pc.have(s.r.id, s.r.m.NumChunks())
-	if err != nil {
-		return fmt.Errorf("asking %s what it has: %w", s.p.addr, err)
-	}
-	s.d.chunks.setHave(s.p.idx, bf)
-	s.needHave, s.haveAt = false, time.Now()
-	return nil
-}
-
-// fill tops the pipeline up with the chunks the table picks for p and
-// sends their GETs. While a HAVE is due, nothing new is asked.
+// fill tops the pipeline up and sends it: a partial holder's HAVE when it
+// is due, then GETs for the chunks the table picks for p. Answers come
+// in order, so a HAVE waits behind the GETs before it, never the reverse.
 func (s *session) fill() error {
-	if !s.needHave {
-		n := len(s.pending)
-		s.pending, s.wake = s.d.chunks.pick(s.p.idx, s.pending, s.r.depth)
-		for _, c := range s.pending[n:] {
-			off, size := s.r.m.Chunk(c)
-			s.pc.queue(wire.PeerRequest{Verb: wire.VerbGet, ID: s.r.id, Offset: off, Size: size})
-		}
+	if len(s.pending) == 0 {
+		s.since = time.Now()
+	}
+	depth := pipelineDepth(s.rate, s.r.m.ChunkSize, s.r.depth)
+	if s.partial && !s.haveOut && !time.Now().Before(s.haveNext) {
+		s.pc.queue(wire.PeerRequest{Verb: wire.VerbHave, ID: s.r.id})
+		s.pending = append(s.pending, haveReq)
+		s.haveOut = true
+	}
+	if s.haveOut {
+		depth++
+	}
+	n := len(s.pending)
+	s.pending, s.wake = s.d.chunks.pick(s.p.idx, s.pending, depth)
+	for _, c := range s.pending[n:] {
+		off, size := s.r.m.Chunk(c)
+		s.pc.queue(wire.PeerRequest{Verb: wire.VerbGet, ID: s.r.id, Offset: off, Size: size})
 	}
 	return s.pc.flush()
 }
@@ -168,8 +174,8 @@ func (s *session) fill() error {
 // (wake) or, for a partial holder, until its HAVE is due again.
 func (s *session) idle(ctx context.Context) error {
 	var due <-chan time.Time
-	if !s.d.chunks.holding(s.p.idx).complete {
-		t := time.NewTimer(max(s.d.opts.HaveInterval-time.Since(s.haveAt), 0))
+	if s.partial {
+		t := time.NewTimer(max(time.Until(s.haveNext), 0))
 		defer t.Stop()
 		due = t.C
 	}
@@ -178,7 +184,6 @@ func (s *session) idle(ctx context.Context) error {
 		return ctx.Err()
 	case <-s.wake:
 	case <-due:
-		s.needHave = true
 	}
 	return nil
 }
@@ -187,6 +192,9 @@ func (s *session) idle(ctx context.Context) error {
 // another peer's already won, or a chunk to verify and deliver.
 func (s *session) readOne(ctx context.Context) error {
 	c := s.pending[0]
+	if c == haveReq {
+		return s.readHave()
+	}
 	_, size := s.r.m.Chunk(c)
 	got, err := s.pc.status(size)
 	if err != nil {
@@ -202,6 +210,7 @@ func (s *session) readOne(ctx context.Context) error {
 		if err := s.pc.discard(size); err != nil {
 			return err
 		}
+		s.measure(size)
 		s.pending = slices.Delete(s.pending, 0, 1)
 		s.d.chunks.received(c, size, false)
 		return nil
@@ -215,20 +224,44 @@ func (s *session) readOne(ctx context.Context) error {
 	if err := s.pc.body((*s.buf)[:size], s.h); err != nil {
 		return err
 	}
+	s.measure(size)
 	s.pending = slices.Delete(s.pending, 0, 1)
 	return s.deliver(ctx, c, size)
 }
 
+// readHave reads p's bitfield and hands it to the table.
+func (s *session) readHave() error {
+	bf, err := s.pc.readHave(s.r.m.NumChunks())
+	if err != nil {
+		return fmt.Errorf("asking %s what it has: %w", s.p.addr, err)
+	}
+	s.pending = slices.Delete(s.pending, 0, 1)
+	s.since = time.Now()
+	s.haveOut, s.haveNext = false, s.since.Add(s.d.opts.HaveInterval)
+	s.d.chunks.setHave(s.p.idx, bf)
+	return nil
+}
+
+// measure folds an answer of n bytes, just arrived, into p's rate.
+func (s *session) measure(n int64) {
+	now := time.Now()
+	if dt := now.Sub(s.since).Seconds(); dt > 0 {
+		s.rate = ewma(s.rate, float64(n)/dt)
+	}
+	s.since = now
+}
+
 // refused handles an ERR answer to the GET of chunk c: "missing" puts c
-// back in the queue and has HAVE asked again; any other ends the session.
+// back in the queue and makes p's HAVE due; any other ends the session.
 func (s *session) refused(c int, err error) error {
 	if wire.CodeOf(err) != wire.CodeMissing {
 		return fmt.Errorf("chunk %d from %s: %w", c, s.p.addr, err)
 	}
 	s.pending = slices.Delete(s.pending, 0, 1)
+	s.since = time.Now()
 	s.d.chunks.lacks(s.p.idx, c)
 	s.d.chunks.release(c, false)
-	s.needHave = true
+	s.partial, s.haveNext = true, time.Time{}
 	return nil
 }
 
