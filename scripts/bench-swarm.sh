@@ -96,6 +96,8 @@ until_ok() {
 HUB=enxsw-$ID-hub
 nsof() { echo "enxsw-$ID-$1"; }   # host name (t, s, d0…) -> namespace
 ifof() { echo "sw$ID$1"; }        # host name -> its interface (≤ 15 bytes)
+# in_ns HOST CMD...: run CMD on HOST. Processes left running are started
+# with `ip netns exec` itself, which execs CMD: $! is then CMD's own id.
 in_ns() { local h=$1; shift; ip netns exec "$(nsof "$h")" "$@"; }
 addns() {
 	ip netns add "$1" 2>/dev/null || skip "cannot create a network namespace here"
@@ -176,9 +178,9 @@ swarmrun() {
 }
 
 # ---- enxame: tracker on t, seeder on s ----
-in_ns t "$ENXAME" tracker -listen 10.77.0.1:7077 -log-level warn 2>"$TMP/tracker.log" &
+ip netns exec "$(nsof t)" "$ENXAME" tracker -listen 10.77.0.1:7077 -log-level warn 2>"$TMP/tracker.log" &
 PIDS+=($!)
-in_ns s "$ENXAME" share -tracker 10.77.0.1:7077 -no-cache "$TMP/src" 2>"$TMP/share.log" &
+ip netns exec "$(nsof s)" "$ENXAME" share -tracker 10.77.0.1:7077 -no-cache "$TMP/src" 2>"$TMP/share.log" &
 ESEED=$!
 PIDS+=($ESEED)
 until_ok 120 grep -q "Index ready" "$TMP/share.log"
@@ -194,10 +196,13 @@ PIDS+=($!)
 ARIA=(--enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false
 	--console-log-level=warn --summary-interval=0 --file-allocation=falloc --listen-port=6881)
 ln -f "$TMP/src/file.bin" "$TMP/aseed/file.bin"
-in_ns s aria2c "${ARIA[@]}" --seed-ratio=0.0 --bt-seed-unverified=true -d "$TMP/aseed" "$TMP/file.torrent" >"$TMP/aseed.log" 2>&1 &
+ip netns exec "$(nsof s)" aria2c "${ARIA[@]}" --seed-ratio=0.0 --bt-seed-unverified=true -d "$TMP/aseed" "$TMP/file.torrent" >"$TMP/aseed.log" 2>&1 &
 ASEED=$!
 PIDS+=($ASEED)
 until_ok 30 bash -c "[ \"\$(ip netns exec $(nsof s) $H seeds 10.77.0.1:6969 $TMP/file.torrent)\" -ge 1 ]"
+for p in "$ESEED:enxame" "$ASEED:aria2c"; do # the ids whose CPU is read are the seeders'
+	[ "$(cat "/proc/${p%%:*}/comm" 2>/dev/null)" = "${p#*:}" ] || { log "process ${p%%:*} is not ${p#*:}"; exit 1; }
+done
 log "enxame and aria2c seeders ready; load: $(uptime | sed 's/.*load average: //')"
 uptime >"$TMP/res/load.start"
 
