@@ -52,102 +52,9 @@ stop() {
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Helpers in Python: run-and-measure, tracker queries, torrent info hash.
-cat >"$TMP/helper.py" <<'EOF'
-import hashlib, json, os, socket, subprocess, sys, time, urllib.request
-
-def measure(out_json, cmd):
-    """Run cmd under /usr/bin/time (a small parent, so the peak RSS is the
-    downloader's own); record wall time, first-data time, peak RSS, CPU."""
-    t0 = time.monotonic()
-    tfile = out_json + ".time"
-    with open(out_json + ".stderr", "wb") as err, open(out_json + ".stdout", "wb") as out:
-        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", tfile] + cmd, stdout=out, stderr=err)
-        first, child = None, None
-        while p.poll() is None:
-            if first is None:
-                try:
-                    if child is None:
-                        with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
-                            child = int(f.read().split()[0])
-                    with open(f"/proc/{child}/io") as f:
-                        for line in f:
-                            if line.startswith("wchar:") and int(line.split()[1]) >= 64 << 10:
-                                first = time.monotonic() - t0
-                except (OSError, IndexError, ValueError):
-                    pass
-            time.sleep(0.002)
-    wall = time.monotonic() - t0
-    rss, user, sys_ = open(tfile).read().split()[-3:]
-    json.dump({"wall": wall, "first": first, "rss_kib": int(rss), "cpu": float(user) + float(sys_),
-               "status": p.returncode}, open(out_json, "w"))
-
-def search(tracker, q):
-    host, port = tracker.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall((json.dumps({"op": "search", "q": q}) + "\n").encode())
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data).get("results", [])
-
-def peers(tracker, q, want_id):
-    """Number of holders the tracker lists for want_id."""
-    return sum(len(r["peers"]) for r in search(tracker, q) if r["id"] == want_id)
-
-def bdecode(b, i=0):
-    c = b[i:i+1]
-    if c == b"i":
-        j = b.index(b"e", i)
-        return int(b[i+1:j]), j + 1
-    if c == b"l":
-        i += 1; out = []
-        while b[i:i+1] != b"e":
-            v, i = bdecode(b, i); out.append(v)
-        return out, i + 1
-    if c == b"d":
-        i += 1; out = {}
-        while b[i:i+1] != b"e":
-            k, i = bdecode(b, i); start = i
-            v, i = bdecode(b, i); out[k] = (v, start, i)
-        return out, i + 1
-    j = b.index(b":", i); n = int(b[i:j])
-    return b[j+1:j+1+n], j + 1 + n
-
-def infohash(torrent):
-    b = open(torrent, "rb").read()
-    d, _ = bdecode(b)
-    _, s, e = d[b"info"]
-    return hashlib.sha1(b[s:e]).digest()
-
-def seeds(port, torrent):
-    """Seeders opentracker reports for the torrent (scrape)."""
-    ih = infohash(torrent)
-    q = "".join("%%%02X" % x for x in ih)
-    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/scrape?info_hash={q}", timeout=5).read()
-    d, _ = bdecode(body)
-    files = d.get(b"files", ({}, 0, 0))[0]
-    for v in files.values():
-        return v[0][b"complete"][0]
-    return 0
-
-if __name__ == "__main__":
-    op = sys.argv[1]
-    if op == "measure":
-        measure(sys.argv[2], sys.argv[3:])
-    elif op == "peers":
-        print(peers(sys.argv[2], sys.argv[3], sys.argv[4]))
-    elif op == "firstid":
-        print(search(sys.argv[2], sys.argv[3])[0]["id"])
-    elif op == "infohash":
-        print(infohash(sys.argv[2]).hex())
-    elif op == "seeds":
-        print(seeds(int(sys.argv[2]), sys.argv[3]))
-EOF
-H="python3 $TMP/helper.py"
+# Helpers in Python (shared with bench-swarm.sh): run-and-measure, tracker
+# queries, torrent info hash, opentracker scrape.
+H="python3 $ROOT/scripts/benchhelp.py"
 
 # until SECONDS CMD...: retry CMD every 0.1 s until it succeeds (bounded).
 until_ok() {
@@ -234,7 +141,7 @@ for n in 1 4; do
 		SEEDERS+=($!)
 		PIDS+=($!)
 	done
-	until_ok 30 bash -c "[ \"\$($H seeds $OP $TMP/file.torrent)\" -ge $n ]"
+	until_ok 30 bash -c "[ \"\$($H seeds 127.0.0.1:$OP $TMP/file.torrent)\" -ge $n ]"
 	log "aria2c: $n seeder(s) announced"
 	bench "aria2c-$n" aria2c "${ARIA[@]}" --seed-time=0 -d "$TMP/out" --listen-port="$(freeport)" "$TMP/file.torrent"
 done
