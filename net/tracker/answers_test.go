@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -208,6 +209,7 @@ func hostileTracker(t *testing.T, answer func(op string) string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
