@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -40,7 +41,11 @@ func seedFrom(t *testing.T, trackerAddr, ip, name, path string, m *wire.Manifest
 func registerFrom(t *testing.T, trackerAddr, ip string, port int, files ...wire.FileEntry) {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: e2eWait}
-	c, err := d.DialContext(t.Context(), "tcp", trackerAddr)
+	pc, err := d.DialContext(t.Context(), "tcp", trackerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := enxametest.ClientTLS(t.Context(), pc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +106,7 @@ func fakeTracker(t *testing.T, answer func(op string) string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln) // an open network's tracker, to the client
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
