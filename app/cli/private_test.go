@@ -244,3 +244,19 @@ func TestOutsiderPython(t *testing.T) {
 		t.Errorf("GET of the first chunk: %d bytes, not the file's", len(b))
 	}
 }
+
+// TestDeviceFlag: -device must be a valid device name (bad usage, exit 2).
+func TestDeviceFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"get", "-tracker", "127.0.0.1:1", "-device", "", "x"},
+		{"get", "-tracker", "127.0.0.1:1", "-device", "esc\x1b[2J", "x"},
+		{"share", "-tracker", "127.0.0.1:1", "-device", strings.Repeat("n", 65), t.TempDir()},
+		{"peer", "-tracker", "127.0.0.1:1", "-device", "bidi\u202eevil", "-share", t.TempDir()},
+	} {
+		var errb bytes.Buffer
+		code := Main(t.Context(), args, Env{Stdout: io.Discard, Stderr: &errb})
+		if code != ExitUsage || !strings.Contains(errb.String(), "bad -device") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
