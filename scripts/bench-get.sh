@@ -38,6 +38,7 @@ trap 'exit 130' INT TERM
 log() { echo "bench-get: $*" >&2; }
 need() { command -v "$1" >/dev/null || { log "$1 is needed ($2)"; exit 1; }; }
 need python3 "apt-get install -y python3"
+need openssl "apt-get install -y openssl"
 [ -x /usr/bin/time ] || { log "/usr/bin/time is needed (apt-get install -y time)"; exit 1; }
 need aria2c "apt-get install -y aria2"
 need mktorrent "apt-get install -y mktorrent"
@@ -83,16 +84,10 @@ def measure(out_json, cmd):
                "status": p.returncode}, open(out_json, "w"))
 
 def search(tracker, q):
-    host, port = tracker.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall((json.dumps({"op": "search", "q": q}) + "\n").encode())
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data).get("results", [])
+    """The tracker's results for q (TLS 1.3, scripts/tracker-ask.py)."""
+    sys.path.insert(0, os.environ["ENXAME_SCRIPTS"])
+    import importlib
+    return importlib.import_module("tracker-ask").search(tracker, q)
 
 def peers(tracker, q, want_id):
     """Number of holders the tracker lists for want_id."""
@@ -147,6 +142,7 @@ if __name__ == "__main__":
     elif op == "seeds":
         print(seeds(int(sys.argv[2]), sys.argv[3]))
 EOF
+export ENXAME_SCRIPTS=$ROOT/scripts
 H="python3 $TMP/helper.py"
 
 # until SECONDS CMD...: retry CMD every 0.1 s until it succeeds (bounded).
