@@ -74,13 +74,11 @@ for i in $(seq $SEEDERS); do
 	PIDS+=($!)
 done
 holders() {
-	exec 3<>"/dev/tcp/127.0.0.1/$TPORT"
-	printf '{"op":"search","q":"%s"}\n' "$NAME" >&3
-	head -n 1 <&3 | grep -o '"addr"' | wc -l
-	exec 3>&-
+	# TLS 1.3, as every Enxame connection (protocol version 2).
+	python3 "$ROOT/scripts/tracker-ask.py" "127.0.0.1:$TPORT" "{\"op\":\"search\",\"q\":\"$NAME\"}" | grep -o '"addr"' | wc -l
 }
 log "waiting for $SEEDERS seeders to index $SIZE_MIB MiB and register"
-until_ok "the seeders" bash -c "$(declare -f holders); TPORT=$TPORT NAME=$NAME; [ \$(holders) -ge $SEEDERS ]"
+until_ok "the seeders" bash -c "$(declare -f holders); ROOT=$ROOT TPORT=$TPORT NAME=$NAME; [ \$(holders) -ge $SEEDERS ]"
 
 # The app, joined to the same tracker, on the Search tab.
 export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app

@@ -38,6 +38,7 @@ trap 'exit 130' INT TERM
 log() { echo "bench-get: $*" >&2; }
 need() { command -v "$1" >/dev/null || { log "$1 is needed ($2)"; exit 1; }; }
 need python3 "apt-get install -y python3"
+need openssl "apt-get install -y openssl"
 [ -x /usr/bin/time ] || { log "/usr/bin/time is needed (apt-get install -y time)"; exit 1; }
 need aria2c "apt-get install -y aria2"
 need mktorrent "apt-get install -y mktorrent"

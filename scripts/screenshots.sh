@@ -98,15 +98,13 @@ PIDS+=($SEED2)
 
 # The tracker knows both seeders' files when the big one has 2 holders.
 search() {
-	exec 3<>"/dev/tcp/127.0.0.1/$TPORT"
-	printf '{"op":"search","q":"%s"}\n' "$1" >&3
-	head -n 1 <&3
-	exec 3>&-
+	# TLS 1.3, as every Enxame connection (protocol version 2).
+	python3 "$ROOT/scripts/tracker-ask.py" "127.0.0.1:$TPORT" "{\"op\":\"search\",\"q\":\"$1\"}"
 }
 two_holders() { search recording | grep -q '"addr".*"addr"'; }
 log "waiting for the seeders to index and register"
 until_ok "the seeders" two_holders
-until_ok "the sixth file" bash -c "$(declare -f search); TPORT=$TPORT; search 'Lecture 06' | grep -q 'Lecture 06'"
+until_ok "the sixth file" bash -c "$(declare -f search); ROOT=$ROOT TPORT=$TPORT; search 'Lecture 06' | grep -q 'Lecture 06'"
 
 # --- the app ----------------------------------------------------------------
 export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app

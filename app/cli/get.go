@@ -41,6 +41,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 	level := fs.String("log-level", "warn", "log `level`: debug, info, warn or error")
 	serve := fs.Bool("serve", true, "register with the tracker and serve the verified chunks while downloading")
 	listen := fs.String("listen", ":0", "`address` the chunk server listens on while serving (:0 picks a free port)")
+	var sf secFlags
+	sf.register(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] [-serve=false] NAME")
 		fmt.Fprintln(env.Stderr, "\nDownloads NAME (a shared name, its last path element, or a content id) from every")
@@ -69,6 +71,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		return bad("-id must be 8 to 64 lower-case hex characters")
 	case *out == "":
 		return bad("-o is empty")
+	case sf.check() != "":
+		return bad("%s", sf.check())
 	}
 
 	log := newLogger(env.Stderr, lvl)
@@ -85,8 +89,22 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "enxame get: using network %q (tracker %s, %d %s; found in %s)\n",
 			f.net.Name, f.addr, f.net.Peers, plural(f.net.Peers, "peer"), f.took.Round(time.Millisecond))
 	}
+	cred, err := sf.load()
+	if err == nil {
+		err = cred.checkMembership(ctx, *trackerAddr)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ExitOK
+		}
+		fmt.Fprintf(env.Stderr, "enxame get: %s\n", wire.SafeText(oneLine(err)))
+		return ExitFailure
+	}
 	ectx, stop := context.WithCancel(ctx)
 	e, err := engine.Start(ectx, engine.Config{
+		Identity:     cred.id,
+		Key:          cred.key,
+		DeviceName:   sf.device,
 		Tracker:      *trackerAddr,
 		Listen:       *listen,
 		NoServe:      !*serve,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -40,7 +41,11 @@ func seedFrom(t *testing.T, trackerAddr, ip, name, path string, m *wire.Manifest
 func registerFrom(t *testing.T, trackerAddr, ip string, port int, files ...wire.FileEntry) {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: e2eWait}
-	c, err := d.DialContext(t.Context(), "tcp", trackerAddr)
+	pc, err := d.DialContext(t.Context(), "tcp", trackerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := enxametest.ClientTLS(t.Context(), pc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +106,7 @@ func fakeTracker(t *testing.T, answer func(op string) string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln) // an open network's tracker, to the client
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -153,6 +159,10 @@ func TestHostileTrackerAnswers(t *testing.T) {
 		"escape":     `{"ok":true,"results":[{"id":"` + id + `","name":"ubuntu.iso\u001b]0;pwned\u0007","size":5,"peers":[{"addr":"127.0.0.1:1","complete":true}]}]}`,
 		"bidi":       `{"ok":true,"results":[{"id":"` + id + `","name":"invoice\u202egpj.exe","size":5,"peers":[{"addr":"127.0.0.1:1","complete":true}]}]}`,
 		"bad holder": `{"ok":true,"results":[{"id":"` + id + `","name":"ubuntu.iso","size":-5,"peers":[{"addr":"\u001b[2Jx","complete":true}]}]}`,
+		// Version 2: a holder's device name and id.
+		"holder name":   `{"ok":true,"results":[{"id":"` + id + `","name":"ubuntu.iso","size":5,"peers":[{"addr":"127.0.0.1:1","complete":true,"name":"\u001b[2Jme\u202e"}]}]}`,
+		"holder device": `{"ok":true,"results":[{"id":"` + id + `","name":"ubuntu.iso","size":5,"peers":[{"addr":"127.0.0.1:1","complete":true,"device":"\u001b]0;pwned\u0007"}]}]}`,
+		"long name":     `{"ok":true,"results":[{"id":"` + id + `","name":"ubuntu.iso","size":5,"peers":[{"addr":"127.0.0.1:1","complete":true,"name":"` + strings.Repeat("n", 1<<16) + `"}]}]}`,
 	}
 	for what, answer := range search {
 		t.Run("get "+what, func(t *testing.T) {
@@ -178,12 +188,12 @@ func TestHostileTrackerAnswers(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			nSearch++
-			return search[[]string{"short id", "escape", "bidi"}[(nSearch-1)%3]]
+			return search[[]string{"short id", "escape", "bidi", "holder name", "holder device"}[(nSearch-1)%5]]
 		}
 		return `{"ok":true}`
 	})
 	cmd := exec.Command(enxameBin, "peer", "-tracker", addr, "-share", t.TempDir(), "-listen", "127.0.0.1:0", "-no-cache")
-	cmd.Stdin = strings.NewReader("search a\nsearch b\nsearch c\nlist\nstatus\nexit\n")
+	cmd.Stdin = strings.NewReader("search a\nsearch b\nsearch c\nsearch d\nsearch e\nlist\nstatus\nexit\n")
 	r := runCmd(t, cmd, 30*time.Second)
 	if r.code != 0 || strings.Contains(r.stderr, "panic") {
 		t.Fatalf("peer: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -196,7 +206,7 @@ func TestHostileTrackerAnswers(t *testing.T) {
 			t.Errorf("peer output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if n := strings.Count(r.stdout, "error: searching:"); n != 2 {
-		t.Errorf("%d searches refused, want 2 (the short id and the escape):\n%s", n, r.stdout)
+	if n := strings.Count(r.stdout, "error: searching:"); n != 4 {
+		t.Errorf("%d searches refused, want 4 (the short id, the escape, the holder's name and device):\n%s", n, r.stdout)
 	}
 }

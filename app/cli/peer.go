@@ -108,7 +108,7 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	log := newLogger(env.Stderr, lvl)
-	if err := nf.resolve(ctx, log); err != nil {
+	if err := nf.prepare(ctx, log); err != nil {
 		if ctx.Err() != nil {
 			return ExitOK
 		}
@@ -274,13 +274,14 @@ func (r *repl) list(ctx context.Context) error {
 	peers := slices.Clone(resp.Peers)
 	slices.SortFunc(peers, func(a, b wire.PeerInfo) int { return strings.Compare(a.Addr, b.Addr) })
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PEER\tFILES\tLAST SEEN\t")
+	fmt.Fprintln(tw, "PEER\tNAME\tDEVICE\tFILES\tLAST SEEN\t")
 	for _, p := range peers {
 		me := ""
 		if p.Addr == self {
 			me = "(you)"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%ds ago\t%s\n", p.Addr, p.Files, p.LastSeenS, me)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%ds ago\t%s\n", p.Addr, cmp.Or(wire.SafeText(p.Name), "-"), shortDevice(p.Device),
+			p.Files, p.LastSeenS, me)
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "%d peer%s", len(peers), sIfMany(len(peers)))
@@ -327,6 +328,9 @@ func (r *repl) search(ctx context.Context, q string) error {
 			peers += fmt.Sprintf(" (%d complete)", complete)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.ID[:shortIDLen], humanize.IBytes(uint64(res.Size)), peers, wire.SafeText(res.Name))
+		if from := holderNames(res.Peers); from != "" {
+			fmt.Fprintf(tw, "\t\t\t  from %s\n", from)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "%d result%s", len(results), sIfMany(len(results)))
@@ -396,6 +400,37 @@ func (r *repl) status() {
 		name := cmp.Or(tr.Path, tr.Name)
 		fmt.Fprintf(out, "           %s: %s\n", wire.SafeText(name), wire.SafeText(progressLine(tr.Progress)))
 	}
+}
+
+// maxHoldersShown bounds the holders named under a search result.
+const maxHoldersShown = 3
+
+// holderNames names a result's first holders by device name and short
+// device id ("" when none registered a name).
+func holderNames(peers []wire.ResultPeer) string {
+	var names []string
+	named := false
+	for _, p := range peers[:min(len(peers), maxHoldersShown)] {
+		named = named || p.Name != ""
+		names = append(names, fmt.Sprintf("%s [%s]", cmp.Or(wire.SafeText(p.Name), p.Addr), shortDevice(p.Device)))
+	}
+	if !named {
+		return ""
+	}
+	s := strings.Join(names, ", ")
+	if len(peers) > maxHoldersShown {
+		s += fmt.Sprintf(" and %d more", len(peers)-maxHoldersShown)
+	}
+	return s
+}
+
+// shortDevice is the first two groups of a device id (the tracker client
+// checked its spelling), enough to tell devices apart; "-" for none.
+func shortDevice(d string) string {
+	if len(d) < 9 {
+		return "-"
+	}
+	return d[:9]
 }
 
 func sIfMany(n int) string {

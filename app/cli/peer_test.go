@@ -54,7 +54,7 @@ func TestPeerScripted(t *testing.T) {
 	var out, errb shBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(t.Context(), []string{"peer", "-tracker", trackerAddr, "-share", dir, "-listen", "127.0.0.1:0", "-no-cache"},
+		done <- Main(t.Context(), []string{"peer", "-tracker", trackerAddr, "-share", dir, "-listen", "127.0.0.1:0", "-no-cache", "-device", "test box"},
 			Env{Stdin: stdin, Stdout: &out, Stderr: &errb})
 	}()
 	shSearchUntil(t, trackerAddr, "", "both files", func(r []wire.SearchResult) bool { return len(r) == 2 })
@@ -73,7 +73,8 @@ func TestPeerScripted(t *testing.T) {
 		"search <text>", // help
 		"tracker    " + trackerAddr + ": registered as 127.0.0.1:",
 		"share      ", "2 files, 3.0 MiB",
-		"(you)", "1 peer\n",
+		"(you)", "1 peer\n", "  test box  ", // list: the name, then the device id
+		"  from test box [",
 		enxametest.ContentID(song)[:12] + "  3.0 MiB  1      Song One.ogg",
 		"1 result\n",
 		`nothing found for "nothing-like-this"`,

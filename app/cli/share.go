@@ -30,6 +30,8 @@ type nodeFlags struct {
 	rescan                                 time.Duration
 	disc                                   discFlags
 	hidden                                 bool
+	sec                                    secFlags
+	cred                                   credentials // loaded by prepare
 }
 
 func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
@@ -45,6 +47,7 @@ func (nf *nodeFlags) register(fs *flag.FlagSet, defaultLevel string) {
 	fs.BoolVar(&nf.canHost, "can-host", false, "take over hosting the network if its tracker leaves (hand-over; see docs/DISCOVERY.md)")
 	fs.StringVar(&nf.hostListen, "host-listen", ":0", "`address` a hosted tracker listens on (-host, -can-host)")
 	nf.disc.register(fs)
+	nf.sec.register(fs, true)
 }
 
 // check validates the flags; it returns a usage complaint or "".
@@ -57,6 +60,8 @@ func (nf *nodeFlags) check() (slog.Level, string) {
 		return 0, "-rescan must be at least 1s"
 	case nf.disc.check() != "":
 		return 0, nf.disc.check()
+	case nf.sec.check() != "":
+		return 0, nf.sec.check()
 	case nf.host && nf.tracker != "":
 		return 0, "-host and -tracker exclude each other (a host is its own tracker)"
 	case nf.canHost && nf.tracker != "" && nf.network == "":
@@ -86,6 +91,24 @@ func (nf *nodeFlags) resolve(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
+// prepare finds the tracker (resolve), loads the device identity and the
+// network key, and, when joining a tracker, checks that the passphrase is
+// welcome there, so that a wrong one fails at once.
+func (nf *nodeFlags) prepare(ctx context.Context, log *slog.Logger) error {
+	if err := nf.resolve(ctx, log); err != nil {
+		return err
+	}
+	cred, err := nf.sec.load()
+	if err != nil {
+		return err
+	}
+	nf.cred = cred
+	if nf.tracker != "" && !nf.host {
+		return cred.checkMembership(ctx, nf.tracker)
+	}
+	return nil
+}
+
 // engineConfig is the engine configuration of the common flags, sharing
 // dir ("" none).
 func (nf *nodeFlags) engineConfig(dir string, log *slog.Logger) engine.Config {
@@ -100,6 +123,9 @@ func (nf *nodeFlags) engineConfig(dir string, log *slog.Logger) engine.Config {
 		Listen:     nf.listen,
 		Discovery:  nf.disc.options(),
 		Logger:     log,
+		Identity:   nf.cred.id,
+		Key:        nf.cred.key,
+		DeviceName: nf.sec.device,
 	}
 }
 
@@ -175,7 +201,7 @@ func runShare(ctx context.Context, env Env, args []string) int {
 		return usageError(env, fs, "%s", complaint)
 	}
 	log := newLogger(env.Stderr, lvl)
-	if err := nf.resolve(ctx, log); err != nil {
+	if err := nf.prepare(ctx, log); err != nil {
 		if ctx.Err() != nil {
 			return ExitOK // interrupted while looking: leave quietly
 		}
@@ -191,7 +217,7 @@ func runShare(ctx context.Context, env Env, args []string) int {
 	}
 	st := e.Snapshot()
 	log.Info("Sharing", "dir", st.ShareDir, "listen", st.Listen, "tracker", nf.tracker, "network", nf.network,
-		"host", nf.host, "canHost", nf.canHost)
+		"host", nf.host, "canHost", nf.canHost, "private", nf.cred.key != nil, "device", nf.sec.device, "deviceID", e.DeviceID().String())
 	err = runEngine(ctx, e, log)
 	stop()
 	e.Wait()

@@ -104,7 +104,7 @@ func shPeers(t *testing.T, trackerAddr string) int {
 // payload of each answer.
 func shFetch(t *testing.T, addr string, lines ...string) (statuses []string, payloads [][]byte) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, e2eWait)
+	c, err := enxametest.DialTLS(t.Context(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -40,6 +41,8 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	announce := fs.String("announce", "auto", "announce the network on the LAN: `auto` (unless listening on loopback only), on or off")
 	var df discFlags
 	df.register(fs)
+	var sf secFlags
+	sf.register(fs, false)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: enxame tracker [-listen ADDR] [-heartbeat DUR] [-timeout DUR] [-name NAME] [-announce auto|on|off] [limits]")
 		fmt.Fprintln(env.Stderr, "\nRuns a tracker in the foreground, logging to stderr. See docs/TRACKER.md.")
@@ -78,6 +81,11 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	}
 
 	log := newLogger(env.Stderr, lvl)
+	cred, err := sf.load()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "enxame tracker: %v\n", err)
+		return ExitFailure
+	}
 	// No TCP keep-alive probes: the idle timeout already closes silent
 	// connections, and each accepted connection saves four system calls.
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -103,11 +111,13 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 			MaxIndexedFilesPerIP: *maxIndexedIP,
 			MaxIndexBytesPerIP:   *maxIndexMiBIP << 20,
 		},
-		Logger: log,
+		Credentials: secure.Credentials{Identity: cred.id, Key: cred.key},
+		Logger:      log,
 	})
 	cfg := srv.Config()
 	log.Info("Tracker listening", "addr", ln.Addr().String(), "heartbeat", cfg.HeartbeatInterval, "timeout", cfg.PeerTimeout,
-		"maxConns", cfg.MaxConns, "maxConnsPerIP", cfg.MaxConnsPerIP, "maxFilesPerPeer", srv.Registry().Config().MaxFilesPerPeer)
+		"maxConns", cfg.MaxConns, "maxConnsPerIP", cfg.MaxConnsPerIP, "maxFilesPerPeer", srv.Registry().Config().MaxFilesPerPeer,
+		"private", cred.key != nil, "deviceID", cred.id.DeviceID().String())
 	ctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if shouldAnnounce(*announce, ln.Addr()) {

@@ -179,9 +179,11 @@ type lineConn struct {
 	br *bufio.Reader
 }
 
+// dialLines connects as an outside client: TLS 1.3, ALPN enxame/2, a
+// certificate of its own (net/enxametest).
 func dialLines(t *testing.T, addr string) *lineConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, e2eWait)
+	c, err := enxametest.DialTLS(t.Context(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}

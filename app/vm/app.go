@@ -19,6 +19,7 @@ import (
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/engine"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/share"
 )
 
@@ -82,6 +83,11 @@ type App struct {
 	// Discovery tunes the LAN discovery (interfaces, port): for tests.
 	// Set before Start and Browse.
 	Discovery []discovery.Option
+
+	// Identity is this device's identity; nil loads (or makes) the one in
+	// the user's config folder at Start (engine.LoadIdentity). Set before
+	// Start.
+	Identity *secure.Identity
 
 	// OnDone is called (from the poller; wrap widget work in fyne.Do) when
 	// a download completes.
@@ -153,7 +159,15 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.settings = s
 	v.mu.Unlock()
 
-	n, err := engine.Start(ctx, v.configOf(s))
+	cfg := v.configOf(s)
+	var err error
+	if cfg.Identity == nil {
+		cfg.Identity, err = engine.LoadIdentity("")
+	}
+	var n *engine.Engine
+	if err == nil {
+		n, err = engine.Start(ctx, cfg)
+	}
 	if err != nil {
 		cancel()
 		v.mu.Lock()

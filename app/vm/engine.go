@@ -64,5 +64,7 @@ func (v *App) configOf(s Settings) engine.Config {
 		Downloads:  s.Downloads,
 		Discovery:  v.Discovery,
 		Logger:     v.log,
+		// An open network: the passphrase screens come later.
+		Identity: v.Identity,
 	}
 }

@@ -17,14 +17,18 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
 )
 
 // DefaultHostListen is where a hosted tracker listens unless told: the
@@ -76,6 +80,18 @@ type Config struct {
 	// StallTimeout overrides transfer.DefaultStallTimeout.
 	StallTimeout time.Duration
 
+	// Identity is this device's identity, shown on every connection (the
+	// faces load it from the user's config folder, LoadIdentity); nil uses
+	// secure.DefaultIdentity, one made in memory for this process.
+	Identity *secure.Identity
+	// Key is the private network's key (secure.DeriveNetworkKey, derived
+	// once per process); nil for an open network.
+	Key *secure.NetworkKey
+	// DeviceName is this device's name for people, registered with the
+	// tracker ("" DefaultDeviceName()). It must pass
+	// wire.ValidateDeviceName.
+	DeviceName string
+
 	// Discovery tunes LAN discovery (interfaces, port) for hosting and
 	// following a network by name.
 	Discovery []discovery.Option
@@ -97,7 +113,8 @@ type ShareOptions struct {
 // Start ends; Wait waits for them.
 type Engine struct {
 	log       *slog.Logger
-	ctx       context.Context // the root: parent of every part's context
+	ctx       context.Context    // the root: parent of every part's context
+	cred      secure.Credentials // every server and client of this engine
 	disc      []discovery.Option
 	downloads *transfer.Manager // outlives node restarts
 	wg        sync.WaitGroup
@@ -133,8 +150,16 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{log: log, ctx: ctx, disc: cfg.Discovery, cfg: cfg, failed: make(chan struct{})}
+	if cfg.DeviceName == "" {
+		cfg.DeviceName = DefaultDeviceName()
+	}
+	if err := wire.ValidateDeviceName(cfg.DeviceName); err != nil {
+		return nil, fmt.Errorf("device name %q: %w", wire.SafeText(cfg.DeviceName), err)
+	}
+	e := &Engine{log: log, ctx: ctx, disc: cfg.Discovery, cfg: cfg, failed: make(chan struct{}),
+		cred: secure.Credentials{Identity: cfg.Identity, Key: cfg.Key, Limiter: secure.NewLimiter(0, 0, 0)}}
 	e.downloads = transfer.NewManager(transfer.Options{
+		Credentials:  e.cred,
 		Dir:          cmp.Or(cfg.Downloads, "."),
 		Tracker:      searcher{e},
 		Logger:       log.With("component", "transfer"),
@@ -142,7 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		Self:         e.isSelf,
 	})
 	e.target = target{addr: cfg.Tracker}
-	e.client = tracker.NewClient(cfg.Tracker)
+	e.client = tracker.NewClientWith(cfg.Tracker, e.cred)
 	fail := func(err error) (*Engine, error) {
 		e.stopKeeper()
 		e.client.Close()
@@ -170,6 +195,21 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		c.Close()
 	})
 	return e, nil
+}
+
+// DefaultDeviceName is the device name used when none is given: the host
+// name, cleaned to a valid device name, or "enxame".
+func DefaultDeviceName() string {
+	host, _ := os.Hostname()
+	return cmp.Or(wire.SanitizeDeviceName(host), "enxame")
+}
+
+// DeviceID is this engine's device id, as others see it.
+func (e *Engine) DeviceID() secure.DeviceID {
+	if e.cred.Identity != nil {
+		return e.cred.Identity.DeviceID()
+	}
+	return secure.DefaultIdentity().DeviceID()
 }
 
 // Wait waits for every goroutine of the engine; call after the context

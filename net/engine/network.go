@@ -101,6 +101,7 @@ func (e *Engine) startKeeper(name, addr, id string, ln net.Listener) error {
 		Self:          e.selfAddr,
 		HostListen:    cmp.Or(e.cfg.HostListen, DefaultHostListen),
 		TrackerConfig: e.cfg.HostTracker,
+		Credentials:   e.cred,
 		Discovery:     e.disc,
 		Logger:        e.log,
 	})
@@ -212,7 +213,7 @@ func (e *Engine) Join(addr string, heard *discovery.Network) error {
 	e.cfg.Tracker = addr
 	e.cfg.Network = ""
 	old := e.client
-	e.client = tracker.NewClient(addr)
+	e.client = tracker.NewClientWith(addr, e.cred)
 	canHost := e.cfg.CanHost
 	e.mu.Unlock()
 	old.Close()

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -75,8 +76,11 @@ type Config struct {
 	// Keeper closes it. Later hand-overs listen on HostListen.
 	HostListener net.Listener
 	// TrackerConfig configures a hosted tracker (its Logger defaults to
-	// the Keeper's).
+	// the Keeper's; its Credentials are the Keeper's).
 	TrackerConfig tracker.Config
+	// Credentials secure the connections to the network's trackers and
+	// those of a hosted tracker.
+	Credentials secure.Credentials
 	// RankDelay overrides DefaultRankDelay (tests).
 	RankDelay time.Duration
 	// Discovery options (port, interfaces) for browsing and announcing.
@@ -157,6 +161,7 @@ func New(cfg Config) (*Keeper, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Logger.With("component", "handover", "network", cfg.Network)
+	cfg.TrackerConfig.Credentials = cfg.Credentials
 	if cfg.TrackerConfig.Logger == nil {
 		cfg.TrackerConfig.Logger = cfg.Logger.With("component", "tracker")
 	}
@@ -164,7 +169,7 @@ func New(cfg Config) (*Keeper, error) {
 		canHost: cfg.CanHost, setHost: make(chan struct{}, 1)}
 	k.status = Status{Network: cfg.Network, Tracker: cfg.Tracker}
 	if cfg.Tracker != "" {
-		k.client = tracker.NewClient(cfg.Tracker)
+		k.client = tracker.NewClientWith(cfg.Tracker, cfg.Credentials)
 	}
 	return k, nil
 }
@@ -533,7 +538,7 @@ func (k *Keeper) setClient(addr string) {
 	old := k.client
 	k.client = nil
 	if addr != "" {
-		k.client = tracker.NewClient(addr)
+		k.client = tracker.NewClientWith(addr, k.cfg.Credentials)
 	}
 	k.mu.Unlock()
 	if old != nil {

@@ -5,11 +5,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
@@ -20,8 +20,7 @@ import (
 // (wire.MaxRequestSize each) is sent first, then the answers are read and
 // discarded in order.
 func fetchAll(ctx context.Context, addr, id string, size int64) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := enxametest.DialTLS(ctx, addr)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -32,12 +33,17 @@ type Conn struct {
 	line   []byte
 }
 
-// Dial connects to a peer's chunk server.
+// Dial connects to a peer's chunk server on an open network, with the
+// process's default identity.
 func Dial(ctx context.Context, addr string) (*Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	return DialWith(ctx, addr, secure.Credentials{})
+}
+
+// DialWith connects to a peer's chunk server showing cred.
+func DialWith(ctx context.Context, addr string, cred secure.Credentials) (*Conn, error) {
+	c, err := cred.Dialer("peer").DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dialing peer %s: %w", addr, err)
+		return nil, err // names the peer; *secure.AuthError for a membership failure
 	}
 	return &Conn{c: c, br: bufio.NewReaderSize(c, 64<<10)}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -37,8 +38,14 @@ type NodeConfig struct {
 	CanHost bool
 	// Listen is the chunk server's address; empty means ":0" (any port).
 	Listen string
-	// Server configures the chunk server; its Catalog is the Node's.
+	// Server configures the chunk server; its Catalog is the Node's, and
+	// its Credentials the Node's.
 	Server Config
+	// Credentials secure the chunk server and the tracker session: one
+	// identity and network key for both.
+	Credentials secure.Credentials
+	// Name is the device's name registered with the tracker ("" none).
+	Name   string
 	Logger *slog.Logger
 }
 
@@ -99,6 +106,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		target: target{addr: cfg.Tracker, canHost: cfg.CanHost}}
 	sc := cfg.Server
 	sc.Catalog = n
+	sc.Credentials = cfg.Credentials
 	if sc.Logger == nil {
 		sc.Logger = cfg.Logger
 	}
@@ -113,10 +121,12 @@ func (n *Node) newSession(t target, files []wire.FileEntry) *tracker.Session {
 		return nil
 	}
 	return tracker.NewSession(tracker.SessionConfig{
-		Tracker: t.addr,
-		Port:    n.ln.Addr().(*net.TCPAddr).Port,
-		CanHost: t.canHost,
-		Logger:  n.cfg.Logger,
+		Tracker:     t.addr,
+		Port:        n.ln.Addr().(*net.TCPAddr).Port,
+		CanHost:     t.canHost,
+		Name:        n.cfg.Name,
+		Credentials: n.cfg.Credentials,
+		Logger:      n.cfg.Logger,
 	}, files)
 }
 

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/slots"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -57,7 +58,11 @@ type Config struct {
 	ReadTimeout   time.Duration
 	WriteTimeout  time.Duration
 	MinWriteRate  int64 // bytes per second
-	Logger        *slog.Logger
+	// Credentials secure every connection (TLS 1.3; on a private network,
+	// the membership proof before any answer). The zero value is an open
+	// network with the process's default identity.
+	Credentials secure.Credentials
+	Logger      *slog.Logger
 }
 
 // Stats is a snapshot of a server's counters.
@@ -77,6 +82,7 @@ type Server struct {
 	log *slog.Logger
 
 	slots *slots.Table
+	guard *secure.Guard
 
 	busyWriters atomic.Int32
 	accepted    atomic.Int64
@@ -122,6 +128,7 @@ func NewServer(cfg Config) *Server {
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "chunkserver"),
 		slots:   slots.New(cfg.MaxConns, cfg.MaxConnsPerIP),
+		guard:   cfg.Credentials.Guard(),
 		manJSON: map[string][]byte{},
 	}
 }
@@ -139,10 +146,12 @@ func (s *Server) Stats() Stats {
 	}
 }
 
-// Serve accepts connections on ln until ctx ends, then closes ln and every
-// connection and returns nil once all of them are done. It returns early
-// with the error of a failing listener.
+// Serve accepts connections on ln (a plain TCP listener: Serve secures
+// it) until ctx ends, then closes ln and every connection and returns nil
+// once all of them are done. It returns early with the error of a failing
+// listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln = s.guard.Listener(ln)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -180,10 +189,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				continue
 			}
 			wg.Go(func() {
+				// Told only once secured (and, on a private network, a
+				// proven member): nothing goes out in the clear.
 				defer s.busyWriters.Add(-1)
-				c.SetWriteDeadline(time.Now().Add(lingerTimeout))
-				wire.WriteErr(c, wire.CodeBusy, "too many connections, try again later")
-				lingerClose(c)
+				tc, _, err := s.guard.Admit(ctx, c, refuseForbidden)
+				if err != nil {
+					return
+				}
+				tc.SetWriteDeadline(time.Now().Add(lingerTimeout))
+				wire.WriteErr(tc, wire.CodeBusy, "too many connections, try again later")
+				lingerClose(tc)
 			})
 			continue
 		}
@@ -191,9 +206,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			defer slot.Release()
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			defer stop()
-			s.serveConn(c, slot)
+			tc, _, err := s.guard.Admit(ctx, c, refuseForbidden)
+			if err != nil {
+				s.log.Debug("Connection not admitted", "peer", c.RemoteAddr().String(), "error", err)
+				return
+			}
+			s.serveConn(tc, slot)
 		})
 	}
+}
+
+// copyBufs hold the buffers file bytes go through on their way into TLS
+// records (of at most 16 KiB each).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// refuseForbidden is a peer's refusal of a connection that has not proven
+// membership (secure.Refusal).
+func refuseForbidden(w io.Writer, msg string) error {
+	return wire.WriteErr(w, wire.CodeForbidden, msg)
 }
 
 // remoteIP returns the address c comes from (IPv4-mapped addresses
@@ -438,8 +468,10 @@ func (h *connHandler) get(req wire.PeerRequest, it Item) bool {
 	if !h.flush(req.Size) {
 		return false
 	}
-	// *os.File into *net.TCPConn through an io.LimitedReader: sendfile(2).
-	n, err := io.Copy(h.c, io.LimitReader(f, req.Size))
+	// Through TLS: read into a pooled buffer, sealed into records.
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(h.c, io.LimitReader(f, req.Size), *buf)
+	copyBufs.Put(buf)
 	h.s.bytes.Add(n)
 	if err != nil || n != req.Size {
 		// The promised size cannot be delivered: the stream is out of

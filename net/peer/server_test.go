@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/wire"
@@ -120,7 +121,8 @@ func newFixture(t testing.TB, cfg peer.Config) *fixture {
 	return f
 }
 
-// raw is a plain protocol connection for exact-byte checks.
+// raw is a protocol connection for exact-byte checks, as an outside client
+// speaks it: TLS 1.3, ALPN enxame/2, a certificate of its own.
 type raw struct {
 	t  testing.TB
 	c  net.Conn
@@ -129,7 +131,7 @@ type raw struct {
 
 func dialRaw(t testing.TB, addr string) *raw {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	c, err := enxametest.DialTLS(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +415,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func dialFrom(t *testing.T, ip, addr string) *raw {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	c, err := d.Dial("tcp", addr)
+	pc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := enxametest.ClientTLS(t.Context(), pc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -45,6 +46,23 @@ func checkAddr(what, addr string) error {
 	return nil
 }
 
+// checkDevice checks a peer's name and device id (protocol version 2),
+// each optional: a name as register takes it, a device id in the one
+// spelling secure.DeviceID.String writes.
+func checkDevice(what, name, device string) error {
+	if name != "" {
+		if err := wire.ValidateDeviceName(name); err != nil {
+			return badAnswer("%s: name: %s", what, err.(*wire.Error).Msg)
+		}
+	}
+	if device != "" {
+		if d, err := secure.ParseDeviceID(device); err != nil || d.String() != device {
+			return badAnswer("%s: device %q is not a device id", what, wire.SafeText(trimText(device, 80)))
+		}
+	}
+	return nil
+}
+
 // checkRegisterAnswer checks a register answer and clamps its intervals.
 func checkRegisterAnswer(r *wire.RegisterResponse) error {
 	if r.Token == "" || len(r.Token) > wire.MaxTokenBytes || !utf8.ValidString(r.Token) {
@@ -77,6 +95,9 @@ func checkListAnswer(r *wire.ListResponse) error {
 		if p.Files < 0 || p.LastSeenS < 0 {
 			return badAnswer("peer %d: negative files or last_seen_s", i)
 		}
+		if err := checkDevice(fmt.Sprintf("peer %d", i), p.Name, p.Device); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -94,7 +115,11 @@ func checkSearchAnswer(r *wire.SearchResponse) error {
 			return badAnswer("result %d: negative size or hosts", i)
 		}
 		for j, p := range res.Peers {
-			if err := checkAddr(fmt.Sprintf("result %d: holder %d", i, j), p.Addr); err != nil {
+			what := fmt.Sprintf("result %d: holder %d", i, j)
+			if err := checkAddr(what, p.Addr); err != nil {
+				return err
+			}
+			if err := checkDevice(what, p.Name, p.Device); err != nil {
 				return err
 			}
 		}

@@ -12,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/wire"
 )
 
 var goodID = strings.Repeat("0f", 32)
+
+// goodDevice is a device id in its one spelling (secure.DeviceID.String).
+var goodDevice = strings.TrimSuffix(strings.Repeat("AAAA-", 12), "-") + "-AAAA"
 
 // Answers a hostile tracker may send (issue 13, "crash by answer").
 var searchAnswers = []struct {
@@ -37,6 +41,13 @@ var searchAnswers = []struct {
 	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:0"}]}]}`, false},
 	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"host.example:7"}]}]}`, false},
 	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":"big","peers":[]}]}`, false},
+	// Version 2: holders' names and device ids.
+	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:7","name":"Zoë's laptop","device":"` + goodDevice + `"}]}]}`, true},
+	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:7","name":"evil‮gpj"}]}]}`, false},
+	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:7","name":"` + strings.Repeat("n", 65) + `"}]}]}`, false},
+	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:7","device":"not-a-device"}]}]}`, false},
+	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:7","device":"` + strings.ToLower(goodDevice) + `"}]}]}`, false},
+	{`{"ok":true,"results":[{"id":"` + goodID + `","name":"x","size":1,"peers":[{"addr":"10.0.0.1:7","device":7}]}]}`, false},
 }
 
 var listAnswers = []struct {
@@ -48,6 +59,9 @@ var listAnswers = []struct {
 	{`{"ok":true,"peers":[{"addr":"10.0.0.1:7","files":-3,"last_seen_s":1}]}`, false},
 	{`{"ok":true,"peers":[{"addr":"10.0.0.1:7","files":3,"last_seen_s":-1}]}`, false},
 	{`{"ok":true,"peers":[{"addr":"10.0.0.1:99999","files":3,"last_seen_s":1}]}`, false},
+	{`{"ok":true,"peers":[{"addr":"10.0.0.1:7","files":3,"last_seen_s":1,"name":"desk","device":"` + goodDevice + `"}]}`, true},
+	{`{"ok":true,"peers":[{"addr":"10.0.0.1:7","files":3,"last_seen_s":1,"name":"[31mred"}]}`, false},
+	{`{"ok":true,"peers":[{"addr":"10.0.0.1:7","files":3,"last_seen_s":1,"device":"` + goodDevice + `X"}]}`, false},
 }
 
 var registerAnswers = []struct {
@@ -208,6 +222,7 @@ func hostileTracker(t *testing.T, answer func(op string) string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/tracker/internal/corpus"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -171,7 +172,7 @@ func BenchmarkServerTCP(b *testing.B) {
 			b.SetParallelism(8)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				conn, err := net.Dial("tcp", ln.Addr().String())
+				conn, err := enxametest.DialTLS(context.Background(), ln.Addr().String())
 				if err != nil {
 					b.Error(err)
 					return
@@ -216,7 +217,7 @@ func BenchmarkServerConnect(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 64)
 		for pb.Next() {
-			c, err := net.Dial("tcp", ln.Addr().String())
+			c, err := enxametest.DialTLS(context.Background(), ln.Addr().String())
 			if err != nil {
 				b.Error(err)
 				return

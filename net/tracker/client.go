@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -17,12 +18,13 @@ import (
 const DefaultRequestTimeout = 30 * time.Second
 
 // Client talks to one tracker over one persistent connection, dialled
-// lazily. Requests are serialized; a request that finds its (reused)
+// lazily and secured (TLS 1.3; on a private network, the membership
+// proofs). Requests are serialized; a request that finds its (reused)
 // connection broken is retried once on a fresh one. It is safe for
 // concurrent use.
 type Client struct {
 	addr   string
-	dialer net.Dialer
+	dialer *secure.Dialer
 
 	// closing ends when Close is called: it interrupts the request in
 	// flight and those waiting for their turn.
@@ -35,10 +37,16 @@ type Client struct {
 	closed bool
 }
 
-// NewClient returns a client of the tracker at addr ("host:port").
+// NewClient returns a client of the tracker at addr ("host:port") on an
+// open network, with the process's default identity.
 func NewClient(addr string) *Client {
+	return NewClientWith(addr, secure.Credentials{})
+}
+
+// NewClientWith returns a client of the tracker at addr that shows cred.
+func NewClientWith(addr string, cred secure.Credentials) *Client {
 	closing, close := context.WithCancel(context.Background())
-	return &Client{addr: addr, sem: make(chan struct{}, 1), closing: closing, close: close}
+	return &Client{addr: addr, dialer: cred.Dialer("tracker"), sem: make(chan struct{}, 1), closing: closing, close: close}
 }
 
 // Addr returns the tracker address the client talks to.
@@ -60,6 +68,19 @@ type registerRequest struct {
 	Port    int              `json:"port"`
 	Files   []wire.FileEntry `json:"files"`
 	CanHost bool             `json:"can_host,omitempty"`
+	Name    string           `json:"name,omitempty"`
+}
+
+// Registration is what a register request announces.
+type Registration struct {
+	Port  int              // the port this peer serves on
+	Files []wire.FileEntry // its files
+	// CanHost: this peer may take over hosting the network's tracker if
+	// it leaves (the can_host extension).
+	CanHost bool
+	// Name is the device's name for people ("" sends none); the tracker
+	// shows it with the device id of this client's certificate.
+	Name string
 }
 
 type tokenRequest struct {
@@ -91,16 +112,23 @@ func nonNil(files []wire.FileEntry) []wire.FileEntry {
 
 // Register registers this peer, serving on port, with its files.
 func (c *Client) Register(ctx context.Context, port int, files []wire.FileEntry) (*wire.RegisterResponse, error) {
-	return c.register(ctx, registerRequest{Op: wire.OpRegister, Port: port, Files: nonNil(files)})
+	return c.RegisterWith(ctx, Registration{Port: port, Files: files})
 }
 
 // RegisterCanHost is Register with "can_host": true: this peer may take
 // over hosting the network's tracker if it leaves.
 func (c *Client) RegisterCanHost(ctx context.Context, port int, files []wire.FileEntry) (*wire.RegisterResponse, error) {
-	return c.register(ctx, registerRequest{Op: wire.OpRegister, Port: port, Files: nonNil(files), CanHost: true})
+	return c.RegisterWith(ctx, Registration{Port: port, Files: files, CanHost: true})
 }
 
-func (c *Client) register(ctx context.Context, req registerRequest) (*wire.RegisterResponse, error) {
+// RegisterWith registers this peer as r says.
+func (c *Client) RegisterWith(ctx context.Context, r Registration) (*wire.RegisterResponse, error) {
+	if r.Name != "" {
+		if err := wire.ValidateDeviceName(r.Name); err != nil {
+			return nil, fmt.Errorf("registering with tracker %s: %w", c.addr, err)
+		}
+	}
+	req := registerRequest{Op: wire.OpRegister, Port: r.Port, Files: nonNil(r.Files), CanHost: r.CanHost, Name: r.Name}
 	var resp wire.RegisterResponse
 	if err := c.do(ctx, req, &resp); err != nil {
 		return nil, err
@@ -192,6 +220,9 @@ func (c *Client) do(ctx context.Context, req, resp any) error {
 		err := c.roundTripLocked(ctx, line, resp)
 		var broken *brokenError
 		if !errors.As(err, &broken) {
+			if errors.Is(err, wire.ErrForbidden) {
+				c.dropConnLocked() // the tracker has closed it
+			}
 			return err
 		}
 		c.dropConnLocked()
@@ -212,7 +243,7 @@ func (c *Client) dialLocked(ctx context.Context) error {
 	defer cancel()
 	conn, err := c.dialer.DialContext(dctx, "tcp", c.addr)
 	if err != nil {
-		return fmt.Errorf("connecting to tracker %s: %w", c.addr, err)
+		return err // names the tracker; *secure.AuthError for a membership failure
 	}
 	c.conn = conn
 	c.br = bufio.NewReaderSize(conn, 16<<10)

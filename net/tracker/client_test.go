@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -82,6 +83,7 @@ func silentTracker(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln)
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Go(func() {
@@ -200,6 +202,7 @@ func TestClientBoundsAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer ln.Close()

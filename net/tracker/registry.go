@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -104,7 +105,17 @@ type peer struct {
 	cost     int64    // fileCost of its files
 	lastSeen atomic.Int64
 	joined   time.Time
-	canHost  bool // registered with can_host (an extension, listed back)
+	canHost  bool   // registered with can_host (an extension, listed back)
+	name     string // the name it registered with ("" none)
+	device   string // the device id of the certificate that registered it ("" none)
+}
+
+// registration is what a register request says of the peer beyond its
+// address and files, and the device whose connection sent it.
+type registration struct {
+	canHost bool
+	name    string
+	device  secure.DeviceID // zero: unknown (a test's direct call)
 }
 
 // EventKind says what happened to a peer.
@@ -190,22 +201,26 @@ func newToken() string {
 // the address recorded. A peer already registered at addr is replaced and
 // its token invalidated.
 func (r *Registry) Register(addr netip.AddrPort, files []wire.FileEntry, now time.Time) (token, recorded string, err error) {
-	return r.register(addr, files, false, now)
+	return r.register(addr, files, registration{}, now)
 }
 
 // RegisterCanHost is Register for a peer that may take over hosting the
 // network's tracker (the can_host extension); List reports it.
 func (r *Registry) RegisterCanHost(addr netip.AddrPort, files []wire.FileEntry, now time.Time) (token, recorded string, err error) {
-	return r.register(addr, files, true, now)
+	return r.register(addr, files, registration{canHost: true}, now)
 }
 
-func (r *Registry) register(addr netip.AddrPort, files []wire.FileEntry, canHost bool, now time.Time) (token, recorded string, err error) {
+func (r *Registry) register(addr netip.AddrPort, files []wire.FileEntry, reg registration, now time.Time) (token, recorded string, err error) {
 	if len(files) > r.cfg.MaxFilesPerPeer {
 		return "", "", errTooManyFiles
 	}
 	addr = netip.AddrPortFrom(addr.Addr().Unmap().WithZone(""), addr.Port())
 	keys := prepareFiles(files)
-	p := &peer{addr: addr, addrStr: addr.String(), token: newToken(), joined: now, cost: keysCost(keys), canHost: canHost}
+	p := &peer{addr: addr, addrStr: addr.String(), token: newToken(), joined: now, cost: keysCost(keys),
+		canHost: reg.canHost, name: reg.name}
+	if !reg.device.IsZero() {
+		p.device = reg.device.String()
+	}
 	p.lastSeen.Store(r.stamp(now))
 
 	r.mu.Lock()
@@ -483,6 +498,9 @@ type View struct {
 	Remote   netip.Addr // the asker's IP
 	Loopback bool       // Remote is a loopback address
 	Self     netip.Addr // the tracker's address as the asker sees it
+	// Device is the asker's device id (its TLS certificate's); a register
+	// binds the name it carries to it.
+	Device secure.DeviceID
 }
 
 // ViewFor returns the view of an asker at remote talking to the tracker's
@@ -517,6 +535,8 @@ func (r *Registry) List(v View, now time.Time) wire.ListResponse {
 			Files:     len(p.slots),
 			LastSeenS: max(0, stamp-p.lastSeen.Load()) / int64(time.Second),
 			CanHost:   p.canHost,
+			Name:      p.name,
+			Device:    p.device,
 		})
 	}
 	return resp
@@ -576,7 +596,7 @@ func (r *Registry) holdersLocked(e *entry, v View, rot int) ([]wire.ResultPeer, 
 		for i := 0; i < n && len(out) < limit; i++ {
 			h := e.holders[(start+i)%n]
 			if h.complete == want {
-				out = append(out, wire.ResultPeer{Addr: v.addr(h.p), Complete: h.complete})
+				out = append(out, wire.ResultPeer{Addr: v.addr(h.p), Complete: h.complete, Name: h.p.name, Device: h.p.device})
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/slots"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -42,6 +43,10 @@ const (
 	connBufBytes   = 4 << 10
 	lingerTimeout  = 2 * time.Second
 	lingerMaxBytes = 8 << 20
+	// maxRefusers bounds the goroutines answering connections refused for
+	// want of a slot (each secures its connection first); beyond, such
+	// connections are closed without an answer.
+	maxRefusers = 64
 )
 
 // Config is a tracker server's configuration; zero fields take defaults.
@@ -61,6 +66,11 @@ type Config struct {
 
 	// Registry bounds (PeerTimeout and Logger are taken from above).
 	Registry RegistryConfig
+
+	// Credentials secure every connection (TLS 1.3; on a private network,
+	// the membership proof before any answer). The zero value is an open
+	// network with the process's default identity.
+	Credentials secure.Credentials
 
 	Logger *slog.Logger
 }
@@ -112,6 +122,9 @@ type Server struct {
 	lineBytes atomic.Int64 // bytes held by long lines, all connections
 
 	slots *slots.Table // per-IP caps; waiting connections make room
+	guard *secure.Guard
+
+	refusers atomic.Int32 // goroutines answering refused connections
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -133,6 +146,7 @@ func NewServer(cfg Config) *Server {
 		log:   cfg.Logger,
 		conns: make(map[net.Conn]struct{}),
 		slots: slots.New(cfg.MaxConns, cfg.MaxConnsPerIP),
+		guard: cfg.Credentials.Guard(),
 	}
 }
 
@@ -172,12 +186,14 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Serve accepts connections on ln until ctx ends, then closes ln and every
-// connection, waits for their goroutines and returns nil. It also runs the
-// expiry loop. It returns an error only when accepting fails for good.
+// Serve accepts connections on ln (a plain TCP listener: Serve secures
+// it) until ctx ends, then closes ln and every connection, waits for their
+// goroutines and returns nil. It also runs the expiry loop. It returns an
+// error only when accepting fails for good.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	a := ln.Addr()
 	s.addr.Store(&a)
+	ln = s.guard.Listener(ln)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -222,17 +238,48 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ip := addrIP(c.RemoteAddr())
 		slot, err := s.admit(c, ip)
 		if err != nil {
-			c.SetWriteDeadline(time.Now().Add(time.Second))
-			c.Write(appendError(nil, err))
-			c.Close()
 			s.log.Debug("Connection refused", "remote", c.RemoteAddr().String(), "error", err)
+			if errors.Is(err, errShuttingDown) || s.refusers.Add(1) > maxRefusers {
+				s.refusers.Add(-1)
+				c.Close()
+				continue
+			}
+			wg.Go(func() {
+				defer s.refusers.Add(-1)
+				s.refuseConn(ctx, c, err)
+			})
 			continue
 		}
 		wg.Go(func() {
 			defer s.release(c, slot)
-			s.serveConn(c, ip, slot)
+			tc, dev, err := s.guard.Admit(ctx, c, refuseForbidden)
+			if err != nil {
+				s.log.Debug("Connection not admitted", "remote", c.RemoteAddr().String(), "error", err)
+				return
+			}
+			s.serveConn(tc, ip, dev, slot)
 		})
 	}
+}
+
+// refuseForbidden is the tracker's refusal of a connection that has not
+// proven membership (secure.Refusal).
+func refuseForbidden(w io.Writer, msg string) error {
+	_, err := w.Write(appendError(nil, wire.Errorf(wire.CodeForbidden, "%s", msg)))
+	return err
+}
+
+// refuseConn answers a connection refused for want of a slot, once it is
+// secured (and, on a private network, has proven membership): nothing
+// goes out in the clear or to an outsider.
+func (s *Server) refuseConn(ctx context.Context, c net.Conn, why error) {
+	tc, _, err := s.guard.Admit(ctx, c, refuseForbidden)
+	if err != nil {
+		return
+	}
+	tc.SetWriteDeadline(time.Now().Add(time.Second))
+	tc.Write(appendError(nil, why))
+	tc.Close()
 }
 
 func isTemporary(err error) bool {
@@ -297,7 +344,7 @@ type conn struct {
 	slot *slots.Slot
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	view View
+	view View // who is asking, device included
 	out  []byte
 	held int64 // line budget bytes held
 }
@@ -309,7 +356,7 @@ var (
 	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, connBufBytes) }}
 )
 
-func (s *Server) serveConn(c net.Conn, ip netip.Addr, slot *slots.Slot) {
+func (s *Server) serveConn(c net.Conn, ip netip.Addr, dev secure.DeviceID, slot *slots.Slot) {
 	br := readerPool.Get().(*bufio.Reader)
 	bw := writerPool.Get().(*bufio.Writer)
 	br.Reset(c)
@@ -328,6 +375,7 @@ func (s *Server) serveConn(c net.Conn, ip netip.Addr, slot *slots.Slot) {
 		bw:   bw,
 		view: ViewFor(ip, addrIP(c.LocalAddr())),
 	}
+	cn.view.Device = dev
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("Connection handler panicked", "remote", c.RemoteAddr().String(), "panic", v, "stack", string(debug.Stack()))
@@ -433,8 +481,8 @@ func (cn *conn) refuse(err error) {
 	if cn.bw.Flush() != nil {
 		return
 	}
-	if tc, ok := cn.c.(*net.TCPConn); ok {
-		tc.CloseWrite()
+	if cw, ok := cn.c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite() // a TLS close_notify, or a TCP FIN
 	}
 	cn.c.SetReadDeadline(time.Now().Add(lingerTimeout))
 	io.CopyN(io.Discard, cn.c, lingerMaxBytes)
@@ -493,7 +541,8 @@ func (s *Server) handle(out, line []byte, v View) []byte {
 		err = s.reg.Unregister(req.Token, now)
 	case wire.OpRegister:
 		var tok, addr string
-		tok, addr, err = s.reg.register(netip.AddrPortFrom(v.Remote, uint16(req.Port)), req.Files, req.CanHost, now)
+		tok, addr, err = s.reg.register(netip.AddrPortFrom(v.Remote, uint16(req.Port)), req.Files,
+			registration{canHost: req.CanHost, name: req.Name, device: v.Device}, now)
 		if err == nil {
 			return appendJSON(out, wire.RegisterResponse{
 				OK:         true,

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -72,15 +74,32 @@ type rawConn struct {
 	br *bufio.Reader
 }
 
+// dialRaw connects as an outside client would: TLS 1.3, ALPN enxame/2,
+// a self-signed certificate of its own (net/enxametest).
 func dialRaw(t testing.TB, addr string) *rawConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, wait)
+	c, err := enxametest.DialTLS(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(wait))
 	return &rawConn{t: t, c: c, br: bufio.NewReaderSize(c, 1<<20)}
+}
+
+// dialTLSFrom connects from ip as an outside client (see dialRaw).
+func dialTLSFrom(t testing.TB, ip net.IP, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: wait}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := enxametest.ClientTLS(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc
 }
 
 func (rc *rawConn) send(line string) {
@@ -354,22 +373,14 @@ func TestConnectionLimits(t *testing.T) {
 func TestIdleConnectionsDoNotLockOut(t *testing.T) {
 	ts := startServer(t, Config{MaxConns: 64, MaxConnsPerIP: 16})
 	for i := range 64 {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(10+i%4))}, Timeout: wait}
-		c, err := d.Dial("tcp", ts.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialTLSFrom(t, net.IPv4(127, 0, 0, byte(10+i%4)), ts.addr)
 		t.Cleanup(func() { c.Close() })
 	}
 	// The accept queue is first in, first out: the server has taken the
 	// 64 idle connections before it takes the next one.
 	for round := range 3 {
 		start := time.Now()
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+round))}, Timeout: wait}
-		c, err := d.Dial("tcp", ts.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialTLSFrom(t, net.IPv4(127, 0, 1, byte(1+round)), ts.addr)
 		t.Cleanup(func() { c.Close() })
 		c.SetDeadline(time.Now().Add(wait))
 		rc := &rawConn{t: t, c: c, br: bufio.NewReader(c)}
@@ -398,7 +409,7 @@ func TestManyIdleConnections(t *testing.T) {
 		}
 	})
 	for range 1000 {
-		c, err := net.DialTimeout("tcp", ts.addr, wait)
+		c, err := enxametest.DialTLS(t.Context(), ts.addr)
 		if err != nil {
 			t.Fatalf("idle connection %d: %v", len(conns), err)
 		}
@@ -607,7 +618,7 @@ func TestReachabilityOverConnection(t *testing.T) {
 		defer close(done)
 		ip := netip.MustParseAddr("192.0.2.7")
 		slot, _ := ts.slots.Acquire(ip, srvEnd)
-		ts.serveConn(addrConn{srvEnd, self, remote}, ip, slot)
+		ts.serveConn(addrConn{srvEnd, self, remote}, ip, secure.DeviceID{}, slot)
 		slot.Release()
 		srvEnd.Close()
 	}()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -31,7 +32,11 @@ type SessionConfig struct {
 	Port    int    // the port this peer serves on
 	// CanHost registers with "can_host": true (see Client.RegisterCanHost).
 	CanHost bool
-	Logger  *slog.Logger
+	// Name is the device's name registered ("" none).
+	Name string
+	// Credentials secure the connections to the tracker.
+	Credentials secure.Credentials
+	Logger      *slog.Logger
 }
 
 // SessionStatus is a value snapshot of a session.
@@ -69,7 +74,7 @@ func NewSession(cfg SessionConfig, files []wire.FileEntry) *Session {
 	return &Session{
 		cfg:     cfg,
 		log:     cfg.Logger.With("tracker", cfg.Tracker),
-		client:  NewClient(cfg.Tracker),
+		client:  NewClientWith(cfg.Tracker, cfg.Credentials),
 		changed: make(chan struct{}, 1),
 		dirty:   make(chan struct{}, 1),
 		files:   nonNil(files),
@@ -205,11 +210,7 @@ func (s *Session) register(ctx context.Context, token *string, interval *time.Du
 	var resp *wire.RegisterResponse
 	err := s.request(ctx, "", func(rctx context.Context) error {
 		var err error
-		if s.cfg.CanHost {
-			resp, err = s.client.RegisterCanHost(rctx, s.cfg.Port, files)
-		} else {
-			resp, err = s.client.Register(rctx, s.cfg.Port, files)
-		}
+		resp, err = s.client.RegisterWith(rctx, Registration{Port: s.cfg.Port, Files: files, CanHost: s.cfg.CanHost, Name: s.cfg.Name})
 		return err
 	})
 	if err != nil {

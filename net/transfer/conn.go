@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -19,7 +20,7 @@ import (
 // in order. It is owned by one goroutine.
 type peerConn struct {
 	addr    string
-	c       net.Conn
+	c       net.Conn // a *tls.Conn
 	br      *bufio.Reader
 	wbuf    []byte
 	timeout time.Duration // no-progress limit for each read or write
@@ -27,12 +28,25 @@ type peerConn struct {
 	onData  *atomic.Int64 // if set, stamped (unix ns) whenever payload arrives
 }
 
-// dialPeer connects to addr; the connection is closed when ctx ends.
+// credentialsKey carries a run's Options.Credentials to dialPeer in the
+// run's context (set by Download.Run), so that dialPeer's callers need not
+// pass them along.
+type credentialsKey struct{}
+
+func withCredentials(ctx context.Context, cred secure.Credentials) context.Context {
+	return context.WithValue(ctx, credentialsKey{}, cred)
+}
+
+// dialPeer connects to addr and secures the connection with the run's
+// credentials (TLS 1.3; on a private network, the membership proofs, all
+// within dialTimeout); the connection is closed when ctx ends.
 func dialPeer(ctx context.Context, addr string, dialTimeout, ioTimeout time.Duration) (*peerConn, error) {
-	d := net.Dialer{Timeout: dialTimeout}
+	cred, _ := ctx.Value(credentialsKey{}).(secure.Credentials)
+	d := cred.Dialer("peer")
+	d.Timeout = dialTimeout
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+		return nil, err // names the peer
 	}
 	pc := &peerConn{addr: addr, c: c, br: bufio.NewReaderSize(c, 16<<10), timeout: ioTimeout}
 	pc.stop = context.AfterFunc(ctx, func() { c.Close() })

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -82,6 +83,9 @@ type Options struct {
 	PipelineBytes int64
 	// Self reports addresses that are this process's own chunk server.
 	Self func(addr string) bool
+	// Credentials secure the connections to peers (the zero value: an
+	// open network, the process's default identity).
+	Credentials secure.Credentials
 
 	// onChange is called (without blocking, without locks held) when the
 	// download's announceable state changes. Set by Manager.
@@ -226,7 +230,7 @@ func (d *Download) Run(ctx context.Context) error {
 	d.mu.Unlock()
 	d.opts.onProgress()
 
-	err := d.run(ctx)
+	err := d.run(withCredentials(ctx, d.opts.Credentials))
 
 	d.mu.Lock()
 	d.finished = time.Now()

@@ -19,6 +19,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -114,6 +115,7 @@ func (p *testPeer) start(t testing.TB) *testPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln = enxametest.TLSListener(ln) // a fake peer of protocol version 2
 	p.ln = ln
 	p.wg.Add(1)
 	go func() {

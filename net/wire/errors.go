@@ -23,6 +23,13 @@ const (
 	CodeBusy        Code = "busy"
 )
 
+// Error codes of protocol version 2.
+const (
+	// CodeForbidden refuses a connection that has not proven membership
+	// of a private network (the only answer it ever gets).
+	CodeForbidden Code = "forbidden"
+)
+
 // Error is an error that travels on the wire: a code and a human message.
 type Error struct {
 	Code Code
@@ -66,6 +73,7 @@ var (
 	ErrRange       = &Error{Code: CodeRange}
 	ErrMissing     = &Error{Code: CodeMissing}
 	ErrBusy        = &Error{Code: CodeBusy}
+	ErrForbidden   = &Error{Code: CodeForbidden}
 )
 
 // ErrLineTooLong is returned by ReadLine when a line exceeds its limit.

@@ -61,3 +61,45 @@ func SafeText(s string) string {
 	}
 	return b.String()
 }
+
+// MaxDeviceNameBytes is the longest device name (protocol version 2).
+const MaxDeviceNameBytes = 64
+
+// ValidateDeviceName checks a device's name for people (the "name" of
+// register): 1–64 bytes of valid UTF-8 with no invisible character (no
+// control, format or bidi character; see Invisible). Every error is a
+// bad_request *Error.
+func ValidateDeviceName(name string) error {
+	switch {
+	case name == "":
+		return Errorf(CodeBadRequest, "device name is empty")
+	case len(name) > MaxDeviceNameBytes:
+		return Errorf(CodeBadRequest, "device name is over %d bytes", MaxDeviceNameBytes)
+	case !utf8.ValidString(name):
+		return Errorf(CodeBadRequest, "device name is not valid UTF-8")
+	}
+	for _, r := range name {
+		if Invisible(r) {
+			return Errorf(CodeBadRequest, "device name contains an invisible or control character")
+		}
+	}
+	return nil
+}
+
+// SanitizeDeviceName makes a valid device name of s (a host name, say):
+// invisible characters dropped, white space at the ends trimmed, cut to
+// MaxDeviceNameBytes on a character boundary. It returns "" when nothing
+// is left.
+func SanitizeDeviceName(s string) string {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || Invisible(r) {
+			return -1
+		}
+		return r
+	}, s))
+	for len(s) > MaxDeviceNameBytes {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return strings.TrimSpace(s)
+}

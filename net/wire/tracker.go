@@ -35,6 +35,10 @@ type Request struct {
 	// the peer may take over hosting the network's tracker if it leaves;
 	// see docs/DISCOVERY.md). Absent means false; present, it must be a bool.
 	CanHost bool
+	// Name is the optional "name" of register (version 2): the device's
+	// name for people ("" when absent). Present, it must pass
+	// ValidateDeviceName.
+	Name string
 }
 
 // MaxTokenBytes bounds a token a client may send.
@@ -67,6 +71,14 @@ func ParseRequest(line []byte) (Request, error) {
 		}
 		if raw, ok := fields["can_host"]; ok && json.Unmarshal(raw, &req.CanHost) != nil {
 			return req, Errorf(CodeBadRequest, "field %q has the wrong type or value", "can_host")
+		}
+		if _, ok := fields["name"]; ok {
+			if err := field(fields, "name", &req.Name); err != nil {
+				return req, err
+			}
+			if err := ValidateDeviceName(req.Name); err != nil {
+				return req, err
+			}
 		}
 		files, err := parseFiles(fields)
 		req.Files = files
@@ -223,6 +235,10 @@ type PeerInfo struct {
 	LastSeenS int64  `json:"last_seen_s"`
 	// CanHost is an extension: the peer registered with "can_host": true.
 	CanHost bool `json:"can_host,omitempty"`
+	// Name and Device (version 2) are the name the peer registered with
+	// and the device id of the certificate that registered it.
+	Name   string `json:"name,omitempty"`
+	Device string `json:"device,omitempty"`
 }
 
 // ListResponse answers list. Truncated is an extension: set when more peers
@@ -237,6 +253,9 @@ type ListResponse struct {
 type ResultPeer struct {
 	Addr     string `json:"addr"`
 	Complete bool   `json:"complete"`
+	// Name and Device (version 2): as in PeerInfo.
+	Name   string `json:"name,omitempty"`
+	Device string `json:"device,omitempty"`
 }
 
 // SearchResult is one (id, name) pair and its holders.

@@ -138,10 +138,10 @@ func main() {
 			case "search":
 				r = persistent(*addr, *conns, 1, *duration, searchLines(*peers, *files))
 			case "connect":
-				r = connectEach(*addr, *connectConns, *duration, heartbeatLines(tokens), func(b []byte) bool { return bytes.HasPrefix(b, okPrefix) })
+				r = connectEach(*addr, *connectConns, *duration, heartbeatLines(tokens), askTLS, func(b []byte) bool { return bytes.HasPrefix(b, okPrefix) })
 			case "connect-http":
 				get := []byte("GET " + *httpPath + " HTTP/1.0\r\n\r\n")
-				r = connectEach(*addr, *connectConns, *duration, [][]byte{get}, func(b []byte) bool { return bytes.HasPrefix(b, []byte("HTTP/1.1 200 OK")) })
+				r = connectEach(*addr, *connectConns, *duration, [][]byte{get}, askOnce, func(b []byte) bool { return bytes.HasPrefix(b, []byte("HTTP/1.1 200 OK")) })
 			default:
 				fmt.Fprintln(os.Stderr, "trackerload: unknown phase", phase)
 				os.Exit(2)
@@ -188,7 +188,7 @@ func populate(addr string, peers, files, par int) ([]string, error) {
 	errc := make(chan error, par)
 	for range par {
 		wg.Go(func() {
-			c, err := net.Dial("tcp", addr)
+			c, err := dialTracker(addr)
 			if err != nil {
 				errc <- err
 				return
@@ -258,7 +258,7 @@ func persistent(addr string, conns, depth int, d time.Duration, lines [][]byte) 
 	begin := time.Now()
 	for w := range conns {
 		wg.Go(func() {
-			c, err := net.Dial("tcp", addr)
+			c, err := dialTracker(addr)
 			if err != nil {
 				mu.Lock()
 				res.errors++
@@ -309,9 +309,9 @@ func persistent(addr string, conns, depth int, d time.Duration, lines [][]byte) 
 	return res
 }
 
-// connectEach opens a new connection per request (IPv4 only).
+// connectEach opens a new connection per request (IPv4 only) with ask.
 // A request succeeds when ok accepts (the start of) its answer.
-func connectEach(addr string, workers int, d time.Duration, lines [][]byte, ok func([]byte) bool) result {
+func connectEach(addr string, workers int, d time.Duration, lines [][]byte, ask func(netip.AddrPort, []byte, []byte) (int, error), ok func([]byte) bool) result {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var (
@@ -333,7 +333,7 @@ func connectEach(addr string, workers int, d time.Duration, lines [][]byte, ok f
 			buf := make([]byte, 512)
 			for i := w * 7919; ctx.Err() == nil; i++ {
 				t0 := time.Now()
-				k, err := askOnce(ap, lines[i%len(lines)], buf)
+				k, err := ask(ap, lines[i%len(lines)], buf)
 				if err != nil || !ok(buf[:k]) {
 					if errs++; errs == 1 {
 						fmt.Fprintf(os.Stderr, "trackerload: connect: %v %q\n", err, buf[:k])
