@@ -28,20 +28,23 @@ type peerConn struct {
 	onData  *atomic.Int64 // if set, stamped (unix ns) whenever payload arrives
 }
 
-// credentialsKey carries a run's Options.Credentials to dialPeer in the
-// run's context (set by Download.Run), so that dialPeer's callers need not
-// pass them along.
-type credentialsKey struct{}
-
-func withCredentials(ctx context.Context, cred secure.Credentials) context.Context {
-	return context.WithValue(ctx, credentialsKey{}, cred)
+// peerDialer opens connections to peers for one download: secured with
+// its credentials (TLS 1.3; on a private network, the membership proofs),
+// within dialTimeout, then each read and write bounded by ioTimeout.
+type peerDialer struct {
+	cred                   secure.Credentials
+	dialTimeout, ioTimeout time.Duration
 }
 
-// dialPeer connects to addr and secures the connection with the run's
-// credentials (TLS 1.3; on a private network, the membership proofs, all
-// within dialTimeout); the connection is closed when ctx ends.
-func dialPeer(ctx context.Context, addr string, dialTimeout, ioTimeout time.Duration) (*peerConn, error) {
-	cred, _ := ctx.Value(credentialsKey{}).(secure.Credentials)
+// dialer is the download's peerDialer.
+func (d *Download) dialer() peerDialer {
+	return peerDialer{cred: d.opts.Credentials, dialTimeout: d.opts.DialTimeout, ioTimeout: d.opts.RequestTimeout}
+}
+
+// dial connects to addr and secures the connection; it is closed when ctx
+// ends.
+func (pd peerDialer) dial(ctx context.Context, addr string) (*peerConn, error) {
+	cred, dialTimeout, ioTimeout := pd.cred, pd.dialTimeout, pd.ioTimeout
 	d := cred.Dialer("peer")
 	d.Timeout = dialTimeout
 	c, err := d.DialContext(ctx, "tcp", addr)

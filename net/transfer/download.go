@@ -230,7 +230,7 @@ func (d *Download) Run(ctx context.Context) error {
 	d.mu.Unlock()
 	d.opts.onProgress()
 
-	err := d.run(withCredentials(ctx, d.opts.Credentials))
+	err := d.run(ctx)
 
 	d.mu.Lock()
 	d.finished = time.Now()
@@ -331,7 +331,7 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 	}
 	deadline := time.Now().Add(d.opts.StallTimeout)
 	for {
-		m, err := fetchManifest(ctx, id, size, holders, d.isSelf, d.opts.DialTimeout, d.opts.RequestTimeout)
+		m, err := fetchManifest(ctx, id, size, holders, d.isSelf, d.dialer())
 		if err == nil {
 			d.mu.Lock()
 			d.m = m

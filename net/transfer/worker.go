@@ -114,7 +114,7 @@ func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (prog
 // connect dials p and starts a session; a partial holder's HAVE is due
 // at once.
 func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*session, error) {
-	pc, err := dialPeer(ctx, p.addr, d.opts.DialTimeout, d.opts.RequestTimeout)
+	pc, err := d.dialer().dial(ctx, p.addr)
 	if err != nil {
 		return nil, err
 	}
