@@ -25,7 +25,7 @@ import (
 // the scheduler of commit a95ede1 (chunks in file order, partial holders
 // learned every 3 s), they hold the same chunks and feed each other only
 // by chance: the seeder sent 2.98 to 3.92 copies in 9 runs, against 4.12
-// to 4.18 with -serve=false. One second apart, 2.61 to 2.79 in 4 runs.
+// to 4.18 with -serve=false. One second apart, 2.44 to 2.79 in 7 runs.
 // That simultaneous case is what scripts/bench-swarm.sh measures; once
 // the scheduler spreads the swarm, this test should start them together
 // and lower swarmBound.
