@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/enxame/enxame/net/wire"
@@ -85,5 +86,26 @@ func TestSearchRowPeers(t *testing.T) {
 		if got := (SearchRow{Complete: tt.c, Partial: tt.p, More: tt.more}).Peers(); got != tt.want {
 			t.Errorf("Peers(%d, %d, %v) = %q, want %q", tt.c, tt.p, tt.more, got, tt.want)
 		}
+	}
+}
+
+// TestSearchRowsCountHosts: holders are counted by computer (IP address),
+// never by registration: one host announcing a file from three ports is
+// one holder (the poisoning-by-count attack, issue 13).
+func TestSearchRowsCountHosts(t *testing.T) {
+	id := strings.Repeat("a", 64)
+	resp := &wire.SearchResponse{Results: []wire.SearchResult{{ID: id, Name: "ubuntu.iso", Size: 9, Peers: []wire.ResultPeer{
+		{Addr: "10.0.0.66:4001", Complete: true}, {Addr: "10.0.0.66:4002", Complete: true}, {Addr: "10.0.0.66:4003", Complete: true},
+		{Addr: "10.0.0.7:7000", Complete: false}, {Addr: "10.0.0.7:7001", Complete: true},
+		{Addr: "[fd00::8]:7000", Complete: false},
+	}}}}
+	rows := searchRows(resp)
+	if len(rows) != 1 || rows[0].Complete != 2 || rows[0].Partial != 1 {
+		t.Fatalf("rows %+v, want 2 computers with the file and 1 with part of it", rows)
+	}
+	// A cut list: the tracker's count of hosts stands for the rest.
+	resp.Results[0].PeersTruncated, resp.Results[0].Hosts = true, 40
+	if rows := searchRows(resp); rows[0].Complete != 39 || rows[0].Partial != 1 || !rows[0].More {
+		t.Errorf("truncated rows %+v, want 39 + 1 partial, more", rows)
 	}
 }

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"net"
 	"sync"
 	"time"
 
@@ -111,13 +112,7 @@ func searchRows(resp *wire.SearchResponse) []SearchRow {
 	rows := make([]SearchRow, 0, len(resp.Results))
 	for _, r := range resp.Results {
 		row := SearchRow{ID: r.ID, Name: r.Name, Display: SafeText(r.Name), Size: r.Size, More: r.PeersTruncated}
-		for _, p := range r.Peers {
-			if p.Complete {
-				row.Complete++
-			} else {
-				row.Partial++
-			}
-		}
+		row.Complete, row.Partial = holderHosts(r)
 		rows = append(rows, row)
 	}
 	// The same name shared with different contents: tell the versions apart.
@@ -131,6 +126,33 @@ func searchRows(resp *wire.SearchResponse) []SearchRow {
 		}
 	}
 	return rows
+}
+
+// holderHosts counts the computers (distinct IP addresses, PROTOCOL §4)
+// holding r: those with a complete copy, and those with part of it only.
+// One computer registering many ports counts once. When the tracker cut
+// the list of holders, its own count of hosts stands for the complete
+// ones it could not list.
+func holderHosts(r wire.SearchResult) (complete, partial int) {
+	full := map[string]bool{}
+	for _, p := range r.Peers {
+		host := p.Addr
+		if h, _, err := net.SplitHostPort(p.Addr); err == nil {
+			host = h
+		}
+		full[host] = full[host] || p.Complete
+	}
+	for _, c := range full {
+		if c {
+			complete++
+		} else {
+			partial++
+		}
+	}
+	if r.PeersTruncated && r.Hosts > complete+partial {
+		complete += r.Hosts - complete - partial
+	}
+	return complete, partial
 }
 
 func searchStatus(q string, n int, truncated bool) string {
