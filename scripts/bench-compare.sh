@@ -5,8 +5,9 @@
 # random file on loopback from 1 and from 4 `enxame share` seeders, and
 # fetches it RUNS times with each binary, alternating, so that both see the
 # same machine load. Prints every run and, per seeder count, the medians of
-# wall and CPU seconds and the ratios new/base. The tracker and seeders are
-# the working tree's. Loopback only; stops what it starts and removes its
+# wall and CPU seconds and the ratios new/base. Each binary fetches from a
+# tracker and seeders of its own revision (so the two may speak different
+# protocol versions). Loopback only; stops what it starts and removes its
 # temporary folder.
 #
 # Usage: scripts/bench-compare.sh                 (BASE=HEAD~1 RUNS=5 SIZE_MIB=512)
@@ -47,47 +48,54 @@ for i in 1 2 3 4; do
 	ln "$TMP/file.bin" "$TMP/s$i/file.bin"
 	touch -d '1 hour ago' "$TMP/s$i/file.bin"
 done
-TP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$NEW" tracker -listen "127.0.0.1:$TP" -log-level warn 2>"$TMP/tracker.log" &
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+TP_OLD=$(freeport)
+TP_NEW=$(freeport)
+"$OLD" tracker -listen "127.0.0.1:$TP_OLD" -log-level warn 2>"$TMP/tracker-base.log" &
+PIDS+=($!)
+"$NEW" tracker -listen "127.0.0.1:$TP_NEW" -log-level warn 2>"$TMP/tracker-new.log" &
 PIDS+=($!)
 
-# holders N: waits (at most 60 s) until the tracker lists N holders of
-# file.bin, asking it through the interactive peer, which speaks whatever
-# protocol the working tree's binary speaks.
+# holders BIN PORT N: waits (at most 60 s) until the tracker lists N
+# holders of file.bin, asking it through that revision's interactive peer,
+# which speaks that revision's protocol.
 mkdir -p "$TMP/empty"
 holders() {
 	local i got
 	for i in $(seq 1 120); do
-		got=$(printf 'search file.bin\n' | "$NEW" peer -tracker "127.0.0.1:$TP" -share "$TMP/empty" -listen 127.0.0.1:0 -no-cache -log-level error 2>/dev/null |
+		got=$(printf 'search file.bin\n' | "$1" peer -tracker "127.0.0.1:$2" -share "$TMP/empty" -listen 127.0.0.1:0 -no-cache -log-level error 2>/dev/null |
 			awk '$NF == "file.bin" { sub(/\+/, "", $4); print $4 }')
-		[ "${got:-0}" -ge "$1" ] 2>/dev/null && return 0
+		[ "${got:-0}" -ge "$3" ] 2>/dev/null && return 0
 		sleep 0.5
 	done
-	log "timed out waiting for $1 holders of file.bin"
+	log "timed out waiting for $3 holders of file.bin at 127.0.0.1:$2"
 	exit 1
 }
 
-# one BIN LABEL: one get, appending "LABEL wall cpu" to results.
+# one BIN PORT LABEL: one get, appending "LABEL wall cpu" to results.
 one() {
 	rm -rf "$TMP/out" && mkdir "$TMP/out"
-	/usr/bin/time -f "%e %U %S" -o "$TMP/time" "$1" get -tracker "127.0.0.1:$TP" -o "$TMP/out" -log-level error file.bin \
+	/usr/bin/time -f "%e %U %S" -o "$TMP/time" "$1" get -tracker "127.0.0.1:$2" -o "$TMP/out" -log-level error file.bin \
 		>/dev/null 2>"$TMP/get.err" || { cat "$TMP/get.err" >&2; exit 1; }
-	cmp -s "$TMP/out/file.bin" "$TMP/file.bin" || { log "$2: the file differs"; exit 1; }
+	cmp -s "$TMP/out/file.bin" "$TMP/file.bin" || { log "$3: the file differs"; exit 1; }
 	read -r wall user sys <"$TMP/time"
-	echo "$2 $wall $(python3 -c "print(round($user+$sys,2))")" | tee -a "$TMP/results"
+	echo "$3 $wall $(python3 -c "print(round($user+$sys,2))")" | tee -a "$TMP/results"
 }
 
 for n in 1 4; do
 	seeders=()
 	for i in $(seq 1 "$n"); do
-		"$NEW" share -tracker "127.0.0.1:$TP" -listen 127.0.0.1:0 -no-cache -log-level info "$TMP/s$i" 2>"$TMP/share$n-$i.log" &
+		"$OLD" share -tracker "127.0.0.1:$TP_OLD" -listen 127.0.0.1:0 -no-cache -log-level warn "$TMP/s$i" 2>"$TMP/share-base$n-$i.log" &
 		seeders+=($!)
-		PIDS+=($!)
+		"$NEW" share -tracker "127.0.0.1:$TP_NEW" -listen 127.0.0.1:0 -no-cache -log-level warn "$TMP/s$i" 2>"$TMP/share-new$n-$i.log" &
+		seeders+=($!)
 	done
-	holders "$n"
+	PIDS+=("${seeders[@]}")
+	holders "$OLD" "$TP_OLD" "$n"
+	holders "$NEW" "$TP_NEW" "$n"
 	for r in $(seq 1 "$RUNS"); do
-		one "$OLD" "base-$n"
-		one "$NEW" "new-$n"
+		one "$OLD" "$TP_OLD" "base-$n"
+		one "$NEW" "$TP_NEW" "new-$n"
 	done
 	kill "${seeders[@]}" 2>/dev/null || true
 	wait "${seeders[@]}" 2>/dev/null || true
