@@ -53,8 +53,10 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.problem.Importance = widget.DangerImportance
 	t.problem.Hide()
 	v.PeerErr.AddListener(binding.NewDataListener(t.onPeerErr))
-	t.skipped = widget.NewLabelWithData(v.ShareSkipped)
+	t.skipped = widget.NewLabel("")
 	t.skipped.Wrapping = fyne.TextWrapWord
+	t.skipped.Hide()
+	v.ShareSkipped.AddListener(binding.NewDataListener(t.onSkippedChanged))
 	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
 
@@ -154,6 +156,14 @@ func (t *shareTab) changeFolder(dir string) {
 			}
 		})
 	})
+}
+
+// onSkippedChanged says what is not shared, and takes no room when
+// nothing is left out.
+func (t *shareTab) onSkippedChanged() {
+	s, _ := t.m.u.vm.ShareSkipped.Get()
+	setText(t.skipped, s)
+	showIf(t.skipped, s != "")
 }
 
 // onHidden applies the hidden-files check box (the folder is indexed

@@ -517,3 +517,34 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 	}
 	return nil
 }
+
+// TestMyShareSaysWhatIsSkipped: a hidden file is left out and the tab says
+// so; a folder with nothing left out shows no such line.
+func TestMyShareSaysWhatIsSkipped(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{"notes.txt", ".env"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(name), 0o600)
+		os.Chtimes(p, old, old)
+	}
+	if u.main.share.skipped.Visible() {
+		t.Error("a skipped line before any folder is shared")
+	}
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(dir)})
+	enxametest.WaitFor(t, 10*time.Second, "the folder indexed", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		return u.main.share.list.Length() == 1 && u.main.share.skipped.Visible()
+	})
+	if got := u.main.share.skipped.Text; got != "Not shared: 1 hidden file or folder." {
+		t.Errorf("skipped line %q", got)
+	}
+	if u.main.share.hidden.Checked {
+		t.Error("hidden files shared by default")
+	}
+}
