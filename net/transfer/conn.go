@@ -8,7 +8,6 @@ import (
 	"hash"
 	"io"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/enxame/enxame/net/wire"
@@ -24,7 +23,6 @@ type peerConn struct {
 	wbuf    []byte
 	timeout time.Duration // no-progress limit for each read or write
 	stop    func() bool
-	onData  *atomic.Int64 // if set, stamped (unix ns) whenever payload arrives
 }
 
 // dialPeer connects to addr; the connection is closed when ctx ends.
@@ -79,13 +77,8 @@ func (pc *peerConn) body(dst []byte, h hash.Hash) error {
 	for got < len(dst) {
 		pc.c.SetReadDeadline(time.Now().Add(pc.timeout))
 		n, err := pc.br.Read(dst[got:])
-		if n > 0 {
-			if h != nil {
-				h.Write(dst[got : got+n])
-			}
-			if pc.onData != nil {
-				pc.onData.Store(time.Now().UnixNano())
-			}
+		if n > 0 && h != nil {
+			h.Write(dst[got : got+n])
 		}
 		got += n
 		if err != nil {

@@ -91,10 +91,16 @@ type testPeer struct {
 	killAfter int64
 	// delay is slept before each GET answer (a slow peer).
 	delay time.Duration
+	// drip, if set, sends each GET answer (status line and body) one byte
+	// every drip; with dripManifest the manifest too.
+	drip         time.Duration
+	dripManifest bool
 
 	ln     net.Listener
 	served atomic.Int64
 	gets   atomic.Int64
+	// getConns counts the connections that asked for a chunk.
+	getConns atomic.Int64
 	stop   chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup
@@ -160,6 +166,7 @@ func (p *testPeer) kill() {
 
 func (p *testPeer) serve(c net.Conn) {
 	br := bufio.NewReader(c)
+	asked := false
 	for {
 		line, err := wire.ReadLine(br, wire.MaxPeerLineBytes)
 		if err != nil {
@@ -177,6 +184,12 @@ func (p *testPeer) serve(c net.Conn) {
 		switch req.Verb {
 		case wire.VerbManifest:
 			js, _ := p.m.MarshalJSON()
+			if p.dripManifest {
+				if !p.dripAnswer(c, js) {
+					return
+				}
+				continue
+			}
 			wire.WriteOK(c, int64(len(js)))
 			c.Write(js)
 		case wire.VerbHave:
@@ -191,6 +204,10 @@ func (p *testPeer) serve(c net.Conn) {
 			c.Write(bf)
 		case wire.VerbGet:
 			p.gets.Add(1)
+			if !asked {
+				asked = true
+				p.getConns.Add(1)
+			}
 			if p.hangGet {
 				<-p.stop
 				return
@@ -216,6 +233,12 @@ func (p *testPeer) serve(c net.Conn) {
 				body = append([]byte(nil), body...)
 				body[len(body)/2] ^= 0xff
 			}
+			if p.drip > 0 {
+				if !p.dripAnswer(c, body) {
+					return
+				}
+				continue
+			}
 			wire.WriteOK(c, req.Size)
 			if _, err := c.Write(body); err != nil {
 				return
@@ -226,6 +249,28 @@ func (p *testPeer) serve(c net.Conn) {
 			}
 		}
 	}
+}
+
+// dripAnswer sends an OK answer with body one byte every p.drip (paced
+// by a ticker, bounded by the peer's life); false once the connection or
+// the peer ended.
+func (p *testPeer) dripAnswer(c net.Conn, body []byte) bool {
+	var b bytes.Buffer
+	wire.WriteOK(&b, int64(len(body)))
+	b.Write(body)
+	t := time.NewTicker(p.drip)
+	defer t.Stop()
+	for _, x := range b.Bytes() {
+		select {
+		case <-p.stop:
+			return false
+		case <-t.C:
+		}
+		if _, err := c.Write([]byte{x}); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // testOptions are short timeouts for tests; every download made with
