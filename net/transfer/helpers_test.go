@@ -101,12 +101,12 @@ type testPeer struct {
 	gets   atomic.Int64
 	// getConns counts the connections that asked for a chunk.
 	getConns atomic.Int64
-	stop   chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-	killed chan struct{}
+	stop     chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	killed   chan struct{}
 }
 
 func newTestPeer(data []byte, m *wire.Manifest) *testPeer {
@@ -400,3 +400,33 @@ func readStateFile(t testing.TB, path string) stateRecord {
 }
 
 var errTest = errors.New("test error")
+
+// testStem is the part-file stem tests plant for m.
+func testStem(m *wire.Manifest) string { return hiddenPrefix + m.ID()[:16] + "-0123456789abcdef" }
+
+// writePart writes a part file of data under testStem in dir, holding the
+// bytes of chunks (zeros elsewhere), and, unless record is nil, a resume
+// record claiming record's chunks.
+func writePart(t testing.TB, dir string, m *wire.Manifest, data []byte, chunks []int, record []int) {
+	t.Helper()
+	part := make([]byte, len(data))
+	for _, i := range chunks {
+		off, size := m.Chunk(i)
+		copy(part[off:off+size], data[off:off+size])
+	}
+	stem := testStem(m)
+	if err := os.WriteFile(filepath.Join(dir, stem+partSuffix), part, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if record == nil {
+		return
+	}
+	have := wire.NewBitfield(m.NumChunks())
+	for _, i := range record {
+		have.Set(i)
+	}
+	rec, _ := json.Marshal(stateRecord{V: 1, ID: m.ID(), Size: m.Size, Name: "f.bin", Have: have})
+	if err := os.WriteFile(filepath.Join(dir, stem+stateSuffix), rec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

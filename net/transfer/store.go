@@ -46,9 +46,13 @@ type stateRecord struct {
 }
 
 // partStore is the on-disk side of one download: the part file (locked
-// while open), its resume record, and the final link.
+// while open), its resume record, and the final link. Its files are
+// opened without following links (folder) and, once open, used through
+// their handle: the part file from its creation or resume to the final
+// link.
 type partStore struct {
-	root  *os.Root
+	fold  *folder
+	root  *os.Root // fold.root
 	dir   string
 	id    string
 	name  string // safe base name the file is saved under
@@ -83,28 +87,28 @@ func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io
 var errNoPart = errors.New("no part file to resume")
 
 func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger, create bool) (*partStore, wire.Bitfield, error) {
-	root, err := os.OpenRoot(dir)
+	fold, err := openFolder(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening download folder: %w", err)
 	}
-	s := &partStore{root: root, dir: dir, id: id, name: name, m: m, log: log}
+	s := &partStore{fold: fold, root: fold.root, dir: dir, id: id, name: name, m: m, log: log}
 	claimed, err := s.resume()
 	if err != nil {
-		root.Close()
+		fold.close()
 		return nil, nil, err
 	}
 	if s.f == nil {
 		if !create {
-			root.Close()
+			fold.close()
 			return nil, nil, errNoPart
 		}
 		if err := s.create(); err != nil {
-			root.Close()
+			fold.close()
 			return nil, nil, err
 		}
 		claimed = wire.NewBitfield(m.NumChunks())
 	}
-	s.w, s.wc = newChunkWriter(root, s.part, s.f)
+	s.w, s.wc = newChunkWriter(fold, s.part, s.f)
 	if wrap != nil {
 		s.w = wrap(s.f)
 	}
@@ -150,9 +154,16 @@ func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
 		log.Info("Ignoring resume record", "error", err)
 		return nil, false
 	}
-	f, err := s.root.OpenFile(stem+partSuffix, os.O_RDWR, 0)
+	f, err := s.fold.open(stem+partSuffix, os.O_RDWR, 0)
 	if err != nil {
 		log.Info("Cannot open part file", "error", err)
+		return nil, false
+	}
+	if fi, err := f.Stat(); err != nil || !ownedAlone(fi) {
+		// Another user's file, or one with a second name: whoever holds
+		// it could change verified chunks behind the downloader's back.
+		f.Close()
+		log.Warn("Ignoring a part file that is not this user's alone", "error", err)
 		return nil, false
 	}
 	if err := lockFile(f); err != nil {
@@ -177,7 +188,7 @@ func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
 }
 
 func (s *partStore) readState(name string) (*stateRecord, error) {
-	f, err := s.root.Open(name)
+	f, err := s.fold.open(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -202,14 +213,14 @@ func (s *partStore) removeOrphan(name string, e fs.DirEntry) {
 	if err != nil || time.Since(info.ModTime()) < orphanAge {
 		return
 	}
-	f, err := s.root.OpenFile(name, os.O_RDWR, 0)
+	f, err := s.fold.open(name, os.O_RDWR, 0)
 	if err != nil {
 		return
 	}
 	defer f.Close()
 	if lockFile(f) == nil {
 		s.log.Info("Removing orphan part file", "part", name)
-		s.root.Remove(name)
+		s.fold.removeIf(name, f)
 	}
 }
 
@@ -219,26 +230,28 @@ func (s *partStore) create() error {
 		var rnd [8]byte
 		rand.Read(rnd[:])
 		stem := s.prefix() + hex.EncodeToString(rnd[:])
-		f, err := s.root.OpenFile(stem+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := s.fold.open(stem+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("creating part file in %s: %w", s.dir, err)
 		}
-		if err := lockFile(f); err != nil {
+		abandon := func() {
+			s.fold.removeIf(stem+partSuffix, f)
 			f.Close()
+		}
+		if err := lockFile(f); err != nil {
+			abandon()
 			return fmt.Errorf("locking part file: %w", err)
 		}
 		if err := preallocate(f, s.m.Size); err != nil {
-			f.Close()
-			s.root.Remove(stem + partSuffix)
+			abandon()
 			return fmt.Errorf("reserving %d bytes in %s: %w", s.m.Size, s.dir, err)
 		}
 		s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
 		if err := s.saveState(wire.NewBitfield(s.m.NumChunks()), false); err != nil {
-			f.Close()
-			s.root.Remove(stem + partSuffix)
+			abandon()
 			return err
 		}
 		return nil
@@ -279,10 +292,18 @@ func (s *partStore) writeChunk(i int, p []byte) error {
 }
 
 // saveState replaces the resume record (write, optional fsync, rename).
+// The temporary file is created exclusively, without following a link:
+// whatever is found at its name (a leftover, or a link planted there) is
+// removed, never written through; rename replaces the record's name
+// itself, never what a link there points to.
 func (s *partStore) saveState(have wire.Bitfield, sync bool) error {
 	data, _ := json.Marshal(stateRecord{V: 1, ID: s.id, Size: s.m.Size, Name: s.name, Have: have})
 	tmp := s.state + ".tmp"
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := s.fold.open(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		s.root.Remove(tmp)
+		f, err = s.fold.open(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("writing resume record in %s: %w", s.dir, err)
 	}
@@ -290,24 +311,38 @@ func (s *partStore) saveState(have wire.Bitfield, sync bool) error {
 	if err == nil && sync {
 		err = f.Sync()
 	}
+	fi, serr := f.Stat()
+	if err == nil {
+		err = serr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && !s.fold.is(tmp, fi) {
+		err = errReplaced
 	}
 	if err == nil {
 		err = s.root.Rename(tmp, s.state)
 	}
 	if err != nil {
-		s.root.Remove(tmp)
+		if fi != nil && s.fold.is(tmp, fi) {
+			s.root.Remove(tmp)
+		}
 		return fmt.Errorf("writing resume record in %s: %w", s.dir, err)
 	}
 	return nil
 }
 
-// openPart opens the part file for reading (serving verified chunks).
-func (s *partStore) openPart() (*os.File, error) { return s.root.Open(s.part) }
+// openPart opens the part file for reading (serving verified chunks): a
+// new handle on the very file this download writes, never on what its
+// name may name by now.
+func (s *partStore) openPart() (*os.File, error) { return s.fold.reopen(s.part, s.f, os.O_RDONLY) }
 
 // finish syncs the part file and gives it its final, free name without
-// ever replacing an existing file; it returns the saved path.
+// ever replacing an existing file, nor following a link found there; the
+// name goes to the file this download wrote (folder.link), and the part
+// name is removed only if it still names that file. It returns the saved
+// path.
 func (s *partStore) finish() (string, error) {
 	if err := s.f.Sync(); err != nil {
 		return "", fmt.Errorf("syncing %s: %w", s.dir, err)
@@ -315,29 +350,14 @@ func (s *partStore) finish() (string, error) {
 	final := ""
 	for i := 0; i < maxFreeNames && final == ""; i++ {
 		cand := candidateName(s.name, i)
-		err := s.root.Link(s.part, cand)
-		switch {
-		case err == nil:
-			s.root.Remove(s.part)
-			final = cand
-		case errors.Is(err, fs.ErrExist):
-		default:
-			// No hard links here: claim the name with an exclusive
-			// placeholder, then rename over our own placeholder.
-			ph, perr := s.root.OpenFile(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if errors.Is(perr, fs.ErrExist) {
-				continue
-			}
-			if perr != nil {
-				return "", fmt.Errorf("saving into %s: %w", s.dir, perr)
-			}
-			ph.Close()
-			if err := s.root.Rename(s.part, cand); err != nil {
-				s.root.Remove(cand)
-				return "", fmt.Errorf("saving into %s: %w", s.dir, err)
-			}
-			final = cand
+		err := s.saveAs(cand)
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		if err != nil {
+			return "", fmt.Errorf("saving into %s: %w", s.dir, err)
+		}
+		final = cand
 	}
 	if final == "" {
 		return "", fmt.Errorf("saving into %s: no free name for %q", s.dir, s.name)
@@ -350,9 +370,67 @@ func (s *partStore) finish() (string, error) {
 	return filepath.Join(s.dir, final), nil
 }
 
+// saveAs gives the part file the name cand, or fs.ErrExist if it is
+// taken. If the part name was replaced behind the download's back (a file
+// unlinked cannot be linked again), the verified bytes are copied from
+// the handle into a new file of that name instead.
+func (s *partStore) saveAs(cand string) error {
+	err := s.fold.link(s.f, s.part, cand)
+	switch {
+	case err == nil:
+		s.fold.removeIf(s.part, s.f)
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return err
+	case errors.Is(err, errReplaced):
+		s.log.Warn("Part file replaced while in use; saving a copy of the verified bytes", "part", s.part)
+		ph, err := s.fold.open(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		return s.copyInto(ph, cand)
+	}
+	// No hard links here: claim the name with an exclusive placeholder,
+	// then rename the part file over it, or copy into it if the part
+	// name is not the download's file any more.
+	ph, err := s.fold.open(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if !s.fold.same(s.part, s.f) {
+		return s.copyInto(ph, cand)
+	}
+	ph.Close()
+	if err := s.root.Rename(s.part, cand); err != nil {
+		s.root.Remove(cand)
+		return err
+	}
+	if !s.fold.same(cand, s.f) {
+		s.root.Remove(cand)
+		return errReplaced
+	}
+	return nil
+}
+
+// copyInto copies the part file's bytes, from its handle, into dst (named
+// cand, just created) and syncs it; on error cand is removed.
+func (s *partStore) copyInto(dst *os.File, cand string) error {
+	_, err := io.Copy(dst, io.NewSectionReader(s.f, 0, s.m.Size))
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.root.Remove(cand)
+	}
+	return err
+}
+
 // discard removes the part file and resume record (a cancelled download).
 func (s *partStore) discard() {
-	s.root.Remove(s.part)
+	s.fold.removeIf(s.part, s.f)
 	s.root.Remove(s.state)
 }
 
@@ -361,16 +439,17 @@ func (s *partStore) discard() {
 // whether one is in use). It is for a download whose manifest is not
 // known in this process.
 func discardByID(dir, id string, log *slog.Logger) {
-	root, err := os.OpenRoot(dir)
+	fold, err := openFolder(dir)
 	if err != nil {
 		return
 	}
-	defer root.Close()
+	defer fold.close()
+	root := fold.root
 	entries, err := fs.ReadDir(root.FS(), ".")
 	if err != nil {
 		return
 	}
-	s := &partStore{root: root, dir: dir, id: id, log: log}
+	s := &partStore{fold: fold, root: root, dir: dir, id: id, log: log}
 	for _, e := range entries {
 		n := e.Name()
 		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, stateSuffix) {
@@ -380,13 +459,13 @@ func discardByID(dir, id string, log *slog.Logger) {
 		if rec, err := s.readState(n); err != nil || rec.ID != id {
 			continue
 		}
-		f, err := root.OpenFile(stem+partSuffix, os.O_RDWR, 0)
+		f, err := fold.open(stem+partSuffix, os.O_RDWR, 0)
 		if err == nil {
 			if lockFile(f) != nil {
 				f.Close()
 				continue // in use by another download
 			}
-			root.Remove(stem + partSuffix)
+			fold.removeIf(stem+partSuffix, f)
 			f.Close()
 		}
 		root.Remove(n)
@@ -398,5 +477,5 @@ func discardByID(dir, id string, log *slog.Logger) {
 func (s *partStore) close() {
 	s.wc.Close()
 	s.f.Close()
-	s.root.Close()
+	s.fold.close()
 }
