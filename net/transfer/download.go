@@ -371,8 +371,8 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 
 func (d *Download) isSelf(addr string) bool { return d.opts.Self != nil && d.opts.Self(addr) }
 
-// openStore opens or resumes the part file and re-verifies the chunks
-// its resume record claims.
+// openStore opens or resumes the part file and re-verifies every chunk
+// it may hold.
 func (d *Download) openStore(ctx context.Context) error {
 	d.mu.Lock()
 	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
@@ -390,19 +390,13 @@ func (d *Download) openStore(ctx context.Context) error {
 
 	if claimed.Count(n) > 0 {
 		d.setState(StateVerifying, nil)
-		bp, err := bufs.get(ctx)
-		if err != nil {
-			d.closeStore()
-			return ctxErr(ctx)
-		}
-		have, err := st.verify(ctx, claimed, *bp, func(i int, ok bool) {
+		have, err := st.verify(ctx, claimed, bufs, func(i int, ok bool) {
 			if ok {
 				_, size := m.Chunk(i)
 				d.chunks.found(i, size)
 				d.opts.onProgress()
 			}
 		})
-		bufs.put(bp)
 		if err != nil {
 			d.closeStore()
 			return ctxErr(ctx)

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,7 +14,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -36,7 +40,8 @@ const (
 )
 
 // stateRecord is the resume record kept beside a part file. It is a hint:
-// every chunk it lists is re-verified against its digest on resume.
+// on resume every chunk the part file may hold, listed or not, is
+// re-verified against its digest (verify).
 type stateRecord struct {
 	V    int    `json:"v"`
 	ID   string `json:"id"`
@@ -77,8 +82,10 @@ func alignedBuf(n int64) []byte {
 }
 
 // openStore opens dir, resumes a part file of id that no other downloader
-// holds, or creates a new one. It returns the chunks the resume record
-// claims, to be re-verified (none for a new part file).
+// holds, or creates a new one. It returns the chunks to re-verify: every
+// chunk of a resumed part file, which may hold chunks its record does
+// not list (a crash comes between a chunk's write and the next record);
+// none for a new one.
 func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger) (*partStore, wire.Bitfield, error) {
 	return openStoreMode(dir, id, name, m, wrap, log, true)
 }
@@ -117,7 +124,10 @@ func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt
 
 func (s *partStore) prefix() string { return hiddenPrefix + s.id[:16] + "-" }
 
-// resume looks for a resume record of this id whose part file is free.
+// resume looks for a part file of this id that is free: one with a
+// resume record first, else one without (left by a crash before its
+// first record, or whose record was lost); the other part files of this
+// id without a record, older than orphanAge and free, are removed.
 func (s *partStore) resume() (wire.Bitfield, error) {
 	entries, err := fs.ReadDir(s.root.FS(), ".")
 	if err != nil {
@@ -129,6 +139,7 @@ func (s *partStore) resume() (wire.Bitfield, error) {
 			states[strings.TrimSuffix(n, stateSuffix)] = true
 		}
 	}
+	var orphans []fs.DirEntry
 	for _, e := range entries {
 		n := e.Name()
 		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, partSuffix) || !e.Type().IsRegular() {
@@ -136,23 +147,39 @@ func (s *partStore) resume() (wire.Bitfield, error) {
 		}
 		stem := strings.TrimSuffix(n, partSuffix)
 		if !states[stem] {
-			s.removeOrphan(n, e)
+			orphans = append(orphans, e)
 			continue
 		}
-		have, ok := s.tryResume(stem)
-		if ok {
+		if have, ok := s.tryResume(stem, true); ok {
+			return have, nil
+		}
+	}
+	for i, e := range orphans {
+		if have, ok := s.tryResume(strings.TrimSuffix(e.Name(), partSuffix), false); ok {
+			for _, o := range orphans[i+1:] {
+				s.removeOrphan(o.Name(), o)
+			}
 			return have, nil
 		}
 	}
 	return nil, nil
 }
 
-func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
+// tryResume takes the part file stem+partSuffix if it is free, this
+// user's alone, and not recorded as another file's (a record that cannot
+// be read is no record: a crash may have cut it). It returns every chunk,
+// to be re-verified.
+func (s *partStore) tryResume(stem string, recorded bool) (wire.Bitfield, bool) {
 	log := s.log.With("part", stem+partSuffix)
-	rec, err := s.readState(stem + stateSuffix)
-	if err != nil || rec.ID != s.id || rec.Size != s.m.Size {
-		log.Info("Ignoring resume record", "error", err)
-		return nil, false
+	if recorded {
+		rec, err := s.readState(stem + stateSuffix)
+		if err == nil && (rec.ID != s.id || rec.Size != s.m.Size) {
+			log.Info("Ignoring another file's part file", "id", rec.ID)
+			return nil, false
+		}
+		if err != nil {
+			log.Info("Resume record unreadable; checking the part file", "error", err)
+		}
 	}
 	f, err := s.fold.open(stem+partSuffix, os.O_RDWR, 0)
 	if err != nil {
@@ -178,13 +205,14 @@ func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
 			return nil, false
 		}
 	}
-	have := wire.Bitfield(rec.Have)
-	if !have.ValidFor(s.m.NumChunks()) {
-		have = wire.NewBitfield(s.m.NumChunks())
+	n := s.m.NumChunks()
+	all := wire.NewBitfield(n)
+	for i := range n {
+		all.Set(i)
 	}
 	s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
-	log.Info("Resuming download", "claimedChunks", have.Count(s.m.NumChunks()))
-	return have, true
+	log.Info("Resuming download", "recorded", recorded)
+	return all, true
 }
 
 func (s *partStore) readState(name string) (*stateRecord, error) {
@@ -260,26 +288,97 @@ func (s *partStore) create() error {
 }
 
 // verify re-checks the claimed chunks against their digests and returns
-// those that hold. progress is called with each chunk checked.
-func (s *partStore) verify(ctx context.Context, claimed wire.Bitfield, buf []byte, progress func(i int, ok bool)) (wire.Bitfield, error) {
+// those that hold; progress is called (from several goroutines) with
+// each chunk checked. Chunks are checked on all cores, each with a buffer
+// from bufs (so memory stays bounded). A chunk in a hole of the part file
+// (SEEK_DATA) is not read, and one that reads as zeros is not hashed:
+// either holds only if the chunk is zeros.
+func (s *partStore) verify(ctx context.Context, claimed wire.Bitfield, bufs *chunkBufs, progress func(i int, ok bool)) (wire.Bitfield, error) {
 	n := s.m.NumChunks()
+	ok := make([]bool, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), cap(bufs.sem), n)) {
+		wg.Go(func() {
+			bp, err := bufs.get(ctx)
+			if err != nil {
+				return
+			}
+			defer bufs.put(bp)
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if claimed.Has(i) {
+					ok[i] = s.onDisk(i, *bp)
+					progress(i, ok[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	have := wire.NewBitfield(n)
-	for i := range n {
-		if !claimed.Has(i) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		off, size := s.m.Chunk(i)
-		_, err := s.f.ReadAt(buf[:size], off)
-		ok := err == nil && sha256.Sum256(buf[:size]) == s.m.Digests[i]
-		if ok {
+	for i, o := range ok {
+		if o {
 			have.Set(i)
 		}
-		progress(i, ok)
 	}
 	return have, nil
+}
+
+// onDisk reports whether the part file holds chunk i, read into buf.
+func (s *partStore) onDisk(i int, buf []byte) bool {
+	off, size := s.m.Chunk(i)
+	if dataFrom(s.f, off) >= off+size {
+		return s.m.Digests[i] == zeroDigest(size) // a hole reads as zeros
+	}
+	b := buf[:size]
+	if _, err := s.f.ReadAt(b, off); err != nil {
+		return false
+	}
+	if isZero(b) {
+		return s.m.Digests[i] == zeroDigest(size)
+	}
+	return sha256.Sum256(b) == s.m.Digests[i]
+}
+
+// isZero reports whether b is all zeros.
+func isZero(b []byte) bool {
+	var zeros [16 << 10]byte
+	for len(b) > 0 {
+		k := min(len(b), len(zeros))
+		if !bytes.Equal(b[:k], zeros[:k]) {
+			return false
+		}
+		b = b[k:]
+	}
+	return true
+}
+
+// zeroDigests caches the digests of chunks of zeros, by size.
+var zeroDigests sync.Map
+
+func zeroDigest(size int64) wire.Digest {
+	if d, ok := zeroDigests.Load(size); ok {
+		return d.(wire.Digest)
+	}
+	h := sha256.New()
+	io.CopyN(h, zeroReader{}, size)
+	var d wire.Digest
+	h.Sum(d[:0])
+	zeroDigests.Store(size, d)
+	return d
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // writeChunk writes chunk i's verified bytes.
