@@ -8,7 +8,6 @@ import (
 	"hash"
 	"io"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/enxame/enxame/net/secure"
@@ -25,7 +24,6 @@ type peerConn struct {
 	wbuf    []byte
 	timeout time.Duration // no-progress limit for each read or write
 	stop    func() bool
-	onData  *atomic.Int64 // if set, stamped (unix ns) whenever payload arrives
 }
 
 // peerDialer opens connections to peers for one download: secured with
@@ -36,9 +34,9 @@ type peerDialer struct {
 	dialTimeout, ioTimeout time.Duration
 }
 
-// dialer is the download's peerDialer.
-func (d *Download) dialer() peerDialer {
-	return peerDialer{cred: d.opts.Credentials, dialTimeout: d.opts.DialTimeout, ioTimeout: d.opts.RequestTimeout}
+// dialer is the peerDialer of downloads with these options.
+func (o Options) dialer() peerDialer {
+	return peerDialer{cred: o.Credentials, dialTimeout: o.DialTimeout, ioTimeout: o.RequestTimeout}
 }
 
 // dial connects to addr and secures the connection; it is closed when ctx
@@ -96,13 +94,8 @@ func (pc *peerConn) body(dst []byte, h hash.Hash) error {
 	for got < len(dst) {
 		pc.c.SetReadDeadline(time.Now().Add(pc.timeout))
 		n, err := pc.br.Read(dst[got:])
-		if n > 0 {
-			if h != nil {
-				h.Write(dst[got : got+n])
-			}
-			if pc.onData != nil {
-				pc.onData.Store(time.Now().UnixNano())
-			}
+		if n > 0 && h != nil {
+			h.Write(dst[got : got+n])
 		}
 		got += n
 		if err != nil {

@@ -67,8 +67,9 @@ type Options struct {
 	// for peers that joined.
 	Tracker Searcher
 	Logger  *slog.Logger
-	// StallTimeout: with no verified chunk for this long the run fails with
-	// ErrStalled, keeping its resume state.
+	// StallTimeout: with no verified chunk for this long, and no source
+	// delivering at MinRate meanwhile, the run fails with ErrStalled,
+	// keeping its resume state.
 	StallTimeout    time.Duration
 	RefreshInterval time.Duration
 	// RequestTimeout: a peer that makes no progress on a request for this
@@ -81,6 +82,12 @@ type Options struct {
 	MaxPeers     int
 	// PipelineBytes bounds the requests in flight per peer, in bytes.
 	PipelineBytes int64
+	// MinRate, in bytes a second: a source that owes answers and delivers
+	// less, averaged over several seconds (DefaultRateWindow) of waiting
+	// for it, is disconnected like a stalled one (its chunks go back to
+	// the queue, it is retried after a backoff), and its bytes do not
+	// hold off the stall timeout.
+	MinRate int64
 	// Self reports addresses that are this process's own chunk server.
 	Self func(addr string) bool
 	// Credentials secure the connections to peers (the zero value: an
@@ -95,6 +102,8 @@ type Options struct {
 	onProgress func()
 	// wrapWriter wraps the part file's writer: a seam for fault tests.
 	wrapWriter func(io.WriterAt) io.WriterAt
+	// rateWindow is the MinRate window (DefaultRateWindow): shorter in tests.
+	rateWindow time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -110,6 +119,10 @@ func (o Options) withDefaults() Options {
 	def(&o.HaveInterval, DefaultHaveInterval)
 	if o.MaxPeers <= 0 || o.MaxPeers > maxPeerIndex {
 		o.MaxPeers = min(DefaultMaxPeers, maxPeerIndex)
+	}
+	def(&o.rateWindow, DefaultRateWindow)
+	if o.MinRate <= 0 {
+		o.MinRate = DefaultMinRate
 	}
 	if o.PipelineBytes <= 0 {
 		o.PipelineBytes = DefaultPipelineBytes
@@ -149,7 +162,7 @@ type Download struct {
 
 	runMu    sync.Mutex   // held by Run
 	chunks   chunkTable   // per-chunk state; own lock, taken after mu
-	lastByte atomic.Int64 // unix nanoseconds of the last byte received
+	lastByte atomic.Int64 // unix nanoseconds of the last byte received at MinRate
 
 	mu    sync.Mutex
 	id    string
@@ -331,7 +344,7 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 	}
 	deadline := time.Now().Add(d.opts.StallTimeout)
 	for {
-		m, err := fetchManifest(ctx, id, size, holders, d.isSelf, d.dialer())
+		m, err := fetchManifest(ctx, id, size, holders, d.isSelf, d.opts)
 		if err == nil {
 			d.mu.Lock()
 			d.m = m
@@ -362,8 +375,8 @@ func (d *Download) getManifest(ctx context.Context, holders []wire.ResultPeer) e
 
 func (d *Download) isSelf(addr string) bool { return d.opts.Self != nil && d.opts.Self(addr) }
 
-// openStore opens or resumes the part file and re-verifies the chunks
-// its resume record claims.
+// openStore opens or resumes the part file and re-verifies every chunk
+// it may hold.
 func (d *Download) openStore(ctx context.Context) error {
 	d.mu.Lock()
 	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
@@ -381,19 +394,13 @@ func (d *Download) openStore(ctx context.Context) error {
 
 	if claimed.Count(n) > 0 {
 		d.setState(StateVerifying, nil)
-		bp, err := bufs.get(ctx)
-		if err != nil {
-			d.closeStore()
-			return ctxErr(ctx)
-		}
-		have, err := st.verify(ctx, claimed, *bp, func(i int, ok bool) {
+		have, err := st.verify(ctx, claimed, bufs, func(i int, ok bool) {
 			if ok {
 				_, size := m.Chunk(i)
 				d.chunks.found(i, size)
 				d.opts.onProgress()
 			}
 		})
-		bufs.put(bp)
 		if err != nil {
 			d.closeStore()
 			return ctxErr(ctx)

@@ -1,12 +1,14 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -525,7 +527,8 @@ func TestChunkBuffersBounded(t *testing.T) {
 }
 
 // FuzzResumeRecord: whatever the resume record holds, resuming never
-// fails or panics, and only chunks that verify on disk count.
+// fails or panics, only chunks that verify on disk count, and unless the
+// record names another file every chunk that does is found.
 func FuzzResumeRecord(f *testing.F) {
 	data, m := randomFile(f, 3*chunk+100)
 	f.Add([]byte(`{"v":1,"id":"` + m.ID() + `","size":786532,"name":"f","have":"8A=="}`))
@@ -548,16 +551,20 @@ func FuzzResumeRecord(f *testing.F) {
 		if !claimed.ValidFor(m.NumChunks()) {
 			t.Fatalf("claimed bitfield of %d bytes", len(claimed))
 		}
-		have, err := st.verify(t.Context(), claimed, alignedBuf(m.ChunkSize), func(int, bool) {})
+		have, err := st.verify(t.Context(), claimed, newChunkBufs(m.ChunkSize), func(int, bool) {})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if have.Has(2) {
 			t.Fatal("a damaged chunk verified")
 		}
+		resumed := claimed.Count(m.NumChunks()) > 0
 		for i := range m.NumChunks() {
 			if have.Has(i) && !claimed.Has(i) {
 				t.Fatalf("chunk %d verified without being claimed", i)
+			}
+			if resumed && i != 2 && !have.Has(i) {
+				t.Fatalf("chunk %d on disk not found", i)
 			}
 		}
 	})
@@ -584,4 +591,88 @@ func TestDownloadWithoutDirectIO(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSaved(t, d.Progress().Path, filepath.Join(dir, "f.bin"), data)
+}
+
+// TestResumeFindsUnrecordedChunks: a crash comes between a chunk's write
+// and the next resume record (the first one a second in), so the part
+// file holds chunks its record does not list, or it has no record at all.
+// Resuming re-checks every chunk the part file may hold and fetches only
+// the others. Before, only the recorded chunks were checked (and a part
+// file without a record was ignored), so everything was fetched again.
+func TestResumeFindsUnrecordedChunks(t *testing.T) {
+	onDisk := []int{0, 2, 3, 6}
+	for _, c := range []struct {
+		name   string
+		record []int
+		none   bool
+	}{
+		{"no record", nil, true},
+		{"empty record", []int{}, false},
+		{"stale record", []int{0}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data, m := randomFile(t, 8*chunk-5)
+			dir := t.TempDir()
+			rec := c.record
+			if rec == nil && !c.none {
+				rec = []int{}
+			}
+			writePart(t, dir, m, data, onDisk, rec)
+			seed := newTestPeer(data, m).start(t)
+			tr := &fakeTracker{}
+			tr.set(result("f.bin", m, seed))
+			d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+			if err := run(t, d); err != nil {
+				t.Fatal(err)
+			}
+			p := d.Progress()
+			checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
+			var want int64
+			for i := range m.NumChunks() {
+				if !slices.Contains(onDisk, i) {
+					_, size := m.Chunk(i)
+					want += size
+				}
+			}
+			if got := seed.served.Load(); got != want {
+				t.Fatalf("the peer served %d bytes, want only the %d of the chunks not on disk", got, want)
+			}
+			if p.Resumed != int64(len(onDisk))*chunk {
+				t.Fatalf("resumed %d bytes, want %d", p.Resumed, len(onDisk)*chunk)
+			}
+		})
+	}
+}
+
+// TestVerifyChunksOfZeros: a chunk that is all zeros in the file verifies
+// from a hole or from zeros on disk without being fetched.
+func TestVerifyChunksOfZeros(t *testing.T) {
+	data := make([]byte, 4*chunk)
+	copy(data[chunk:], "not zeros")
+	m, err := wire.ManifestOf(bytes.NewReader(data), int64(len(data)), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stem := testStem(m)
+	f, err := os.Create(filepath.Join(dir, stem+partSuffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(int64(len(data))) // holes where the file system has them
+	f.Close()
+	st, claimed, err := openStore(dir, m.ID(), "f", m, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	have, err := st.verify(t.Context(), claimed, newChunkBufs(m.ChunkSize), func(int, bool) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if have.Has(i) != (i != 1) {
+			t.Fatalf("chunk %d verified: %v", i, have.Has(i))
+		}
+	}
 }

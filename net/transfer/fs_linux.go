@@ -53,9 +53,11 @@ type directWriter struct {
 	disabled atomic.Bool
 }
 
-// newChunkWriter returns the writer for a part file opened as f.
-func newChunkWriter(root *os.Root, name string, f *os.File) (io.WriterAt, io.Closer) {
-	df, err := root.OpenFile(name, os.O_WRONLY|syscall.O_DIRECT, 0)
+// newChunkWriter returns the writer for the part file open as f (named
+// name in fold). The O_DIRECT handle is a second open of f's own file,
+// checked to be that file (folder.reopen).
+func newChunkWriter(fold *folder, name string, f *os.File) (io.WriterAt, io.Closer) {
+	df, err := fold.reopen(name, f, os.O_WRONLY|syscall.O_DIRECT)
 	if err != nil {
 		return f, nopCloser{}
 	}

@@ -4,8 +4,11 @@ package transfer
 
 import (
 	"errors"
+	"math"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // lockFile takes an exclusive, non-blocking advisory lock on f, so two
@@ -26,4 +29,25 @@ func lockFile(f *os.File) error {
 		return errLocked
 	}
 	return lerr
+}
+
+// dataFrom returns the offset of the first data at or after off in f
+// (SEEK_DATA): past the end when the rest is a hole, off itself when the
+// file system cannot tell.
+func dataFrom(f *os.File, off int64) int64 {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return off
+	}
+	next := off
+	rc.Control(func(fd uintptr) {
+		d, err := unix.Seek(int(fd), off, unix.SEEK_DATA)
+		switch {
+		case err == nil:
+			next = d
+		case errors.Is(err, unix.ENXIO):
+			next = math.MaxInt64
+		}
+	})
+	return next
 }

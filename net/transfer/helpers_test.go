@@ -92,16 +92,22 @@ type testPeer struct {
 	killAfter int64
 	// delay is slept before each GET answer (a slow peer).
 	delay time.Duration
+	// drip, if set, sends each GET answer (status line and body) one byte
+	// every drip; with dripManifest the manifest too.
+	drip         time.Duration
+	dripManifest bool
 
 	ln     net.Listener
 	served atomic.Int64
 	gets   atomic.Int64
-	stop   chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-	killed chan struct{}
+	// getConns counts the connections that asked for a chunk.
+	getConns atomic.Int64
+	stop     chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	killed   chan struct{}
 }
 
 func newTestPeer(data []byte, m *wire.Manifest) *testPeer {
@@ -162,6 +168,7 @@ func (p *testPeer) kill() {
 
 func (p *testPeer) serve(c net.Conn) {
 	br := bufio.NewReader(c)
+	asked := false
 	for {
 		line, err := wire.ReadLine(br, wire.MaxPeerLineBytes)
 		if err != nil {
@@ -179,6 +186,12 @@ func (p *testPeer) serve(c net.Conn) {
 		switch req.Verb {
 		case wire.VerbManifest:
 			js, _ := p.m.MarshalJSON()
+			if p.dripManifest {
+				if !p.dripAnswer(c, js) {
+					return
+				}
+				continue
+			}
 			wire.WriteOK(c, int64(len(js)))
 			c.Write(js)
 		case wire.VerbHave:
@@ -193,6 +206,10 @@ func (p *testPeer) serve(c net.Conn) {
 			c.Write(bf)
 		case wire.VerbGet:
 			p.gets.Add(1)
+			if !asked {
+				asked = true
+				p.getConns.Add(1)
+			}
 			if p.hangGet {
 				<-p.stop
 				return
@@ -218,6 +235,12 @@ func (p *testPeer) serve(c net.Conn) {
 				body = append([]byte(nil), body...)
 				body[len(body)/2] ^= 0xff
 			}
+			if p.drip > 0 {
+				if !p.dripAnswer(c, body) {
+					return
+				}
+				continue
+			}
 			wire.WriteOK(c, req.Size)
 			if _, err := c.Write(body); err != nil {
 				return
@@ -228,6 +251,28 @@ func (p *testPeer) serve(c net.Conn) {
 			}
 		}
 	}
+}
+
+// dripAnswer sends an OK answer with body one byte every p.drip (paced
+// by a ticker, bounded by the peer's life); false once the connection or
+// the peer ended.
+func (p *testPeer) dripAnswer(c net.Conn, body []byte) bool {
+	var b bytes.Buffer
+	wire.WriteOK(&b, int64(len(body)))
+	b.Write(body)
+	t := time.NewTicker(p.drip)
+	defer t.Stop()
+	for _, x := range b.Bytes() {
+		select {
+		case <-p.stop:
+			return false
+		case <-t.C:
+		}
+		if _, err := c.Write([]byte{x}); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // testOptions are short timeouts for tests; every download made with
@@ -357,3 +402,33 @@ func readStateFile(t testing.TB, path string) stateRecord {
 }
 
 var errTest = errors.New("test error")
+
+// testStem is the part-file stem tests plant for m.
+func testStem(m *wire.Manifest) string { return hiddenPrefix + m.ID()[:16] + "-0123456789abcdef" }
+
+// writePart writes a part file of data under testStem in dir, holding the
+// bytes of chunks (zeros elsewhere), and, unless record is nil, a resume
+// record claiming record's chunks.
+func writePart(t testing.TB, dir string, m *wire.Manifest, data []byte, chunks []int, record []int) {
+	t.Helper()
+	part := make([]byte, len(data))
+	for _, i := range chunks {
+		off, size := m.Chunk(i)
+		copy(part[off:off+size], data[off:off+size])
+	}
+	stem := testStem(m)
+	if err := os.WriteFile(filepath.Join(dir, stem+partSuffix), part, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if record == nil {
+		return
+	}
+	have := wire.NewBitfield(m.NumChunks())
+	for _, i := range record {
+		have.Set(i)
+	}
+	rec, _ := json.Marshal(stateRecord{V: 1, ID: m.ID(), Size: m.Size, Name: "f.bin", Have: have})
+	if err := os.WriteFile(filepath.Join(dir, stem+stateSuffix), rec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -234,7 +234,7 @@ const manifestBatch = 4
 
 // fetchManifest asks holders for id's manifest, a few at a time, and
 // returns the first one that matches the id.
-func fetchManifest(ctx context.Context, id string, size int64, holders []wire.ResultPeer, skip func(string) bool, dial peerDialer) (*wire.Manifest, error) {
+func fetchManifest(ctx context.Context, id string, size int64, holders []wire.ResultPeer, skip func(string) bool, opts Options) (*wire.Manifest, error) {
 	if size == 0 {
 		if m := emptyManifest(); m.ID() == id {
 			return m, nil
@@ -256,12 +256,13 @@ func fetchManifest(ctx context.Context, id string, size int64, holders []wire.Re
 			}
 			asked++
 			go func(addr string) {
-				pc, err := dial.dial(bctx, addr)
+				pc, err := opts.dialer().dial(bctx, addr)
 				if err != nil {
 					answers <- answer{err: err}
 					return
 				}
 				defer pc.close()
+				guard(pc, opts.MinRate, opts.rateWindow, nil)
 				m, err := pc.manifest(id)
 				if err != nil {
 					err = fmt.Errorf("manifest from %s: %w", addr, err)

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,7 +14,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -36,7 +40,8 @@ const (
 )
 
 // stateRecord is the resume record kept beside a part file. It is a hint:
-// every chunk it lists is re-verified against its digest on resume.
+// on resume every chunk the part file may hold, listed or not, is
+// re-verified against its digest (verify).
 type stateRecord struct {
 	V    int    `json:"v"`
 	ID   string `json:"id"`
@@ -46,9 +51,13 @@ type stateRecord struct {
 }
 
 // partStore is the on-disk side of one download: the part file (locked
-// while open), its resume record, and the final link.
+// while open), its resume record, and the final link. Its files are
+// opened without following links (folder) and, once open, used through
+// their handle: the part file from its creation or resume to the final
+// link.
 type partStore struct {
-	root  *os.Root
+	fold  *folder
+	root  *os.Root // fold.root
 	dir   string
 	id    string
 	name  string // safe base name the file is saved under
@@ -73,8 +82,10 @@ func alignedBuf(n int64) []byte {
 }
 
 // openStore opens dir, resumes a part file of id that no other downloader
-// holds, or creates a new one. It returns the chunks the resume record
-// claims, to be re-verified (none for a new part file).
+// holds, or creates a new one. It returns the chunks to re-verify: every
+// chunk of a resumed part file, which may hold chunks its record does
+// not list (a crash comes between a chunk's write and the next record);
+// none for a new one.
 func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger) (*partStore, wire.Bitfield, error) {
 	return openStoreMode(dir, id, name, m, wrap, log, true)
 }
@@ -83,28 +94,28 @@ func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io
 var errNoPart = errors.New("no part file to resume")
 
 func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger, create bool) (*partStore, wire.Bitfield, error) {
-	root, err := os.OpenRoot(dir)
+	fold, err := openFolder(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening download folder: %w", err)
 	}
-	s := &partStore{root: root, dir: dir, id: id, name: name, m: m, log: log}
+	s := &partStore{fold: fold, root: fold.root, dir: dir, id: id, name: name, m: m, log: log}
 	claimed, err := s.resume()
 	if err != nil {
-		root.Close()
+		fold.close()
 		return nil, nil, err
 	}
 	if s.f == nil {
 		if !create {
-			root.Close()
+			fold.close()
 			return nil, nil, errNoPart
 		}
 		if err := s.create(); err != nil {
-			root.Close()
+			fold.close()
 			return nil, nil, err
 		}
 		claimed = wire.NewBitfield(m.NumChunks())
 	}
-	s.w, s.wc = newChunkWriter(root, s.part, s.f)
+	s.w, s.wc = newChunkWriter(fold, s.part, s.f)
 	if wrap != nil {
 		s.w = wrap(s.f)
 	}
@@ -113,7 +124,10 @@ func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt
 
 func (s *partStore) prefix() string { return hiddenPrefix + s.id[:16] + "-" }
 
-// resume looks for a resume record of this id whose part file is free.
+// resume looks for a part file of this id that is free: one with a
+// resume record first, else one without (left by a crash before its
+// first record, or whose record was lost); the other part files of this
+// id without a record, older than orphanAge and free, are removed.
 func (s *partStore) resume() (wire.Bitfield, error) {
 	entries, err := fs.ReadDir(s.root.FS(), ".")
 	if err != nil {
@@ -125,6 +139,7 @@ func (s *partStore) resume() (wire.Bitfield, error) {
 			states[strings.TrimSuffix(n, stateSuffix)] = true
 		}
 	}
+	var orphans []fs.DirEntry
 	for _, e := range entries {
 		n := e.Name()
 		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, partSuffix) || !e.Type().IsRegular() {
@@ -132,27 +147,50 @@ func (s *partStore) resume() (wire.Bitfield, error) {
 		}
 		stem := strings.TrimSuffix(n, partSuffix)
 		if !states[stem] {
-			s.removeOrphan(n, e)
+			orphans = append(orphans, e)
 			continue
 		}
-		have, ok := s.tryResume(stem)
-		if ok {
+		if have, ok := s.tryResume(stem, true); ok {
+			return have, nil
+		}
+	}
+	for i, e := range orphans {
+		if have, ok := s.tryResume(strings.TrimSuffix(e.Name(), partSuffix), false); ok {
+			for _, o := range orphans[i+1:] {
+				s.removeOrphan(o.Name(), o)
+			}
 			return have, nil
 		}
 	}
 	return nil, nil
 }
 
-func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
+// tryResume takes the part file stem+partSuffix if it is free, this
+// user's alone, and not recorded as another file's (a record that cannot
+// be read is no record: a crash may have cut it). It returns every chunk,
+// to be re-verified.
+func (s *partStore) tryResume(stem string, recorded bool) (wire.Bitfield, bool) {
 	log := s.log.With("part", stem+partSuffix)
-	rec, err := s.readState(stem + stateSuffix)
-	if err != nil || rec.ID != s.id || rec.Size != s.m.Size {
-		log.Info("Ignoring resume record", "error", err)
-		return nil, false
+	if recorded {
+		rec, err := s.readState(stem + stateSuffix)
+		if err == nil && (rec.ID != s.id || rec.Size != s.m.Size) {
+			log.Info("Ignoring another file's part file", "id", rec.ID)
+			return nil, false
+		}
+		if err != nil {
+			log.Info("Resume record unreadable; checking the part file", "error", err)
+		}
 	}
-	f, err := s.root.OpenFile(stem+partSuffix, os.O_RDWR, 0)
+	f, err := s.fold.open(stem+partSuffix, os.O_RDWR, 0)
 	if err != nil {
 		log.Info("Cannot open part file", "error", err)
+		return nil, false
+	}
+	if fi, err := f.Stat(); err != nil || !ownedAlone(fi) {
+		// Another user's file, or one with a second name: whoever holds
+		// it could change verified chunks behind the downloader's back.
+		f.Close()
+		log.Warn("Ignoring a part file that is not this user's alone", "error", err)
 		return nil, false
 	}
 	if err := lockFile(f); err != nil {
@@ -167,17 +205,18 @@ func (s *partStore) tryResume(stem string) (wire.Bitfield, bool) {
 			return nil, false
 		}
 	}
-	have := wire.Bitfield(rec.Have)
-	if !have.ValidFor(s.m.NumChunks()) {
-		have = wire.NewBitfield(s.m.NumChunks())
+	n := s.m.NumChunks()
+	all := wire.NewBitfield(n)
+	for i := range n {
+		all.Set(i)
 	}
 	s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
-	log.Info("Resuming download", "claimedChunks", have.Count(s.m.NumChunks()))
-	return have, true
+	log.Info("Resuming download", "recorded", recorded)
+	return all, true
 }
 
 func (s *partStore) readState(name string) (*stateRecord, error) {
-	f, err := s.root.Open(name)
+	f, err := s.fold.open(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -202,14 +241,14 @@ func (s *partStore) removeOrphan(name string, e fs.DirEntry) {
 	if err != nil || time.Since(info.ModTime()) < orphanAge {
 		return
 	}
-	f, err := s.root.OpenFile(name, os.O_RDWR, 0)
+	f, err := s.fold.open(name, os.O_RDWR, 0)
 	if err != nil {
 		return
 	}
 	defer f.Close()
 	if lockFile(f) == nil {
 		s.log.Info("Removing orphan part file", "part", name)
-		s.root.Remove(name)
+		s.fold.removeIf(name, f)
 	}
 }
 
@@ -219,26 +258,28 @@ func (s *partStore) create() error {
 		var rnd [8]byte
 		rand.Read(rnd[:])
 		stem := s.prefix() + hex.EncodeToString(rnd[:])
-		f, err := s.root.OpenFile(stem+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := s.fold.open(stem+partSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("creating part file in %s: %w", s.dir, err)
 		}
-		if err := lockFile(f); err != nil {
+		abandon := func() {
+			s.fold.removeIf(stem+partSuffix, f)
 			f.Close()
+		}
+		if err := lockFile(f); err != nil {
+			abandon()
 			return fmt.Errorf("locking part file: %w", err)
 		}
 		if err := preallocate(f, s.m.Size); err != nil {
-			f.Close()
-			s.root.Remove(stem + partSuffix)
+			abandon()
 			return fmt.Errorf("reserving %d bytes in %s: %w", s.m.Size, s.dir, err)
 		}
 		s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
 		if err := s.saveState(wire.NewBitfield(s.m.NumChunks()), false); err != nil {
-			f.Close()
-			s.root.Remove(stem + partSuffix)
+			abandon()
 			return err
 		}
 		return nil
@@ -247,26 +288,97 @@ func (s *partStore) create() error {
 }
 
 // verify re-checks the claimed chunks against their digests and returns
-// those that hold. progress is called with each chunk checked.
-func (s *partStore) verify(ctx context.Context, claimed wire.Bitfield, buf []byte, progress func(i int, ok bool)) (wire.Bitfield, error) {
+// those that hold; progress is called (from several goroutines) with
+// each chunk checked. Chunks are checked on all cores, each with a buffer
+// from bufs (so memory stays bounded). A chunk in a hole of the part file
+// (SEEK_DATA) is not read, and one that reads as zeros is not hashed:
+// either holds only if the chunk is zeros.
+func (s *partStore) verify(ctx context.Context, claimed wire.Bitfield, bufs *chunkBufs, progress func(i int, ok bool)) (wire.Bitfield, error) {
 	n := s.m.NumChunks()
+	ok := make([]bool, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), cap(bufs.sem), n)) {
+		wg.Go(func() {
+			bp, err := bufs.get(ctx)
+			if err != nil {
+				return
+			}
+			defer bufs.put(bp)
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if claimed.Has(i) {
+					ok[i] = s.onDisk(i, *bp)
+					progress(i, ok[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	have := wire.NewBitfield(n)
-	for i := range n {
-		if !claimed.Has(i) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		off, size := s.m.Chunk(i)
-		_, err := s.f.ReadAt(buf[:size], off)
-		ok := err == nil && sha256.Sum256(buf[:size]) == s.m.Digests[i]
-		if ok {
+	for i, o := range ok {
+		if o {
 			have.Set(i)
 		}
-		progress(i, ok)
 	}
 	return have, nil
+}
+
+// onDisk reports whether the part file holds chunk i, read into buf.
+func (s *partStore) onDisk(i int, buf []byte) bool {
+	off, size := s.m.Chunk(i)
+	if dataFrom(s.f, off) >= off+size {
+		return s.m.Digests[i] == zeroDigest(size) // a hole reads as zeros
+	}
+	b := buf[:size]
+	if _, err := s.f.ReadAt(b, off); err != nil {
+		return false
+	}
+	if isZero(b) {
+		return s.m.Digests[i] == zeroDigest(size)
+	}
+	return sha256.Sum256(b) == s.m.Digests[i]
+}
+
+// isZero reports whether b is all zeros.
+func isZero(b []byte) bool {
+	var zeros [16 << 10]byte
+	for len(b) > 0 {
+		k := min(len(b), len(zeros))
+		if !bytes.Equal(b[:k], zeros[:k]) {
+			return false
+		}
+		b = b[k:]
+	}
+	return true
+}
+
+// zeroDigests caches the digests of chunks of zeros, by size.
+var zeroDigests sync.Map
+
+func zeroDigest(size int64) wire.Digest {
+	if d, ok := zeroDigests.Load(size); ok {
+		return d.(wire.Digest)
+	}
+	h := sha256.New()
+	io.CopyN(h, zeroReader{}, size)
+	var d wire.Digest
+	h.Sum(d[:0])
+	zeroDigests.Store(size, d)
+	return d
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // writeChunk writes chunk i's verified bytes.
@@ -279,10 +391,18 @@ func (s *partStore) writeChunk(i int, p []byte) error {
 }
 
 // saveState replaces the resume record (write, optional fsync, rename).
+// The temporary file is created exclusively, without following a link:
+// whatever is found at its name (a leftover, or a link planted there) is
+// removed, never written through; rename replaces the record's name
+// itself, never what a link there points to.
 func (s *partStore) saveState(have wire.Bitfield, sync bool) error {
 	data, _ := json.Marshal(stateRecord{V: 1, ID: s.id, Size: s.m.Size, Name: s.name, Have: have})
 	tmp := s.state + ".tmp"
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := s.fold.open(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		s.root.Remove(tmp)
+		f, err = s.fold.open(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("writing resume record in %s: %w", s.dir, err)
 	}
@@ -290,24 +410,38 @@ func (s *partStore) saveState(have wire.Bitfield, sync bool) error {
 	if err == nil && sync {
 		err = f.Sync()
 	}
+	fi, serr := f.Stat()
+	if err == nil {
+		err = serr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && !s.fold.is(tmp, fi) {
+		err = errReplaced
 	}
 	if err == nil {
 		err = s.root.Rename(tmp, s.state)
 	}
 	if err != nil {
-		s.root.Remove(tmp)
+		if fi != nil && s.fold.is(tmp, fi) {
+			s.root.Remove(tmp)
+		}
 		return fmt.Errorf("writing resume record in %s: %w", s.dir, err)
 	}
 	return nil
 }
 
-// openPart opens the part file for reading (serving verified chunks).
-func (s *partStore) openPart() (*os.File, error) { return s.root.Open(s.part) }
+// openPart opens the part file for reading (serving verified chunks): a
+// new handle on the very file this download writes, never on what its
+// name may name by now.
+func (s *partStore) openPart() (*os.File, error) { return s.fold.reopen(s.part, s.f, os.O_RDONLY) }
 
 // finish syncs the part file and gives it its final, free name without
-// ever replacing an existing file; it returns the saved path.
+// ever replacing an existing file, nor following a link found there; the
+// name goes to the file this download wrote (folder.link), and the part
+// name is removed only if it still names that file. It returns the saved
+// path.
 func (s *partStore) finish() (string, error) {
 	if err := s.f.Sync(); err != nil {
 		return "", fmt.Errorf("syncing %s: %w", s.dir, err)
@@ -315,29 +449,14 @@ func (s *partStore) finish() (string, error) {
 	final := ""
 	for i := 0; i < maxFreeNames && final == ""; i++ {
 		cand := candidateName(s.name, i)
-		err := s.root.Link(s.part, cand)
-		switch {
-		case err == nil:
-			s.root.Remove(s.part)
-			final = cand
-		case errors.Is(err, fs.ErrExist):
-		default:
-			// No hard links here: claim the name with an exclusive
-			// placeholder, then rename over our own placeholder.
-			ph, perr := s.root.OpenFile(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if errors.Is(perr, fs.ErrExist) {
-				continue
-			}
-			if perr != nil {
-				return "", fmt.Errorf("saving into %s: %w", s.dir, perr)
-			}
-			ph.Close()
-			if err := s.root.Rename(s.part, cand); err != nil {
-				s.root.Remove(cand)
-				return "", fmt.Errorf("saving into %s: %w", s.dir, err)
-			}
-			final = cand
+		err := s.saveAs(cand)
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		if err != nil {
+			return "", fmt.Errorf("saving into %s: %w", s.dir, err)
+		}
+		final = cand
 	}
 	if final == "" {
 		return "", fmt.Errorf("saving into %s: no free name for %q", s.dir, s.name)
@@ -350,9 +469,67 @@ func (s *partStore) finish() (string, error) {
 	return filepath.Join(s.dir, final), nil
 }
 
+// saveAs gives the part file the name cand, or fs.ErrExist if it is
+// taken. If the part name was replaced behind the download's back (a file
+// unlinked cannot be linked again), the verified bytes are copied from
+// the handle into a new file of that name instead.
+func (s *partStore) saveAs(cand string) error {
+	err := s.fold.link(s.f, s.part, cand)
+	switch {
+	case err == nil:
+		s.fold.removeIf(s.part, s.f)
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return err
+	case errors.Is(err, errReplaced):
+		s.log.Warn("Part file replaced while in use; saving a copy of the verified bytes", "part", s.part)
+		ph, err := s.fold.open(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		return s.copyInto(ph, cand)
+	}
+	// No hard links here: claim the name with an exclusive placeholder,
+	// then rename the part file over it, or copy into it if the part
+	// name is not the download's file any more.
+	ph, err := s.fold.open(cand, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if !s.fold.same(s.part, s.f) {
+		return s.copyInto(ph, cand)
+	}
+	ph.Close()
+	if err := s.root.Rename(s.part, cand); err != nil {
+		s.root.Remove(cand)
+		return err
+	}
+	if !s.fold.same(cand, s.f) {
+		s.root.Remove(cand)
+		return errReplaced
+	}
+	return nil
+}
+
+// copyInto copies the part file's bytes, from its handle, into dst (named
+// cand, just created) and syncs it; on error cand is removed.
+func (s *partStore) copyInto(dst *os.File, cand string) error {
+	_, err := io.Copy(dst, io.NewSectionReader(s.f, 0, s.m.Size))
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.root.Remove(cand)
+	}
+	return err
+}
+
 // discard removes the part file and resume record (a cancelled download).
 func (s *partStore) discard() {
-	s.root.Remove(s.part)
+	s.fold.removeIf(s.part, s.f)
 	s.root.Remove(s.state)
 }
 
@@ -361,16 +538,17 @@ func (s *partStore) discard() {
 // whether one is in use). It is for a download whose manifest is not
 // known in this process.
 func discardByID(dir, id string, log *slog.Logger) {
-	root, err := os.OpenRoot(dir)
+	fold, err := openFolder(dir)
 	if err != nil {
 		return
 	}
-	defer root.Close()
+	defer fold.close()
+	root := fold.root
 	entries, err := fs.ReadDir(root.FS(), ".")
 	if err != nil {
 		return
 	}
-	s := &partStore{root: root, dir: dir, id: id, log: log}
+	s := &partStore{fold: fold, root: root, dir: dir, id: id, log: log}
 	for _, e := range entries {
 		n := e.Name()
 		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, stateSuffix) {
@@ -380,13 +558,13 @@ func discardByID(dir, id string, log *slog.Logger) {
 		if rec, err := s.readState(n); err != nil || rec.ID != id {
 			continue
 		}
-		f, err := root.OpenFile(stem+partSuffix, os.O_RDWR, 0)
+		f, err := fold.open(stem+partSuffix, os.O_RDWR, 0)
 		if err == nil {
 			if lockFile(f) != nil {
 				f.Close()
 				continue // in use by another download
 			}
-			root.Remove(stem + partSuffix)
+			fold.removeIf(stem+partSuffix, f)
 			f.Close()
 		}
 		root.Remove(n)
@@ -398,5 +576,5 @@ func discardByID(dir, id string, log *slog.Logger) {
 func (s *partStore) close() {
 	s.wc.Close()
 	s.f.Close()
-	s.root.Close()
+	s.fold.close()
 }

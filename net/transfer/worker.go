@@ -68,6 +68,8 @@ type session struct {
 	r  *fetchRun
 	p  *peerState
 	pc *peerConn
+	// guard holds p to the minimum rate while it owes answers.
+	guard *rateGuard
 
 	pending    []int           // chunks asked for (haveReq: a HAVE), oldest first
 	partial    bool            // p may hold part of the file: ask its HAVE every HaveInterval
@@ -114,16 +116,16 @@ func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (prog
 // connect dials p and starts a session; a partial holder's HAVE is due
 // at once.
 func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*session, error) {
-	pc, err := d.dialer().dial(ctx, p.addr)
+	pc, err := d.opts.dialer().dial(ctx, p.addr)
 	if err != nil {
 		return nil, err
 	}
-	pc.onData = &d.lastByte
+	g := guard(pc, d.opts.MinRate, d.opts.rateWindow, &d.lastByte)
 	d.mu.Lock()
 	p.connected = true
 	d.mu.Unlock()
 	return &session{
-		d: d, r: r, p: p, pc: pc,
+		d: d, r: r, p: p, pc: pc, guard: g,
 		pending: make([]int, 0, maxPipeline+1),
 		partial: !d.chunks.holding(p.idx).complete,
 		h:       sha256.New(),
@@ -151,6 +153,7 @@ func (s *session) close(failed bool) {
 func (s *session) fill() error {
 	if len(s.pending) == 0 {
 		s.since = time.Now()
+		s.guard.restart()
 	}
 	depth := pipelineDepth(s.rate, s.r.m.ChunkSize, s.r.depth)
 	if s.partial && !s.haveOut && !time.Now().Before(s.haveNext) {
