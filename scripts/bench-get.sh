@@ -53,21 +53,8 @@ stop() {
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Helpers in Python (shared with bench-swarm.sh): run-and-measure, tracker
-# queries, torrent info hash, opentracker scrape.
-H="python3 $ROOT/scripts/benchhelp.py"
-
-# until SECONDS CMD...: retry CMD every 0.1 s until it succeeds (bounded).
-until_ok() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	log "timed out waiting for: $*"
-	exit 1
-}
+# H (the Python helpers) and until_ok.
+. "$ROOT/scripts/benchlib.sh"
 
 log "building enxame (-tags nogui)"
 (cd "$ROOT" && go build -tags nogui -o "$TMP/enxame" .)

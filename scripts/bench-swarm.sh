@@ -78,19 +78,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-H="python3 $ROOT/scripts/benchhelp.py"
-
-# until_ok SECONDS CMD...: retry CMD every 0.1 s until it succeeds (bounded).
-until_ok() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	log "timed out waiting for: $*"
-	exit 1
-}
+# H (the Python helpers) and until_ok.
+. "$ROOT/scripts/benchlib.sh"
 
 # ---- the LAN ----
 HUB=enxsw-$ID-hub
