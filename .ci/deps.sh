@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(make gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
-      libxinerama-dev libxi-dev libxxf86vm-dev iproute2
+      libxinerama-dev libxi-dev libxxf86vm-dev iproute2 tcpdump
       # tests: reference Argon2 and outside TLS clients (net/secure)
       argon2 openssl python3 "$@")
 
