@@ -100,8 +100,9 @@ type Options struct {
 	// onProgress is called (without blocking, without locks held) after
 	// each state change and each verified chunk: a seam for tests.
 	onProgress func()
-	// wrapWriter wraps the part file's writer: a seam for fault tests.
-	wrapWriter func(io.WriterAt) io.WriterAt
+	// wrapFile wraps each handle the part file's chunk writer writes
+	// through (beneath the writer that ships): a seam for fault tests.
+	wrapFile func(io.WriterAt) io.WriterAt
 	// rateWindow is the MinRate window (DefaultRateWindow): shorter in tests.
 	rateWindow time.Duration
 }
@@ -381,7 +382,7 @@ func (d *Download) openStore(ctx context.Context) error {
 	d.mu.Lock()
 	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
 	d.mu.Unlock()
-	st, claimed, err := openStore(d.dir, id, name, m, d.opts.wrapWriter, d.log)
+	st, claimed, err := openStore(d.dir, id, name, m, d.opts.wrapFile, d.log)
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,22 +334,46 @@ func TestHostileNames(t *testing.T) {
 	}
 }
 
+// TestDiskFullKeepsState: the disk fills after 4 chunks. ENOSPC comes
+// from beneath the writer that ships (each handle it writes through, the
+// O_DIRECT one included, fails after 4 writes in all), so its own error
+// handling (the O_DIRECT fallback must not swallow it) is what is tested.
+// The run stops with a disk-full error, keeps the 4 chunks in its resume
+// record, and the next run resumes them.
 func TestDiskFullKeepsState(t *testing.T) {
+	dirs := []struct{ name, base string }{{"direct I/O", ""}, {"no direct I/O", "/dev/shm"}}
+	for _, c := range dirs {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.base != "" {
+				d, err := os.MkdirTemp(c.base, "enxame-test-")
+				if err != nil {
+					t.Skip(err)
+				}
+				t.Cleanup(func() { os.RemoveAll(d) })
+				dir = d
+			}
+			testDiskFull(t, dir, c.base == "")
+		})
+	}
+}
+
+func testDiskFull(t *testing.T, dir string, wantDirect bool) {
 	data, m := randomFile(t, 10*chunk)
 	seed := newTestPeer(data, m).start(t)
 	tr := &fakeTracker{}
 	tr.set(result("f.bin", m, seed))
-	dir := t.TempDir()
 	opts := testOptions(tr)
-	opts.wrapWriter = func(w io.WriterAt) io.WriterAt {
-		f := &writeFailer{w: w, err: syscall.ENOSPC}
-		f.n.Store(4)
-		return f
-	}
+	full := &diskFull{}
+	full.left.Store(4)
+	opts.wrapFile = full.wrap
 	d := New(Request{Name: "f.bin", Dir: dir}, opts)
 	err := run(t, d)
 	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("got %v, want a disk-full error", err)
+	}
+	if handles := full.handles.Load(); wantDirect && handles != 2 && runtime.GOOS == "linux" {
+		t.Logf("the writer wrote through %d handle(s): no O_DIRECT on this file system", handles)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "f.bin")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("a partial file exists under the final name")
@@ -372,6 +396,30 @@ func TestDiskFullKeepsState(t *testing.T) {
 	checkSaved(t, p.Path, filepath.Join(dir, "f.bin"), data)
 	if p.Resumed != 4*chunk {
 		t.Fatalf("resumed %d bytes, want %d", p.Resumed, 4*chunk)
+	}
+}
+
+// TestDiskFullOnRealFileSystem: a real small file system (a 1 MiB tmpfs,
+// mounted by the test where it may, skipped elsewhere) and a 2 MiB file:
+// the preallocation meets the full disk before the first chunk, the
+// kernel's ENOSPC is reported, nothing is left under the final name nor
+// half-made in the folder.
+func TestDiskFullOnRealFileSystem(t *testing.T) {
+	dir := mountSmallTmpfs(t, 1<<20)
+	data, m := randomFile(t, 8*chunk)
+	seed := newTestPeer(data, m).start(t)
+	tr := &fakeTracker{}
+	tr.set(result("f.bin", m, seed))
+	d := New(Request{Name: "f.bin", Dir: dir}, testOptions(tr))
+	err := run(t, d)
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("got %v, want a disk-full error", err)
+	}
+	if seed.gets.Load() != 0 {
+		t.Fatalf("%d chunks asked for before the disk was known to be full", seed.gets.Load())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("left %v in the full folder", ents)
 	}
 }
 

@@ -48,20 +48,21 @@ const directAlign = 4096
 // through the ordinary file. If the file system refuses O_DIRECT it falls
 // back to the ordinary file for good.
 type directWriter struct {
-	direct   *os.File
-	buffered *os.File
+	direct   io.WriterAt
+	buffered io.WriterAt
 	disabled atomic.Bool
 }
 
 // newChunkWriter returns the writer for the part file open as f (named
-// name in fold). The O_DIRECT handle is a second open of f's own file,
-// checked to be that file (folder.reopen).
-func newChunkWriter(fold *folder, name string, f *os.File) (io.WriterAt, io.Closer) {
+// name in fold), writing through wrap of each handle. The O_DIRECT handle
+// is a second open of f's own file, checked to be that file
+// (folder.reopen).
+func newChunkWriter(fold *folder, name string, f *os.File, wrap func(io.WriterAt) io.WriterAt) (io.WriterAt, io.Closer) {
 	df, err := fold.reopen(name, f, os.O_WRONLY|syscall.O_DIRECT)
 	if err != nil {
-		return f, nopCloser{}
+		return wrap(f), nopCloser{}
 	}
-	return &directWriter{direct: df, buffered: f}, df
+	return &directWriter{direct: wrap(df), buffered: wrap(f)}, df
 }
 
 func (w *directWriter) WriteAt(p []byte, off int64) (int, error) {

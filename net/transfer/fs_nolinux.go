@@ -14,6 +14,6 @@ func preallocate(f *os.File, size int64) error { return f.Truncate(size) }
 const directAlign = 1
 
 // newChunkWriter returns the writer for a part file opened as f.
-func newChunkWriter(fold *folder, name string, f *os.File) (io.WriterAt, io.Closer) {
-	return f, nopCloser{}
+func newChunkWriter(fold *folder, name string, f *os.File, wrap func(io.WriterAt) io.WriterAt) (io.WriterAt, io.Closer) {
+	return wrap(f), nopCloser{}
 }

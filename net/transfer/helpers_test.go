@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -373,16 +374,26 @@ func run(t testing.TB, d *Download) error {
 	return d.Run(ctx)
 }
 
-// writeFailer fails writes after n successful ones with err.
-type writeFailer struct {
-	w   io.WriterAt
-	n   atomic.Int64
-	err error
+// diskFull fails writes with ENOSPC once left writes were made, through
+// every handle it wraps (counted in handles).
+type diskFull struct {
+	left    atomic.Int64
+	handles atomic.Int64
 }
 
-func (f *writeFailer) WriteAt(p []byte, off int64) (int, error) {
-	if f.n.Add(-1) < 0 {
-		return 0, f.err
+func (d *diskFull) wrap(w io.WriterAt) io.WriterAt {
+	d.handles.Add(1)
+	return &fullFile{w: w, d: d}
+}
+
+type fullFile struct {
+	w io.WriterAt
+	d *diskFull
+}
+
+func (f *fullFile) WriteAt(p []byte, off int64) (int, error) {
+	if f.d.left.Add(-1) < 0 {
+		return 0, &os.PathError{Op: "write", Path: "part", Err: syscall.ENOSPC}
 	}
 	return f.w.WriteAt(p, off)
 }

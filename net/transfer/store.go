@@ -115,10 +115,10 @@ func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt
 		}
 		claimed = wire.NewBitfield(m.NumChunks())
 	}
-	s.w, s.wc = newChunkWriter(fold, s.part, s.f)
-	if wrap != nil {
-		s.w = wrap(s.f)
+	if wrap == nil {
+		wrap = func(w io.WriterAt) io.WriterAt { return w }
 	}
+	s.w, s.wc = newChunkWriter(fold, s.part, s.f, wrap)
 	return s, claimed, nil
 }
 
