@@ -415,7 +415,9 @@ func (d *Download) openStore(ctx context.Context) error {
 func (d *Download) closeStore() {
 	d.mu.Lock()
 	st := d.store
-	d.store = nil
+	// The chunk buffers go with the store: a finished download the
+	// Manager keeps listed (and serves from its saved file) holds none.
+	d.store, d.bufs = nil, nil
 	d.mu.Unlock()
 	st.close()
 }
