@@ -506,6 +506,24 @@ func (v *App) SetShareHidden(on bool) error {
 	return nil
 }
 
+// SetRateLimits changes the upload and download limits (bytes a second,
+// 0 none) at once, for every connection, and remembers them.
+func (v *App) SetRateLimits(up, down int64) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	up, down = max(up, 0), max(down, 0)
+	if err := n.SetRateLimits(up, down); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.MaxUpload, v.settings.MaxDownload = up, down
+	v.mu.Unlock()
+	v.SavePrefs()
+	return nil
+}
+
 // Background runs f in a goroutine Close waits for (inline with Inline).
 func (v *App) Background(f func()) {
 	if v.Inline {
