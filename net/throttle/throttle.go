@@ -8,6 +8,7 @@ package throttle
 import (
 	"context"
 	"io"
+	"sync"
 
 	"golang.org/x/time/rate"
 )
@@ -25,7 +26,8 @@ const (
 // zero rate is no limit. The nil *Limiter limits nothing. It is safe for
 // concurrent use; SetRate takes effect at once, also for waiters.
 type Limiter struct {
-	l *rate.Limiter
+	set sync.Mutex // serialises SetRate: a limit and its bucket go together
+	l   *rate.Limiter
 }
 
 // New returns a limiter of bytesPerSec (0 or less: none).
@@ -46,6 +48,8 @@ func burst(bytesPerSec int64) int {
 
 // SetRate changes the rate (0 or less: none).
 func (lim *Limiter) SetRate(bytesPerSec int64) {
+	lim.set.Lock()
+	defer lim.set.Unlock()
 	if bytesPerSec <= 0 {
 		lim.l.SetLimit(rate.Inf)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,17 +101,53 @@ func TestReaderLimits(t *testing.T) {
 }
 
 func TestSetRateWakesWaiter(t *testing.T) {
-	l := New(MinRate)
-	l.Wait(t.Context(), burst(MinRate))
+	const rate = 64 << 10
+	l := New(rate)
+	l.Wait(t.Context(), burst(rate))
 	done := make(chan error, 1)
-	go func() { done <- l.Wait(context.Background(), 1<<20) }() // 1000 s at MinRate
+	go func() { done <- l.Wait(t.Context(), 1<<20) }() // 16 s at this rate
 	l.SetRate(0)
-	// A waiter already reserved at the old rate keeps its reservation; a
-	// waiter in a step loop sees the new rate at its next step. Bounded:
+	// A waiter pays step by step: the step it has reserved (62 ms here)
+	// is waited for at the old rate, the next ones see the new one.
 	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
 		t.Fatal("waiter not released by SetRate(0)")
+	}
+}
+
+// TestSetRateConcurrent: rates set from several goroutines while others
+// wait leave a limit and its bucket that go together, and a waiter fails
+// only when its context ends.
+func TestSetRateConcurrent(t *testing.T) {
+	l := New(100 << 20)
+	ctx, cancel := context.WithCancel(t.Context())
+	var setters, waiters sync.WaitGroup
+	for i := range 4 {
+		setters.Go(func() {
+			for j := range 200 {
+				l.SetRate(int64(MinRate << ((i + j) % 18)))
+			}
+		})
+	}
+	for range 2 {
+		waiters.Go(func() {
+			for ctx.Err() == nil {
+				if err := l.Wait(ctx, l.Step()); err != nil && ctx.Err() == nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	setters.Wait()
+	cancel()
+	waiters.Wait()
+	if s, b := step(l.Rate()), l.l.Burst(); b != burst(l.Rate()) || b < 2*s {
+		t.Fatalf("rate %d left burst %d", l.Rate(), b)
 	}
 }
 
