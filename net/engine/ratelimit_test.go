@@ -106,3 +106,66 @@ func BenchmarkRateLimit(b *testing.B) {
 		}
 	}
 }
+
+// TestSetRateLimitsLive: lifting the download limit in the middle of a
+// transfer that would take 8 s at it lets the transfer finish at once, and
+// a limit set live holds on the transfers already running.
+func TestSetRateLimitsLive(t *testing.T) {
+	const size = 4_000_000
+	dir := t.TempDir()
+	data := randomData(size)
+	p := filepath.Join(dir, "live.bin")
+	os.WriteFile(p, data, 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	tr := live.StartTracker(t)
+	seeder := start(t, Config{Tracker: tr, ShareDir: dir, Share: ShareOptions{NoCache: true}})
+	leecher := start(t, Config{Tracker: tr, NoServe: true, MaxDownload: size / 8})
+	enxametest.WaitFor(t, 10*time.Second, "the tracker to list the seeder's file", func() bool {
+		resp, err := seeder.Search(t.Context(), "live")
+		return err == nil && len(resp.Results) == 1
+	})
+	if up, down := leecher.RateLimits(); up != 0 || down != size/8 {
+		t.Fatalf("limits at start %d, %d", up, down)
+	}
+	start := time.Now()
+	key, err := leecher.Download(Request{Name: "live.bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enxametest.WaitFor(t, 10*time.Second, "the first bytes", func() bool {
+		tr, _ := leecher.Transfer(key)
+		return tr.Done > 0
+	})
+	if err := leecher.SetRateLimits(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, waitDone(t, leecher, key), data)
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("took %v after the limit was lifted (8 s at the limit)", took)
+	}
+
+	// Now the other way: a limit set on the seeder live.
+	if err := seeder.SetRateLimits(size/2, 0); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(waitDonePath(t, leecher, key))
+	start = time.Now()
+	key, err = leecher.Download(Request{Name: "live.bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, waitDone(t, leecher, key), data)
+	if rate := size / time.Since(start).Seconds(); rate > 1.1*size/2 {
+		t.Errorf("downloaded at %.0f B/s from a seeder limited to %d", rate, size/2)
+	}
+}
+
+func waitDonePath(t *testing.T, e *Engine, key string) string {
+	t.Helper()
+	tr, ok := e.Transfer(key)
+	if !ok {
+		t.Fatalf("no transfer %s", key)
+	}
+	return tr.Path
+}
