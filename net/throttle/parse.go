@@ -41,10 +41,23 @@ func ParseRate(s string) (int64, error) {
 	return n.Int64(), nil
 }
 
-// FormatRate writes bytesPerSec the way ParseRate reads it ("0" for none).
+// FormatRate writes bytesPerSec the way ParseRate reads it ("0" for none),
+// exactly: in the largest unit that divides it ("2MB/s", "500KiB/s"), else
+// in bytes.
 func FormatRate(bytesPerSec int64) string {
 	if bytesPerSec <= 0 {
 		return "0"
 	}
-	return strings.ReplaceAll(humanize.IBytes(uint64(bytesPerSec)), " ", "") + "/s"
+	for _, u := range []struct {
+		size int64
+		name string
+	}{
+		{humanize.TiByte, "TiB"}, {humanize.TByte, "TB"}, {humanize.GiByte, "GiB"}, {humanize.GByte, "GB"},
+		{humanize.MiByte, "MiB"}, {humanize.MByte, "MB"}, {humanize.KiByte, "KiB"}, {humanize.KByte, "KB"},
+	} {
+		if bytesPerSec%u.size == 0 {
+			return fmt.Sprintf("%d%s/s", bytesPerSec/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%dB/s", bytesPerSec)
 }

@@ -48,11 +48,20 @@ func TestParseRate(t *testing.T) {
 	}
 }
 
-func TestFormatRateRoundTrips(t *testing.T) {
-	for _, r := range []int64{0, 1024, 500 << 10, 2 << 20, 10 << 20} {
-		got, err := ParseRate(FormatRate(r))
-		if err != nil || got != r {
-			t.Errorf("ParseRate(FormatRate(%d) = %q) = %d, %v", r, FormatRate(r), got, err)
+func TestFormatRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   int64
+		want string
+	}{
+		{0, "0"}, {-1, "0"}, {1024, "1KiB/s"}, {1500, "1500B/s"}, {2000, "2KB/s"}, {500 << 10, "500KiB/s"},
+		{2 << 20, "2MiB/s"}, {2_000_000, "2MB/s"}, {1_024_000, "1000KiB/s"}, {3 << 19, "1536KiB/s"}, {10 << 30, "10GiB/s"},
+	} {
+		got := FormatRate(tc.in)
+		if got != tc.want {
+			t.Errorf("FormatRate(%d) = %q, want %q", tc.in, got, tc.want)
+		}
+		if back, err := ParseRate(got); err != nil || back != max(tc.in, 0) {
+			t.Errorf("ParseRate(%q) = %d, %v", got, back, err)
 		}
 	}
 }
