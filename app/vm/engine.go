@@ -42,6 +42,8 @@ var (
 	ErrCanceled     = transfer.ErrCanceled
 	ErrPaused       = transfer.ErrPaused
 	ErrClosed       = transfer.ErrClosed
+	// ErrBadRate is a rate limit ParseRate cannot read.
+	ErrBadRate = throttle.ErrBadRate
 )
 
 // ValidateTrackerAddr checks that addr is host:port with a port in range.

@@ -104,6 +104,9 @@ func TestRateLimitSettings(t *testing.T) {
 	if s := v.Settings(); s.MaxUpload != 1<<20 || s.MaxDownload != 5_000_000 {
 		t.Errorf("settings %+v", s)
 	}
+	if up, _ := v.MaxUpload.Get(); up != "1MiB/s" {
+		t.Errorf("MaxUpload shows %q", up)
+	}
 	if s, _ := LoadSettings(v.fyne.Preferences()); s.MaxUpload != 1<<20 || s.MaxDownload != 5_000_000 {
 		t.Errorf("remembered %d, %d", s.MaxUpload, s.MaxDownload)
 	}
