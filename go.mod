@@ -1,6 +1,6 @@
 module github.com/enxame/enxame
 
-go 1.25
+go 1.25.0
 
 require (
 	fyne.io/fyne/v2 v2.7.1
@@ -11,6 +11,7 @@ require (
 	golang.org/x/crypto v0.33.0
 	golang.org/x/net v0.35.0
 	golang.org/x/sys v0.30.0
+	golang.org/x/time v0.15.0
 )
 
 require (

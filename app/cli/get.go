@@ -43,8 +43,10 @@ func runGet(ctx context.Context, env Env, args []string) int {
 	listen := fs.String("listen", ":0", "`address` the chunk server listens on while serving (:0 picks a free port)")
 	var sf secFlags
 	sf.register(fs, true)
+	var rf rateFlags
+	rf.register(fs, true)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] [-serve=false] NAME")
+		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] [-serve=false] [-max-upload RATE] [-max-download RATE] NAME")
 		fmt.Fprintln(env.Stderr, "\nDownloads NAME (a shared name, its last path element, or a content id) from every")
 		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. While it downloads it")
 		fmt.Fprintln(env.Stderr, "serves the chunks it has verified to the others. See docs/DOWNLOADS.md.")
@@ -73,6 +75,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		return bad("-o is empty")
 	case sf.check() != "":
 		return bad("%s", sf.check())
+	case rf.check() != "":
+		return bad("%s", rf.check())
 	}
 
 	log := newLogger(env.Stderr, lvl)
@@ -110,6 +114,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		NoServe:      !*serve,
 		Downloads:    *out,
 		StallTimeout: *stall,
+		MaxUpload:    rf.up,
+		MaxDownload:  rf.down,
 		Logger:       log,
 		// Serving is a courtesy to the others here: its complaints (a
 		// tracker that does not answer) would drown the download's own

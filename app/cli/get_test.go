@@ -38,6 +38,10 @@ func TestGetUsage(t *testing.T) {
 		{[]string{"-tracker", "x:1", "-id", "ABCDEF0123", "name"}, ExitUsage, "-id must be"},
 		{[]string{"-tracker", "x:1", "-stall-timeout", "0s", "name"}, ExitUsage, "-stall-timeout"},
 		{[]string{"-tracker", "x:1", "-nope", "name"}, ExitUsage, "usage: enxame get"},
+		{[]string{"-tracker", "x:1", "-max-upload", "10MB", "name"}, ExitUsage, `bad -max-upload: "10MB"`},
+		{[]string{"-tracker", "x:1", "-max-download", "fast/s", "name"}, ExitUsage, `bad -max-download: "fast/s"`},
+		{[]string{"-tracker", "x:1", "-max-download", "-1MB/s", "name"}, ExitUsage, "bad -max-download"},
+		{[]string{"-tracker", "x:1", "-max-upload", "10B/s", "name"}, ExitUsage, "under the least limit"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -449,5 +453,24 @@ func TestGetFromShareProcesses(t *testing.T) {
 	}
 	if h := hiddenLeft(t, out); len(h) != 0 {
 		t.Fatalf("left %v", h)
+	}
+}
+
+// TestGetMaxDownload: -max-download reaches the engine: 3 MB at 1MB/s
+// take about 3 s, never less than the limit allows (+10 %).
+func TestGetMaxDownload(t *testing.T) {
+	tr := startTrackerProc(t, "-listen", "127.0.0.1:0", "-timeout", "120s", "-heartbeat", "10s")
+	const size, limit = 3_000_000, 1_000_000
+	p, m, sum := writeRandom(t, t.TempDir(), "slow.bin", size)
+	startSeeder(t, tr.addr, "slow.bin", p, m, 0)
+	out := t.TempDir()
+	start := time.Now()
+	r := runGetBin(t, "-tracker", tr.addr, "-o", out, "-max-download", "1MB/s", "slow.bin")
+	took := time.Since(start)
+	if r.code != 0 || fileSum(t, filepath.Join(out, "slow.bin")) != sum {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if rate := size / took.Seconds(); rate > 1.1*limit {
+		t.Fatalf("downloaded at %.0f B/s with -max-download 1MB/s", rate)
 	}
 }

@@ -76,10 +76,11 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	var nf nodeFlags
 	nf.register(fs, "warn")
+	nf.rates.register(fs, true)
 	shareDir := fs.String("share", "", "`folder` to share, required")
 	downloads := fs.String("downloads", "", "`folder` downloads are saved in (default: the shared folder)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame peer [-tracker ADDR | -network NAME] -share DIR [-downloads DIR] [-listen ADDR]")
+		fmt.Fprintln(env.Stderr, "usage: enxame peer [-tracker ADDR | -network NAME] -share DIR [-downloads DIR] [-listen ADDR] [-max-upload RATE] [-max-download RATE]")
 		fmt.Fprintln(env.Stderr, "\nShares DIR like 'enxame share' and reads commands on stdin (type help).")
 		fmt.Fprintln(env.Stderr, "Without -tracker the network is found on the LAN.")
 		fmt.Fprintln(env.Stderr, "Logs (warnings and errors by default) go to stderr. See docs/PEER.md.")

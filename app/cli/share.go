@@ -31,6 +31,7 @@ type nodeFlags struct {
 	disc                                   discFlags
 	hidden                                 bool
 	sec                                    secFlags
+	rates                                  rateFlags   // registered by each subcommand
 	cred                                   credentials // loaded by prepare
 }
 
@@ -62,6 +63,8 @@ func (nf *nodeFlags) check() (slog.Level, string) {
 		return 0, nf.disc.check()
 	case nf.sec.check() != "":
 		return 0, nf.sec.check()
+	case nf.rates.check() != "":
+		return 0, nf.rates.check()
 	case nf.host && nf.tracker != "":
 		return 0, "-host and -tracker exclude each other (a host is its own tracker)"
 	case nf.canHost && nf.tracker != "" && nf.network == "":
@@ -113,19 +116,21 @@ func (nf *nodeFlags) prepare(ctx context.Context, log *slog.Logger) error {
 // dir ("" none).
 func (nf *nodeFlags) engineConfig(dir string, log *slog.Logger) engine.Config {
 	return engine.Config{
-		Tracker:    nf.tracker,
-		Network:    nf.network,
-		Host:       nf.host,
-		HostListen: nf.hostListen,
-		CanHost:    nf.canHost,
-		ShareDir:   dir,
-		Share:      engine.ShareOptions{CacheFile: nf.cache, NoCache: nf.noCache, RescanInterval: nf.rescan, Hidden: nf.hidden},
-		Listen:     nf.listen,
-		Discovery:  nf.disc.options(),
-		Logger:     log,
-		Identity:   nf.cred.id,
-		Key:        nf.cred.key,
-		DeviceName: nf.sec.device,
+		Tracker:     nf.tracker,
+		Network:     nf.network,
+		Host:        nf.host,
+		HostListen:  nf.hostListen,
+		CanHost:     nf.canHost,
+		ShareDir:    dir,
+		Share:       engine.ShareOptions{CacheFile: nf.cache, NoCache: nf.noCache, RescanInterval: nf.rescan, Hidden: nf.hidden},
+		Listen:      nf.listen,
+		Discovery:   nf.disc.options(),
+		Logger:      log,
+		Identity:    nf.cred.id,
+		Key:         nf.cred.key,
+		DeviceName:  nf.sec.device,
+		MaxUpload:   nf.rates.up,
+		MaxDownload: nf.rates.down,
 	}
 }
 
@@ -182,8 +187,9 @@ func runShare(ctx context.Context, env Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	var nf nodeFlags
 	nf.register(fs, "info")
+	nf.rates.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame share [-tracker ADDR | -network NAME] [-listen ADDR] DIR")
+		fmt.Fprintln(env.Stderr, "usage: enxame share [-tracker ADDR | -network NAME] [-listen ADDR] [-max-upload RATE] DIR")
 		fmt.Fprintln(env.Stderr, "\nShares DIR (subfolders included): indexes it, serves its chunks, registers")
 		fmt.Fprintln(env.Stderr, "with the tracker and announces changes. Without -tracker the network is found")
 		fmt.Fprintln(env.Stderr, "on the LAN. Logs to stderr. See docs/PEER.md and docs/CLI.md.")

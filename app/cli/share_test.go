@@ -212,6 +212,8 @@ func TestShareUsage(t *testing.T) {
 		{[]string{"-tracker", "127.0.0.1:1", "-log-level", "loud", dir}, ExitUsage, "-log-level"},
 		{[]string{"-tracker", "127.0.0.1:1", "-rescan", "1ms", dir}, ExitUsage, "-rescan"},
 		{[]string{"-nope"}, ExitUsage, "usage: enxame share"},
+		{[]string{"-tracker", "127.0.0.1:1", "-max-upload", "lots", dir}, ExitUsage, "bad -max-upload"},
+		{[]string{"-tracker", "127.0.0.1:1", "-max-download", "1MB/s", dir}, ExitUsage, "not defined: -max-download"},
 		{[]string{"-host", "-tracker", "127.0.0.1:1", dir}, ExitUsage, "exclude each other"},
 		{[]string{"-can-host", "-tracker", "127.0.0.1:1", dir}, ExitUsage, "needs -network"},
 		{[]string{"-network", " padded", dir}, ExitUsage, "bad -network"},

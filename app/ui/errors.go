@@ -52,6 +52,11 @@ func Describe(err error) Problem {
 		return Problem{What: "Only folders on this computer can be shared.", Hint: "Copy the files into a local folder and share that."}
 	case errors.Is(err, errNoDownloads):
 		return Problem{What: "Choose where downloads should go.", Hint: "Any folder you can write to; Enxame creates it if needed."}
+	case errors.Is(err, vm.ErrBadRate):
+		return Problem{
+			What: "That is not a speed limit.",
+			Hint: "Type a size per second, such as 2MB/s or 500KiB/s (at least 1KiB/s), or 0 for no limit.",
+		}
 	case errors.Is(err, vm.ErrNotStarted):
 		return Problem{What: "Enxame is not connected to a network yet.", Hint: "Host a network or join one first."}
 	case errors.Is(err, syscall.EADDRINUSE):

@@ -24,6 +24,9 @@ type shareTab struct {
 	problem *widget.Label
 	skipped *widget.Label
 	hidden  *widget.Check
+	maxUp   *widget.Entry // rate limits: "2MB/s", "0" for none
+	maxDown *widget.Entry
+	apply   *widget.Button
 }
 
 func newShareTab(m *mainScreen) *shareTab {
@@ -59,6 +62,14 @@ func newShareTab(m *mainScreen) *shareTab {
 	v.ShareSkipped.AddListener(binding.NewDataListener(t.onSkippedChanged))
 	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
+	t.maxUp, t.maxDown = widget.NewEntry(), widget.NewEntry()
+	t.maxUp.OnSubmitted = func(string) { t.onApplyLimits() }
+	t.maxDown.OnSubmitted = func(string) { t.onApplyLimits() }
+	v.MaxUpload.AddListener(binding.NewDataListener(t.onLimitsChanged))
+	v.MaxDownload.AddListener(binding.NewDataListener(t.onLimitsChanged))
+	t.apply = widget.NewButton("Apply", t.onApplyLimits)
+	limits := container.NewBorder(nil, nil, widget.NewLabel("Limit sending to"), t.apply,
+		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel("and receiving to"), t.maxDown))
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -70,6 +81,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.problem,
 		t.skipped,
 		t.hidden,
+		limits,
 		hint,
 		columns(shareColumns, bold("Name"), bold("Size"), bold("Content id")),
 	)
@@ -189,4 +201,30 @@ func (t *shareTab) onHiddenChanged() {
 	if t.hidden.Checked != on {
 		t.hidden.SetChecked(on)
 	}
+}
+
+// onApplyLimits applies the rate limits typed (such as 2MB/s, 0 for none).
+func (t *shareTab) onApplyLimits() {
+	w := t.m.u.win
+	up, err := vm.ParseRate(t.maxUp.Text)
+	if err == nil {
+		var down int64
+		if down, err = vm.ParseRate(t.maxDown.Text); err == nil {
+			t.m.u.vm.Background(func() {
+				if err := t.m.u.vm.SetRateLimits(up, down); err != nil {
+					fyne.Do(func() { showError(w, "Cannot change the speed limits", err) })
+				}
+			})
+			return
+		}
+	}
+	showError(w, "Cannot change the speed limits", err)
+}
+
+// onLimitsChanged shows the rate limits in force.
+func (t *shareTab) onLimitsChanged() {
+	up, _ := t.m.u.vm.MaxUpload.Get()
+	down, _ := t.m.u.vm.MaxDownload.Get()
+	t.maxUp.SetText(up)
+	t.maxDown.SetText(down)
 }

@@ -548,3 +548,37 @@ func TestMyShareSaysWhatIsSkipped(t *testing.T) {
 		t.Error("hidden files shared by default")
 	}
 }
+
+// TestMyShareSpeedLimits: the limits typed on My share reach the engine
+// and are shown as applied; a bad one is refused with words, changing
+// nothing.
+func TestMyShareSpeedLimits(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	st := u.main.share
+	if st.maxUp.Text != "0" || st.maxDown.Text != "0" {
+		t.Fatalf("limits shown %q, %q; want 0 and 0", st.maxUp.Text, st.maxDown.Text)
+	}
+	st.maxUp.SetText("")
+	test.Type(st.maxUp, "2MB/s")
+	st.maxDown.SetText("")
+	test.Type(st.maxDown, "1.5MiB/s")
+	test.Tap(st.apply)
+	if s := u.vm.Settings(); s.MaxUpload != 2_000_000 || s.MaxDownload != 3<<19 {
+		t.Fatalf("settings after Apply: %d, %d", s.MaxUpload, s.MaxDownload)
+	}
+	if st.maxUp.Text != "2MB/s" || st.maxDown.Text != "1536KiB/s" {
+		t.Errorf("limits shown %q, %q", st.maxUp.Text, st.maxDown.Text)
+	}
+	st.maxUp.SetText("fast")
+	test.Tap(st.apply)
+	if s := u.vm.Settings(); s.MaxUpload != 2_000_000 {
+		t.Errorf("a bad limit changed the setting to %d", s.MaxUpload)
+	}
+	if ov := u.win.Canvas().Overlays().Top(); ov == nil {
+		t.Error("no dialog for a bad limit")
+	}
+}

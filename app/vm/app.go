@@ -59,10 +59,13 @@ type App struct {
 	// and why ("" nothing).
 	ShareSkipped binding.String
 	ShareHidden  binding.Bool // hidden files are shared too (the setting)
-	Indexing     binding.Bool
-	IndexFrac    binding.Float
-	HostAddrs    binding.StringList  // what others type to join, when hosting
-	PeerErr      binding.Item[error] // why sharing stopped, nil while it runs
+	// MaxUpload and MaxDownload are the rate limits (the settings) as
+	// people type them: "2MiB/s", "0" for none.
+	MaxUpload, MaxDownload binding.String
+	Indexing               binding.Bool
+	IndexFrac              binding.Float
+	HostAddrs              binding.StringList  // what others type to join, when hosting
+	PeerErr                binding.Item[error] // why sharing stopped, nil while it runs
 
 	Nearby Rows[NearbyRow] // networks heard on the LAN (see Browse)
 
@@ -123,6 +126,8 @@ func New(a fyne.App, log *slog.Logger) *App {
 		ShareText:    binding.NewString(),
 		ShareSkipped: binding.NewString(),
 		ShareHidden:  binding.NewBool(),
+		MaxUpload:    binding.NewString(),
+		MaxDownload:  binding.NewString(),
 		Indexing:     binding.NewBool(),
 		IndexFrac:    binding.NewFloat(),
 		HostAddrs:    binding.NewStringList(),
@@ -181,6 +186,8 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	v.mu.Unlock()
 	_ = v.CanHost.Set(s.CanHost)
 	_ = v.ShareHidden.Set(s.ShareHidden)
+	_ = v.MaxUpload.Set(FormatRate(s.MaxUpload))
+	_ = v.MaxDownload.Set(FormatRate(s.MaxDownload))
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
 	v.SavePrefs()
@@ -503,6 +510,26 @@ func (v *App) SetShareHidden(on bool) error {
 	_ = v.ShareHidden.Set(on)
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
+	return nil
+}
+
+// SetRateLimits changes the upload and download limits (bytes a second,
+// 0 none) at once, for every connection, and remembers them.
+func (v *App) SetRateLimits(up, down int64) error {
+	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	up, down = max(up, 0), max(down, 0)
+	if err := n.SetRateLimits(up, down); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.MaxUpload, v.settings.MaxDownload = up, down
+	v.mu.Unlock()
+	_ = v.MaxUpload.Set(FormatRate(up))
+	_ = v.MaxDownload.Set(FormatRate(down))
+	v.SavePrefs()
 	return nil
 }
 

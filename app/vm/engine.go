@@ -4,6 +4,7 @@ import (
 	"cmp"
 
 	"github.com/enxame/enxame/net/engine"
+	"github.com/enxame/enxame/net/throttle"
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -41,10 +42,19 @@ var (
 	ErrCanceled     = transfer.ErrCanceled
 	ErrPaused       = transfer.ErrPaused
 	ErrClosed       = transfer.ErrClosed
+	// ErrBadRate is a rate limit ParseRate cannot read.
+	ErrBadRate = throttle.ErrBadRate
 )
 
 // ValidateTrackerAddr checks that addr is host:port with a port in range.
 func ValidateTrackerAddr(addr string) error { return engine.ValidateTrackerAddr(addr) }
+
+// ParseRate reads a rate limit as people type it ("10MB/s", "500KiB/s",
+// "0" for none) in bytes a second; FormatRate writes one back.
+func ParseRate(s string) (int64, error) { return throttle.ParseRate(s) }
+
+// FormatRate writes a rate limit in bytes a second as ParseRate reads it.
+func FormatRate(bytesPerSec int64) string { return throttle.FormatRate(bytesPerSec) }
 
 // LANAddrs lists the addresses others can type to reach port here.
 func LANAddrs(port int) []string { return engine.LANAddrs(port) }
@@ -52,18 +62,20 @@ func LANAddrs(port int) []string { return engine.LANAddrs(port) }
 // configOf is the engine configuration the app runs with s.
 func (v *App) configOf(s Settings) engine.Config {
 	return engine.Config{
-		Tracker:    s.Tracker,
-		Network:    s.Network,
-		NetworkID:  s.NetworkID,
-		Host:       s.Host,
-		HostListen: cmp.Or(s.HostListen, DefaultHostListen),
-		CanHost:    s.CanHost,
-		ShareDir:   s.ShareDir,
-		Share:      engine.ShareOptions{Hidden: s.ShareHidden},
-		Listen:     s.PeerListen,
-		Downloads:  s.Downloads,
-		Discovery:  v.Discovery,
-		Logger:     v.log,
+		Tracker:     s.Tracker,
+		Network:     s.Network,
+		NetworkID:   s.NetworkID,
+		Host:        s.Host,
+		HostListen:  cmp.Or(s.HostListen, DefaultHostListen),
+		CanHost:     s.CanHost,
+		ShareDir:    s.ShareDir,
+		Share:       engine.ShareOptions{Hidden: s.ShareHidden},
+		Listen:      s.PeerListen,
+		Downloads:   s.Downloads,
+		MaxUpload:   s.MaxUpload,
+		MaxDownload: s.MaxDownload,
+		Discovery:   v.Discovery,
+		Logger:      v.log,
 		// An open network: the passphrase screens come later.
 		Identity: v.Identity,
 	}

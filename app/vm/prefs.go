@@ -27,6 +27,8 @@ const (
 	PrefNetwork      = "network"      // name of the network followed by name ("" none: an address only)
 	PrefNetworkID    = "networkID"    // its discovery instance id when last heard
 	PrefShareHidden  = "shareHidden"  // share hidden files and folders too
+	PrefMaxUpload    = "maxUpload"    // upload limit, bytes a second (0 none)
+	PrefMaxDownload  = "maxDownload"  // download limit, bytes a second (0 none)
 )
 
 // DefaultHostListen is where the embedded tracker listens unless told.
@@ -53,6 +55,9 @@ type Settings struct {
 	// ShareHidden shares hidden files and folders (names starting with
 	// '.') too; off by default, as a home folder's are private.
 	ShareHidden bool
+	// MaxUpload and MaxDownload limit what is sent to and received from
+	// all peers together, in bytes a second; 0 is no limit.
+	MaxUpload, MaxDownload int64
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -76,6 +81,8 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.Network = p.String(PrefNetwork)
 	s.NetworkID = p.String(PrefNetworkID)
 	s.ShareHidden = p.Bool(PrefShareHidden)
+	s.MaxUpload = int64(max(p.Int(PrefMaxUpload), 0))
+	s.MaxDownload = int64(max(p.Int(PrefMaxDownload), 0))
 	return s, p.Bool(PrefSetUp)
 }
 
@@ -95,6 +102,8 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 	p.SetString(PrefNetwork, s.Network)
 	p.SetString(PrefNetworkID, s.NetworkID)
 	p.SetBool(PrefShareHidden, s.ShareHidden)
+	p.SetInt(PrefMaxUpload, int(s.MaxUpload))
+	p.SetInt(PrefMaxDownload, int(s.MaxDownload))
 	p.SetBool(PrefSetUp, true)
 }
 

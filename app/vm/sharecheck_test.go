@@ -83,3 +83,37 @@ func TestShareHiddenSetting(t *testing.T) {
 		t.Error("the setting was not remembered")
 	}
 }
+
+// TestRateLimitSettings: the limits reach the engine at start and when
+// changed, and are remembered.
+func TestRateLimitSettings(t *testing.T) {
+	v := newTestApp(t, Settings{Tracker: live.StartTracker(t), MaxUpload: 2_000_000})
+	e, err := v.engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up, down := e.RateLimits(); up != 2_000_000 || down != 0 {
+		t.Errorf("engine limits at start %d, %d", up, down)
+	}
+	if err := v.SetRateLimits(1<<20, 5_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if up, down := e.RateLimits(); up != 1<<20 || down != 5_000_000 {
+		t.Errorf("engine limits after SetRateLimits %d, %d", up, down)
+	}
+	if s := v.Settings(); s.MaxUpload != 1<<20 || s.MaxDownload != 5_000_000 {
+		t.Errorf("settings %+v", s)
+	}
+	if up, _ := v.MaxUpload.Get(); up != "1MiB/s" {
+		t.Errorf("MaxUpload shows %q", up)
+	}
+	if s, _ := LoadSettings(v.fyne.Preferences()); s.MaxUpload != 1<<20 || s.MaxDownload != 5_000_000 {
+		t.Errorf("remembered %d, %d", s.MaxUpload, s.MaxDownload)
+	}
+	if err := v.SetRateLimits(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if up, down := e.RateLimits(); up != 0 || down != 0 {
+		t.Errorf("engine limits after SetRateLimits(0, 0) %d, %d", up, down)
+	}
+}

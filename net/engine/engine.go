@@ -26,6 +26,7 @@ import (
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/secure"
+	"github.com/enxame/enxame/net/throttle"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
@@ -80,6 +81,13 @@ type Config struct {
 	// StallTimeout overrides transfer.DefaultStallTimeout.
 	StallTimeout time.Duration
 
+	// MaxUpload limits, in bytes a second, what the chunk server sends to
+	// every peer together (0 none); SetRateLimits changes it.
+	MaxUpload int64
+	// MaxDownload limits, in bytes a second, what every download reads
+	// from peers together (0 none); SetRateLimits changes it.
+	MaxDownload int64
+
 	// Identity is this device's identity, shown on every connection (the
 	// faces load it from the user's config folder, LoadIdentity); nil uses
 	// secure.DefaultIdentity, one made in memory for this process.
@@ -117,7 +125,10 @@ type Engine struct {
 	cred      secure.Credentials // every server and client of this engine
 	disc      []discovery.Option
 	downloads *transfer.Manager // outlives node restarts
-	wg        sync.WaitGroup
+	// up and down are the process's rate limits, shared by every
+	// connection; they outlive node restarts too.
+	up, down *throttle.Limiter
+	wg       sync.WaitGroup
 
 	// failed is closed when a part (the node, the keeper) stopped on its
 	// own with failure, before the context ended.
@@ -157,7 +168,8 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("device name %q: %w", wire.SafeText(cfg.DeviceName), err)
 	}
 	e := &Engine{log: log, ctx: ctx, disc: cfg.Discovery, cfg: cfg, failed: make(chan struct{}),
-		cred: secure.Credentials{Identity: cfg.Identity, Key: cfg.Key, Limiter: secure.NewLimiter(0, 0, 0)}}
+		cred: secure.Credentials{Identity: cfg.Identity, Key: cfg.Key, Limiter: secure.NewLimiter(0, 0, 0)},
+		up:   throttle.New(cfg.MaxUpload), down: throttle.New(cfg.MaxDownload)}
 	e.downloads = transfer.NewManager(transfer.Options{
 		Credentials:  e.cred,
 		Dir:          cmp.Or(cfg.Downloads, "."),
@@ -165,6 +177,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		Logger:       log.With("component", "transfer"),
 		StallTimeout: cfg.StallTimeout,
 		Self:         e.isSelf,
+		Download:     e.down,
 	})
 	e.target = target{addr: cfg.Tracker}
 	e.client = tracker.NewClientWith(cfg.Tracker, e.cred)
@@ -196,6 +209,25 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	})
 	return e, nil
 }
+
+// SetRateLimits changes the upload and download limits, in bytes a second
+// (0 none), at once for every connection, including those in the middle of
+// an answer.
+func (e *Engine) SetRateLimits(up, down int64) error {
+	if e.closed() {
+		return ErrClosed
+	}
+	e.up.SetRate(up)
+	e.down.SetRate(down)
+	e.mu.Lock()
+	e.cfg.MaxUpload, e.cfg.MaxDownload = max(up, 0), max(down, 0)
+	e.mu.Unlock()
+	return nil
+}
+
+// RateLimits returns the upload and download limits, in bytes a second (0
+// none).
+func (e *Engine) RateLimits() (up, down int64) { return e.up.Rate(), e.down.Rate() }
 
 // DefaultDeviceName is the device name used when none is given: the host
 // name, cleaned to a valid device name, or "enxame".

@@ -36,6 +36,12 @@ func randomData(n int) []byte {
 // start runs an engine with cfg until the test ends.
 func start(t *testing.T, cfg Config) *Engine {
 	t.Helper()
+	return startTB(t, cfg)
+}
+
+// startTB is start for tests and benchmarks.
+func startTB(t testing.TB, cfg Config) *Engine {
+	t.Helper()
 	if cfg.Listen == "" && !cfg.NoServe {
 		cfg.Listen = "127.0.0.1:0"
 	}

@@ -57,7 +57,8 @@ func (e *Engine) restartNode() error {
 			return err
 		}
 	}
-	nc := peer.NodeConfig{Listen: c.Listen, Credentials: e.cred, Name: c.DeviceName, Logger: log}
+	nc := peer.NodeConfig{Listen: c.Listen, Credentials: e.cred, Name: c.DeviceName, Logger: log,
+		Server: peer.Config{Upload: e.up}}
 	if ix != nil {
 		nc.Index = ix // a nil *share.Index must not become a non-nil interface
 	}

@@ -103,7 +103,7 @@ func FuzzServeConn(f *testing.F) {
 		s := NewServer(Config{Catalog: cat, Logger: slog.New(countingHandler{&errorsLogged})})
 		c := &scriptConn{r: bytes.NewReader(script)}
 		slot, _ := s.slots.Acquire(netip.MustParseAddr("127.0.0.1"), c)
-		s.serveConn(c, slot)
+		s.serveConn(t.Context(), c, slot)
 		slot.Release()
 		if errorsLogged.Load() != 0 {
 			t.Fatalf("server logged an error (panic?) for %q", script)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/slots"
+	"github.com/enxame/enxame/net/throttle"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -58,6 +59,10 @@ type Config struct {
 	ReadTimeout   time.Duration
 	WriteTimeout  time.Duration
 	MinWriteRate  int64 // bytes per second
+	// Upload limits the GET payload bytes of every connection together
+	// (nil: no limit). The time spent waiting for it does not count
+	// against the reader's write deadline.
+	Upload *throttle.Limiter
 	// Credentials secure every connection (TLS 1.3; on a private network,
 	// the membership proof before any answer). The zero value is an open
 	// network with the process's default identity.
@@ -211,7 +216,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				s.log.Debug("Connection not admitted", "peer", c.RemoteAddr().String(), "error", err)
 				return
 			}
-			s.serveConn(tc, slot)
+			s.serveConn(ctx, tc, slot)
 		})
 	}
 }
@@ -250,7 +255,7 @@ func lingerClose(c net.Conn) {
 
 // serveConn answers requests on c, in order, until the client leaves, a
 // deadline passes or a response cannot be framed any more.
-func (s *Server) serveConn(c net.Conn, slot *slots.Slot) {
+func (s *Server) serveConn(ctx context.Context, c net.Conn, slot *slots.Slot) {
 	log := s.log.With("peer", c.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
@@ -260,7 +265,7 @@ func (s *Server) serveConn(c net.Conn, slot *slots.Slot) {
 	}()
 	log.Debug("Connection opened")
 	h := &connHandler{s: s, c: c, slot: slot, log: log, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 32<<10)}
-	h.run()
+	h.run(ctx)
 	log.Debug("Connection closed")
 }
 
@@ -275,7 +280,7 @@ type connHandler struct {
 	errors int
 }
 
-func (h *connHandler) run() {
+func (h *connHandler) run(ctx context.Context) {
 	s := h.s
 	for {
 		// Answers to pipelined requests go out together; flush before
@@ -316,7 +321,7 @@ func (h *connHandler) run() {
 			}
 			continue
 		}
-		if !h.handle(req) {
+		if !h.handle(ctx, req) {
 			return
 		}
 	}
@@ -355,8 +360,39 @@ func (s *Server) writeBudget(n int64) time.Duration {
 	return s.cfg.WriteTimeout + time.Duration(n/s.cfg.MinWriteRate)*time.Second
 }
 
+// send copies a GET's payload from r to the connection through buf, paced
+// by the upload limit when there is one: each step is paid for before it
+// goes out, and its write deadline starts after the wait.
+func (h *connHandler) send(ctx context.Context, r io.Reader, buf []byte) (int64, error) {
+	lim := h.s.cfg.Upload
+	if lim.Rate() == 0 {
+		return io.CopyBuffer(h.c, r, buf)
+	}
+	var sent int64
+	for {
+		k, rerr := io.ReadFull(r, buf[:min(len(buf), lim.Step())])
+		if k > 0 {
+			if err := lim.Wait(ctx, k); err != nil {
+				return sent, err
+			}
+			h.c.SetWriteDeadline(time.Now().Add(h.s.writeBudget(int64(k))))
+			w, err := h.c.Write(buf[:k])
+			sent += int64(w)
+			if err != nil {
+				return sent, err
+			}
+		}
+		switch {
+		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+			return sent, nil
+		case rerr != nil:
+			return sent, rerr
+		}
+	}
+}
+
 // handle answers one valid request; false means close the connection.
-func (h *connHandler) handle(req wire.PeerRequest) bool {
+func (h *connHandler) handle(ctx context.Context, req wire.PeerRequest) bool {
 	it, ok := h.s.cfg.Catalog.Lookup(req.ID)
 	if !ok || it.Manifest == nil {
 		h.fail(wire.Errorf(wire.CodeNotFound, "%s is not shared here", req.ID[:16]))
@@ -368,7 +404,7 @@ func (h *connHandler) handle(req wire.PeerRequest) bool {
 	case wire.VerbHave:
 		return h.have(it)
 	default:
-		return h.get(req, it)
+		return h.get(ctx, req, it)
 	}
 }
 
@@ -432,7 +468,7 @@ func (h *connHandler) have(it Item) bool {
 	return err == nil
 }
 
-func (h *connHandler) get(req wire.PeerRequest, it Item) bool {
+func (h *connHandler) get(ctx context.Context, req wire.PeerRequest, it Item) bool {
 	m := it.Manifest
 	if req.Offset >= m.Size || req.Size > m.Size-req.Offset {
 		h.fail(wire.Errorf(wire.CodeRange, "range %d+%d is outside the file of %d bytes", req.Offset, req.Size, m.Size))
@@ -470,7 +506,7 @@ func (h *connHandler) get(req wire.PeerRequest, it Item) bool {
 	}
 	// Through TLS: read into a pooled buffer, sealed into records.
 	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(h.c, io.LimitReader(f, req.Size), *buf)
+	n, err := h.send(ctx, io.LimitReader(f, req.Size), *buf)
 	copyBufs.Put(buf)
 	h.s.bytes.Add(n)
 	if err != nil || n != req.Size {

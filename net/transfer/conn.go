@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/secure"
+	"github.com/enxame/enxame/net/throttle"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -24,6 +25,8 @@ type peerConn struct {
 	wbuf    []byte
 	timeout time.Duration // no-progress limit for each read or write
 	stop    func() bool
+	// limit puts the download limit above a reader of the connection.
+	limit func(io.Reader) io.Reader
 }
 
 // peerDialer opens connections to peers for one download: secured with
@@ -32,11 +35,12 @@ type peerConn struct {
 type peerDialer struct {
 	cred                   secure.Credentials
 	dialTimeout, ioTimeout time.Duration
+	limit                  *throttle.Limiter // of every answer read; nil none
 }
 
 // dialer is the peerDialer of downloads with these options.
 func (o Options) dialer() peerDialer {
-	return peerDialer{cred: o.Credentials, dialTimeout: o.DialTimeout, ioTimeout: o.RequestTimeout}
+	return peerDialer{cred: o.Credentials, dialTimeout: o.DialTimeout, ioTimeout: o.RequestTimeout, limit: o.Download}
 }
 
 // dial connects to addr and secures the connection; it is closed when ctx
@@ -49,7 +53,9 @@ func (pd peerDialer) dial(ctx context.Context, addr string) (*peerConn, error) {
 	if err != nil {
 		return nil, err // names the peer
 	}
-	pc := &peerConn{addr: addr, c: c, br: bufio.NewReaderSize(c, 16<<10), timeout: ioTimeout}
+	pc := &peerConn{addr: addr, c: c, timeout: ioTimeout,
+		limit: func(r io.Reader) io.Reader { return pd.limit.Reader(ctx, r) }}
+	pc.br = bufio.NewReaderSize(pc.limit(c), 16<<10)
 	pc.stop = context.AfterFunc(ctx, func() { c.Close() })
 	return pc, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enxame/enxame/net/secure"
+	"github.com/enxame/enxame/net/throttle"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -93,6 +94,9 @@ type Options struct {
 	// Credentials secure the connections to peers (the zero value: an
 	// open network, the process's default identity).
 	Credentials secure.Credentials
+	// Download limits the answers read from peers, by every download that
+	// shares it (nil: no limit).
+	Download *throttle.Limiter
 
 	// onChange is called (without blocking, without locks held) when the
 	// download's announceable state changes. Set by Manager.

@@ -50,11 +50,12 @@ func newRateGuard(r io.Reader, minRate int64, window time.Duration, progress *at
 	return &rateGuard{r: r, minRate: float64(minRate), window: window, progress: progress, now: time.Now}
 }
 
-// guard puts a rate guard beneath pc's reader. It is called right after
+// guard puts a rate guard beneath pc's reader (and beneath the download
+// limit, whose waits are not the peer's). It is called right after
 // dialling, before anything was read.
 func guard(pc *peerConn, minRate int64, window time.Duration, progress *atomic.Int64) *rateGuard {
 	g := newRateGuard(pc.c, minRate, window, progress)
-	pc.br.Reset(g)
+	pc.br.Reset(pc.limit(g))
 	return g
 }
 
