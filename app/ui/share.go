@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
@@ -63,6 +65,8 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
 	t.maxUp, t.maxDown = widget.NewEntry(), widget.NewEntry()
+	t.maxUp.SetPlaceHolder("no limit (such as 2MB/s)")
+	t.maxDown.SetPlaceHolder("no limit (such as 2MB/s)")
 	t.maxUp.OnSubmitted = func(string) { t.onApplyLimits() }
 	t.maxDown.OnSubmitted = func(string) { t.onApplyLimits() }
 	v.MaxUpload.AddListener(binding.NewDataListener(t.onLimitsChanged))
@@ -203,13 +207,22 @@ func (t *shareTab) onHiddenChanged() {
 	}
 }
 
-// onApplyLimits applies the rate limits typed (such as 2MB/s, 0 for none).
+// limitOf reads a limit field: empty (or 0) is no limit.
+func limitOf(text string) (int64, error) {
+	if strings.TrimSpace(text) == "" {
+		return 0, nil
+	}
+	return vm.ParseRate(text)
+}
+
+// onApplyLimits applies the rate limits typed (such as 2MB/s; empty or 0
+// for none).
 func (t *shareTab) onApplyLimits() {
 	w := t.m.u.win
-	up, err := vm.ParseRate(t.maxUp.Text)
+	up, err := limitOf(t.maxUp.Text)
 	if err == nil {
 		var down int64
-		if down, err = vm.ParseRate(t.maxDown.Text); err == nil {
+		if down, err = limitOf(t.maxDown.Text); err == nil {
 			t.m.u.vm.Background(func() {
 				if err := t.m.u.vm.SetRateLimits(up, down); err != nil {
 					fyne.Do(func() { showError(w, "Cannot change the speed limits", err) })
@@ -223,8 +236,14 @@ func (t *shareTab) onApplyLimits() {
 
 // onLimitsChanged shows the rate limits in force.
 func (t *shareTab) onLimitsChanged() {
+	shown := func(limit string) string {
+		if limit == "0" {
+			return "" // the placeholder says "no limit"
+		}
+		return limit
+	}
 	up, _ := t.m.u.vm.MaxUpload.Get()
 	down, _ := t.m.u.vm.MaxDownload.Get()
-	t.maxUp.SetText(up)
-	t.maxDown.SetText(down)
+	t.maxUp.SetText(shown(up))
+	t.maxDown.SetText(shown(down))
 }

@@ -559,8 +559,9 @@ func TestMyShareSpeedLimits(t *testing.T) {
 	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
 	u.start(o)
 	st := u.main.share
-	if st.maxUp.Text != "0" || st.maxDown.Text != "0" {
-		t.Fatalf("limits shown %q, %q; want 0 and 0", st.maxUp.Text, st.maxDown.Text)
+	// No limit shows as an empty field whose placeholder says so.
+	if st.maxUp.Text != "" || st.maxDown.Text != "" || !strings.HasPrefix(st.maxUp.PlaceHolder, "no limit") {
+		t.Fatalf("limits shown %q, %q (placeholder %q); want empty fields saying no limit", st.maxUp.Text, st.maxDown.Text, st.maxUp.PlaceHolder)
 	}
 	st.maxUp.SetText("")
 	test.Type(st.maxUp, "2MB/s")
@@ -580,5 +581,13 @@ func TestMyShareSpeedLimits(t *testing.T) {
 	}
 	if ov := u.win.Canvas().Overlays().Top(); ov == nil {
 		t.Error("no dialog for a bad limit")
+	} else {
+		u.win.Canvas().Overlays().Remove(ov)
+	}
+	// Emptying a field lifts its limit.
+	st.maxUp.SetText("")
+	test.Tap(st.apply)
+	if s := u.vm.Settings(); s.MaxUpload != 0 || s.MaxDownload != 3<<19 || st.maxUp.Text != "" {
+		t.Errorf("after emptying the sending limit: settings %d, %d, shown %q", s.MaxUpload, s.MaxDownload, st.maxUp.Text)
 	}
 }
