@@ -164,6 +164,9 @@ func shStart(t *testing.T, env []string, stdin io.Reader, args ...string) *shPro
 			cmd.Process.Kill()
 			<-p.done
 		}
+		if t.Failed() {
+			t.Logf("%v printed:\n%s", args, p.stderr)
+		}
 	})
 	return p
 }
