@@ -51,7 +51,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { isolated(); os.RemoveAll(dir) }))
 }
 
-const e2eWait = 15 * time.Second
+// e2eWait bounds a readiness wait of the end-to-end tests (a process
+// registering, a file reaching the tracker). It only has to be generous:
+// under a full `make test` on 2 cores a registration once took over 15 s.
+const e2eWait = 30 * time.Second
 
 func TestTrackerUsage(t *testing.T) {
 	cases := []struct {
