@@ -60,26 +60,16 @@ for n in $NS; do
 	((n > MAXN)) && MAXN=$n
 done
 
+# H (the Python helpers), until_ok and nscleanup.
+. "$ROOT/scripts/benchlib.sh"
+
 ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # names unique per run
 TMP=$(mktemp -d /tmp/enxame-bench-swarm.XXXXXX)
 PIDS=()
 NAMESPACES=()
-cleanup() {
-	local pid ns
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	# Anything still inside our namespaces was started by this script.
-	for ns in "${NAMESPACES[@]}"; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-	done
-	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap nscleanup EXIT
 trap 'exit 130' INT TERM
 
-# H (the Python helpers) and until_ok.
-. "$ROOT/scripts/benchlib.sh"
 
 # ---- the LAN ----
 HUB=enxsw-$ID-hub

@@ -1,5 +1,5 @@
-# Shell helpers shared by the benchmark scripts; source it after defining
-# log() and ROOT.
+# Shell helpers shared by the benchmark and soak scripts; source it after
+# defining log() and ROOT.
 
 # H runs the Python helpers (scripts/benchhelp.py): run-and-measure,
 # tracker queries, torrent info hash, opentracker scrape.
@@ -15,4 +15,18 @@ until_ok() {
 	done
 	log "timed out waiting for: $*"
 	exit 1
+}
+
+# nscleanup, for an EXIT trap: ends the processes in PIDS, then anything
+# still inside the network namespaces in NAMESPACES (started by the
+# script), deletes those namespaces and the folder TMP.
+nscleanup() {
+	local pid ns
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for ns in "${NAMESPACES[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+	done
+	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"; done
+	rm -rf "$TMP"
 }

@@ -58,35 +58,16 @@ done
 command -v ip >/dev/null || skip "ip is needed (apt-get install -y iproute2)"
 command -v go >/dev/null || skip "go is needed (https://go.dev/dl)"
 
+# until_ok and nscleanup.
+. "$ROOT/scripts/benchlib.sh"
+
 ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # names unique per run
 TMP=$(mktemp -d /tmp/enxame-soak.XXXXXX)
 PIDS=()
 NAMESPACES=()
-cleanup() {
-	local pid ns
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	# Anything still inside our namespaces was started by this script.
-	for ns in "${NAMESPACES[@]}"; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-	done
-	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap nscleanup EXIT
 trap 'exit 130' INT TERM
 
-# until_ok SECONDS CMD...: retry CMD every 0.1 s until it succeeds (bounded).
-until_ok() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	log "timed out waiting for: $*"
-	exit 1
-}
 
 # ---- the LAN ----
 HUB=enxsk-$ID-hub
