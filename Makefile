@@ -17,7 +17,8 @@ deps:
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o enxame .
 
-# The headless build for servers: no cgo, no Fyne, no dynamic libraries.
+# The headless build for servers: no cgo, no graphics, no dynamic libraries
+# (of Fyne only its pure-Go lang package, which holds the translations).
 server:
 	CGO_ENABLED=0 $(GO) build -tags nogui -trimpath -ldflags "$(LDFLAGS)" -o enxame-server .
 
@@ -41,8 +42,8 @@ test: deps lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 	@echo "== every fuzz target, briefly (make fuzz runs them longer)"
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
-	@echo "== the headless build (no cgo, no Fyne): every package and test compiles"
-	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/version/...
+	@echo "== the headless build (no cgo, no graphics: only Fyne's lang package for the translations): every package and test compiles"
+	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/i18n/... ./app/version/...
 	@echo "== the release artefacts (a cold build compiles Fyne's C code again, without -race: ~3 min)"
 	bash scripts/check-package.sh
 
