@@ -12,6 +12,7 @@ package i18n
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path"
@@ -91,6 +92,9 @@ func Apply(choice string) (string, error) {
 	current.Store(code)
 	return code, err
 }
+
+// Detected is the language Auto means here and now.
+func Detected() string { return Detect(os.Getenv, systemLocale) }
 
 // Resolve turns a setting's choice into a language code: the choice itself
 // when a file exists for it, otherwise what Detect finds.
@@ -221,4 +225,24 @@ func lendEnv(vars map[string]string) (restore func()) {
 			}
 		}
 	}
+}
+
+// nameKey is the key of a language's name in its own file.
+const nameKey = "language.name"
+
+// Name is the language's name in that language, as its file gives it
+// ("English", "Português (Brasil)"), or code when the file has none.
+func Name(code string) string {
+	b, err := files.ReadFile(path.Join(dir, code+".json"))
+	if err != nil {
+		return code
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return code
+	}
+	if s, ok := m[nameKey].(string); ok && s != "" {
+		return s
+	}
+	return code
 }

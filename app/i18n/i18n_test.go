@@ -230,6 +230,7 @@ func TestKeysUsedAndKnown(t *testing.T) {
 	for _, d := range dynamic {
 		t.Errorf("%s: the key is not a string literal; write the text in the call", d)
 	}
+	used[nameKey] = append(used[nameKey], "Name (read from the files, not through lang)")
 	en := readFile(t, English)
 	for _, k := range slices.Sorted(maps.Keys(en)) {
 		if _, ok := used[k]; !ok {
@@ -239,6 +240,14 @@ func TestKeysUsedAndKnown(t *testing.T) {
 	for _, k := range slices.Sorted(maps.Keys(used)) {
 		if _, ok := en[k]; !ok {
 			t.Errorf("%s: %q is in no translations file; add it to each (docs/TRANSLATING.md)", strings.Join(used[k], ", "), k)
+		}
+	}
+}
+
+func TestName(t *testing.T) {
+	for code, want := range map[string]string{English: "English", Portuguese: "Português (Brasil)", "xx": "xx"} {
+		if got := Name(code); got != want {
+			t.Errorf("Name(%q) = %q, want %q", code, got, want)
 		}
 	}
 }
