@@ -26,5 +26,7 @@ func (u *UI) onAbout() {
 	icon.SetMinSize(fyne.NewSize(96, 96))
 	title := widget.NewLabelWithStyle("Enxame", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	body := widget.NewLabelWithStyle(aboutText(), fyne.TextAlignCenter, fyne.TextStyle{})
-	dialog.ShowCustom("About Enxame", "Close", container.NewVBox(icon, title, body), u.win)
+	d := dialog.NewCustom("About Enxame", "Close", container.NewVBox(icon, title, body), u.win)
+	closeWithKeys(u.win, d, true)
+	d.Show()
 }

@@ -181,6 +181,7 @@ func confirmShare(w fyne.Window, dir string, share func()) {
 		}
 	}, w)
 	d.Resize(fyne.NewSize(480, 0).Max(d.MinSize()))
+	closeWithKeys(w, d, false) // Esc cancels; sharing takes a deliberate press
 	d.Show()
 }
 

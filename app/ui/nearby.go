@@ -31,17 +31,18 @@ func newNearbyList(u *UI, pick func(addr string)) *nearbyList {
 
 func (l *nearbyList) onChanged() {
 	rows, _ := l.u.vm.Nearby.Get()
-	l.box.RemoveAll()
 	if len(rows) == 0 {
 		hint := widget.NewLabel("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address.")
 		hint.Wrapping = fyne.TextWrapWord
 		hint.TextStyle.Italic = true
-		l.box.Add(hint)
+		setObjects(l.box, hint)
 		return
 	}
+	objs := make([]fyne.CanvasObject, 0, len(rows))
 	for _, r := range rows {
-		l.box.Add(l.button(r))
+		objs = append(objs, l.button(r))
 	}
+	setObjects(l.box, objs...)
 }
 
 func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {

@@ -172,23 +172,24 @@ func (t *networkTab) onHostingChanged() {
 	t.hostCheck.SetChecked(on)
 	t.settingHost = false
 	addrs, _ := v.HostAddrs.Get()
-	t.addrsBox.RemoveAll()
+	var objs []fyne.CanvasObject
 	if on {
 		if len(addrs) == 0 {
-			t.addrsBox.Add(widget.NewLabel("No network address found: others cannot reach this computer."))
+			objs = append(objs, widget.NewLabel("No network address found: others cannot reach this computer."))
 		} else {
-			t.addrsBox.Add(widget.NewLabel("Others join by typing one of these addresses:"))
+			objs = append(objs, widget.NewLabel("Others join by typing one of these addresses:"))
 		}
 		for _, a := range addrs {
-			t.addrsBox.Add(t.addrLine(a))
+			objs = append(objs, t.addrLine(a))
 		}
 		t.eventsArea.Show()
 	} else {
 		l := widget.NewLabel("Turn this on to start a network here; the others then join this computer. It leaves the network you are in now.")
 		l.Wrapping = fyne.TextWrapWord
-		t.addrsBox.Add(l)
+		objs = append(objs, l)
 		t.eventsArea.Hide()
 	}
+	setObjects(t.addrsBox, objs...)
 }
 
 // addrLine is one address others can type, with a copy button.

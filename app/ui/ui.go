@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -148,10 +149,39 @@ func setText(l *widget.Label, s string) {
 	}
 }
 
+// setObjects replaces what container c holds and refreshes it. A
+// container's Add and RemoveAll only lay it out again: without the Refresh
+// nothing asks the window to repaint, and an idle window keeps showing the
+// old objects until something else (a resize, a focus change) redraws it.
+func setObjects(c *fyne.Container, objs ...fyne.CanvasObject) {
+	c.Objects = objs
+	c.Refresh()
+}
+
 // setImportance changes a label's colour only when it differs.
 func setImportance(l *widget.Label, i widget.Importance) {
 	if l.Importance != i {
 		l.Importance = i
 		l.Refresh()
 	}
+}
+
+// closeWithKeys lets Esc close dialog d on window w, and Enter too when
+// enter is true (a dialog whose only button is OK or Close). While a
+// dialog shows nothing under it has the focus, so the keys reach the
+// canvas; the window's previous key handler is back once d closes.
+// Call before d.Show, on the Fyne goroutine.
+func closeWithKeys(w fyne.Window, d dialog.Dialog, enter bool) {
+	c := w.Canvas()
+	prev := c.OnTypedKey()
+	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		switch {
+		case k.Name == fyne.KeyEscape,
+			enter && (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter):
+			d.Hide()
+		case prev != nil:
+			prev(k)
+		}
+	})
+	d.SetOnClosed(func() { c.SetOnTypedKey(prev) })
 }
