@@ -249,8 +249,25 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 		t.Errorf("result %+v", row)
 	}
 
-	// Enter downloads the (only) result and shows Transfers.
+	if got := holdersText(row); got != "On 1 computer" {
+		t.Errorf("holders %q, want On 1 computer", got)
+	}
+
+	// Enter searches again; it never downloads (issue 15).
 	st.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if n := u.vm.Transfers.Rows.Length(); n != 0 {
+		t.Fatalf("Enter in the search box started %d downloads, want none", n)
+	}
+	if u.main.tabs.Selected() != u.main.searchItem || st.list.Length() != 1 {
+		t.Fatalf("Enter left the Search tab or lost the result (%d)", st.list.Length())
+	}
+
+	// The result's Download button downloads it and shows Transfers.
+	b := findButton(st.list, "Download")
+	if b == nil {
+		t.Fatal("no Download button in the results")
+	}
+	test.Tap(b)
 	if u.main.tabs.Selected() != u.main.transfersItem {
 		t.Error("Transfers tab not shown after Download")
 	}
