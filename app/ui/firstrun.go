@@ -76,7 +76,7 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	f.onAddrChanged(f.trackerEntry.Text)
 	joinText := widget.NewLabel("Someone is hosting? Pick their network, or type the address shown in their Enxame.")
 	joinText.Wrapping = fyne.TextWrapWord
-	f.nearby = newNearbyList(u, f.onPickNearby)
+	f.nearby = newNearbyList(u, f.onPickNearby, false)
 	nearby := f.nearby
 	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, container.NewVBox(f.trackerEntry, f.joinButton), nil, nil,
 		container.NewVBox(joinText, nearby.content)))

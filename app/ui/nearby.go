@@ -19,10 +19,13 @@ type nearbyList struct {
 	pick    func(addr string)
 	box     *fyne.Container
 	content fyne.CanvasObject
+	// quiet hides the whole list while nothing is heard, instead of
+	// explaining: on the Network tab, where you are already connected.
+	quiet bool
 }
 
-func newNearbyList(u *UI, pick func(addr string)) *nearbyList {
-	l := &nearbyList{u: u, pick: pick, box: container.NewVBox()}
+func newNearbyList(u *UI, pick func(addr string), quiet bool) *nearbyList {
+	l := &nearbyList{u: u, pick: pick, box: container.NewVBox(), quiet: quiet}
 	title := widget.NewLabelWithStyle("Networks found nearby", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.content = container.NewVBox(title, l.box)
 	u.vm.Nearby.AddListener(binding.NewDataListener(l.onChanged))
@@ -31,6 +34,9 @@ func newNearbyList(u *UI, pick func(addr string)) *nearbyList {
 
 func (l *nearbyList) onChanged() {
 	rows, _ := l.u.vm.Nearby.Get()
+	if l.quiet {
+		showIf(l.content, len(rows) > 0)
+	}
 	if len(rows) == 0 {
 		hint := widget.NewLabel("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address.")
 		hint.Wrapping = fyne.TextWrapWord
@@ -46,9 +52,9 @@ func (l *nearbyList) onChanged() {
 }
 
 func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {
-	peers := "1 peer"
+	peers := "1 computer"
 	if r.Peers != 1 {
-		peers = fmt.Sprintf("%d peers", r.Peers)
+		peers = fmt.Sprintf("%d computers", r.Peers)
 	}
 	addr := r.Addr
 	b := widget.NewButtonWithIcon(fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, addr), theme.LoginIcon(), func() { l.pick(addr) })

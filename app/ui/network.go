@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/theme"
@@ -33,6 +34,7 @@ type networkTab struct {
 	peers        *widget.List
 	events       *widget.List
 	eventsArea   fyne.CanvasObject
+	nearby       *nearbyList
 
 	settingHost    bool // the check is being set from the binding
 	settingCanHost bool // likewise for canHostCheck
@@ -46,7 +48,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.addrsBox = container.NewVBox()
 	t.hostSummary = widget.NewLabel("")
 	t.hostSummary.Wrapping = fyne.TextWrapWord
-	t.canHostCheck = widget.NewCheck("Allow this computer to take over hosting", t.onCanHostToggled)
+	t.canHostCheck = widget.NewCheck("Take over hosting if the host leaves", t.onCanHostToggled)
 	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary, t.canHostCheck))
 
 	t.trackerEntry = widget.NewEntry()
@@ -58,7 +60,8 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.conn = conn
 	v.Connection.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	v.Connected.AddListener(binding.NewDataListener(t.onConnectionChanged))
-	nearby := newNearbyList(m.u, t.onPickNearby)
+	nearby := newNearbyList(m.u, t.onPickNearby, true)
+	t.nearby = nearby
 	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
 		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), nearby.content))
 
@@ -92,6 +95,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	v.Tracker.AddListener(binding.NewDataListener(t.onTrackerChanged))
 	v.Network.HostSummary.AddListener(binding.NewDataListener(t.onHostSummaryChanged))
 	v.Network.Peers.AddListener(binding.NewDataListener(t.peers.Refresh))
+	v.Network.Peers.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Network.Events.AddListener(binding.NewDataListener(t.events.Refresh))
 	v.Network.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Network.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
@@ -172,14 +176,18 @@ func (t *networkTab) onHostingChanged() {
 	t.hostCheck.SetChecked(on)
 	t.settingHost = false
 	addrs, _ := v.HostAddrs.Get()
+	addrs = typableAddrs(addrs)
 	var objs []fyne.CanvasObject
 	if on {
 		if len(addrs) == 0 {
 			objs = append(objs, widget.NewLabel("No network address found: others cannot reach this computer."))
 		} else {
-			objs = append(objs, widget.NewLabel("Others join by typing one of these addresses:"))
+			objs = append(objs, widget.NewLabel("Others join by typing this address:"), t.bigAddr(addrs[0]))
 		}
-		for _, a := range addrs {
+		if len(addrs) > 1 {
+			objs = append(objs, widget.NewLabel("If that one does not work, they can try:"))
+		}
+		for _, a := range addrs[min(1, len(addrs)):] {
 			objs = append(objs, t.addrLine(a))
 		}
 		t.eventsArea.Show()
@@ -190,6 +198,34 @@ func (t *networkTab) onHostingChanged() {
 		t.eventsArea.Hide()
 	}
 	setObjects(t.addrsBox, objs...)
+}
+
+// bigAddr is the address others type, large enough to read across a
+// classroom, with a copy button.
+func (t *networkTab) bigAddr(addr string) fyne.CanvasObject {
+	txt := canvas.NewText(addr, theme.Color(theme.ColorNameForeground))
+	txt.TextSize = 2.5 * theme.TextSize()
+	txt.TextStyle = fyne.TextStyle{Monospace: true}
+	b := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		t.m.u.app.Clipboard().SetContent(addr)
+	})
+	return container.NewHBox(txt, container.NewCenter(b))
+}
+
+// typableAddrs leaves out the IPv6 addresses when there is an IPv4 one:
+// "192.168.1.20:7077" is what a person can read out and type, not
+// "[fd00::2]:7077".
+func typableAddrs(addrs []string) []string {
+	var v4 []string
+	for _, a := range addrs {
+		if !strings.HasPrefix(a, "[") {
+			v4 = append(v4, a)
+		}
+	}
+	if len(v4) == 0 {
+		return addrs
+	}
+	return v4
 }
 
 // addrLine is one address others can type, with a copy button.
@@ -222,12 +258,10 @@ func (t *networkTab) onConnectionChanged() {
 	setText(t.conn, conn+" To join another network, type its address:")
 }
 
+// onTrackerChanged words the connection. The address box stays as the
+// person left it: it is for another network, not the one in use.
 func (t *networkTab) onTrackerChanged() {
 	t.onConnectionChanged()
-	tr, _ := t.m.u.vm.Tracker.Get()
-	if hosting, _ := t.m.u.vm.Hosting.Get(); !hosting && t.trackerEntry.Text == "" {
-		t.trackerEntry.SetText(tr)
-	}
 }
 
 func (t *networkTab) onHostSummaryChanged() {
@@ -242,8 +276,7 @@ func (t *networkTab) onStatusChanged() {
 		setText(t.status, Describe(err).String())
 		setImportance(t.status, widget.DangerImportance)
 	} else {
-		s, _ := nv.Status.Get()
-		setText(t.status, s)
+		setText(t.status, othersText(othersOnline(t.m.u.vm)))
 		setImportance(t.status, widget.MediumImportance)
 	}
 }

@@ -1,11 +1,16 @@
 package ui
 
 import (
+	"io"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/net/enxametest"
 )
 
 // TestFirstRunJoinWaitsForAnAddress: Join is disabled while the address
@@ -46,6 +51,56 @@ func TestHoldersText(t *testing.T) {
 	for _, tt := range tests {
 		if got := holdersText(vm.SearchRow{Complete: tt.complete, Partial: tt.partial}); got != tt.want {
 			t.Errorf("%d+%d: %q, want %q", tt.complete, tt.partial, got, tt.want)
+		}
+	}
+}
+
+// TestNetworkTabWhileHosting: connected, the Network tab neither says
+// "None heard yet" nor pre-fills Join with the tracker in use, and its
+// count of computers online leaves this one out.
+func TestNetworkTabWhileHosting(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-host-listen", "127.0.0.1:0", "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	u.first.downloadsEntry.SetText(t.TempDir())
+	test.Tap(u.first.hostButton)
+	if u.main == nil {
+		t.Fatal("Host did not open the main screen")
+	}
+	enxametest.WaitFor(t, 10*time.Second, "the app to list itself", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		_ = u.vm.Network.Refresh(t.Context())
+		return u.vm.Network.Peers.Length() == 1
+	})
+	nt := u.main.network
+	if got := nt.trackerEntry.Text; got != "" {
+		t.Errorf("Join box pre-filled with %q, the tracker already in use", got)
+	}
+	if nt.nearby.content.Visible() {
+		t.Error("\"Networks found nearby\" shown on the Network tab with nothing heard")
+	}
+	if got := nt.status.Text; got != "No other computers online" {
+		t.Errorf("status %q counts this computer", got)
+	}
+	if got := u.main.status.peers.Text; got != "No other computers online" {
+		t.Errorf("status bar %q counts this computer", got)
+	}
+	if nt.canHostCheck.Text == nt.hostCheck.Text || !strings.Contains(nt.canHostCheck.Text, "Take over") {
+		t.Errorf("hosting checks %q and %q are easy to confuse", nt.hostCheck.Text, nt.canHostCheck.Text)
+	}
+}
+
+func TestTypableAddrs(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{[]string{"[fd00::2]:7077", "192.168.1.20:7077"}, []string{"192.168.1.20:7077"}},
+		{[]string{"10.0.0.5:7077", "[fe80::1]:7077", "192.168.1.20:7077"}, []string{"10.0.0.5:7077", "192.168.1.20:7077"}},
+		{[]string{"[fd00::2]:7077"}, []string{"[fd00::2]:7077"}},
+		{nil, nil},
+	}
+	for _, tt := range tests {
+		if got := typableAddrs(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("typableAddrs(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -96,10 +96,14 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	_ = nv.HostSummary.Set(fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %s dropped for silence · %s now",
+	summary := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s",
 		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"),
-		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"), itoa(int(st.Expired)),
-		plural(st.Conns, "connection", "connections")))
+		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"))
+	if st.Expired > 0 {
+		summary += fmt.Sprintf(", %d dropped for silence", st.Expired)
+	}
+	summary += " · " + plural(st.Conns, "connection", "connections") + " now"
+	_ = nv.HostSummary.Set(summary)
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
 		// newest first
