@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -69,12 +70,16 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.peers = widget.NewList(
 		func() int { return v.Network.Peers.Length() },
 		func() fyne.CanvasObject {
-			return columns(netPeerColumns, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
+			name, addr := widget.NewLabel(""), widget.NewLabel("")
+			name.Truncation = fyne.TextTruncateEllipsis
+			addr.Importance = widget.LowImportance
+			who := container.NewBorder(nil, nil, nil, addr, name)
+			return columns(netPeerColumns, who, widget.NewLabel(""), widget.NewLabel(""))
 		},
 		t.updatePeer,
 	)
 	peersArea := container.NewBorder(
-		container.NewVBox(t.status, columns(netPeerColumns, bold("Peer"), bold("Files"), bold("Last seen"))),
+		container.NewVBox(t.status, columns(netPeerColumns, bold("Computer"), bold("Files"), bold("Last seen"))),
 		nil, nil, nil, t.peers)
 
 	t.events = widget.NewList(
@@ -85,7 +90,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 		t.updateEvent,
 	)
 	t.eventsArea = container.NewBorder(
-		container.NewVBox(bold("Your tracker's activity"), columns(eventColumns, bold("Peer"), bold("Time"), bold("Event"), bold("Files"))),
+		container.NewVBox(bold("Your tracker's activity"), columns(eventColumns, bold("Computer"), bold("Time"), bold("Event"), bold("Files"))),
 		nil, nil, nil, t.events)
 
 	v.Hosting.AddListener(binding.NewDataListener(t.onHostingChanged))
@@ -287,11 +292,23 @@ func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	objs := o.(*fyne.Container).Objects
-	addr := p.Addr
-	if p.Me {
-		addr += "  (you)"
+	who := o.(*fyne.Container).Objects[0].(*fyne.Container).Objects
+	name, addr := who[0].(*widget.Label), who[1].(*widget.Label)
+	switch {
+	case p.Me && p.Name != "":
+		setText(name, p.Name+" (you)")
+	case p.Me:
+		setText(name, "This computer")
+	case p.Name != "":
+		setText(name, p.Name)
+	default:
+		setText(name, p.Addr)
 	}
-	setText(objs[0].(*widget.Label), addr)
+	if p.Name != "" || p.Me {
+		setText(addr, p.Addr)
+	} else {
+		setText(addr, "")
+	}
 	setText(objs[1].(*widget.Label), strconv.Itoa(p.Files))
 	setText(objs[2].(*widget.Label), vm.Ago(p.LastSeen))
 }
@@ -302,7 +319,7 @@ func (t *networkTab) updateEvent(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	objs := o.(*fyne.Container).Objects
-	setText(objs[0].(*widget.Label), e.Addr)
+	setText(objs[0].(*widget.Label), cmp.Or(t.m.u.names()[e.Addr], e.Addr))
 	setText(objs[1].(*widget.Label), e.Time.Format("15:04:05"))
 	setText(objs[2].(*widget.Label), eventWords(e.Kind))
 	setText(objs[3].(*widget.Label), strconv.Itoa(e.Files))

@@ -158,6 +158,19 @@ func setObjects(c *fyne.Container, objs ...fyne.CanvasObject) {
 	c.Refresh()
 }
 
+// names maps the addresses of the computers online to their names, as
+// the tracker's list gives them ("" unknown).
+func (u *UI) names() map[string]string {
+	rows, _ := u.vm.Network.Peers.Get()
+	m := make(map[string]string, len(rows))
+	for _, p := range rows {
+		if p.Name != "" {
+			m[p.Addr] = p.Name
+		}
+	}
+	return m
+}
+
 // setImportance changes a label's colour only when it differs.
 func setImportance(l *widget.Label, i widget.Importance) {
 	if l.Importance != i {

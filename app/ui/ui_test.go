@@ -335,7 +335,7 @@ func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
 	if u.vm.Settings().ShareDir != dir {
 		t.Errorf("settings share %q", u.vm.Settings().ShareDir)
 	}
-	if !strings.HasPrefix(u.main.status.share.Text, "1 file in 5 B") {
+	if !strings.HasPrefix(u.main.status.share.Text, "1 file · 5 B") {
 		t.Errorf("status bar share %q", u.main.status.share.Text)
 	}
 }
@@ -377,7 +377,7 @@ func TestJoinANetworkHeardNearby(t *testing.T) {
 	if !ok {
 		t.Fatalf("nearby entry is %T, want a button", box.Objects[0])
 	}
-	if !strings.Contains(b.Text, "4 peers") || !strings.Contains(b.Text, addr) {
+	if !strings.Contains(b.Text, "4 computers") || !strings.Contains(b.Text, addr) {
 		t.Errorf("button %q", b.Text)
 	}
 	test.Tap(b)

@@ -73,7 +73,7 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
 	for i, p := range resp.Peers {
-		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Name: SafeText(p.Name), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
 	}
 	_ = nv.Err.Set(nil)
 	old, _ := nv.Peers.Get()
