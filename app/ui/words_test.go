@@ -104,3 +104,24 @@ func TestTypableAddrs(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceRowWords: a source shows its computer's name with the address
+// beside it, its state in words, and no "0" bad chunks.
+func TestSourceRowWords(t *testing.T) {
+	test.NewTempApp(t)
+	r := newPeerRow()
+	r.set(0, vm.PeerRow{Addr: "127.0.0.1:43813", State: "idle"}, "Sala 12 – PC 07")
+	if r.name.Text != "Sala 12 – PC 07" || r.addr.Text != "127.0.0.1:43813" {
+		t.Errorf("source shown as %q / %q, want the name and the address", r.name.Text, r.addr.Text)
+	}
+	if r.state.Text != "Waiting" {
+		t.Errorf("state %q, want Waiting", r.state.Text)
+	}
+	if r.strikes.Text != "" {
+		t.Errorf("bad chunks %q, want blank while zero", r.strikes.Text)
+	}
+	r.set(0, vm.PeerRow{Addr: "127.0.0.1:43813", State: "connected", Strikes: 2}, "")
+	if r.name.Text != "127.0.0.1:43813" || r.strikes.Text != "2" || r.state.Text != "Sending" {
+		t.Errorf("unnamed source %q, bad chunks %q, state %q", r.name.Text, r.strikes.Text, r.state.Text)
+	}
+}
