@@ -42,8 +42,29 @@ func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
 	u.win.SetOnDropped(u.onDropped)
 	a.Lifecycle().SetOnStopped(cancel)
 	u.vm.OnDone = u.onDownloadDone
-	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, u.onFind)
+	c := u.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, u.onFind)
+	for i, k := range tabKeys {
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.onTab(i) })
+	}
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF1}, func(fyne.Shortcut) { u.onAbout() })
 	return u
+}
+
+// tabKeys are the keys that, with Ctrl (Cmd on a Mac), show the tabs in
+// order.
+var tabKeys = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4}
+
+// onTab (Ctrl+1…4) shows tab i of the main screen.
+func (u *UI) onTab(i int) {
+	if u.main == nil || i >= len(u.main.tabs.Items) {
+		return
+	}
+	if u.main.tabs.Items[i] == u.main.searchItem {
+		u.main.focusSearch()
+		return
+	}
+	u.main.tabs.SelectIndex(i)
 }
 
 // start shows the main screen straight away when the flags or the

@@ -466,7 +466,7 @@ func TestAboutShowsVersion(t *testing.T) {
 	}
 	walk(overlay)
 	all := strings.Join(texts, "\n")
-	for _, want := range []string{"Version " + version.Version, "build " + version.BuildID(), version.GoVersion()} {
+	for _, want := range []string{"Version " + version.Version, "build " + version.BuildID(), version.GoVersion(), "Ctrl+F", "Ctrl+2", "Esc"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("About box lacks %q; it says:\n%s", want, all)
 		}
