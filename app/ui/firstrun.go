@@ -26,6 +26,7 @@ type firstRun struct {
 	shareEntry     *widget.Entry
 	downloadsEntry *widget.Entry
 	trackerEntry   *widget.Entry
+	networkEntry   *widget.Entry // the name of a network hosted here
 	hostButton     *widget.Button
 	joinButton     *widget.Button
 	nearby         *nearbyList
@@ -64,7 +65,13 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	f.hostButton.Importance = widget.HighImportance
 	hostText := widget.NewLabel("Nobody is hosting yet? Start a network on this computer. Enxame then shows the address the others type to join.")
 	hostText.Wrapping = fyne.TextWrapWord
-	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil, f.hostButton, nil, nil, hostText))
+	f.networkEntry = widget.NewEntry()
+	f.networkEntry.SetPlaceHolder("Name it, such as Sala 12 (optional)")
+	if s.Host {
+		f.networkEntry.SetText(s.Network)
+	}
+	f.networkEntry.OnSubmitted = func(string) { f.onHost() }
+	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil, container.NewVBox(f.networkEntry, f.hostButton), nil, nil, hostText))
 
 	f.trackerEntry = widget.NewEntry()
 	f.trackerEntry.SetPlaceHolder("address:port, e.g. 192.168.1.20:7077")
@@ -165,6 +172,9 @@ func (f *firstRun) onHost() {
 		return
 	}
 	s.Host = true
+	// Named, or else after this computer; a network joined before is
+	// not followed any more.
+	s.Network, s.NetworkID = vm.NetworkName(f.networkEntry.Text), ""
 	f.start(s)
 }
 

@@ -125,3 +125,29 @@ func TestSourceRowWords(t *testing.T) {
 		t.Errorf("unnamed source %q, bad chunks %q, state %q", r.name.Text, r.strikes.Text, r.state.Text)
 	}
 }
+
+// TestHostNamesTheNetwork: the host card's name field names the network
+// announced, instead of the computer's name.
+func TestHostNamesTheNetwork(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-host-listen", "127.0.0.1:0", "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	u.first.downloadsEntry.SetText(t.TempDir())
+	test.Type(u.first.networkEntry, "Sala 12 \u202e")
+	test.Tap(u.first.hostButton)
+	if u.main == nil {
+		t.Fatal("Host did not open the main screen")
+	}
+	if got := u.vm.Settings().Network; got != "Sala 12" {
+		t.Errorf("network named %q, want Sala 12", got)
+	}
+	enxametest.WaitFor(t, 10*time.Second, "the network's name", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		name, _ := u.vm.NetworkName.Get()
+		return name == "Sala 12"
+	})
+	if !strings.Contains(u.main.network.conn.Text, "Sala 12") {
+		t.Errorf("Network tab says %q", u.main.network.conn.Text)
+	}
+}
