@@ -38,6 +38,19 @@ func TestShortcutsShowTabs(t *testing.T) {
 	if c.Focused() != m.search.entry {
 		t.Error("Ctrl+1 did not focus the search box")
 	}
+	// With the search box focused the box gets every key: Ctrl+2 must
+	// still reach the window.
+	if c.Focused() != m.search.entry {
+		t.Fatal("search box not focused")
+	}
+	m.search.entry.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault})
+	if m.tabs.Selected() != m.transfersItem {
+		t.Error("Ctrl+2 typed in the focused search box did not show Transfers")
+	}
+	m.network.trackerEntry.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault})
+	if m.tabs.Selected() != m.searchItem {
+		t.Error("Ctrl+F typed in the Network tab's address box did not show Search")
+	}
 	press(fyne.KeyF1, 0)
 	if c.Overlays().Top() == nil {
 		t.Error("F1 opened nothing")

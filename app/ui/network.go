@@ -28,7 +28,7 @@ type networkTab struct {
 	canHostCheck *widget.Check
 	addrsBox     *fyne.Container
 	hostSummary  *widget.Label
-	trackerEntry *widget.Entry
+	trackerEntry *appEntry
 	joinButton   *widget.Button
 	status       *widget.Label
 	conn         *widget.Label
@@ -52,7 +52,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.canHostCheck = widget.NewCheck("Take over hosting if the host leaves", t.onCanHostToggled)
 	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary, t.canHostCheck))
 
-	t.trackerEntry = widget.NewEntry()
+	t.trackerEntry = newAppEntry(m.u)
 	t.trackerEntry.SetPlaceHolder("address:port of the host")
 	t.trackerEntry.OnSubmitted = func(string) { t.onJoin() }
 	t.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), t.onJoin)

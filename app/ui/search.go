@@ -162,6 +162,14 @@ func newSearchEntry(t *searchTab) *searchEntry {
 	return e
 }
 
+// TypedShortcut leaves the window's shortcuts (Ctrl+1…4) to the window.
+// Part of fyne.Shortcutable.
+func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
+	if !e.tab.m.u.appShortcut(s) {
+		e.Entry.TypedShortcut(s)
+	}
+}
+
 // TypedKey handles Up and Down; everything else is the entry's.
 func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {

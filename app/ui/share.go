@@ -26,8 +26,8 @@ type shareTab struct {
 	problem *widget.Label
 	skipped *widget.Label
 	hidden  *widget.Check
-	maxUp   *widget.Entry // rate limits: "2MB/s", "0" for none
-	maxDown *widget.Entry
+	maxUp   *appEntry // rate limits: "2MB/s", "0" for none
+	maxDown *appEntry
 	apply   *widget.Button
 }
 
@@ -63,7 +63,7 @@ func newShareTab(m *mainScreen) *shareTab {
 	v.ShareSkipped.AddListener(binding.NewDataListener(t.onSkippedChanged))
 	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
-	t.maxUp, t.maxDown = widget.NewEntry(), widget.NewEntry()
+	t.maxUp, t.maxDown = newAppEntry(m.u), newAppEntry(m.u)
 	t.maxUp.SetPlaceHolder("no limit (such as 2MB/s)")
 	t.maxDown.SetPlaceHolder("no limit (such as 2MB/s)")
 	t.maxUp.OnSubmitted = func(string) { t.onApplyLimits() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -54,6 +55,42 @@ func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
 // tabKeys are the keys that, with Ctrl (Cmd on a Mac), show the tabs in
 // order.
 var tabKeys = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4}
+
+// appShortcut runs s when it is one of the window's own shortcuts
+// (Ctrl+F, Ctrl+1…4) and reports whether it was. A focused entry takes
+// every shortcut for itself (Fyne gives the canvas none while a widget
+// that handles shortcuts has the focus), so the app's entries hand these
+// back to the window.
+func (u *UI) appShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+		return false
+	}
+	if cs.KeyName != fyne.KeyF && !slices.Contains(tabKeys, cs.KeyName) {
+		return false
+	}
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(s)
+	return true
+}
+
+// appEntry is an entry that leaves the window's shortcuts to the window.
+type appEntry struct {
+	widget.Entry
+	u *UI
+}
+
+func newAppEntry(u *UI) *appEntry {
+	e := &appEntry{u: u}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut is part of fyne.Shortcutable.
+func (e *appEntry) TypedShortcut(s fyne.Shortcut) {
+	if !e.u.appShortcut(s) {
+		e.Entry.TypedShortcut(s)
+	}
+}
 
 // onTab (Ctrl+1…4) shows tab i of the main screen.
 func (u *UI) onTab(i int) {
