@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -29,12 +30,18 @@ func newNearbyList(u *UI, pick func(addr string), quiet bool) *nearbyList {
 	title := widget.NewLabelWithStyle("Networks found nearby", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.content = container.NewVBox(title, l.box)
 	u.vm.Nearby.AddListener(binding.NewDataListener(l.onChanged))
+	if quiet {
+		u.vm.Tracker.AddListener(binding.NewDataListener(l.onChanged))
+	}
 	return l
 }
 
 func (l *nearbyList) onChanged() {
 	rows, _ := l.u.vm.Nearby.Get()
 	if l.quiet {
+		// Connected: the network in use is not one to join.
+		tr, _ := l.u.vm.Tracker.Get()
+		rows = slices.DeleteFunc(slices.Clone(rows), func(r vm.NearbyRow) bool { return r.Addr == tr })
 		showIf(l.content, len(rows) > 0)
 	}
 	if len(rows) == 0 {

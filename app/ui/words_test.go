@@ -80,6 +80,15 @@ func TestNetworkTabWhileHosting(t *testing.T) {
 	if nt.nearby.content.Visible() {
 		t.Error("\"Networks found nearby\" shown on the Network tab with nothing heard")
 	}
+	tr, _ := u.vm.Tracker.Get()
+	u.vm.Nearby.Set([]vm.NearbyRow{{ID: "x", Name: "Sala 12", Addr: tr, Peers: 1}})
+	if nt.nearby.content.Visible() {
+		t.Error("the network in use is offered to join on the Network tab")
+	}
+	u.vm.Nearby.Set([]vm.NearbyRow{{ID: "x", Name: "Sala 12", Addr: tr, Peers: 1}, {ID: "y", Name: "Sala 13", Addr: "127.0.0.1:1", Peers: 1}})
+	if !nt.nearby.content.Visible() || len(nt.nearby.box.Objects) != 1 {
+		t.Errorf("another network heard: list shown %v with %d entries, want 1", nt.nearby.content.Visible(), len(nt.nearby.box.Objects))
+	}
 	if got := nt.status.Text; got != "No other computers online" {
 		t.Errorf("status %q counts this computer", got)
 	}
