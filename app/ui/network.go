@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -296,7 +297,7 @@ func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 	name, addr := who[0].(*widget.Label), who[1].(*widget.Label)
 	switch {
 	case p.Me && p.Name != "":
-		setText(name, p.Name+" (you)")
+		setText(name, fmt.Sprintf("%s (you)", p.Name))
 	case p.Me:
 		setText(name, "This computer")
 	case p.Name != "":

@@ -96,13 +96,15 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	summary := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s",
-		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"),
-		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"))
-	if st.Expired > 0 {
-		summary += fmt.Sprintf(", %d dropped for silence", st.Expired)
+	peers, files := plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files")
+	joins, leaves := plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves")
+	conns := plural(st.Conns, "connection", "connections")
+	summary := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s · %s now",
+		peers, files, joins, leaves, conns)
+	if st.Expired > 0 { // "0 dropped for silence" says nothing
+		summary = fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %d dropped for silence · %s now",
+			peers, files, joins, leaves, st.Expired, conns)
 	}
-	summary += " · " + plural(st.Conns, "connection", "connections") + " now"
 	_ = nv.HostSummary.Set(summary)
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
