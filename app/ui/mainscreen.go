@@ -115,7 +115,7 @@ func newStatusBar(m *mainScreen) *statusBar {
 	s.about = widget.NewButtonWithIcon("", theme.InfoIcon(), m.u.onAbout)
 	s.about.Importance = widget.LowImportance
 
-	for _, b := range []binding.DataItem{v.Connection, v.Connected, v.Tracker, v.Hosting, v.HostAddrs} {
+	for _, b := range []binding.DataItem{v.Connection, v.Connected, v.Tracker, v.Hosting, v.HostAddrs, v.NetworkName} {
 		b.AddListener(binding.NewDataListener(s.onConnChanged))
 	}
 	v.Indexing.AddListener(binding.NewDataListener(s.onIndexingChanged))
@@ -140,10 +140,15 @@ func (s *statusBar) onConnChanged() {
 	hosting, _ := v.Hosting.Get()
 	addrs, _ := v.HostAddrs.Get()
 	addrs = typableAddrs(addrs)
-	if ok {
+	name, _ := v.NetworkName.Get()
+	switch {
+	case ok && name != "":
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
+		setText(s.conn, fmt.Sprintf("Connected to the network %s", name))
+	case ok:
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, "Connected to tracker "+tr)
-	} else {
+	default:
 		s.connIcon.SetResource(theme.NewWarningThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, conn)
 	}

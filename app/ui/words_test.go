@@ -159,4 +159,7 @@ func TestHostNamesTheNetwork(t *testing.T) {
 	if !strings.Contains(u.main.network.conn.Text, "Sala 12") {
 		t.Errorf("Network tab says %q", u.main.network.conn.Text)
 	}
+	if got := u.main.status.conn.Text; got != "Connected to the network Sala 12" {
+		t.Errorf("status bar says %q, want the network's name", got)
+	}
 }
