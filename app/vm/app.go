@@ -385,7 +385,7 @@ func shareText(dir string, p share.Progress) string {
 	if dir == "" {
 		return "Not sharing a folder"
 	}
-	s := fmt.Sprintf("%s in %s", plural(p.Files, "file", "files"), Size(p.Bytes))
+	s := fmt.Sprintf("%s · %s", plural(p.Files, "file", "files"), Size(p.Bytes))
 	if p.Scanning && p.HashFiles > 0 {
 		s += fmt.Sprintf(" · indexing %d of %d", p.HashFilesDone, p.HashFiles)
 	} else if p.Scanning {
