@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,7 +150,8 @@ type Keeper struct {
 	host       *hostRun
 	candidates []wire.PeerInfo // can_host peers, from the last list
 	members    []formerHost    // who may host next: see refreshCandidates
-	verified   map[string]bool // instance id → proved to be a former formerHost
+	verified   map[string]bool   // instance id → proved to be a former member
+	verifiedAt map[string]string // instance id → its addresses when judged
 	answered   time.Time       // when the tracker in use last answered
 	elect      *time.Timer     // armed while waiting for our turn to host
 }
@@ -160,11 +162,10 @@ type beaconKey struct {
 	key    secure.BeaconKey
 }
 
-// formerHost is a computer the tracker in use listed as able to host (or the
-// tracker's own host): only such a one is followed after the tracker is
-// gone, and only when it shows the same device.
+// formerHost is a device the tracker in use listed as able to host (or
+// the tracker's own host): only a tracker showing such a device is
+// followed after the tracker in use is gone.
 type formerHost struct {
-	ip     netip.Addr
 	device secure.DeviceID
 }
 
@@ -320,7 +321,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	k.verified = map[string]bool{}
+	k.verified, k.verifiedAt = map[string]bool{}, map[string]string{}
 	k.browser = discovery.NewBrowser(k.log, append(slices.Clone(k.cfg.Discovery), discovery.WithBeaconCheck(k.believe))...)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -402,7 +403,7 @@ func compareNets(a, b discovery.Network) int {
 
 // evaluate applies the rules to what the browser hears now (see the
 // package comment and docs/DISCOVERY.md): a tracker that still answers is
-// never left, whatever is heard; once it is gone, only a former formerHost
+// never left, whatever is heard; once it is gone, only a former member
 // is followed, proving it is (its device, and on a private network the
 // membership proof).
 func (k *Keeper) evaluate(ctx context.Context) {
@@ -511,7 +512,7 @@ func (k *Keeper) lose() {
 // tracker answers, so it stays, except in one case. Two candidates may
 // both start hosting after a hand-over (neither heard the other in time);
 // the one that took over yields to another that has the lower address
-// and proves it is a former formerHost. A network the user chose to host here
+// and proves it is a former member. A network the user chose to host here
 // never yields to anything heard.
 func (k *Keeper) evaluateHosting(ctx context.Context, nets []discovery.Network) {
 	i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.host.id })
@@ -538,7 +539,7 @@ func (k *Keeper) evaluateHosting(ctx context.Context, nets []discovery.Network) 
 }
 
 // electionDue runs when our turn to host came: host unless a former
-// formerHost has started hosting meanwhile (strangers announcing the name do
+// member has started hosting meanwhile (strangers announcing the name do
 // not count).
 func (k *Keeper) electionDue(ctx context.Context) {
 	if k.host != nil {
@@ -581,45 +582,39 @@ func (k *Keeper) answers(ctx context.Context) bool {
 	return true
 }
 
-// formerMember reports whether network n is hosted by a former formerHost:
-// one the tracker in use listed (see refreshCandidates) at the address's
-// IP, that shows the same device on connecting and, on a private network,
-// proves it knows the passphrase. The verdict is kept per instance.
+// formerMember reports whether network n is hosted by a former member:
+// its tracker answers (on a private network, after the membership proof)
+// with the certificate of a device the tracker in use listed (see
+// refreshCandidates). The device is what counts, not the address: TLS
+// proves the tracker holds that device's key. A yes is kept per
+// instance; a no until the network is heard at other addresses.
 func (k *Keeper) formerMember(ctx context.Context, n discovery.Network) bool {
-	if v, ok := k.verified[n.ID]; ok {
+	seen := strings.Join(n.Addrs, " ")
+	if v, ok := k.verified[n.ID]; ok && (v || k.verifiedAt[n.ID] == seen) {
 		return v
 	}
 	ok := false
 	for _, a := range n.Addrs {
-		ap, err := netip.ParseAddrPort(a)
+		c := tracker.NewClientWith(a, k.cfg.Credentials)
+		lctx, cancel := context.WithTimeout(ctx, listTimeout)
+		_, err := c.List(lctx)
+		cancel()
+		dev := c.Device()
+		c.Close()
 		if err != nil {
+			k.log.Debug("Cannot ask a tracker of the network's name", "tracker", a, "error", err)
 			continue
 		}
-		for _, m := range k.members {
-			if m.ip != ap.Addr().Unmap() {
-				continue
-			}
-			c := tracker.NewClientPinned(a, k.cfg.Credentials, m.device)
-			lctx, cancel := context.WithTimeout(ctx, listTimeout)
-			_, err := c.List(lctx)
-			cancel()
-			c.Close()
-			if err == nil {
-				ok = true
-				break
-			}
-			k.log.Debug("Not a former formerHost", "tracker", a, "error", err)
-		}
-		if ok {
-			break
-		}
+		ok = slices.ContainsFunc(k.members, func(m formerHost) bool { return m.device == dev })
+		break // it answered: its device decides
 	}
 	if len(k.verified) >= maxVerified {
 		clear(k.verified)
+		clear(k.verifiedAt)
 	}
-	k.verified[n.ID] = ok
+	k.verified[n.ID], k.verifiedAt[n.ID] = ok, seen
 	if !ok {
-		k.log.Warn("Not following a tracker that was not a formerHost of the network", "tracker", n.Addrs[0], "instance", n.ID)
+		k.log.Warn("Not following a tracker that was not a member of the network", "tracker", n.Addrs[0], "instance", n.ID)
 	}
 	return ok
 }
@@ -714,7 +709,7 @@ func (k *Keeper) listEvery() time.Duration {
 // with can_host are the candidates to host (ranked when it is gone); they
 // and the tracker's own host are the members a peer may follow next.
 // Every peer reads them, those that never host too, so that all of them
-// can tell a former formerHost from a stranger.
+// can tell a former member from a stranger.
 func (k *Keeper) refreshCandidates(ctx context.Context) {
 	if k.following == "" || k.host != nil {
 		return
@@ -738,14 +733,12 @@ func (k *Keeper) refreshCandidates(ctx context.Context) {
 			continue
 		}
 		k.candidates = append(k.candidates, p)
-		ap, err1 := netip.ParseAddrPort(p.Addr)
-		dev, err2 := secure.ParseDeviceID(p.Device)
-		if err1 == nil && err2 == nil {
-			k.members = append(k.members, formerHost{ip: ap.Addr().Unmap(), device: dev})
+		if dev, err := secure.ParseDeviceID(p.Device); err == nil {
+			k.members = append(k.members, formerHost{device: dev})
 		}
 	}
-	if ap, err := netip.ParseAddrPort(c.Addr()); err == nil && !c.Device().IsZero() {
-		k.members = append(k.members, formerHost{ip: ap.Addr().Unmap(), device: c.Device()})
+	if dev := c.Device(); !dev.IsZero() {
+		k.members = append(k.members, formerHost{device: dev})
 	}
 	if !k.cfg.CanHost {
 		k.candidates = k.candidates[:0]

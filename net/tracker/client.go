@@ -52,16 +52,6 @@ func NewClientWith(addr string, cred secure.Credentials) *Client {
 	return &Client{addr: addr, dialer: cred.Dialer("tracker"), sem: make(chan struct{}, 1), closing: closing, close: close}
 }
 
-// NewClientPinned returns a client of the tracker at addr that shows cred
-// and talks only to the device device: a tracker with any other
-// certificate fails every request (secure.ErrWrongDevice) before anything
-// is sent to it.
-func NewClientPinned(addr string, cred secure.Credentials, device secure.DeviceID) *Client {
-	c := NewClientWith(addr, cred)
-	c.dialer.Device = device
-	return c
-}
-
 // Device returns the device id of the tracker's certificate, as last
 // connected to; zero before the first connection.
 func (c *Client) Device() secure.DeviceID {
