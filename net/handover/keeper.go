@@ -148,12 +148,12 @@ type Keeper struct {
 	adopt      bool   // Config.Tracker is the first network's address
 	lost       bool   // the followed tracker is gone: follow former members only
 	host       *hostRun
-	candidates []wire.PeerInfo // can_host peers, from the last list
-	members    []formerHost    // who may host next: see refreshCandidates
+	candidates []wire.PeerInfo   // can_host peers, from the last list
+	members    []formerHost      // who may host next: see refreshCandidates
 	verified   map[string]bool   // instance id → proved to be a former member
 	verifiedAt map[string]string // instance id → its addresses when judged
-	answered   time.Time       // when the tracker in use last answered
-	elect      *time.Timer     // armed while waiting for our turn to host
+	answered   time.Time         // when the tracker in use last answered
+	elect      *time.Timer       // armed while waiting for our turn to host
 }
 
 // beaconKey is the beacon key and the secret it was derived from.
