@@ -76,7 +76,6 @@ func (v *App) configOf(s Settings) engine.Config {
 		MaxDownload: s.MaxDownload,
 		Discovery:   v.Discovery,
 		Logger:      v.log,
-		// An open network: the passphrase screens come later.
-		Identity: v.Identity,
+		// Identity and Key are filled by Start.
 	}
 }

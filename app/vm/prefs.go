@@ -58,6 +58,10 @@ type Settings struct {
 	// MaxUpload and MaxDownload limit what is sent to and received from
 	// all peers together, in bytes a second; 0 is no limit.
 	MaxUpload, MaxDownload int64
+	// Passphrase is the private network's passphrase, "" for an open
+	// network. It is not kept in the preferences but in its own file,
+	// readable by this user only (PassphraseFile).
+	Passphrase string
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -83,6 +87,7 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.ShareHidden = p.Bool(PrefShareHidden)
 	s.MaxUpload = int64(max(p.Int(PrefMaxUpload), 0))
 	s.MaxDownload = int64(max(p.Int(PrefMaxDownload), 0))
+	s.Passphrase = loadPassphrase()
 	return s, p.Bool(PrefSetUp)
 }
 
