@@ -141,7 +141,7 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		if resp, err := e.Search(ctx, fs.Arg(0)); err == nil && !matchesFile(resp, fs.Arg(0)) {
 			switch dirs := folderPaths(resp, fs.Arg(0)); {
 			case len(dirs) == 1 && resp.Truncated:
-				fmt.Fprintf(env.Stderr, "enxame get: folder %s has more files than the tracker lists in one answer; fetch its subfolders one by one\n", wire.SafeText(dirs[0]))
+				fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("folder {{.Folder}} has more files than the tracker lists in one answer; fetch its subfolders one by one", vars{"Folder": wire.SafeText(dirs[0])}))
 				return ExitFailure
 			case len(dirs) == 1:
 				return getFolder(ctx, env, e, resp, dirs[0], *out)
