@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -38,9 +39,9 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.folder.Truncation = fyne.TextTruncateEllipsis
 	t.summary = widget.NewLabelWithData(v.ShareText)
 	t.bar = widget.NewProgressBarWithData(v.IndexFrac)
-	change := widget.NewButtonWithIcon("Change folder…", theme.FolderOpenIcon(), t.onChoose)
-	openDir := widget.NewButtonWithIcon("Open", theme.FolderIcon(), t.onOpen)
-	hint := widget.NewLabelWithStyle("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	change := widget.NewButtonWithIcon(lang.L("Change folder…"), theme.FolderOpenIcon(), t.onChoose)
+	openDir := widget.NewButtonWithIcon(lang.L("Open"), theme.FolderIcon(), t.onOpen)
+	hint := widget.NewLabelWithStyle(lang.L("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder."), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
 	t.list = widget.NewList(
 		func() int { return v.Share.Files.Length() },
@@ -61,18 +62,18 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.skipped.Wrapping = fyne.TextWrapWord
 	t.skipped.Hide()
 	v.ShareSkipped.AddListener(binding.NewDataListener(t.onSkippedChanged))
-	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
+	t.hidden = widget.NewCheck(lang.L("Share hidden files and folders too (names starting with a dot)"), t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
 	t.maxUp, t.maxDown = newAppEntry(m.u), newAppEntry(m.u)
-	t.maxUp.SetPlaceHolder("no limit (such as 2MB/s)")
-	t.maxDown.SetPlaceHolder("no limit (such as 2MB/s)")
+	t.maxUp.SetPlaceHolder(lang.L("no limit (such as 2MB/s)"))
+	t.maxDown.SetPlaceHolder(lang.L("no limit (such as 2MB/s)"))
 	t.maxUp.OnSubmitted = func(string) { t.onApplyLimits() }
 	t.maxDown.OnSubmitted = func(string) { t.onApplyLimits() }
 	v.MaxUpload.AddListener(binding.NewDataListener(t.onLimitsChanged))
 	v.MaxDownload.AddListener(binding.NewDataListener(t.onLimitsChanged))
-	t.apply = widget.NewButton("Apply", t.onApplyLimits)
-	limits := container.NewBorder(nil, nil, widget.NewLabel("Limit sending to"), t.apply,
-		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel("and receiving to"), t.maxDown))
+	t.apply = widget.NewButton(lang.L("Apply"), t.onApplyLimits)
+	limits := container.NewBorder(nil, nil, widget.NewLabel(lang.L("Limit sending to")), t.apply,
+		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel(lang.L("and receiving to")), t.maxDown))
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -86,7 +87,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.hidden,
 		limits,
 		hint,
-		columns(shareColumns, bold("Name"), bold("Size")),
+		columns(shareColumns, bold(lang.L("Name")), bold(lang.L("Size"))),
 	)
 	t.content = container.NewBorder(top, nil, nil, nil, container.NewStack(t.list, container.NewCenter(t.empty)))
 	return t
@@ -95,7 +96,7 @@ func newShareTab(m *mainScreen) *shareTab {
 func (t *shareTab) onFolderChanged() {
 	dir, _ := t.m.u.vm.ShareDir.Get()
 	if dir == "" {
-		setText(t.folder, "You are not sharing a folder")
+		setText(t.folder, lang.L("You are not sharing a folder"))
 	} else {
 		setText(t.folder, dir)
 	}
@@ -111,7 +112,7 @@ func (t *shareTab) onPeerErr() {
 		t.problem.Hide()
 		return
 	}
-	setText(t.problem, "Sharing stopped. "+Describe(err).String()+" Choose the folder again, or another one.")
+	setText(t.problem, lang.L("Sharing stopped.")+" "+Describe(err).String()+" "+lang.L("Choose the folder again, or another one."))
 	t.problem.Show()
 }
 
@@ -123,13 +124,13 @@ func (t *shareTab) onFilesChanged() {
 	case n > 0:
 		t.empty.Hide()
 	case dir == "":
-		setText(t.empty, "Share a folder so others can download from you: press Change folder… or drop one here.")
+		setText(t.empty, lang.L("Share a folder so others can download from you: press Change folder… or drop one here."))
 		t.empty.Show()
 	case indexing:
-		setText(t.empty, "Looking at the files in your folder…")
+		setText(t.empty, lang.L("Looking at the files in your folder…"))
 		t.empty.Show()
 	default:
-		setText(t.empty, "Your shared folder is empty. Put files in it and they appear here.")
+		setText(t.empty, lang.L("Your shared folder is empty. Put files in it and they appear here."))
 		t.empty.Show()
 	}
 	t.list.Refresh()
@@ -166,7 +167,7 @@ func (t *shareTab) changeFolder(dir string) {
 		t.m.u.vm.Background(func() {
 			err := t.m.u.vm.SetShareDir(dir)
 			if err != nil {
-				fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+				fyne.Do(func() { showError(w, lang.L("Cannot share {{.Folder}}", map[string]any{"Folder": dir}), err) })
 			}
 		})
 	})
@@ -190,7 +191,7 @@ func (t *shareTab) onHidden(on bool) {
 	t.m.u.vm.Background(func() {
 		if err := t.m.u.vm.SetShareHidden(on); err != nil {
 			fyne.Do(func() {
-				showError(w, "Cannot change what is shared", err)
+				showError(w, lang.L("Cannot change what is shared"), err)
 				t.onHiddenChanged()
 			})
 		}
@@ -223,13 +224,13 @@ func (t *shareTab) onApplyLimits() {
 		if down, err = limitOf(t.maxDown.Text); err == nil {
 			t.m.u.vm.Background(func() {
 				if err := t.m.u.vm.SetRateLimits(up, down); err != nil {
-					fyne.Do(func() { showError(w, "Cannot change the speed limits", err) })
+					fyne.Do(func() { showError(w, lang.L("Cannot change the speed limits"), err) })
 				}
 			})
 			return
 		}
 	}
-	showError(w, "Cannot change the speed limits", err)
+	showError(w, lang.L("Cannot change the speed limits"), err)
 }
 
 // onLimitsChanged shows the rate limits in force.

@@ -2,11 +2,11 @@ package vm
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
@@ -81,9 +81,9 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 		_ = nv.Peers.Set(rows)
 	}
 	_ = nv.app.PeersOnline.Set(len(rows))
-	s := plural(len(rows), "peer", "peers") + " online"
+	s := lang.N("{{.Count}} peers online", len(rows), counted(len(rows)))
 	if resp.Truncated {
-		s += " (list cut short by the tracker)"
+		s += " " + lang.L("(list cut short by the tracker)")
 	}
 	_ = nv.Status.Set(s)
 	return nil
@@ -96,15 +96,14 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	peers, files := plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files")
-	joins, leaves := plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves")
-	conns := plural(st.Conns, "connection", "connections")
-	summary := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s · %s now",
-		peers, files, joins, leaves, conns)
+	summary := lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed", map[string]any{
+		"Computers": peers(st.Peers), "Files": files(st.Entries)}) +
+		" · " + lang.N("{{.Count}} joins", int(st.Joins), counted(int(st.Joins))) +
+		", " + lang.N("{{.Count}} leaves", int(st.Leaves), counted(int(st.Leaves)))
 	if st.Expired > 0 { // "0 dropped for silence" says nothing
-		summary = fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %d dropped for silence · %s now",
-			peers, files, joins, leaves, st.Expired, conns)
+		summary += ", " + lang.L("{{.Count}} dropped for silence", counted(int(st.Expired)))
 	}
+	summary += " · " + lang.N("{{.Count}} connections now", st.Conns, counted(st.Conns))
 	_ = nv.HostSummary.Set(summary)
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/widgets"
 	"github.com/enxame/enxame/net/transfer"
 )
@@ -24,14 +27,14 @@ func (r SearchRow) Peers() string {
 	var s string
 	switch {
 	case r.Complete == 0 && r.Partial > 0:
-		s = plural(r.Partial, "partial peer", "partial peers")
+		s = lang.N("{{.Count}} partial peers", r.Partial, counted(r.Partial))
 	case r.Partial > 0:
-		s = plural(r.Complete, "peer", "peers") + " + " + itoa(r.Partial) + " partial"
+		s = lang.L("{{.Complete}} + {{.Partial}} partial", map[string]any{"Complete": peers(r.Complete), "Partial": r.Partial})
 	default:
-		s = plural(r.Complete, "peer", "peers")
+		s = peers(r.Complete)
 	}
 	if r.More {
-		s += " or more"
+		s = lang.L("{{.Computers}} or more", map[string]any{"Computers": s})
 	}
 	return s
 }
@@ -58,19 +61,19 @@ type TransferRow struct {
 func (r TransferRow) StateText() string {
 	switch r.State {
 	case transfer.StatePlanning:
-		return "Finding sources…"
+		return lang.L("Finding sources…")
 	case transfer.StateVerifying:
-		return "Checking what is on disk…"
+		return lang.L("Checking what is on disk…")
 	case transfer.StateDownloading:
-		return "Downloading"
+		return lang.L("Downloading")
 	case transfer.StateStalled:
-		return "Stalled: waiting for a source"
+		return lang.L("Stalled: waiting for a source")
 	case transfer.StatePaused:
-		return "Paused"
+		return lang.L("Paused")
 	case transfer.StateDone:
-		return "Done"
+		return lang.L("Done")
 	case transfer.StateFailed:
-		return "Failed"
+		return lang.L("Failed")
 	}
 	return r.State.String()
 }
@@ -79,16 +82,16 @@ func (r TransferRow) StateText() string {
 func (r TransferRow) Detail() string {
 	s := Size(r.Done)
 	if r.Size > 0 {
-		s += " of " + Size(r.Size)
+		s = lang.L("{{.Done}} of {{.Size}}", map[string]any{"Done": s, "Size": Size(r.Size)})
 	}
 	if r.State == transfer.StateDownloading || r.State == transfer.StateStalled {
 		if rate := Rate(r.Rate); rate != "" {
 			s += " · " + rate
 		}
-		if eta := ETA(r.ETA); eta != "" {
-			s += " · " + eta + " left"
+		if eta := i18n.Remaining(r.ETA); eta != "" {
+			s += " · " + eta
 		}
-		s += " · from " + plural(r.Sources, "peer", "peers")
+		s += " · " + lang.N("from {{.Count}} peers", r.Sources, counted(r.Sources))
 	}
 	return s
 }
@@ -157,9 +160,11 @@ func gridEqual(a, b Grid) bool {
 	return a.Key == b.Key && a.Version == b.Version && len(a.Cells) == len(b.Cells) && slices.Equal(a.Sources, b.Sources)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
-}
+// counted is the template data of a message counting n things.
+func counted(n int) map[string]any { return map[string]any{"Count": n} }
+
+// peers words a number of peers: "1 peer", "3 peers".
+func peers(n int) string { return lang.N("{{.Count}} peers", n, counted(n)) }
+
+// files words a number of files: "1 file", "3 files".
+func files(n int) string { return lang.N("{{.Count}} files", n, counted(n)) }
