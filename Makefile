@@ -101,7 +101,9 @@ check-package: deps
 clean:
 	rm -rf enxame enxame-server dist
 
-# Photographs the real app under Xvfb, driven by xdotool (screenshots/*.png).
+# Photographs the real app under Xvfb, driven by xdotool, in English
+# (screenshots/*.png) and in Brazilian Portuguese (screenshots/pt_BR/*.png).
 .PHONY: screenshots
 screenshots: deps
 	bash scripts/screenshots.sh
+	SHOT_LANG=pt_BR bash scripts/screenshots.sh
