@@ -127,7 +127,7 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 	for _, f := range files {
 		total += f.size
 	}
-	fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("folder {{.Folder}}: {{.Count}} files, {{.Size}}", len(files), vars{
+	fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("folder {{.Folder}}: {{.Count}} files, {{.Size}}", i18n.Plural(len(files)), vars{
 		"Folder": wire.SafeText(dir), "Count": len(files), "Size": i18n.SizeIEC(total)}))
 	if len(files) == 0 {
 		fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("folder {{.Folder}} holds no file", vars{"Folder": wire.SafeText(dir)}))
@@ -251,7 +251,7 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 				inFlight += tr.Done
 			}
 		}
-		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("folder {{.Folder}}: {{.Done}} of {{.Count}} files saved ({{.Size}} in files under way)", len(files), vars{
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("folder {{.Folder}}: {{.Done}} of {{.Count}} files saved ({{.Size}} in files under way)", i18n.Plural(len(files)), vars{
 			"Folder": wire.SafeText(dir), "Done": n, "Count": len(files), "Size": i18n.SizeIEC(inFlight)}))
 	}
 	for waiting := true; waiting; {
@@ -267,17 +267,17 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 	mu.Unlock()
 	switch {
 	case err == nil && n == len(files):
-		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("saved folder {{.Folder}} ({{.Count}} files, {{.Size}})", n, vars{
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("saved folder {{.Folder}} ({{.Count}} files, {{.Size}})", i18n.Plural(n), vars{
 			"Folder": root, "Count": n, "Size": i18n.SizeIEC(total)}))
 		fmt.Fprintln(env.Stdout, root)
 		return ExitOK
 	case parent.Err() != nil:
-		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("interrupted with {{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", len(files), vars{
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("interrupted with {{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", i18n.Plural(len(files)), vars{
 			"Done": n, "Count": len(files), "Folder": root}))
 		return ExitOK
 	default:
 		fmt.Fprintf(env.Stderr, "enxame get: %s: %s (%s)\n", lang.L("folder {{.Folder}}", vars{"Folder": wire.SafeText(dir)}), wire.SafeText(oneLine(err)),
-			lang.N("{{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", len(files), vars{"Done": n, "Count": len(files), "Folder": root}))
+			lang.N("{{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", i18n.Plural(len(files)), vars{"Done": n, "Count": len(files), "Folder": root}))
 		return ExitFailure
 	}
 }

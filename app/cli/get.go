@@ -235,7 +235,7 @@ func (pr *progressPrinter) update(p transfer.Progress) {
 		pr.clear()
 		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", wire.SafeText(p.Name), i18n.SizeIEC(p.Size), p.ID[:16])
 		for _, a := range p.Alternatives {
-			fmt.Fprintln(pr.w, "enxame get: "+lang.N("another version: id {{.ID}}, {{.Size}}, {{.Count}} hosts (pick it with -id {{.ID}})", a.Hosts, vars{
+			fmt.Fprintln(pr.w, "enxame get: "+lang.N("another version: id {{.ID}}, {{.Size}}, {{.Count}} hosts (pick it with -id {{.ID}})", i18n.Plural(a.Hosts), vars{
 				"ID": a.ID[:16], "Size": i18n.SizeIEC(a.Size), "Count": a.Hosts}))
 		}
 	}
@@ -314,5 +314,5 @@ func progressLine(p transfer.Progress) string {
 
 // peerCount words a number of peers: "1 peer", "3 peers".
 func peerCount(n int) string {
-	return lang.N("{{.Count}} peers", n, vars{"Count": n})
+	return lang.N("{{.Count}} peers", i18n.Plural(n), vars{"Count": n})
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/lang"
-
 	"github.com/dustin/go-humanize"
 
 	"github.com/enxame/enxame/app/i18n"
@@ -338,7 +337,7 @@ func (r *repl) search(ctx context.Context, q string) error {
 		}
 	}
 	tw.Flush()
-	fmt.Fprint(out, lang.N("{{.Count}} results", len(results), vars{"Count": len(results)}))
+	fmt.Fprint(out, lang.N("{{.Count}} results", i18n.Plural(len(results)), vars{"Count": len(results)}))
 	if resp.Truncated {
 		fmt.Fprint(out, " "+lang.L("(more matched; narrow the search)"))
 	}

@@ -96,7 +96,7 @@ func Remaining(d time.Duration) string {
 		return ""
 	}
 	lead, _ := strconv.Atoi(s[:strings.IndexByte(s, ' ')]) // Duration writes "N unit…"
-	return lang.N("{{.Time}} left", lead, map[string]any{"Time": s})
+	return lang.N("{{.Time}} left", Plural(lead), map[string]any{"Time": s})
 }
 
 // Ago words how long ago something happened: "just now", "12 seconds ago",
@@ -108,16 +108,16 @@ func Ago(d time.Duration) string {
 		return lang.L("just now")
 	case d < time.Minute:
 		s := int64(d / time.Second)
-		return lang.N("{{.Count}} seconds ago", int(s), n(s))
+		return lang.N("{{.Count}} seconds ago", Plural(int(s)), n(s))
 	case d < time.Hour:
 		m := int64(d / time.Minute)
-		return lang.N("{{.Count}} minutes ago", int(m), n(m))
+		return lang.N("{{.Count}} minutes ago", Plural(int(m)), n(m))
 	case d < 24*time.Hour:
 		h := int64(d / time.Hour)
-		return lang.N("{{.Count}} hours ago", int(h), n(h))
+		return lang.N("{{.Count}} hours ago", Plural(int(h)), n(h))
 	default:
 		days := int64(d / (24 * time.Hour))
-		return lang.N("{{.Count}} days ago", int(days), n(days))
+		return lang.N("{{.Count}} days ago", Plural(int(days)), n(days))
 	}
 }
 
@@ -126,4 +126,15 @@ func Ago(d time.Duration) string {
 // layout.
 func Date(t time.Time) string {
 	return t.Format(lang.X("format.date", "Jan 2, 2006 15:04"))
+}
+
+// Plural is the count to hand lang.N for n things: n itself, except that
+// none take the plural form. CLDR files 0 under Portuguese's singular
+// ("0 arquivo"), which is not how Brazilians write it ("0 arquivos");
+// English says "0 files" either way.
+func Plural(n int) int {
+	if n == 0 {
+		return 2
+	}
+	return n
 }

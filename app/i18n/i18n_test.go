@@ -251,3 +251,19 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+// TestPluralZero: none takes the plural in both languages, one the
+// singular.
+func TestPluralZero(t *testing.T) {
+	for code, want := range map[string][3]string{
+		English:    {"0 files", "1 file", "2 files"},
+		Portuguese: {"0 arquivos", "1 arquivo", "2 arquivos"},
+	} {
+		use(t, code)
+		for n, w := range want {
+			if got := lang.N("{{.Count}} files", Plural(n), map[string]any{"Count": n}); got != w {
+				t.Errorf("%s, %d: %q, want %q", code, n, got, w)
+			}
+		}
+	}
+}

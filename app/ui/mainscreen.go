@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -191,7 +192,7 @@ func othersText(n int) string {
 	if n == 0 {
 		return lang.L("No other computers online")
 	}
-	return lang.N("{{.Count}} other computers online", n, map[string]any{"Count": n})
+	return lang.N("{{.Count}} other computers online", i18n.Plural(n), map[string]any{"Count": n})
 }
 
 func (s *statusBar) onIndexingChanged() {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -60,7 +61,7 @@ func (l *nearbyList) onChanged() {
 }
 
 func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {
-	peers := lang.N("{{.Count}} computers", r.Peers, map[string]any{"Count": r.Peers})
+	peers := lang.N("{{.Count}} computers", i18n.Plural(r.Peers), map[string]any{"Count": r.Peers})
 	addr := r.Addr
 	b := widget.NewButtonWithIcon(fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, addr), theme.LoginIcon(), func() { l.pick(addr) })
 	b.Alignment = widget.ButtonAlignLeading

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -82,12 +83,12 @@ func (t *searchTab) isMine(id string) bool {
 func holdersText(r vm.SearchRow) string {
 	switch {
 	case r.Complete == 0:
-		return lang.N("Partly on {{.Count}} computers", r.Partial, map[string]any{"Count": r.Partial})
+		return lang.N("Partly on {{.Count}} computers", i18n.Plural(r.Partial), map[string]any{"Count": r.Partial})
 	case r.Partial == 0:
-		return lang.N("On {{.Count}} computers", r.Complete, map[string]any{"Count": r.Complete})
+		return lang.N("On {{.Count}} computers", i18n.Plural(r.Complete), map[string]any{"Count": r.Complete})
 	}
-	return lang.N("On {{.Count}} computers", r.Complete, map[string]any{"Count": r.Complete}) + ", " +
-		lang.N("partly on {{.Count}} more", r.Partial, map[string]any{"Count": r.Partial})
+	return lang.N("On {{.Count}} computers", i18n.Plural(r.Complete), map[string]any{"Count": r.Complete}) + ", " +
+		lang.N("partly on {{.Count}} more", i18n.Plural(r.Partial), map[string]any{"Count": r.Partial})
 }
 
 func (t *searchTab) onResultsChanged() {

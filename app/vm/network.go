@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
@@ -81,7 +82,7 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 		_ = nv.Peers.Set(rows)
 	}
 	_ = nv.app.PeersOnline.Set(len(rows))
-	s := lang.N("{{.Count}} peers online", len(rows), counted(len(rows)))
+	s := lang.N("{{.Count}} peers online", i18n.Plural(len(rows)), counted(len(rows)))
 	if resp.Truncated {
 		s += " " + lang.L("(list cut short by the tracker)")
 	}
@@ -98,12 +99,12 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 	}
 	summary := lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed", map[string]any{
 		"Computers": peers(st.Peers), "Files": files(st.Entries)}) +
-		" · " + lang.N("{{.Count}} joins", int(st.Joins), counted(int(st.Joins))) +
-		", " + lang.N("{{.Count}} leaves", int(st.Leaves), counted(int(st.Leaves)))
+		" · " + lang.N("{{.Count}} joins", i18n.Plural(int(st.Joins)), counted(int(st.Joins))) +
+		", " + lang.N("{{.Count}} leaves", i18n.Plural(int(st.Leaves)), counted(int(st.Leaves)))
 	if st.Expired > 0 { // "0 dropped for silence" says nothing
 		summary += ", " + lang.L("{{.Count}} dropped for silence", counted(int(st.Expired)))
 	}
-	summary += " · " + lang.N("{{.Count}} connections now", st.Conns, counted(st.Conns))
+	summary += " · " + lang.N("{{.Count}} connections now", i18n.Plural(st.Conns), counted(st.Conns))
 	_ = nv.HostSummary.Set(summary)
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {

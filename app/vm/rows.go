@@ -27,7 +27,7 @@ func (r SearchRow) Peers() string {
 	var s string
 	switch {
 	case r.Complete == 0 && r.Partial > 0:
-		s = lang.N("{{.Count}} partial peers", r.Partial, counted(r.Partial))
+		s = lang.N("{{.Count}} partial peers", i18n.Plural(r.Partial), counted(r.Partial))
 	case r.Partial > 0:
 		s = lang.L("{{.Complete}} + {{.Partial}} partial", map[string]any{"Complete": peers(r.Complete), "Partial": r.Partial})
 	default:
@@ -91,7 +91,7 @@ func (r TransferRow) Detail() string {
 		if eta := i18n.Remaining(r.ETA); eta != "" {
 			s += " · " + eta
 		}
-		s += " · " + lang.N("from {{.Count}} peers", r.Sources, counted(r.Sources))
+		s += " · " + lang.N("from {{.Count}} peers", i18n.Plural(r.Sources), counted(r.Sources))
 	}
 	return s
 }
@@ -164,7 +164,7 @@ func gridEqual(a, b Grid) bool {
 func counted(n int) map[string]any { return map[string]any{"Count": n} }
 
 // peers words a number of peers: "1 peer", "3 peers".
-func peers(n int) string { return lang.N("{{.Count}} peers", n, counted(n)) }
+func peers(n int) string { return lang.N("{{.Count}} peers", i18n.Plural(n), counted(n)) }
 
 // files words a number of files: "1 file", "3 files".
-func files(n int) string { return lang.N("{{.Count}} files", n, counted(n)) }
+func files(n int) string { return lang.N("{{.Count}} files", i18n.Plural(n), counted(n)) }

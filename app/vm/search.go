@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -163,11 +164,11 @@ func searchStatus(q string, n int, truncated bool) string {
 	case n == 0:
 		return lang.L("No file on the network matches “{{.Query}}”", map[string]any{"Query": SafeText(Ellipsize(q, 40))})
 	case truncated:
-		return lang.N("{{.Count}} files shown; type more of the name to narrow it down", n, counted(n))
+		return lang.N("{{.Count}} files shown; type more of the name to narrow it down", i18n.Plural(n), counted(n))
 	case q == "":
-		return lang.N("{{.Count}} files on the network", n, counted(n))
+		return lang.N("{{.Count}} files on the network", i18n.Plural(n), counted(n))
 	}
-	return lang.N("{{.Count}} files match “{{.Query}}”", n, map[string]any{"Count": n, "Query": SafeText(Ellipsize(q, 40))})
+	return lang.N("{{.Count}} files match “{{.Query}}”", i18n.Plural(n), map[string]any{"Count": n, "Query": SafeText(Ellipsize(q, 40))})
 }
 
 // Download starts downloading a result. Call from a goroutine.

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/share"
 )
 
@@ -49,16 +50,22 @@ func skippedText(s share.Skipped) string {
 			parts = append(parts, words(n))
 		}
 	}
-	add(s.Hidden, func(n int) string { return lang.N("{{.Count}} hidden files and folders", n, counted(n)) })
-	add(s.Ignored, func(n int) string { return lang.N("{{.Count}} files excluded by .enxameignore", n, counted(n)) })
-	add(s.Outside, func(n int) string { return lang.N("{{.Count}} links leading outside the folder", n, counted(n)) })
-	add(s.DirLinks, func(n int) string { return lang.N("{{.Count}} links to folders", n, counted(n)) })
-	add(s.Special, func(n int) string { return lang.N("{{.Count}} special files", n, counted(n)) })
-	add(s.Unreadable, func(n int) string { return lang.N("{{.Count}} files Enxame may not read", n, counted(n)) })
-	add(s.Partial, func(n int) string { return lang.N("{{.Count}} unfinished downloads", n, counted(n)) })
-	add(s.BadName, func(n int) string { return lang.N("{{.Count}} files whose names cannot be sent", n, counted(n)) })
+	add(s.Hidden, func(n int) string { return lang.N("{{.Count}} hidden files and folders", i18n.Plural(n), counted(n)) })
+	add(s.Ignored, func(n int) string {
+		return lang.N("{{.Count}} files excluded by .enxameignore", i18n.Plural(n), counted(n))
+	})
+	add(s.Outside, func(n int) string {
+		return lang.N("{{.Count}} links leading outside the folder", i18n.Plural(n), counted(n))
+	})
+	add(s.DirLinks, func(n int) string { return lang.N("{{.Count}} links to folders", i18n.Plural(n), counted(n)) })
+	add(s.Special, func(n int) string { return lang.N("{{.Count}} special files", i18n.Plural(n), counted(n)) })
+	add(s.Unreadable, func(n int) string { return lang.N("{{.Count}} files Enxame may not read", i18n.Plural(n), counted(n)) })
+	add(s.Partial, func(n int) string { return lang.N("{{.Count}} unfinished downloads", i18n.Plural(n), counted(n)) })
+	add(s.BadName, func(n int) string {
+		return lang.N("{{.Count}} files whose names cannot be sent", i18n.Plural(n), counted(n))
+	})
 	add(s.Unsettled, func(n int) string {
-		return lang.N("{{.Count}} files still being written (shared once they stop changing)", n, counted(n))
+		return lang.N("{{.Count}} files still being written (shared once they stop changing)", i18n.Plural(n), counted(n))
 	})
 	if len(parts) == 0 {
 		return ""

@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/i18n"
 )
 
 // CellState is what is known of one chunk.
@@ -418,7 +420,7 @@ func (g *ChunkGrid) summary() string {
 			done++
 		}
 	}
-	s := lang.N("{{.Done}} of {{.Count}} chunks done", n, map[string]any{"Done": done, "Count": n})
+	s := lang.N("{{.Done}} of {{.Count}} chunks done", i18n.Plural(n), map[string]any{"Done": done, "Count": n})
 	if per := g.ChunksPerCell(); per > 1 {
 		s += " · " + lang.L("each cell is {{.Count}} chunks", map[string]any{"Count": per})
 	}
@@ -714,7 +716,7 @@ func (r *chunkGridRenderer) legendItems() ([]string, []look) {
 	for i, s := range g.sources {
 		if i == PaletteSize-1 && len(g.sources) > PaletteSize {
 			others := len(g.sources) - i
-			labels = append(labels, count(lang.N("From {{.Count}} other peers", others, map[string]any{"Count": others}), bySlot[PaletteSize]))
+			labels = append(labels, count(lang.N("From {{.Count}} other peers", i18n.Plural(others), map[string]any{"Count": others}), bySlot[PaletteSize]))
 			looks = append(looks, look{PeerColor(i), patSolid})
 			break
 		}
