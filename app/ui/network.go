@@ -366,7 +366,9 @@ func (t *networkTab) newLanguageRow() fyne.CanvasObject {
 	t.languageNote = widget.NewLabel(lang.L("Enxame speaks the new language from its next start."))
 	t.languageNote.Importance = widget.WarningImportance
 	t.languageNote.Hide()
-	return container.NewHBox(widget.NewLabel(lang.L("Language")), t.language, t.languageNote)
+	// A Select is as wide as its placeholder: room for the longest name.
+	wide := fyne.NewSize(max(t.language.MinSize().Width, 280), t.language.MinSize().Height)
+	return container.NewHBox(widget.NewLabel(lang.L("Language")), container.NewGridWrap(wide, t.language), t.languageNote)
 }
 
 // onLanguage saves the language chosen and says when it takes effect.

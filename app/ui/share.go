@@ -43,6 +43,7 @@ func newShareTab(m *mainScreen) *shareTab {
 	openDir := widget.NewButtonWithIcon(lang.L("Open"), theme.FolderIcon(), t.onOpen)
 	hint := widget.NewLabelWithStyle(lang.L("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder."), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
+	hint.Wrapping = fyne.TextWrapWord // as wide as the window, in every language
 	t.list = widget.NewList(
 		func() int { return v.Share.Files.Length() },
 		func() fyne.CanvasObject {
