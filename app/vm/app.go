@@ -31,6 +31,10 @@ const (
 	ListInterval = 2 * time.Second
 	// SearchDebounce is how long typing must pause before a search runs.
 	SearchDebounce = 250 * time.Millisecond
+	// SearchRefresh is how often the search on screen is asked again, so
+	// that its results follow the network (files shared since, holders
+	// that left).
+	SearchRefresh = 3 * time.Second
 	// RequestTimeout bounds one search or list round trip.
 	RequestTimeout = 5 * time.Second
 )
@@ -354,7 +358,8 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	if st.Registered {
 		regWith = cmp.Or(st.RegisteredWith, st.Tracker)
 	}
-	due := now.Sub(v.lastList) >= ListInterval || (regWith != "" && regWith != v.registered)
+	newSession := regWith != "" && regWith != v.registered
+	due := now.Sub(v.lastList) >= ListInterval || newSession
 	v.registered = regWith
 	if due {
 		v.lastList = now
@@ -362,6 +367,9 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	v.mu.Unlock()
 	if due {
 		v.Background(func() { _ = v.Network.Refresh(ctx) })
+	}
+	if v.Search.refreshDue(now, newSession) {
+		v.Background(func() { v.Search.refresh(ctx) })
 	}
 }
 
@@ -419,8 +427,16 @@ func (v *App) SetHosting(on bool) error {
 
 // Join switches to the tracker at addr (and stops hosting). A network
 // heard on the LAN at addr is followed by its name through hand-overs.
+// A tracker that does not answer is not joined (nor remembered): the app
+// stays where it was and the error says why. Call from a goroutine.
 func (v *App) Join(addr string) error {
 	n, err := v.engine()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(v.rootCtx(), RequestTimeout)
+	err = n.Probe(ctx, addr)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -465,12 +481,15 @@ func (v *App) heardAt(addr string) *discovery.Network {
 	return nil
 }
 
-// networkChanged forgets the old network's peers and asks the new tracker
-// at the next poll.
+// networkChanged forgets the old network's peers and errors and asks the
+// new tracker at the next poll (the peers, and the search on screen).
 func (v *App) networkChanged() {
 	v.mu.Lock()
 	v.lastList = time.Time{}
+	v.registered = ""
 	v.mu.Unlock()
+	_ = v.Network.Err.Set(nil)
+	_ = v.Search.Err.Set(nil)
 	_ = v.Network.Peers.Set(nil)
 	_ = v.PeersOnline.Set(0)
 	_ = v.Network.Status.Set("Asking the tracker…")

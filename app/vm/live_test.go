@@ -1,0 +1,130 @@
+package vm
+
+import (
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
+)
+
+// deadAddr is a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// pollUntil polls v with a clock that moves SearchRefresh at each call
+// (the poller's own period does not matter to what is tested) until cond
+// holds.
+func pollUntil(t *testing.T, v *App, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	clock := time.Now()
+	enxametest.WaitFor(t, d, what, func() bool {
+		clock = clock.Add(SearchRefresh)
+		v.Poll(t.Context(), clock)
+		return cond()
+	})
+}
+
+func resultNames(v *App) []string {
+	rows, _ := v.Search.Results.Get()
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestSearchResultsFollowTheNetwork: the results on screen are asked
+// again while they are shown, so that a file shared since appears and the
+// files of a holder that left disappear (issue 15: "1 file on the network"
+// while 6 were indexed; a crashed peer's files stayed offered).
+func TestSearchResultsFollowTheNetwork(t *testing.T) {
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"alpha.txt": []byte("a")})
+	v := newTestApp(t, Settings{Tracker: addr})
+	if err := v.Search.Run(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := resultNames(v); !slices.Equal(got, []string{"alpha.txt"}) {
+		t.Fatalf("results %q", got)
+	}
+	t.Run("a file shared since appears", func(t *testing.T) {
+		live.StartSeeder(t, addr, map[string][]byte{"beta.txt": []byte("b")}) // stops when this subtest ends
+		pollUntil(t, v, 15*time.Second, "beta.txt among the results", func() bool {
+			return slices.Equal(resultNames(v), []string{"alpha.txt", "beta.txt"})
+		})
+		if s, _ := v.Search.Status.Get(); s != "2 files on the network" {
+			t.Errorf("status %q", s)
+		}
+	})
+	pollUntil(t, v, 15*time.Second, "beta.txt to go with its holder", func() bool {
+		return slices.Equal(resultNames(v), []string{"alpha.txt"})
+	})
+}
+
+// TestJoinClearsErrors: after a search and a peer list failed on a
+// tracker that does not answer, joining one that does clears both errors
+// at once and asks the search on screen again (issue 15: a red "refused"
+// stayed under a green status bar).
+func TestJoinClearsErrors(t *testing.T) {
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"notes.txt": []byte("n")})
+	v := newTestApp(t, Settings{Tracker: deadAddr(t)})
+	if err := v.Search.Run(t.Context(), "notes"); err == nil {
+		t.Fatal("a search on a dead tracker succeeded")
+	}
+	if err := v.Network.refresh(t.Context()); err == nil {
+		t.Fatal("a peer list from a dead tracker succeeded")
+	}
+	if err := v.Join(addr); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if err, _ := v.Search.Err.Get(); err != nil {
+		t.Errorf("search error %v after joining a tracker that answers", err)
+	}
+	if err, _ := v.Network.Err.Get(); err != nil {
+		t.Errorf("network error %v after joining a tracker that answers", err)
+	}
+	pollUntil(t, v, 15*time.Second, "the search on screen asked again", func() bool {
+		return slices.Equal(resultNames(v), []string{"notes.txt"})
+	})
+}
+
+// TestJoinDeadAddressRefused: an address nobody answers at is not joined,
+// not shown as connected and not remembered (issue 15).
+func TestJoinDeadAddressRefused(t *testing.T) {
+	addr := live.StartTracker(t)
+	v := newTestApp(t, Settings{Tracker: addr})
+	pollUntil(t, v, 15*time.Second, "registration", func() bool {
+		ok, _ := v.Connected.Get()
+		return ok
+	})
+	dead := deadAddr(t)
+	if err := v.Join(dead); err == nil {
+		t.Fatal("joining a dead address succeeded")
+	}
+	if got := v.Settings().Tracker; got != addr {
+		t.Errorf("settings remember %q, want %q", got, addr)
+	}
+	if got, _ := LoadSettings(v.fyne.Preferences()); got.Tracker != addr {
+		t.Errorf("preferences remember %q, want %q", got.Tracker, addr)
+	}
+	v.Poll(t.Context(), time.Now())
+	if tr, _ := v.Tracker.Get(); tr != addr {
+		t.Errorf("tracker in use %q, want %q", tr, addr)
+	}
+	if ok, _ := v.Connected.Get(); !ok {
+		t.Error("no longer connected to the tracker that answers")
+	}
+}
