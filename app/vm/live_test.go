@@ -3,11 +3,15 @@ package vm
 import (
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/enxametest/live"
+	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/wire"
 )
 
 // deadAddr is a loopback address nothing listens on.
@@ -126,5 +130,77 @@ func TestJoinDeadAddressRefused(t *testing.T) {
 	}
 	if ok, _ := v.Connected.Get(); !ok {
 		t.Error("no longer connected to the tracker that answers")
+	}
+}
+
+// TestStalledDownloadInWords: a download whose only holder does not
+// answer says what happens, with no engine error to decode and no rate or
+// time left (issue 15: "Stalled: waiting for a source: Something went
+// wrong." with "2 B/s · 13211 h 32 min left").
+func TestStalledDownloadInWords(t *testing.T) {
+	addr := live.StartTracker(t)
+	// A holder the tracker lists but nobody answers at (a crashed peer the
+	// tracker has not dropped yet).
+	c := tracker.NewClient(addr)
+	defer c.Close()
+	id := enxametest.ContentID([]byte("lost"))
+	port := mustPort(t, deadAddr(t))
+	if _, err := c.Register(t.Context(), port, []wire.FileEntry{{Name: "lost.bin", Size: 4, ID: id, Complete: true}}); err != nil {
+		t.Fatal(err)
+	}
+	v := newTestApp(t, Settings{Tracker: addr})
+	key, err := v.Transfers.Start("lost.bin", id)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	var row TransferRow
+	pollUntil(t, v, 15*time.Second, "the download to stall", func() bool {
+		rs, _ := v.Transfers.Rows.Get()
+		if len(rs) != 1 || rs[0].Key != key {
+			return false
+		}
+		row = rs[0]
+		return row.State == StateStalled
+	})
+	if got := row.StateText(); got != "Waiting for a computer that has this file…" {
+		t.Errorf("state %q", got)
+	}
+	if row.Err != nil {
+		t.Errorf("a stalled row carries the engine's error %q for the window to word", row.Err)
+	}
+	if strings.Contains(row.Detail(), "/s") || strings.Contains(row.Detail(), "left") {
+		t.Errorf("detail %q shows a rate or a time left", row.Detail())
+	}
+}
+
+func mustPort(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestTransferDetailHidesMeaninglessRates: under MinShownRate, or with a
+// time left past MaxShownETA, neither is shown.
+func TestTransferDetailHidesMeaninglessRates(t *testing.T) {
+	tests := []struct {
+		row  TransferRow
+		want string
+	}{
+		{TransferRow{State: StateDownloading, Done: 1000, Size: 2000, Rate: 2, ETA: 13211 * time.Hour, Sources: 1}, "1.0 kB of 2.0 kB · from 1 computer"},
+		{TransferRow{State: StateDownloading, Done: 1000, Size: 2000, Rate: 5000, ETA: 200 * time.Hour, Sources: 2}, "1.0 kB of 2.0 kB · 5.0 kB/s · from 2 computers"},
+		{TransferRow{State: StateDownloading, Done: 1000, Size: 2000, Rate: 5000, ETA: 3 * time.Second, Sources: 2}, "1.0 kB of 2.0 kB · 5.0 kB/s · 3 s left · from 2 computers"},
+		{TransferRow{State: StateStalled, Done: 1000, Size: 2000, Rate: 5000, ETA: 3 * time.Second}, "1.0 kB of 2.0 kB"},
+	}
+	for _, tt := range tests {
+		if got := tt.row.Detail(); got != tt.want {
+			t.Errorf("Detail(%+v) = %q, want %q", tt.row, got, tt.want)
+		}
 	}
 }

@@ -161,6 +161,11 @@ func rowOf(tr Transfer) TransferRow {
 			r.Sources++
 		}
 	}
+	if r.State == transfer.StateStalled {
+		// The state says the cause (waiting for a source) in words; the
+		// engine's wording of it is no error for a person to decode.
+		r.Err = nil
+	}
 	return r
 }
 
