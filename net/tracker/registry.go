@@ -543,9 +543,10 @@ func (r *Registry) List(v View, now time.Time) wire.ListResponse {
 
 // Search answers q: names that contain every word of q, in any order,
 // ignoring case and accents (see fold), or an exact content id; the empty
-// query matches every name. Results are ranked exact id, exact name (whole name or last
-// path element), then other matches; at most MaxSearchResults results with
-// at most MaxResultPeers holders each, complete holders first.
+// query matches every name. Results are ranked exact id, exact name (whole
+// name or last path element), then other matches; at most
+// MaxSearchResults results with at most MaxResultPeers holders each,
+// complete holders first.
 func (r *Registry) Search(q string, v View) wire.SearchResponse {
 	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
 	if len(q) > wire.MaxNameBytes {
@@ -554,7 +555,13 @@ func (r *Registry) Search(q string, v View) wire.SearchResponse {
 		return resp
 	}
 	fq := fold(q)
-	words := queryWords(fq)
+	return r.searchWords(fq, queryWords(fq), v)
+}
+
+// searchWords answers the folded query fq, whose names must hold every one
+// of words.
+func (r *Registry) searchWords(fq string, words []string, v View) wire.SearchResponse {
+	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
 	limit := r.cfg.MaxSearchResults
 	rot := int(r.rotate.Add(1))
 	r.mu.RLock()
