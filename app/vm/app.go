@@ -56,7 +56,7 @@ type App struct {
 	Hosting     binding.Bool
 	CanHost     binding.Bool   // may take over hosting (the preference)
 	NetworkName binding.String // the network followed by name, "" none
-	PeersOnline binding.Int
+	PeersOnline binding.Int    // other computers the tracker lists (this one not counted)
 	ShareDir    binding.String // the shared folder, a path
 	ShareText   binding.String // "12 files · 1.2 GB" or "Indexing 3 of 12…"
 	// ShareSkipped says what the shared folder holds that is not shared,

@@ -204,3 +204,34 @@ func TestTransferDetailHidesMeaninglessRates(t *testing.T) {
 		}
 	}
 }
+
+// TestPeersOnlineCountsOthers: the count of computers online leaves this
+// one out (issue 15: "3 peers online" counted you).
+func TestPeersOnlineCountsOthers(t *testing.T) {
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"a.txt": []byte("a")})
+	v := newTestApp(t, Settings{Tracker: addr})
+	pollUntil(t, v, 15*time.Second, "this app and the seeder listed", func() bool {
+		if err := v.Network.refresh(t.Context()); err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		peers, _ := v.Network.Peers.Get()
+		return len(peers) == 2 && slices.ContainsFunc(peers, func(p NetPeerRow) bool { return p.Me })
+	})
+	if n, _ := v.PeersOnline.Get(); n != 1 {
+		t.Errorf("PeersOnline = %d with one other computer, want 1", n)
+	}
+	if s, _ := v.Network.Status.Get(); s != "1 other computer online" {
+		t.Errorf("network status %q", s)
+	}
+}
+
+func TestHostSummaryWords(t *testing.T) {
+	quiet := hostSummary(&tracker.Stats{Snapshot: tracker.Snapshot{Peers: 2, Entries: 5, Joins: 2}, Conns: 3})
+	if want := "Your tracker: 2 computers registered, 5 files indexed · 2 joins, 0 leaves · 3 connections now"; quiet != want {
+		t.Errorf("summary %q, want %q", quiet, want)
+	}
+	if s := hostSummary(&tracker.Stats{Snapshot: tracker.Snapshot{Peers: 1, Entries: 1, Joins: 2, Expired: 1}, Conns: 1}); !strings.Contains(s, "1 computer dropped for going silent") {
+		t.Errorf("summary %q does not say a computer went silent", s)
+	}
+}

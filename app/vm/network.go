@@ -72,21 +72,45 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	}
 	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
+	others := 0
 	for i, p := range resp.Peers {
 		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+		if !rows[i].Me {
+			others++
+		}
 	}
 	_ = nv.Err.Set(nil)
 	old, _ := nv.Peers.Get()
 	if !slices.Equal(old, rows) {
 		_ = nv.Peers.Set(rows)
 	}
-	_ = nv.app.PeersOnline.Set(len(rows))
-	s := plural(len(rows), "peer", "peers") + " online"
+	_ = nv.app.PeersOnline.Set(others)
+	s := othersText(others)
 	if resp.Truncated {
 		s += " (list cut short by the tracker)"
 	}
 	_ = nv.Status.Set(s)
 	return nil
+}
+
+// othersText words the computers online besides this one.
+func othersText(others int) string {
+	if others == 0 {
+		return "No other computer online"
+	}
+	return plural(others, "other computer", "other computers") + " online"
+}
+
+// hostSummary words the embedded tracker's counters; the peers that went
+// silent only when there were some.
+func hostSummary(st *tracker.Stats) string {
+	s := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s",
+		plural(st.Peers, "computer", "computers"), plural(st.Entries, "file", "files"),
+		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"))
+	if st.Expired > 0 {
+		s += ", " + plural(int(st.Expired), "computer", "computers") + " dropped for going silent"
+	}
+	return s + " · " + plural(st.Conns, "connection", "connections") + " now"
 }
 
 // updateHost shows the embedded tracker's registry; nil when not hosting.
@@ -96,10 +120,7 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	_ = nv.HostSummary.Set(fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %s dropped for silence · %s now",
-		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"),
-		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"), itoa(int(st.Expired)),
-		plural(st.Conns, "connection", "connections")))
+	_ = nv.HostSummary.Set(hostSummary(st))
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
 		// newest first
