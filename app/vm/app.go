@@ -343,9 +343,9 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		frac = float64(sp.HashBytesDone) / float64(sp.HashBytes)
 	}
 	_ = v.IndexFrac.Set(frac)
-	_ = v.ShareText.Set(shareText(st.ShareDir, sp))
+	files, bytes := v.Share.update(n, st)
+	_ = v.ShareText.Set(shareText(st.ShareDir, sp, files, bytes))
 	_ = v.ShareSkipped.Set(skippedText(sp.Skipped))
-	v.Share.update(n, st)
 
 	v.Transfers.update(st.Transfers)
 	v.Network.updateHost(st.Host)
@@ -389,11 +389,13 @@ func connectionText(st Snapshot) string {
 	return "Connecting to " + st.Tracker + "…"
 }
 
-func shareText(dir string, p share.Progress) string {
-	if dir == "" {
+// shareText words what is shared: files and bytes counts the shared
+// folder's files and the finished downloads served with them.
+func shareText(dir string, p share.Progress, files int, bytes int64) string {
+	if dir == "" && files == 0 {
 		return "Not sharing a folder"
 	}
-	s := fmt.Sprintf("%s in %s", plural(p.Files, "file", "files"), Size(p.Bytes))
+	s := fmt.Sprintf("%s in %s", plural(files, "file", "files"), Size(bytes))
 	if p.Scanning && p.HashFiles > 0 {
 		s += fmt.Sprintf(" · indexing %d of %d", p.HashFilesDone, p.HashFiles)
 	} else if p.Scanning {

@@ -2,6 +2,8 @@ package vm
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,5 +235,48 @@ func TestHostSummaryWords(t *testing.T) {
 	}
 	if s := hostSummary(&tracker.Stats{Snapshot: tracker.Snapshot{Peers: 1, Entries: 1, Joins: 2, Expired: 1}, Conns: 1}); !strings.Contains(s, "1 computer dropped for going silent") {
 		t.Errorf("summary %q does not say a computer went silent", s)
+	}
+}
+
+// TestDownloadedFilesAreInMyShare: a finished download, which the app
+// serves, is listed in My share and counted in the status bar (issue 15).
+func TestDownloadedFilesAreInMyShare(t *testing.T) {
+	addr := live.StartTracker(t)
+	song := randomBytes(t, 300<<10)
+	live.StartSeeder(t, addr, map[string][]byte{"music/song.ogg": song})
+	mine := t.TempDir()
+	p := filepath.Join(mine, "mine.txt")
+	if err := os.WriteFile(p, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	v := newTestApp(t, Settings{Tracker: addr, ShareDir: mine})
+	pollUntil(t, v, 15*time.Second, "the folder indexed", func() bool {
+		indexing, _ := v.Indexing.Get()
+		return !indexing && v.Share.Files.Length() == 1
+	})
+	if _, err := v.Transfers.Start("music/song.ogg", enxametest.ContentID(song)); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, v, 30*time.Second, "the download to finish", func() bool {
+		rs, _ := v.Transfers.Rows.Get()
+		if len(rs) == 1 && rs[0].State == StateFailed {
+			t.Fatalf("download failed: %v", rs[0].Err)
+		}
+		return len(rs) == 1 && rs[0].State == StateDone
+	})
+	v.Poll(t.Context(), time.Now())
+	rows, _ := v.Share.Files.Get()
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"mine.txt", "song.ogg"}) {
+		t.Errorf("My share lists %q, want mine.txt and the downloaded song.ogg", names)
+	}
+	if s, _ := v.ShareText.Get(); s != "2 files in "+Size(int64(len(song))+4) {
+		t.Errorf("share text %q", s)
 	}
 }

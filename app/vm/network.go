@@ -10,6 +10,7 @@ import (
 
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -146,22 +147,33 @@ type shareKey struct {
 	files int
 	bytes int64
 	scan  int64
+	done  int // finished downloads, which are shared too
 }
 
 func newShareVM(app *App) *ShareVM {
 	return &ShareVM{app: app, Files: newRows(eq[ShareRow])}
 }
 
-// update refreshes the list when the index changed. Called by the poller
-// only, so lastKey needs no lock.
-func (sv *ShareVM) update(n *engine.Engine, st Snapshot) {
+// update refreshes the list when the index changed or a download finished,
+// and returns the files and bytes shared (the folder's and the finished
+// downloads'). Called by the poller only, so lastKey needs no lock.
+func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64) {
 	p := st.Share
 	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
-	if k == sv.lastKey {
-		return
+	for _, tr := range st.Transfers {
+		if tr.State == transfer.StateDone {
+			k.done++
+		}
 	}
-	sv.lastKey = k
-	_ = sv.Files.Set(shareRows(n.SharedFiles()))
+	if k != sv.lastKey {
+		sv.lastKey = k
+		_ = sv.Files.Set(shareRows(n.SharedFiles()))
+	}
+	rows, _ := sv.Files.Get()
+	for _, r := range rows {
+		bytes += r.Size
+	}
+	return len(rows), bytes
 }
 
 func shareRows(files []wire.FileEntry) []ShareRow {
