@@ -280,3 +280,49 @@ func TestDownloadedFilesAreInMyShare(t *testing.T) {
 		t.Errorf("share text %q", s)
 	}
 }
+
+// TestSourceCountsMatchGridAfterPause: after a pause and a resume, the
+// chunks the source table gives each computer are those the grid's
+// legend counts for it (issue 15: 209 in the legend, 987 in the table).
+func TestSourceCountsMatchGridAfterPause(t *testing.T) {
+	addr := live.StartTracker(t)
+	data := randomBytes(t, 8<<20) // 32 chunks
+	live.StartSeeder(t, addr, map[string][]byte{"slow.bin": data})
+	// Slow enough to pause half way.
+	v := newTestApp(t, Settings{Tracker: addr, MaxDownload: 2 << 20})
+	key, err := v.Transfers.Start("slow.bin", enxametest.ContentID(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, v, 30*time.Second, "some chunks before the pause", func() bool {
+		rs, _ := v.Transfers.Rows.Get()
+		return len(rs) == 1 && rs[0].Done >= 2<<20
+	})
+	if err := v.Transfers.Pause(key); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Transfers.Resume(key); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, v, 60*time.Second, "the download to finish", func() bool {
+		rs, _ := v.Transfers.Rows.Get()
+		if len(rs) == 1 && rs[0].State == StateFailed {
+			t.Fatalf("download failed: %v", rs[0].Err)
+		}
+		return len(rs) == 1 && rs[0].State == StateDone
+	})
+	v.Transfers.Select(key)
+	g, _ := v.Transfers.Grid.Get()
+	peers, _ := v.Transfers.Peers.Get()
+	legend := make([]int, len(peers))
+	for _, c := range g.Cells {
+		if s := c.Source(); s >= 0 && s < len(legend) {
+			legend[s]++
+		}
+	}
+	for j, p := range peers {
+		if p.Chunks != legend[j] {
+			t.Errorf("source %d: %d chunks in the table, %d in the grid", j, p.Chunks, legend[j])
+		}
+	}
+}

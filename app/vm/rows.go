@@ -128,7 +128,7 @@ func (r TransferRow) Resumable() bool {
 type PeerRow struct {
 	Addr    string
 	Rate    float64
-	Chunks  int
+	Chunks  int // chunks it supplied that the grid shows as its own (its legend count)
 	Strikes int
 	State   string // "connected", "idle", "dropped"
 	Color   int    // index into the chunk grid's palette
