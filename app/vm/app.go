@@ -109,6 +109,11 @@ type App struct {
 	registered string              // the tracker registered with at the last poll, "" none
 	heard      []discovery.Network // last heard on the LAN
 	ownAddrs   []string            // the embedded tracker's addresses (LAN, and the one in use)
+	// lost is the tracker that stopped answering the peer list, at lostAt
+	// ("" none): the status says so before the session's next heartbeat
+	// (seconds later) finds out.
+	lost   string
+	lostAt time.Time
 }
 
 // New returns the view-model for app a, not yet connected.
@@ -315,8 +320,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	_ = v.Tracker.Set(st.Tracker)
 	_ = v.Hosting.Set(st.Hosting)
 	_ = v.NetworkName.Set(SafeText(st.Network))
-	_ = v.Connected.Set(st.Registered)
-	_ = v.Connection.Set(connectionText(st))
+	v.setConnection(st)
 	_ = v.PeerErr.Set(st.PeerErr)
 	if st.Hosting {
 		_ = v.HostAddrs.Set(st.HostAddrs)
@@ -373,6 +377,55 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	}
 }
 
+// setConnection sets the status bar's connection from st and from what
+// the last peer list found (a tracker that no longer answers).
+func (v *App) setConnection(st Snapshot) {
+	v.mu.Lock()
+	lost := v.lost != "" && v.lost == st.Tracker && !st.LastContact.After(v.lostAt)
+	if !lost {
+		v.lost = ""
+	}
+	v.mu.Unlock()
+	if lost && st.PeerErr == nil {
+		_ = v.Connected.Set(false)
+		_ = v.Connection.Set(lostText(st))
+		return
+	}
+	_ = v.Connected.Set(st.Registered)
+	_ = v.Connection.Set(connectionText(st))
+}
+
+// trackerLost records that the tracker at addr did not answer at all, and
+// shows it at once.
+func (v *App) trackerLost(addr string) {
+	if addr == "" {
+		return
+	}
+	v.mu.Lock()
+	if v.lost != addr {
+		v.lost, v.lostAt = addr, time.Now()
+	}
+	n := v.eng
+	v.mu.Unlock()
+	if n != nil {
+		v.setConnection(n.Snapshot())
+	}
+}
+
+// trackerAnswered forgets a lost tracker: the peer list came back.
+func (v *App) trackerAnswered() {
+	v.mu.Lock()
+	v.lost = ""
+	v.mu.Unlock()
+}
+
+func lostText(st Snapshot) string {
+	if st.Network != "" {
+		return "Lost the host of " + SafeText(st.Network) + "… looking for it"
+	}
+	return "Lost the host at " + st.Tracker + "… Enxame keeps trying."
+}
+
 func connectionText(st Snapshot) string {
 	switch {
 	case st.PeerErr != nil:
@@ -383,6 +436,8 @@ func connectionText(st Snapshot) string {
 		return "Not connected to a tracker"
 	case st.Registered:
 		return "Connected"
+	case st.LastError != "" && st.Addr != "":
+		return lostText(st) // it was registered there before
 	case st.LastError != "":
 		return "Cannot reach the tracker at " + st.Tracker + "; Enxame keeps trying."
 	}

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -266,16 +267,16 @@ func TestDownloadedFilesAreInMyShare(t *testing.T) {
 		}
 		return len(rs) == 1 && rs[0].State == StateDone
 	})
-	v.Poll(t.Context(), time.Now())
-	rows, _ := v.Share.Files.Get()
-	var names []string
-	for _, r := range rows {
-		names = append(names, r.Name)
-	}
-	slices.Sort(names)
-	if !slices.Equal(names, []string{"mine.txt", "song.ogg"}) {
-		t.Errorf("My share lists %q, want mine.txt and the downloaded song.ogg", names)
-	}
+	// Served (so listed) a moment after it is done: within a few polls.
+	pollUntil(t, v, 5*time.Second, "My share to list mine.txt and the downloaded song.ogg", func() bool {
+		rows, _ := v.Share.Files.Get()
+		var names []string
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+		slices.Sort(names)
+		return slices.Equal(names, []string{"mine.txt", "song.ogg"})
+	})
 	if s, _ := v.ShareText.Get(); s != "2 files in "+Size(int64(len(song))+4) {
 		t.Errorf("share text %q", s)
 	}
@@ -324,5 +325,37 @@ func TestSourceCountsMatchGridAfterPause(t *testing.T) {
 		if p.Chunks != legend[j] {
 			t.Errorf("source %d: %d chunks in the table, %d in the grid", j, p.Chunks, legend[j])
 		}
+	}
+}
+
+// TestHostDeathShownPromptly: when the tracker stops answering, the status
+// bar says so at the next peer list (every ListInterval), not after the
+// session's next heartbeat, here 30 s away (issue 15: "Connected … 0
+// peers" stayed green for seconds after the host died).
+func TestHostDeathShownPromptly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	srv := tracker.NewServer(tracker.Config{HeartbeatInterval: 30 * time.Second, PeerTimeout: 90 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	v := newTestApp(t, Settings{Tracker: addr})
+	pollUntil(t, v, 15*time.Second, "registration", func() bool {
+		ok, _ := v.Connected.Get()
+		return ok
+	})
+	cancel() // the host dies
+	<-served
+	pollUntil(t, v, 5*time.Second, "the status to say the host is lost", func() bool {
+		ok, _ := v.Connected.Get()
+		return !ok
+	})
+	if s, _ := v.Connection.Get(); !strings.HasPrefix(s, "Lost the host at "+addr) {
+		t.Errorf("connection %q", s)
 	}
 }

@@ -62,15 +62,21 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	defer cancel()
+	asked := n.Snapshot().Tracker
 	resp, err := n.List(ctx)
 	if err != nil {
 		_ = nv.Err.Set(err)
 		_ = nv.Status.Set("")
 		_ = nv.app.PeersOnline.Set(0)
+		if wire.CodeOf(err) == "" && parent.Err() == nil {
+			nv.app.trackerLost(asked) // no answer at all (or too late): the host is gone
+		}
 		return err
 	}
+	nv.app.trackerAnswered()
 	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
 	others := 0
@@ -139,6 +145,21 @@ type ShareVM struct {
 	Files Rows[ShareRow]
 
 	lastKey shareKey
+	retries int // polls that looked again for a finished download
+}
+
+// shareRetries bounds the polls that look again for a finished download
+// not served yet (2 s at PollInterval).
+const shareRetries = 8
+
+// servesAll reports whether files hold every finished download.
+func servesAll(files []wire.FileEntry, ts []Transfer) bool {
+	for _, tr := range ts {
+		if tr.State == transfer.StateDone && !slices.ContainsFunc(files, func(f wire.FileEntry) bool { return f.ID == tr.ID }) {
+			return false
+		}
+	}
+	return true
 }
 
 // shareKey says when the file list may have changed.
@@ -166,8 +187,19 @@ func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64
 		}
 	}
 	if k != sv.lastKey {
+		if k.done != sv.lastKey.done {
+			sv.retries = 0
+		}
 		sv.lastKey = k
-		_ = sv.Files.Set(shareRows(n.SharedFiles()))
+		files := n.SharedFiles()
+		_ = sv.Files.Set(shareRows(files))
+		// A download is listed as done a moment before the engine serves
+		// it: look again at the next polls until it is there (a file
+		// removed since is never served; a few looks are enough).
+		if !servesAll(files, st.Transfers) && sv.retries < shareRetries {
+			sv.retries++
+			sv.lastKey = shareKey{}
+		}
 	}
 	rows, _ := sv.Files.Get()
 	for _, r := range rows {
