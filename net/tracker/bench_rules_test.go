@@ -87,3 +87,32 @@ func asciiName(i, j int) string {
 		}
 	}
 }
+
+// BenchmarkFoldNames times what registration does per name, before
+// (strings.ToLower) and now (fold), over the corpus's names (about one in
+// twelve holds an accented word), alternating as above.
+func BenchmarkFoldNames(b *testing.B) {
+	names := make([]string, 4096)
+	for i := range names {
+		names[i] = corpus.File(i, corpus.PopularPerPeer+i%90).Name
+	}
+	var oldT, newT time.Duration
+	var sink int
+	i := 0
+	for b.Loop() {
+		n := names[i%len(names)]
+		start := time.Now()
+		sink += len(strings.ToLower(n))
+		mid := time.Now()
+		sink += len(fold(n))
+		newT += time.Since(mid)
+		oldT += mid.Sub(start)
+		i++
+	}
+	b.ReportMetric(float64(oldT.Nanoseconds())/float64(b.N), "lower-ns/name")
+	b.ReportMetric(float64(newT.Nanoseconds())/float64(b.N), "fold-ns/name")
+	b.ReportMetric(float64(newT)/float64(oldT), "fold/lower")
+	if sink == 0 {
+		b.Fatal("nothing folded")
+	}
+}
