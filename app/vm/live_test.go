@@ -78,6 +78,19 @@ func TestSearchResultsFollowTheNetwork(t *testing.T) {
 	pollUntil(t, v, 15*time.Second, "beta.txt to go with its holder", func() bool {
 		return slices.Equal(resultNames(v), []string{"alpha.txt"})
 	})
+	// A holder that crashed (registered, then silent): its file goes once
+	// the tracker drops it for silence.
+	c := tracker.NewClient(addr)
+	defer c.Close()
+	if _, err := c.Register(t.Context(), mustPort(t, deadAddr(t)), []wire.FileEntry{{Name: "crashed.bin", Size: 1, ID: enxametest.ContentID([]byte("c")), Complete: true}}); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, v, 15*time.Second, "crashed.bin among the results", func() bool {
+		return slices.Contains(resultNames(v), "crashed.bin")
+	})
+	pollUntil(t, v, 15*time.Second, "crashed.bin to go once the tracker drops its silent holder", func() bool {
+		return slices.Equal(resultNames(v), []string{"alpha.txt"})
+	})
 }
 
 // TestJoinClearsErrors: after a search and a peer list failed on a
