@@ -114,6 +114,8 @@ type App struct {
 	// (seconds later) finds out.
 	lost   string
 	lostAt time.Time
+	// reached is the last tracker that answered this app ("" none yet).
+	reached string
 }
 
 // New returns the view-model for app a, not yet connected.
@@ -199,7 +201,16 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	_ = v.MaxDownload.Set(FormatRate(s.MaxDownload))
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
-	v.SavePrefs()
+	v.SavePrefs() // a tracker typed by address only once it answers:
+	if !s.Host && s.Network == "" && s.Tracker != "" {
+		v.Background(func() {
+			pctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+			defer cancel()
+			if n.Probe(pctx, s.Tracker) == nil {
+				v.noteReached(s.Tracker)
+			}
+		})
+	}
 	// Downloads left unfinished last time resume from the chunks on disk;
 	// those the user had paused come back paused.
 	pending := LoadPending(v.fyne.Preferences())
@@ -242,10 +253,33 @@ func (v *App) Close() {
 	}
 }
 
-// SavePrefs remembers the current settings.
+// SavePrefs remembers the current settings. A tracker typed by address
+// is remembered only once it answered (this peer registered with it, or
+// Join asked it): a dead address would otherwise be the next start's.
 func (v *App) SavePrefs() {
 	s := v.Settings()
+	v.mu.Lock()
+	reached := v.reached
+	v.mu.Unlock()
+	if !s.Host && s.Network == "" && s.Tracker != reached {
+		s.Tracker = "" // SaveSettings keeps the one remembered before
+	}
 	fyne.Do(func() { SaveSettings(v.fyne.Preferences(), s) })
+}
+
+// noteReached records that the tracker at addr answered, and remembers
+// the settings when it is the one they name.
+func (v *App) noteReached(addr string) {
+	v.mu.Lock()
+	changed := addr != "" && addr != v.reached
+	if changed {
+		v.reached = addr
+	}
+	named := addr == v.settings.Tracker
+	v.mu.Unlock()
+	if changed && named {
+		v.SavePrefs()
+	}
 }
 
 // rememberNetwork keeps the remembered network current with the engine:
@@ -316,6 +350,9 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		return
 	}
 	st := n.Snapshot()
+	if st.Registered {
+		v.noteReached(st.RegisteredWith)
+	}
 	v.rememberNetwork(st)
 	_ = v.Tracker.Set(st.Tracker)
 	_ = v.Hosting.Set(st.Hosting)
@@ -497,6 +534,9 @@ func (v *App) Join(addr string) error {
 	if err != nil {
 		return err
 	}
+	v.mu.Lock()
+	v.reached = addr
+	v.mu.Unlock()
 	if err := n.Join(addr, v.heardAt(addr)); err != nil {
 		return err
 	}

@@ -372,3 +372,21 @@ func TestHostDeathShownPromptly(t *testing.T) {
 		t.Errorf("connection %q", s)
 	}
 }
+
+// TestDeadAddressNotRemembered: a first start with an address nobody
+// answers at does not make it the next start's; once a tracker answers,
+// it is remembered (issue 15: a dead address was accepted and remembered).
+func TestDeadAddressNotRemembered(t *testing.T) {
+	v := newTestApp(t, Settings{Tracker: deadAddr(t)})
+	v.Poll(t.Context(), time.Now())
+	if s, setUp := LoadSettings(v.fyne.Preferences()); s.Tracker != "" || setUp && s.Complete() {
+		t.Errorf("remembered %+v (set up %v) after starting on a dead address", s, setUp)
+	}
+	addr := live.StartTracker(t)
+	if err := v.Join(addr); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := LoadSettings(v.fyne.Preferences()); s.Tracker != addr {
+		t.Errorf("remembered tracker %q after joining %q", s.Tracker, addr)
+	}
+}
