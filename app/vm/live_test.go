@@ -82,10 +82,12 @@ func TestSearchResultsFollowTheNetwork(t *testing.T) {
 	// the tracker drops it for silence.
 	c := tracker.NewClient(addr)
 	defer c.Close()
-	if _, err := c.Register(t.Context(), mustPort(t, deadAddr(t)), []wire.FileEntry{{Name: "crashed.bin", Size: 1, ID: enxametest.ContentID([]byte("c")), Complete: true}}); err != nil {
+	reg, err := c.Register(t.Context(), mustPort(t, deadAddr(t)), []wire.FileEntry{{Name: "crashed.bin", Size: 1, ID: enxametest.ContentID([]byte("c")), Complete: true}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	pollUntil(t, v, 15*time.Second, "crashed.bin among the results", func() bool {
+		_ = c.Heartbeat(t.Context(), reg.Token) // alive until seen, however slow the machine
 		return slices.Contains(resultNames(v), "crashed.bin")
 	})
 	pollUntil(t, v, 15*time.Second, "crashed.bin to go once the tracker drops its silent holder", func() bool {
@@ -161,16 +163,21 @@ func TestStalledDownloadInWords(t *testing.T) {
 	defer c.Close()
 	id := enxametest.ContentID([]byte("lost"))
 	port := mustPort(t, deadAddr(t))
-	if _, err := c.Register(t.Context(), port, []wire.FileEntry{{Name: "lost.bin", Size: 4, ID: id, Complete: true}}); err != nil {
+	reg, err := c.Register(t.Context(), port, []wire.FileEntry{{Name: "lost.bin", Size: 4, ID: id, Complete: true}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	v := newTestApp(t, Settings{Tracker: addr})
+	if err := c.Heartbeat(t.Context(), reg.Token); err != nil {
+		t.Fatal(err) // still listed
+	}
 	key, err := v.Transfers.Start("lost.bin", id)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	var row TransferRow
 	pollUntil(t, v, 15*time.Second, "the download to stall", func() bool {
+		_ = c.Heartbeat(t.Context(), reg.Token) // listed until then, however slow the machine
 		rs, _ := v.Transfers.Rows.Get()
 		if len(rs) != 1 || rs[0].Key != key {
 			return false
@@ -364,7 +371,7 @@ func TestHostDeathShownPromptly(t *testing.T) {
 	})
 	cancel() // the host dies
 	<-served
-	pollUntil(t, v, 5*time.Second, "the status to say the host is lost", func() bool {
+	pollUntil(t, v, 10*time.Second, "the status to say the host is lost", func() bool {
 		ok, _ := v.Connected.Get()
 		return !ok
 	})
