@@ -239,6 +239,19 @@ func (e *Engine) Join(addr string, heard *discovery.Network) error {
 	return e.startKeeper(heard.Name, addr, heard.ID, nil)
 }
 
+// Probe asks the tracker at addr for its peers, with this engine's
+// credentials, and reports whether it answered: a face checks an address
+// the user typed before joining it.
+func (e *Engine) Probe(ctx context.Context, addr string) error {
+	if err := ValidateTrackerAddr(addr); err != nil {
+		return err
+	}
+	c := tracker.NewClientWith(addr, e.cred)
+	defer c.Close()
+	_, err := c.List(ctx)
+	return err
+}
+
 // FollowHeard starts following by name the network heard on the LAN at
 // the tracker joined by address (typed, remembered, or picked nearby), so
 // that the engine survives its host leaving. It does nothing while hosting
