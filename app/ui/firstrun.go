@@ -35,8 +35,21 @@ type firstRun struct {
 	privateCheck  *widget.Check
 	hostPassEntry *widget.Entry
 	hostPassRow   *fyne.Container
+	hostBox       *fyne.Container // the host card's content, laid out again when it changes
 	joinPassEntry *widget.Entry
-	joinPassHint  *widget.Label // says which network asks for a passphrase
+	joinPassHint  *widget.Label   // says which network asks for a passphrase
+	joinBox       *fyne.Container // the fields under the join card
+	scroll        *container.Scroll
+}
+
+// relayout lays the screen out again after a part was shown or hidden:
+// Show and Hide alone leave the cards at their old sizes.
+func (f *firstRun) relayout() {
+	if f.scroll == nil {
+		return
+	}
+	f.scroll.Content.Refresh()
+	f.scroll.Refresh()
 }
 
 func newFirstRun(u *UI, s vm.Settings) *firstRun {
@@ -90,9 +103,9 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 		f.hostPassEntry.SetText(s.Passphrase)
 		f.privateCheck.SetChecked(true)
 	}
+	f.hostBox = container.NewVBox(hostText, f.networkEntry, f.privateCheck, f.hostPassRow, f.hostButton)
 	f.onPrivateToggled(f.privateCheck.Checked)
-	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil,
-		container.NewVBox(f.networkEntry, f.privateCheck, f.hostPassRow, f.hostButton), nil, nil, hostText))
+	hostCard := widget.NewCard("Host a network", "", f.hostBox)
 
 	f.trackerEntry = widget.NewEntry()
 	f.trackerEntry.SetPlaceHolder("address:port, e.g. 192.168.1.20:7077")
@@ -116,8 +129,8 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	f.joinPassHint.Hide()
 	f.nearby = newNearbyList(u, f.onPickNearby, false)
 	nearby := f.nearby
-	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil,
-		container.NewVBox(f.trackerEntry, f.joinPassEntry, f.joinPassHint, f.joinButton), nil, nil,
+	f.joinBox = container.NewVBox(f.trackerEntry, f.joinPassEntry, f.joinPassHint, f.joinButton)
+	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, f.joinBox, nil, nil,
 		container.NewVBox(joinText, nearby.content)))
 
 	body := container.NewVBox(
@@ -129,7 +142,8 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 		widget.NewSeparator(),
 		container.NewGridWithColumns(2, hostCard, joinCard),
 	)
-	f.content = container.NewScroll(container.New(&maxWidthLayout{Width: 780}, body))
+	f.scroll = container.NewScroll(container.New(&maxWidthLayout{Width: 780}, body))
+	f.content = f.scroll
 	return f
 }
 
@@ -140,6 +154,7 @@ func (f *firstRun) onPrivateToggled(on bool) {
 		f.onSuggestPassphrase()
 	}
 	showIf(f.hostPassRow, on)
+	f.relayout()
 }
 
 // onSuggestPassphrase proposes a new passphrase: words people can read
@@ -257,10 +272,12 @@ func (f *firstRun) onPickNearby(r vm.NearbyRow) {
 	if r.Private && strings.TrimSpace(f.joinPassEntry.Text) == "" {
 		f.joinPassHint.SetText("“" + vm.Ellipsize(r.Name, 40) + "” is private: type the passphrase its host gave you, then press Join.")
 		f.joinPassHint.Show()
+		f.relayout()
 		f.u.win.Canvas().Focus(f.joinPassEntry)
 		return
 	}
 	f.joinPassHint.Hide()
+	f.relayout()
 	f.onJoin()
 }
 

@@ -32,6 +32,7 @@ type networkTab struct {
 	trackerEntry *appEntry
 	passEntry    *appEntry     // the passphrase of the network to join
 	passHint     *widget.Label // says which network asks for one
+	joinBox      *fyne.Container
 	joinButton   *widget.Button
 	status       *widget.Label
 	conn         *widget.Label
@@ -73,8 +74,9 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	v.Connected.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	nearby := newNearbyList(m.u, t.onPickNearby, true)
 	t.nearby = nearby
-	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
-		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), t.passEntry, t.passHint, nearby.content))
+	t.joinBox = container.NewVBox(conn,
+		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), t.passEntry, t.passHint, nearby.content)
+	joinCard := widget.NewCard("Tracker", "", t.joinBox)
 
 	t.status = widget.NewLabel("")
 	t.peers = widget.NewList(
@@ -168,6 +170,7 @@ func (t *networkTab) onJoin() {
 	pass := t.passEntry.Text
 	t.joinButton.Disable()
 	t.passHint.Hide()
+	t.joinBox.Refresh()
 	t.m.u.vm.Background(func() {
 		// Another passphrase (or none, from a private network) restarts
 		// the engine with the new key: see vm.JoinNetwork.
@@ -188,6 +191,7 @@ func (t *networkTab) onPickNearby(r vm.NearbyRow) {
 	if r.Private && strings.TrimSpace(t.passEntry.Text) == "" {
 		t.passHint.SetText("“" + vm.Ellipsize(r.Name, 40) + "” is private: type the passphrase its host gave you, then press Join.")
 		t.passHint.Show()
+		t.joinBox.Refresh()
 		t.m.u.win.Canvas().Focus(t.passEntry)
 		return
 	}
