@@ -22,7 +22,7 @@ func legacySearch(r *Registry, q string) wire.SearchResponse {
 	if lq != "" {
 		words = []string{lq}
 	}
-	return r.searchWords(lq, words, remoteView)
+	return r.searchWords(lq, words, 0, remoteView)
 }
 
 // BenchmarkSearchRules1M times the old rule (one case-insensitive

@@ -548,6 +548,14 @@ func (r *Registry) List(v View, now time.Time) wire.ListResponse {
 // MaxSearchResults results with at most MaxResultPeers holders each,
 // complete holders first.
 func (r *Registry) Search(q string, v View) wire.SearchResponse {
+	return r.SearchPage(q, 0, v)
+}
+
+// SearchPage is Search without the first offset matches: the next page of
+// an answer that was truncated (the "offset" extension). Pages follow
+// the index's order, which stays put while nothing registers or leaves;
+// a client reading pages dedupes what moved between them.
+func (r *Registry) SearchPage(q string, offset int, v View) wire.SearchResponse {
 	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
 	if len(q) > wire.MaxNameBytes {
 		// Longer than any name and than an id: nothing can match, and a
@@ -555,18 +563,22 @@ func (r *Registry) Search(q string, v View) wire.SearchResponse {
 		return resp
 	}
 	fq := fold(q)
-	return r.searchWords(fq, queryWords(fq), v)
+	return r.searchWords(fq, queryWords(fq), offset, v)
 }
 
 // searchWords answers the folded query fq, whose names must hold every one
 // of words.
-func (r *Registry) searchWords(fq string, words []string, v View) wire.SearchResponse {
+func (r *Registry) searchWords(fq string, words []string, offset int, v View) wire.SearchResponse {
 	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
 	limit := r.cfg.MaxSearchResults
 	rot := int(r.rotate.Add(1))
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	complete := r.ix.search(fq, words, func(slot uint32) bool {
+		if offset > 0 {
+			offset--
+			return true
+		}
 		if len(resp.Results) == limit {
 			resp.Truncated = true
 			return false

@@ -699,3 +699,50 @@ func TestSearchCountsHosts(t *testing.T) {
 	}
 	checkIndex(t, r)
 }
+
+// TestSearchPages: a truncated answer is read page by page with the
+// offset extension, through a real server and client: 450 matches come
+// as 200, 200 and 50, together every file once; an offset past the end
+// is an empty, complete page.
+func TestSearchPages(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := NewClient(ts.addr)
+	defer c.Close()
+	files := make([]wire.FileEntry, 450)
+	for i := range files {
+		files[i] = file(fmt.Sprintf("course/slides/part-%03d.pdf", i), fmt.Sprintf("part %d", i))
+	}
+	ctx := t.Context()
+	if _, err := c.Register(ctx, 4000, files); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var sizes []int
+	var truncated []bool
+	for offset := 0; offset < 1000; {
+		page, err := c.SearchFrom(ctx, "slides", offset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes, truncated = append(sizes, len(page.Results)), append(truncated, page.Truncated)
+		for _, r := range page.Results {
+			if seen[r.Name] {
+				t.Fatalf("%s on two pages", r.Name)
+			}
+			seen[r.Name] = true
+		}
+		if !page.Truncated {
+			break
+		}
+		offset += len(page.Results)
+	}
+	if !slices.Equal(sizes, []int{200, 200, 50}) || !slices.Equal(truncated, []bool{true, true, false}) || len(seen) != 450 {
+		t.Fatalf("pages of %v (truncated %v), %d distinct; want 200, 200, 50 and all 450", sizes, truncated, len(seen))
+	}
+	if page, err := c.SearchFrom(ctx, "slides", 450); err != nil || len(page.Results) != 0 || page.Truncated {
+		t.Fatalf("past the end: %+v, %v", page, err)
+	}
+	if _, err := c.SearchFrom(ctx, "slides", -1); err == nil {
+		t.Fatal("a negative offset was sent")
+	}
+}
