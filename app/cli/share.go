@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/lang"
-
 	"github.com/dustin/go-humanize"
 
 	"github.com/enxame/enxame/net/discovery"

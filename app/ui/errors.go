@@ -51,6 +51,28 @@ func Describe(err error) Problem {
 		return Problem{What: lang.L("Enxame shares whole folders, not single files."), Hint: lang.L("Drop the folder that holds the file instead, or put the file in your shared folder.")}
 	case errors.Is(err, errNotLocalFolder):
 		return Problem{What: lang.L("Only folders on this computer can be shared."), Hint: lang.L("Copy the files into a local folder and share that.")}
+	case errors.Is(err, errNoPassphrase):
+		return Problem{What: lang.L("A private network needs a passphrase."), Hint: lang.L("Type one, or press Suggest for words that are easy to read aloud.")}
+	case errors.Is(err, vm.ErrWrongPassphrase):
+		return Problem{
+			What: lang.L("The passphrase is wrong for this network."),
+			Hint: lang.L("Check it with the host, word by word: the words and their order count, capitals do not."),
+		}
+	case errors.Is(err, vm.ErrNeedsPassphrase):
+		return Problem{
+			What: lang.L("This network is private: it needs a passphrase."),
+			Hint: lang.L("Ask the host for it and type it under the address, then join again."),
+		}
+	case errors.Is(err, vm.ErrNotPrivate):
+		return Problem{
+			What: lang.L("This network is open: it has no passphrase."),
+			Hint: lang.L("Leave the passphrase empty to join it."),
+		}
+	case errors.Is(err, vm.ErrTooManyAttempts):
+		return Problem{
+			What: lang.L("The host refuses this computer for now: too many wrong passphrases were tried from here."),
+			Hint: lang.L("Wait a minute, then try again with the right passphrase."),
+		}
 	case errors.Is(err, errNoDownloads):
 		return Problem{What: lang.L("Choose where downloads should go."), Hint: lang.L("Any folder you can write to; Enxame creates it if needed.")}
 	case errors.Is(err, vm.ErrBadRate):

@@ -144,6 +144,12 @@ func (s *statusBar) onConnChanged() {
 	addrs = typableAddrs(addrs)
 	name, _ := v.NetworkName.Get()
 	switch {
+	case ok && v.Private() && name != "":
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(lockIcon()))
+		setText(s.conn, lang.L("Connected to the private network {{.Network}}", map[string]any{"Network": name}))
+	case ok && v.Private():
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(lockIcon()))
+		setText(s.conn, lang.L("Connected to a private network through {{.Addr}}", map[string]any{"Addr": tr}))
 	case ok && name != "":
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, lang.L("Connected to the network {{.Network}}", map[string]any{"Network": name}))

@@ -11,6 +11,7 @@ import (
 	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -62,32 +63,66 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	defer cancel()
+	asked := n.Snapshot().Tracker
 	resp, err := n.List(ctx)
 	if err != nil {
 		_ = nv.Err.Set(err)
 		_ = nv.Status.Set("")
 		_ = nv.app.PeersOnline.Set(0)
+		if wire.CodeOf(err) == "" && parent.Err() == nil {
+			nv.app.trackerLost(asked) // no answer at all (or too late): the host is gone
+		}
 		return err
 	}
+	nv.app.trackerAnswered()
 	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
+	others := 0
 	for i, p := range resp.Peers {
 		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Name: SafeText(p.Name), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+		if !rows[i].Me {
+			others++
+		}
 	}
 	_ = nv.Err.Set(nil)
 	old, _ := nv.Peers.Get()
 	if !slices.Equal(old, rows) {
 		_ = nv.Peers.Set(rows)
 	}
-	_ = nv.app.PeersOnline.Set(len(rows))
-	s := lang.N("{{.Count}} peers online", i18n.Plural(len(rows)), counted(len(rows)))
+	_ = nv.app.PeersOnline.Set(others)
+	s := othersText(others)
 	if resp.Truncated {
 		s += " " + lang.L("(list cut short by the tracker)")
 	}
 	_ = nv.Status.Set(s)
 	return nil
+}
+
+// othersText words the computers online besides this one.
+func othersText(others int) string {
+	if others == 0 {
+		return lang.L("No other computer online")
+	}
+	return lang.N("{{.Count}} other computers online", i18n.Plural(others), counted(others))
+}
+
+// hostSummary words the embedded tracker's counters; the peers that went
+// silent only when there were some.
+func hostSummary(st *tracker.Stats) string {
+	words := map[string]any{
+		"Computers": computers(st.Peers), "Files": files(st.Entries),
+		"Joins":  lang.N("{{.Count}} joins", i18n.Plural(int(st.Joins)), counted(int(st.Joins))),
+		"Leaves": lang.N("{{.Count}} leaves", i18n.Plural(int(st.Leaves)), counted(int(st.Leaves))),
+		"Conns":  lang.N("{{.Count}} connections", i18n.Plural(st.Conns), counted(st.Conns)),
+	}
+	if st.Expired > 0 { // "0 dropped" says nothing: one whole sentence each
+		words["Dropped"] = computers(int(st.Expired))
+		return lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed · {{.Joins}}, {{.Leaves}}, {{.Dropped}} dropped for going silent · {{.Conns}} now", words)
+	}
+	return lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed · {{.Joins}}, {{.Leaves}} · {{.Conns}} now", words)
 }
 
 // updateHost shows the embedded tracker's registry; nil when not hosting.
@@ -97,15 +132,7 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	summary := lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed", map[string]any{
-		"Computers": peers(st.Peers), "Files": files(st.Entries)}) +
-		" · " + lang.N("{{.Count}} joins", i18n.Plural(int(st.Joins)), counted(int(st.Joins))) +
-		", " + lang.N("{{.Count}} leaves", i18n.Plural(int(st.Leaves)), counted(int(st.Leaves)))
-	if st.Expired > 0 { // "0 dropped for silence" says nothing
-		summary += ", " + lang.L("{{.Count}} dropped for silence", counted(int(st.Expired)))
-	}
-	summary += " · " + lang.N("{{.Count}} connections now", i18n.Plural(st.Conns), counted(st.Conns))
-	_ = nv.HostSummary.Set(summary)
+	_ = nv.HostSummary.Set(hostSummary(st))
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
 		// newest first
@@ -123,6 +150,21 @@ type ShareVM struct {
 	Files Rows[ShareRow]
 
 	lastKey shareKey
+	retries int // polls that looked again for a finished download
+}
+
+// shareRetries bounds the polls that look again for a finished download
+// not served yet (2 s at PollInterval).
+const shareRetries = 8
+
+// servesAll reports whether files hold every finished download.
+func servesAll(files []wire.FileEntry, ts []Transfer) bool {
+	for _, tr := range ts {
+		if tr.State == transfer.StateDone && !slices.ContainsFunc(files, func(f wire.FileEntry) bool { return f.ID == tr.ID }) {
+			return false
+		}
+	}
+	return true
 }
 
 // shareKey says when the file list may have changed.
@@ -131,22 +173,44 @@ type shareKey struct {
 	files int
 	bytes int64
 	scan  int64
+	done  int // finished downloads, which are shared too
 }
 
 func newShareVM(app *App) *ShareVM {
 	return &ShareVM{app: app, Files: newRows(eq[ShareRow])}
 }
 
-// update refreshes the list when the index changed. Called by the poller
-// only, so lastKey needs no lock.
-func (sv *ShareVM) update(n *engine.Engine, st Snapshot) {
+// update refreshes the list when the index changed or a download finished,
+// and returns the files and bytes shared (the folder's and the finished
+// downloads'). Called by the poller only, so lastKey needs no lock.
+func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64) {
 	p := st.Share
 	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
-	if k == sv.lastKey {
-		return
+	for _, tr := range st.Transfers {
+		if tr.State == transfer.StateDone {
+			k.done++
+		}
 	}
-	sv.lastKey = k
-	_ = sv.Files.Set(shareRows(n.SharedFiles()))
+	if k != sv.lastKey {
+		if k.done != sv.lastKey.done {
+			sv.retries = 0
+		}
+		sv.lastKey = k
+		files := n.SharedFiles()
+		_ = sv.Files.Set(shareRows(files))
+		// A download is listed as done a moment before the engine serves
+		// it: look again at the next polls until it is there (a file
+		// removed since is never served; a few looks are enough).
+		if !servesAll(files, st.Transfers) && sv.retries < shareRetries {
+			sv.retries++
+			sv.lastKey = shareKey{}
+		}
+	}
+	rows, _ := sv.Files.Get()
+	for _, r := range rows {
+		bytes += r.Size
+	}
+	return len(rows), bytes
 }
 
 func shareRows(files []wire.FileEntry) []ShareRow {

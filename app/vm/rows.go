@@ -22,16 +22,20 @@ type SearchRow struct {
 	More     bool
 }
 
-// Peers words the holders: "3 peers", "2 peers + 1 partial".
+// Peers words the holders, counted by computer: "3 computers",
+// "2 computers + 1 with part of it".
 func (r SearchRow) Peers() string {
 	var s string
 	switch {
 	case r.Complete == 0 && r.Partial > 0:
-		s = lang.N("{{.Count}} partial peers", i18n.Plural(r.Partial), counted(r.Partial))
+		s = lang.N("{{.Count}} computers with part of it", i18n.Plural(r.Partial), counted(r.Partial))
 	case r.Partial > 0:
-		s = lang.L("{{.Complete}} + {{.Partial}} partial", map[string]any{"Complete": peers(r.Complete), "Partial": r.Partial})
+		s = lang.L("{{.Complete}} + {{.Partial}} with part of it", map[string]any{
+			"Complete": computers(r.Complete), "Partial": r.Partial})
+	case r.Complete == 0:
+		s = lang.L("no computer")
 	default:
-		s = peers(r.Complete)
+		s = computers(r.Complete)
 	}
 	if r.More {
 		s = lang.L("{{.Computers}} or more", map[string]any{"Computers": s})
@@ -67,7 +71,7 @@ func (r TransferRow) StateText() string {
 	case transfer.StateDownloading:
 		return lang.L("Downloading")
 	case transfer.StateStalled:
-		return lang.L("Stalled: waiting for a source")
+		return lang.L("Waiting for a computer that has this file…")
 	case transfer.StatePaused:
 		return lang.L("Paused")
 	case transfer.StateDone:
@@ -78,20 +82,34 @@ func (r TransferRow) StateText() string {
 	return r.State.String()
 }
 
+// The rate and time left are shown only while they mean something: a
+// download slower than MinShownRate is waiting more than moving ("2 B/s ·
+// 13211 h left" helps nobody), and a time left over MaxShownETA is no
+// promise.
+const (
+	MinShownRate = 1 << 10 // bytes a second
+	MaxShownETA  = 100 * time.Hour
+)
+
 // Detail is the line under the name: sizes, rate, ETA, sources.
 func (r TransferRow) Detail() string {
 	s := Size(r.Done)
 	if r.Size > 0 {
 		s = lang.L("{{.Done}} of {{.Size}}", map[string]any{"Done": s, "Size": Size(r.Size)})
 	}
-	if r.State == transfer.StateDownloading || r.State == transfer.StateStalled {
-		if rate := Rate(r.Rate); rate != "" {
-			s += " · " + rate
+	switch r.State {
+	case transfer.StateDownloading:
+		if r.Rate >= MinShownRate {
+			s += " · " + Rate(r.Rate)
+			if r.ETA > 0 && r.ETA <= MaxShownETA {
+				s += " · " + i18n.Remaining(r.ETA)
+			}
 		}
-		if eta := i18n.Remaining(r.ETA); eta != "" {
-			s += " · " + eta
+		s += " · " + lang.N("from {{.Count}} computers", i18n.Plural(r.Sources), counted(r.Sources))
+	case transfer.StateStalled:
+		if r.Sources > 0 {
+			s += " · " + lang.N("{{.Count}} computers connected, sending nothing", i18n.Plural(r.Sources), counted(r.Sources))
 		}
-		s += " · " + lang.N("from {{.Count}} peers", i18n.Plural(r.Sources), counted(r.Sources))
 	}
 	return s
 }
@@ -114,7 +132,7 @@ func (r TransferRow) Resumable() bool {
 type PeerRow struct {
 	Addr    string
 	Rate    float64
-	Chunks  int
+	Chunks  int // chunks it supplied that the grid shows as its own (its legend count)
 	Strikes int
 	State   string // "connected", "idle", "dropped"
 	Color   int    // index into the chunk grid's palette
@@ -163,8 +181,12 @@ func gridEqual(a, b Grid) bool {
 // counted is the template data of a message counting n things.
 func counted(n int) map[string]any { return map[string]any{"Count": n} }
 
-// peers words a number of peers: "1 peer", "3 peers".
-func peers(n int) string { return lang.N("{{.Count}} peers", i18n.Plural(n), counted(n)) }
+// computers words a number of computers: "1 computer", "3 computers".
+func computers(n int) string {
+	return lang.N("{{.Count}} computers", i18n.Plural(n), counted(n))
+}
 
 // files words a number of files: "1 file", "3 files".
-func files(n int) string { return lang.N("{{.Count}} files", i18n.Plural(n), counted(n)) }
+func files(n int) string {
+	return lang.N("{{.Count}} files", i18n.Plural(n), counted(n))
+}
