@@ -315,3 +315,31 @@ func walk(o fyne.CanvasObject, where string, add func(where, s string)) {
 		}
 	}
 }
+
+// TestLanguageChoiceSaved: the Network tab's language list saves the
+// choice for the next start and says so when it differs from now.
+func TestLanguageChoiceSaved(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	nt := u.main.network
+	if got, want := nt.language.Selected, vm.LanguageName(i18n.Auto); got != want {
+		t.Errorf("the list shows %q, want %q", got, want)
+	}
+	if len(nt.language.Options) != len(vm.LanguageChoices()) {
+		t.Errorf("options %q", nt.language.Options)
+	}
+	nt.language.SetSelected(i18n.Name(i18n.Portuguese))
+	if got := vm.LanguageChoice(a.Preferences()); got != i18n.Portuguese {
+		t.Errorf("saved %q, want pt_BR", got)
+	}
+	if nt.languageNote.Hidden {
+		t.Error("no note that the language changes at the next start")
+	}
+	nt.language.SetSelected(i18n.Name(i18n.Language()))
+	if !nt.languageNote.Hidden {
+		t.Error("the note stays for the language in use")
+	}
+}
