@@ -45,7 +45,7 @@ test: deps lint
 	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/version/...
 	@echo "== the release artefacts (a cold build compiles Fyne's C code again, without -race: ~3 min)"
 	bash scripts/check-package.sh
-	@echo "== Windows: vet, every test binary, the zip (a cold build compiles Fyne's C code for Windows: WINCOLD)"
+	@echo "== Windows: vet, every test binary, the zip (a cold build compiles Fyne's C code for Windows twice: ~8 min each on 2 idle cores)"
 	$(MAKE) --no-print-directory test-windows package-windows
 
 # Everything compiles for Windows (docs/WINDOWS.md): a vet of the whole
