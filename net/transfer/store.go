@@ -186,7 +186,7 @@ func (s *partStore) tryResume(stem string, recorded bool) (wire.Bitfield, bool) 
 		log.Info("Cannot open part file", "error", err)
 		return nil, false
 	}
-	if fi, err := f.Stat(); err != nil || !ownedAlone(fi) {
+	if fi, err := f.Stat(); err != nil || !ownedAlone(f, fi) {
 		// Another user's file, or one with a second name: whoever holds
 		// it could change verified chunks behind the downloader's back.
 		f.Close()
