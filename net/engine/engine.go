@@ -80,6 +80,10 @@ type Config struct {
 	Downloads string
 	// StallTimeout overrides transfer.DefaultStallTimeout.
 	StallTimeout time.Duration
+	// MaxActive is how many downloads run at once (0 DefaultMaxActive,
+	// below 0 no limit); the others wait queued, in the list's order.
+	// SetMaxActive changes it.
+	MaxActive int
 
 	// MaxUpload limits, in bytes a second, what the chunk server sends to
 	// every peer together (0 none); SetRateLimits changes it.
@@ -179,6 +183,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		Self:         e.isSelf,
 		Download:     e.down,
 	})
+	e.downloads.SetMaxActive(maxActiveOf(cfg.MaxActive))
 	e.target = target{addr: cfg.Tracker}
 	e.client = tracker.NewClientWith(cfg.Tracker, e.cred)
 	fail := func(err error) (*Engine, error) {
