@@ -67,6 +67,9 @@ type App struct {
 	HostAddrs              binding.StringList  // what others type to join, when hosting
 	PeerErr                binding.Item[error] // why sharing stopped, nil while it runs
 
+	// MaxActive is how many downloads run at once (the setting).
+	MaxActive binding.Int
+
 	Nearby Rows[NearbyRow] // networks heard on the LAN (see Browse)
 
 	Search    *SearchVM
@@ -128,6 +131,7 @@ func New(a fyne.App, log *slog.Logger) *App {
 		ShareHidden:  binding.NewBool(),
 		MaxUpload:    binding.NewString(),
 		MaxDownload:  binding.NewString(),
+		MaxActive:    binding.NewInt(),
 		Indexing:     binding.NewBool(),
 		IndexFrac:    binding.NewFloat(),
 		HostAddrs:    binding.NewStringList(),
@@ -188,6 +192,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	_ = v.ShareHidden.Set(s.ShareHidden)
 	_ = v.MaxUpload.Set(FormatRate(s.MaxUpload))
 	_ = v.MaxDownload.Set(FormatRate(s.MaxDownload))
+	_ = v.MaxActive.Set(ClampMaxActive(s.MaxActive))
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
 	v.SavePrefs()
@@ -530,6 +535,27 @@ func (v *App) SetRateLimits(up, down int64) error {
 	_ = v.MaxUpload.Set(FormatRate(up))
 	_ = v.MaxDownload.Set(FormatRate(down))
 	v.SavePrefs()
+	return nil
+}
+
+// SetMaxActive runs at most n downloads at once (clamped to 1 to
+// MaxMaxActive), the others waiting queued, and remembers it. Raising it
+// starts queued downloads at once; lowering it stops none.
+func (v *App) SetMaxActive(n int) error {
+	eng, err := v.engine()
+	if err != nil {
+		return err
+	}
+	n = ClampMaxActive(n)
+	if err := eng.SetMaxActive(n); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.MaxActive = n
+	v.mu.Unlock()
+	_ = v.MaxActive.Set(n)
+	v.SavePrefs()
+	v.Transfers.update(eng.Snapshot().Transfers)
 	return nil
 }
 

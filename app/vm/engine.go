@@ -30,6 +30,7 @@ const (
 	StatePaused      = transfer.StatePaused
 	StateDone        = transfer.StateDone
 	StateFailed      = transfer.StateFailed
+	StateQueued      = transfer.StateQueued
 )
 
 // The engine's errors the screens put into words (ui/errors.go).
@@ -74,6 +75,7 @@ func (v *App) configOf(s Settings) engine.Config {
 		Downloads:   s.Downloads,
 		MaxUpload:   s.MaxUpload,
 		MaxDownload: s.MaxDownload,
+		MaxActive:   s.MaxActive,
 		Discovery:   v.Discovery,
 		Logger:      v.log,
 		// An open network: the passphrase screens come later.

@@ -22,7 +22,7 @@ func TestSettingsRoundTrip(t *testing.T) {
 	if s.Downloads != DefaultDownloads() || s.HostListen != DefaultHostListen {
 		t.Errorf("defaults %+v", s)
 	}
-	want := Settings{Tracker: "10.0.0.5:7077", ShareDir: t.TempDir(), Downloads: t.TempDir(), Host: true, HostListen: ":7177", PeerListen: ":7200", Network: "office", NetworkID: "abc123"}
+	want := Settings{Tracker: "10.0.0.5:7077", ShareDir: t.TempDir(), Downloads: t.TempDir(), Host: true, HostListen: ":7177", PeerListen: ":7200", Network: "office", NetworkID: "abc123", MaxActive: 5}
 	SaveSettings(p, want)
 	if got := p.String(PrefShareURI); got != "file://"+want.ShareDir {
 		t.Errorf("share stored as %q, want a file URI", got)

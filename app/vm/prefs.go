@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -29,7 +30,16 @@ const (
 	PrefShareHidden  = "shareHidden"  // share hidden files and folders too
 	PrefMaxUpload    = "maxUpload"    // upload limit, bytes a second (0 none)
 	PrefMaxDownload  = "maxDownload"  // download limit, bytes a second (0 none)
+	PrefMaxActive    = "maxActive"    // downloads run at once (default DefaultMaxActive)
 )
+
+// DefaultMaxActive is how many downloads run at once unless set; the
+// others wait queued.
+const DefaultMaxActive = engine.DefaultMaxActive
+
+// MaxMaxActive bounds the setting: more at once only splits the same
+// bandwidth more ways.
+const MaxMaxActive = 20
 
 // DefaultHostListen is where the embedded tracker listens unless told.
 const DefaultHostListen = ":7077"
@@ -58,6 +68,9 @@ type Settings struct {
 	// MaxUpload and MaxDownload limit what is sent to and received from
 	// all peers together, in bytes a second; 0 is no limit.
 	MaxUpload, MaxDownload int64
+	// MaxActive is how many downloads run at once (1 to MaxMaxActive); the
+	// others wait queued in the Transfers list's order.
+	MaxActive int
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -83,6 +96,7 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.ShareHidden = p.Bool(PrefShareHidden)
 	s.MaxUpload = int64(max(p.Int(PrefMaxUpload), 0))
 	s.MaxDownload = int64(max(p.Int(PrefMaxDownload), 0))
+	s.MaxActive = ClampMaxActive(p.IntWithFallback(PrefMaxActive, DefaultMaxActive))
 	return s, p.Bool(PrefSetUp)
 }
 
@@ -104,7 +118,17 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 	p.SetBool(PrefShareHidden, s.ShareHidden)
 	p.SetInt(PrefMaxUpload, int(s.MaxUpload))
 	p.SetInt(PrefMaxDownload, int(s.MaxDownload))
+	p.SetInt(PrefMaxActive, ClampMaxActive(s.MaxActive))
 	p.SetBool(PrefSetUp, true)
+}
+
+// ClampMaxActive keeps a downloads-at-once setting within 1 to
+// MaxMaxActive; 0 (never set) is DefaultMaxActive.
+func ClampMaxActive(n int) int {
+	if n == 0 {
+		return DefaultMaxActive
+	}
+	return min(max(n, 1), MaxMaxActive)
 }
 
 // Pending is an unfinished download remembered for the next start.
