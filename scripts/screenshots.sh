@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Takes the README's screenshots of the real app (make screenshots):
-# builds enxame, starts a headless tracker and two `enxame share` seeders on
-# loopback, runs the desktop app under Xvfb with a fresh configuration and
-# drives it with xdotool like a new user would: first-run screen, join,
-# search, click Download, watch the chunk grid fill, then the Network and
-# My share tabs. Writes screenshots/*.png. Everything runs in a temporary
-# folder; every process started is stopped on exit.
+# Takes the README's screenshots of the real app (make screenshots) and
+# runs the usability script of docs/USABILITY.md on it: a classroom on
+# loopback, under Xvfb, driven with xdotool like first-time users would.
+#
+#   Profa. Débora     the desktop app: hosts the network "Sala 12" and
+#                     shares her lessons folder (tasks 1 and 3)
+#   Sala 12 – PC 03   `enxame share` seeders holding the lecture recording
+#   Sala 12 – PC 11
+#   Sala 12 – PC 07   the desktop app: a student who joins the network
+#                     heard nearby (task 2), finds and downloads the
+#                     recording (task 4) and finds out who sent a chunk
+#                     (task 5)
+#
+# Each computer gets its own name (a UTS namespace: the engine registers
+# the host name), its own home folder and its own XDG_CONFIG_HOME. The
+# script counts the clicks, keys and typed texts of each task and prints
+# them at the end; docs/USABILITY.md quotes them. Writes screenshots/*.png.
+# Everything runs in a temporary folder; every process started is stopped
+# on exit.
 #
 # The seeders are slowed down while the download runs (paused and resumed
 # a few times a second with SIGSTOP/SIGCONT) so that a partly filled chunk
@@ -70,83 +82,112 @@ log "building"
 BIN=$TMP/enxame
 (cd "$ROOT" && go build -o "$BIN" .)
 
-# --- a network on loopback ------------------------------------------------
-mkdir -p "$TMP/seed1/course" "$TMP/seed1/photos" "$TMP/downloads" "$TMP/myshare" "$TMP/config" "$TMP/cache1" "$TMP/cache2"
-head -c $((BIG_MIB << 20)) /dev/urandom >"$TMP/seed1/course/Lecture 05 - Computer Networks (recording).mp4"
-head -c $((4 << 20)) /dev/urandom >"$TMP/seed1/course/Lecture 05 - slides.pdf"
-head -c $((300 << 10)) /dev/urandom >"$TMP/seed1/course/Lab 3 - exercises.pdf"
-head -c $((80 << 20)) /dev/urandom >"$TMP/seed1/photos/field trip 2026.zip"
-head -c $((52 << 10)) /dev/urandom >"$TMP/seed1/budget-2026.ods"
-cp -al "$TMP/seed1" "$TMP/seed2"
-head -c $((2 << 20)) /dev/urandom >"$TMP/seed2/course/Lecture 06 - slides.pdf"
-touch -d '1 hour ago' "$TMP"/seed1/*/* "$TMP"/seed1/* "$TMP"/seed2/*/* "$TMP"/seed2/*
-head -c $((700 << 10)) /dev/urandom >"$TMP/myshare/thesis-draft-v3.pdf"
-head -c $((12 << 20)) /dev/urandom >"$TMP/myshare/interview-audio.m4a"
-touch -d '1 hour ago' "$TMP"/myshare/*
+# --- the classroom's folders -----------------------------------------------
+H=$TMP/home
+DEB=$H/debora/Aulas/Redes
+mkdir -p "$DEB" "$H/pc03/Aulas/Redes" "$H/pc11/Aulas/Redes" "$H/aluno/Documentos" "$TMP/cfg-debora" "$TMP/cfg-aluno"
+REC="Aula 05 - Redes de Computadores (gravação).mp4"
+head -c $((BIG_MIB << 20)) /dev/urandom >"$H/pc03/Aulas/Redes/$REC"
+cp -l "$H/pc03/Aulas/Redes/$REC" "$H/pc11/Aulas/Redes/$REC"
+head -c $((4 << 20)) /dev/urandom >"$DEB/Aula 05 - slides.pdf"
+head -c $((2 << 20)) /dev/urandom >"$DEB/Aula 06 - slides.pdf"
+head -c $((300 << 10)) /dev/urandom >"$DEB/Lab 3 - exercícios.pdf"
+head -c $((52 << 10)) /dev/urandom >"$DEB/notas-da-turma.ods"
+head -c $((700 << 10)) /dev/urandom >"$H/aluno/Documentos/trabalho-final-v3.pdf"
+touch -d '1 hour ago' "$DEB"/* "$H"/pc*/Aulas/Redes/* "$H"/aluno/Documentos/*
 
-TPORT=$((20000 + RANDOM % 20000))
-TRACKER=127.0.0.1:$TPORT
-"$BIN" tracker -listen "$TRACKER" 2>"$TMP/tracker.log" &
-PIDS+=($!)
-until_ok "the tracker" bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPORT"
-XDG_CACHE_HOME=$TMP/cache1 "$BIN" share -tracker "$TRACKER" -listen 127.0.0.1:0 "$TMP/seed1" 2>"$TMP/seed1.log" &
-SEED1=$!
-PIDS+=($SEED1)
-XDG_CACHE_HOME=$TMP/cache2 "$BIN" share -tracker "$TRACKER" -listen 127.0.0.1:0 "$TMP/seed2" 2>"$TMP/seed2.log" &
-SEED2=$!
-PIDS+=($SEED2)
-
-# The tracker knows both seeders' files when the big one has 2 holders.
-search() {
-	# TLS 1.3, as every Enxame connection (protocol version 2).
-	python3 "$ROOT/scripts/tracker-ask.py" "127.0.0.1:$TPORT" "{\"op\":\"search\",\"q\":\"$1\"}"
+# named NAME CMD...: runs CMD as the computer NAME (its own UTS namespace).
+named() {
+	local n=$1; shift
+	exec unshare --uts python3 -c 'import socket, os, sys; socket.sethostname(sys.argv[1].encode()); os.execvp(sys.argv[2], sys.argv[2:])' "$n" "$@"
 }
-two_holders() { search recording | grep -q '"addr".*"addr"'; }
-log "waiting for the seeders to index and register"
-until_ok "the seeders" two_holders
-until_ok "the sixth file" bash -c "$(declare -f search); ROOT=$ROOT TPORT=$TPORT; search 'Lecture 06' | grep -q 'Lecture 06'"
+# The X cookie is filed under the host name; a wildcard one serves every name.
+xauth nlist "$DISPLAY" | sed -e 's/^..../ffff/' >"$TMP/xauth-wild"
+xauth nmerge "$TMP/xauth-wild"
 
-# --- the app ----------------------------------------------------------------
-export XDG_CONFIG_HOME=$TMP/config XDG_CACHE_HOME=$TMP/cache-app
-# Hosting (later) uses the usual port unless something here holds it.
-HOST_LISTEN=:7077
-if (exec 3<>/dev/tcp/127.0.0.1/7077) 2>/dev/null; then HOST_LISTEN=:$((40000 + RANDOM % 20000)); fi
-"$BIN" -log-level info -host-listen "$HOST_LISTEN" -discovery-interface lo 2>"$TMP/app.log" &
-APP=$!
-PIDS+=($APP)
-WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
-xdotool windowmove "$WID" 0 0 windowsize --sync "$WID" $SCREEN_W $SCREEN_H 2>/dev/null || true
-xdotool windowfocus --sync "$WID"
+# --- counting what a person does ------------------------------------------
+declare -A CLICKS KEYS TYPED
+TASK=
+task() { TASK=$1; : "${CLICKS[$TASK]:=0}" "${KEYS[$TASK]:=0}" "${TYPED[$TASK]:=0}"; }
+WID=
+click() { xdotool mousemove --sync "$1" "$2" click 1; CLICKS[$TASK]=$((CLICKS[$TASK] + 1)); }
+typein() {
+	xdotool windowfocus --sync "$WID"
+	xdotool type --delay 15 "$1"
+	TYPED[$TASK]=$((TYPED[$TASK] + 1))
+}
+key() { xdotool windowfocus --sync "$WID"; xdotool key "$@"; KEYS[$TASK]=$((KEYS[$TASK] + $#)); }
 
 mkdir -p "$OUT"
 shot() {
 	# Let Fyne draw the last change (it repaints within a frame or two).
 	sleep 0.6
-	import -window root "$OUT/$1.png"
+	import -window root -crop 1100x720+0+0 +repage "$OUT/$1.png"
 	log "wrote screenshots/$1.png"
 }
-click() { xdotool mousemove --sync "$1" "$2" click 1; }
-typein() {
+# app NAME CONFIG HOME ARGS...: starts the desktop app as computer NAME and
+# sets WID to its window.
+app() {
+	local name=$1 cfg=$2 home=$3; shift 3
+	HOME=$home XDG_CONFIG_HOME=$cfg XDG_CACHE_HOME=$cfg/cache named "$name" \
+		"$BIN" -log-level info -discovery-interface lo "$@" 2>>"$cfg/app.log" &
+	PIDS+=($!)
+	APP=$!
+	# The only visible window: the one before is unmapped or gone.
+	until_ok "the window of $name" bash -c "xdotool search --onlyvisible --name '^Enxame\$' | grep -q ."
+	WID=$(xdotool search --onlyvisible --name '^Enxame$' | head -n 1)
+	xdotool windowmove --sync "$WID" 0 0 2>/dev/null || true
 	xdotool windowfocus --sync "$WID"
-	xdotool type --delay 15 "$1"
 }
-key() { xdotool windowfocus --sync "$WID"; xdotool key "$@"; }
 
-# Positions in the 1280x800 window (see app/ui; the first-run form is a
+# Positions in the 1100x720 window (see app/ui; the first-run form is a
 # 780-wide column centred in the window).
-shot first-run-empty
-click 640 218 && key ctrl+a && typein "$TMP/myshare"                    # Folder to share
-click 640 281 && key ctrl+a && typein "$TMP/downloads"                  # Save downloads in
-click 835 559 && key ctrl+a && typein "$TRACKER"                         # tracker address
-shot first-run
-key Return                                                               # Join
+TPORT=$((20000 + RANDOM % 20000))
 
-# Main window: the opening search lists everything; type to narrow it.
-until_ok "the main window" grep -q "Registered with tracker" "$TMP/app.log"
-typein "lecture"
+# --- Profa. Débora hosts "Sala 12" and shares her lessons -------------------
+app "Profa. Débora" "$TMP/cfg-debora" "$H/debora" -host-listen "127.0.0.1:$TPORT"
+DEBORA=$APP
+task share
+click 570 218 && typein "$DEB"                                                 # Folder to share
+task host
+click 354 567 && typein "Sala 12"                                              # Name it
+shot first-run
+click 354 607                                                                  # Start hosting
+until_ok "Débora's tracker" grep -q "Registered with tracker" "$TMP/cfg-debora/app.log"
+task none                                                                      # (for the screenshot)
+key ctrl+3                                                                     # Network tab
+search() { python3 "$ROOT/scripts/tracker-ask.py" "127.0.0.1:$TPORT" "{\"op\":\"search\",\"q\":\"$1\"}"; }
+until_ok "Débora's index" bash -c "$(declare -f search); ROOT=$ROOT TPORT=$TPORT; search slides | grep -q 'Aula 06'"
+
+# The two classroom computers with the recording join her network.
+XDG_CACHE_HOME=$TMP/cache03 HOME=$H/pc03 named "Sala 12 – PC 03" "$BIN" share -tracker "127.0.0.1:$TPORT" -listen 127.0.0.1:0 "$H/pc03/Aulas" 2>"$TMP/pc03.log" &
+SEED1=$!
+PIDS+=($SEED1)
+XDG_CACHE_HOME=$TMP/cache11 HOME=$H/pc11 named "Sala 12 – PC 11" "$BIN" share -tracker "127.0.0.1:$TPORT" -listen 127.0.0.1:0 "$H/pc11/Aulas" 2>"$TMP/pc11.log" &
+SEED2=$!
+PIDS+=($SEED2)
+two_holders() { search gravação | grep -q '"addr".*"addr"'; }
+log "waiting for the seeders to index and register"
+until_ok "the seeders" two_holders
+sleep 2.5                                                                      # the Network tab lists every 2 s
+shot network-hosting
+xdotool windowunmap --sync "$WID"                                              # out of the way (no window manager)
+
+# --- a student at Sala 12 – PC 07 -----------------------------------------
+app "Sala 12 – PC 07" "$TMP/cfg-aluno" "$H/aluno" -log-level debug           # debug: "Network found"
+STUDENT=$APP
+until_ok "the network heard nearby" grep -q "Network found" "$TMP/cfg-aluno/app.log"
+shot first-run-empty
+task join
+click 746 510                                                                  # Sala 12 · … under Networks found nearby
+until_ok "the student's registration" grep -q "Registered with tracker" "$TMP/cfg-aluno/app.log"
+
+task find
+typein "mp4"                                                                   # the box has the focus
+key Return
 shot search
 
-# Download the recording (the first result), slowed down enough to watch:
+# Download the recording (the only result), slowed down enough to watch:
 # photograph the window all along and keep the frame from the middle of the
 # download, when the grid is about half full.
 (
@@ -158,12 +199,12 @@ shot search
 	done
 ) &
 THROTTLE=$!
-BIG="$TMP/downloads/Lecture 05 - Computer Networks (recording).mp4"
+BIG="$H/aluno/Downloads/Enxame/$REC"
 mkdir -p "$TMP/frames"
-click 1190 184                                                           # its Download button
+click 1025 185                                                                 # its Download button
 n=0
 while [ ! -f "$BIG" ] && [ $n -lt 600 ]; do
-	import -window root "$TMP/frames/$n.png"
+	import -window root -crop 1100x720+0+0 +repage "$TMP/frames/$n.png"
 	n=$((n + 1))
 done
 kill "$THROTTLE"; wait "$THROTTLE" 2>/dev/null || true; THROTTLE=
@@ -172,40 +213,42 @@ kill -CONT "$SEED1" "$SEED2"
 log "the download took $n frames"
 cp "$TMP/frames/$((n / 2)).png" "$OUT/transfer-progress.png"
 log "wrote screenshots/transfer-progress.png"
-xdotool mousemove --sync 420 340                                         # point at a chunk
+
+task who
+click 300 240                                                                  # a chunk of the grid
+xdotool mousemove --sync 1090 700                                              # the pointer away: the caption stays
 shot transfer-done
 
-click 255 21                                                             # Network tab
+task none
+key ctrl+3                                                                     # Network tab
+sleep 2.5
 shot network
-click 25 116                                                              # Host the network
-until_ok "hosting" grep -q "Tracker listening\|Peer joined" "$TMP/app.log"
-shot network-hosting
-click 362 21                                                             # My share tab
+key ctrl+4                                                                     # My share tab
 shot my-share
 
-# Stop hosting again: back to the seeders' network.
-click 255 21
-regs=$(grep -c 'Registered with tracker' "$TMP/app.log")
-click 25 116
-until_ok "rejoining the seeders' tracker" test "$(grep -c 'Registered with tracker' "$TMP/app.log")" -gt "$regs"
-
 # Leave cleanly: SIGTERM must exit 0.
-kill -TERM "$APP"
-if wait "$APP"; then log "app exited 0 on SIGTERM"; else log "app exited $? on SIGTERM"; exit 1; fi
-PIDS=("${PIDS[@]/$APP}")
+kill -TERM "$STUDENT"
+if wait "$STUDENT"; then log "app exited 0 on SIGTERM"; else log "app exited $? on SIGTERM"; exit 1; fi
+PIDS=("${PIDS[@]/$STUDENT}")
 
 # The next start goes straight back in (remembered settings); this time
 # with a light desktop theme.
-regs=$(grep -c 'Registered with tracker' "$TMP/app.log")
-FYNE_THEME=light "$BIN" -log-level info -discovery-interface lo 2>>"$TMP/app.log" &
-APP=$!
-PIDS+=($APP)
-WID=$(xdotool search --sync --onlyvisible --name '^Enxame$' | head -n 1)
-xdotool windowmove "$WID" 0 0 windowsize --sync "$WID" $SCREEN_W $SCREEN_H 2>/dev/null || true
-until_ok "the second start to register" test "$(grep -c 'Registered with tracker' "$TMP/app.log")" -gt "$regs"
+regs=$(grep -c 'Registered with tracker' "$TMP/cfg-aluno/app.log")
+FYNE_THEME=light app "Sala 12 – PC 07" "$TMP/cfg-aluno" "$H/aluno" -log-level debug           # debug: "Network found"
+STUDENT=$APP
+until_ok "the second start to register" test "$(grep -c 'Registered with tracker' "$TMP/cfg-aluno/app.log")" -gt "$regs"
 key ctrl+f
 typein "slides"
 shot search-light
-kill -TERM "$APP"
-wait "$APP" || { log "second start exited $?"; exit 1; }
-PIDS=("${PIDS[@]/$APP}")
+kill -TERM "$STUDENT"
+wait "$STUDENT" || { log "second start exited $?"; exit 1; }
+PIDS=("${PIDS[@]/$STUDENT}")
+
+# --- what each task took ------------------------------------------------------
+{
+	echo "task   clicks keys typed"
+	for t in host join share find who; do
+		printf '%-6s %6d %4d %5d\n' "$t" "${CLICKS[$t]}" "${KEYS[$t]}" "${TYPED[$t]}"
+	done
+} | tee "$TMP/usability.txt" >&2
+cp "$TMP/usability.txt" "$OUT/usability-counts.txt"

@@ -48,8 +48,10 @@ func runGet(ctx context.Context, env Env, args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: enxame get [-tracker ADDR | -network NAME] [-o DIR] [-id ID] [-stall-timeout DUR] [-serve=false] [-max-upload RATE] [-max-download RATE] NAME")
 		fmt.Fprintln(env.Stderr, "\nDownloads NAME (a shared name, its last path element, or a content id) from every")
-		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. While it downloads it")
-		fmt.Fprintln(env.Stderr, "serves the chunks it has verified to the others. See docs/DOWNLOADS.md.")
+		fmt.Fprintln(env.Stderr, "peer that has it, verifies it and prints the saved path. When NAME is a shared")
+		fmt.Fprintln(env.Stderr, "folder instead (its path, or its last element), every file under it is fetched")
+		fmt.Fprintln(env.Stderr, "into -o/FOLDER/..., keeping the tree, and the folder's path is printed. While it")
+		fmt.Fprintln(env.Stderr, "downloads it serves the chunks it has verified to the others. See docs/DOWNLOADS.md.")
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
 	}
@@ -130,6 +132,23 @@ func runGet(ctx context.Context, env Env, args []string) int {
 	// Leaving unregisters and stops serving; a download still running
 	// (interrupted) is paused with its resume state kept.
 	defer func() { stop(); e.Wait() }()
+	if *id == "" {
+		// NAME may be a folder (shared/CLI.md, "Folders"): only when no file
+		// matches it. A tracker that cannot be asked now is left to the
+		// download, which keeps trying it.
+		if resp, err := e.Search(ctx, fs.Arg(0)); err == nil && !matchesFile(resp, fs.Arg(0)) {
+			switch dirs := folderPaths(resp, fs.Arg(0)); {
+			case len(dirs) == 1 && resp.Truncated:
+				fmt.Fprintf(env.Stderr, "enxame get: folder %s has more files than the tracker lists in one answer; fetch its subfolders one by one\n", wire.SafeText(dirs[0]))
+				return ExitFailure
+			case len(dirs) == 1:
+				return getFolder(ctx, env, e, resp, dirs[0], *out)
+			case len(dirs) > 1:
+				listFolders(env.Stderr, fs.Arg(0), dirs)
+				return ExitFailure
+			}
+		}
+	}
 	key, err := e.Download(engine.Request{Name: fs.Arg(0), ID: *id, Dir: *out})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "enxame get: %v\n", err)

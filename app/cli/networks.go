@@ -33,7 +33,7 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: enxame networks [-wait DUR] [-name NAME]")
 		fmt.Fprintln(env.Stderr, "\nLists the Enxame networks (trackers) announcing themselves on the LAN:")
-		fmt.Fprintln(env.Stderr, "name, peers and the addresses to pass to -tracker. Exits 1 when none is")
+		fmt.Fprintln(env.Stderr, "name, peers, open or private (a passphrase is needed), and the addresses\nto pass to -tracker. Exits 1 when none is")
 		fmt.Fprintln(env.Stderr, "found. See docs/DISCOVERY.md.")
 		fmt.Fprintln(env.Stderr)
 		fs.PrintDefaults()
@@ -71,9 +71,13 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPEERS\tADDRESSES")
+	fmt.Fprintln(tw, "NAME\tPEERS\tACCESS\tADDRESSES")
 	for _, n := range nets {
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", wire.SafeText(n.Name), n.Peers, strings.Join(n.Addrs, " "))
+		access := "open"
+		if n.Private {
+			access = "private" // its beacons carry a MAC: joining needs the passphrase
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", wire.SafeText(n.Name), n.Peers, access, strings.Join(n.Addrs, " "))
 	}
 	tw.Flush()
 	return ExitOK

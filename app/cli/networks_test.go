@@ -37,13 +37,22 @@ func TestNetworks(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
+	done2 := make(chan error, 1)
 	go func() {
 		done <- discovery.Announce(ctx, discovery.Announcement{Name: "Lab 3", Port: 7077, Peers: func() int { return 12 }},
+			slog.New(slog.DiscardHandler), discovery.WithInterfaces(lo), discovery.WithPort(port))
+	}()
+	go func() {
+		mac := func([]byte) []byte { return make([]byte, discovery.MACBytes) }
+		done2 <- discovery.Announce(ctx, discovery.Announcement{Name: "Sala 12", Port: 7078, MAC: mac},
 			slog.New(slog.DiscardHandler), discovery.WithInterfaces(lo), discovery.WithPort(port))
 	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		if err := <-done2; err != nil {
 			t.Error(err)
 		}
 	}()
@@ -54,8 +63,12 @@ func TestNetworks(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") || !strings.Contains(lines[1], "Lab 3") ||
-		!strings.Contains(lines[1], " 12 ") || !strings.Contains(lines[1], "127.0.0.1:7077") {
-		t.Fatalf("stdout %q; want a header and Lab 3 with 12 peers at 127.0.0.1:7077", out)
+		!strings.Contains(lines[1], " 12 ") || !strings.Contains(lines[1], " open ") || !strings.Contains(lines[1], "127.0.0.1:7077") {
+		t.Fatalf("stdout %q; want a header and Lab 3, open, with 12 peers at 127.0.0.1:7077", out)
+	}
+	code, out, errs = runCLI(t, append([]string{"networks", "-wait", "5s", "-name", "Sala 12"}, flags...)...)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != ExitOK || len(lines) != 2 || !strings.Contains(lines[1], " private ") {
+		t.Fatalf("a private network: exit %d, stdout %q, stderr %q; want it marked private", code, out, errs)
 	}
 
 	code, _, errs = runCLI(t, append([]string{"networks", "-wait", "300ms", "-name", "Other"}, flags...)...)

@@ -122,7 +122,7 @@ func runTracker(ctx context.Context, env Env, args []string) int {
 	var wg sync.WaitGroup
 	if shouldAnnounce(*announce, ln.Addr()) {
 		port := ln.Addr().(*net.TCPAddr).Port
-		wg.Go(func() { announceTracker(ctx, *name, port, srv, &df, log) })
+		wg.Go(func() { announceTracker(ctx, *name, port, srv, cred.key, &df, log) })
 	} else {
 		log.Info("Not announcing the network on the LAN", "announce", *announce, "listen", ln.Addr().String())
 	}
@@ -152,9 +152,13 @@ func shouldAnnounce(mode string, addr net.Addr) bool {
 }
 
 // announceTracker announces srv on the LAN as name until ctx ends, with
-// its live peer count. A failure is logged: the tracker keeps serving.
-func announceTracker(ctx context.Context, name string, port int, srv *tracker.Server, df *discFlags, log *slog.Logger) {
+// its live peer count; a private network's beacons (key set) carry their
+// MAC. A failure is logged: the tracker keeps serving.
+func announceTracker(ctx context.Context, name string, port int, srv *tracker.Server, key *secure.NetworkKey, df *discFlags, log *slog.Logger) {
 	a := discovery.Announcement{Name: name, Port: port, Peers: func() int { return srv.Stats().Peers }}
+	if secret, ok := srv.Secret(); ok && key != nil {
+		a.MAC = secure.DeriveBeaconKey(key, secret).MAC
+	}
 	if err := discovery.Announce(ctx, a, log, df.options()...); err != nil {
 		log.Warn("Not announcing the network on the LAN", "error", err)
 	}

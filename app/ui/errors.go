@@ -139,5 +139,6 @@ func showError(w fyne.Window, title string, err error) {
 	content := container.NewVBox(what, hint)
 	d := dialog.NewCustom(title, "OK", content, w)
 	d.Resize(fyne.NewSize(440, 0).Max(d.MinSize()))
+	closeWithKeys(w, d, true)
 	d.Show()
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image/color"
 	"os"
 	"strings"
 
@@ -25,6 +26,7 @@ type firstRun struct {
 	shareEntry     *widget.Entry
 	downloadsEntry *widget.Entry
 	trackerEntry   *widget.Entry
+	networkEntry   *widget.Entry // the name of a network hosted here
 	hostButton     *widget.Button
 	joinButton     *widget.Button
 	nearby         *nearbyList
@@ -57,22 +59,31 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	)
 	folders.Items[0].HintText = "Optional. Or drop a folder anywhere on this window."
 	folders.Items[1].HintText = "Enxame creates it if needed."
+	readable := container.NewThemeOverride(folders, readableHints{})
 
-	f.hostButton = widget.NewButtonWithIcon("Host a network", theme.HomeIcon(), f.onHost)
+	f.hostButton = widget.NewButtonWithIcon("Start hosting", theme.HomeIcon(), f.onHost)
 	f.hostButton.Importance = widget.HighImportance
 	hostText := widget.NewLabel("Nobody is hosting yet? Start a network on this computer. Enxame then shows the address the others type to join.")
 	hostText.Wrapping = fyne.TextWrapWord
-	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil, f.hostButton, nil, nil, hostText))
+	f.networkEntry = widget.NewEntry()
+	f.networkEntry.SetPlaceHolder("Name it, such as Sala 12 (optional)")
+	if s.Host {
+		f.networkEntry.SetText(s.Network)
+	}
+	f.networkEntry.OnSubmitted = func(string) { f.onHost() }
+	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil, container.NewVBox(f.networkEntry, f.hostButton), nil, nil, hostText))
 
 	f.trackerEntry = widget.NewEntry()
 	f.trackerEntry.SetPlaceHolder("address:port, e.g. 192.168.1.20:7077")
 	f.trackerEntry.SetText(s.Tracker)
 	f.trackerEntry.OnSubmitted = func(string) { f.onJoin() }
+	f.trackerEntry.OnChanged = f.onAddrChanged
 	f.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), f.onJoin)
 	f.joinButton.Importance = widget.HighImportance
+	f.onAddrChanged(f.trackerEntry.Text)
 	joinText := widget.NewLabel("Someone is hosting? Pick their network, or type the address shown in their Enxame.")
 	joinText.Wrapping = fyne.TextWrapWord
-	f.nearby = newNearbyList(u, f.onPickNearby)
+	f.nearby = newNearbyList(u, f.onPickNearby, false)
 	nearby := f.nearby
 	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, container.NewVBox(f.trackerEntry, f.joinButton), nil, nil,
 		container.NewVBox(joinText, nearby.content)))
@@ -82,12 +93,45 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 		title,
 		tagline,
 		widget.NewSeparator(),
-		folders,
+		readable,
 		widget.NewSeparator(),
 		container.NewGridWithColumns(2, hostCard, joinCard),
 	)
 	f.content = container.NewScroll(container.New(&maxWidthLayout{Width: 780}, body))
 	return f
+}
+
+// onAddrChanged enables Join only once there is an address to join.
+func (f *firstRun) onAddrChanged(addr string) {
+	if strings.TrimSpace(addr) == "" {
+		f.joinButton.Disable()
+	} else {
+		f.joinButton.Enable()
+	}
+}
+
+// readableHints is the app's theme with hint text (a form's HintText, a
+// caption) at the size of ordinary text.
+type readableHints struct{}
+
+func (readableHints) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	return fyne.CurrentApp().Settings().Theme().Color(n, v)
+}
+
+func (readableHints) Font(s fyne.TextStyle) fyne.Resource {
+	return fyne.CurrentApp().Settings().Theme().Font(s)
+}
+
+func (readableHints) Icon(n fyne.ThemeIconName) fyne.Resource {
+	return fyne.CurrentApp().Settings().Theme().Icon(n)
+}
+
+func (readableHints) Size(n fyne.ThemeSizeName) float32 {
+	th := fyne.CurrentApp().Settings().Theme()
+	if n == theme.SizeNameCaptionText {
+		return th.Size(theme.SizeNameText)
+	}
+	return th.Size(n)
 }
 
 // setShareDir fills the shared folder field (from a dialog or a drop).
@@ -128,6 +172,9 @@ func (f *firstRun) onHost() {
 		return
 	}
 	s.Host = true
+	// Named, or else after this computer; a network joined before is
+	// not followed any more.
+	s.Network, s.NetworkID = vm.NetworkName(f.networkEntry.Text), ""
 	f.start(s)
 }
 
@@ -181,6 +228,7 @@ func confirmShare(w fyne.Window, dir string, share func()) {
 		}
 	}, w)
 	d.Resize(fyne.NewSize(480, 0).Max(d.MinSize()))
+	closeWithKeys(w, d, false) // Esc cancels; sharing takes a deliberate press
 	d.Show()
 }
 

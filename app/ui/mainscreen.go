@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
 )
 
 // mainScreen is the window once joined: tabs over an always-visible
@@ -106,13 +108,14 @@ func newStatusBar(m *mainScreen) *statusBar {
 	s.copyButton.Importance = widget.LowImportance
 	s.peers = widget.NewLabel("")
 	v.PeersOnline.AddListener(binding.NewDataListener(s.onPeersChanged))
+	v.Network.Peers.AddListener(binding.NewDataListener(s.onPeersChanged))
 	s.share = widget.NewLabelWithData(v.ShareText)
 	s.indexing = widget.NewProgressBarWithData(v.IndexFrac)
 	s.indexing.Hide()
 	s.about = widget.NewButtonWithIcon("", theme.InfoIcon(), m.u.onAbout)
 	s.about.Importance = widget.LowImportance
 
-	for _, b := range []binding.DataItem{v.Connection, v.Connected, v.Tracker, v.Hosting, v.HostAddrs} {
+	for _, b := range []binding.DataItem{v.Connection, v.Connected, v.Tracker, v.Hosting, v.HostAddrs, v.NetworkName} {
 		b.AddListener(binding.NewDataListener(s.onConnChanged))
 	}
 	v.Indexing.AddListener(binding.NewDataListener(s.onIndexingChanged))
@@ -136,10 +139,16 @@ func (s *statusBar) onConnChanged() {
 	tr, _ := v.Tracker.Get()
 	hosting, _ := v.Hosting.Get()
 	addrs, _ := v.HostAddrs.Get()
-	if ok {
+	addrs = typableAddrs(addrs)
+	name, _ := v.NetworkName.Get()
+	switch {
+	case ok && name != "":
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
+		setText(s.conn, fmt.Sprintf("Connected to the network %s", name))
+	case ok:
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, "Connected to tracker "+tr)
-	} else {
+	default:
 		s.connIcon.SetResource(theme.NewWarningThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, conn)
 	}
@@ -157,12 +166,34 @@ func (s *statusBar) onConnChanged() {
 }
 
 func (s *statusBar) onPeersChanged() {
-	n, _ := s.m.u.vm.PeersOnline.Get()
-	if n == 1 {
-		setText(s.peers, "1 peer online")
-	} else {
-		setText(s.peers, fmt.Sprintf("%d peers online", n))
+	setText(s.peers, othersText(othersOnline(s.m.u.vm)))
+}
+
+// othersOnline counts the computers online besides this one (the
+// tracker's list includes it).
+func othersOnline(v *vm.App) int {
+	if n, _ := v.PeersOnline.Get(); n == 0 {
+		return 0 // the list failed or is empty
 	}
+	rows, _ := v.Network.Peers.Get()
+	n := 0
+	for _, p := range rows {
+		if !p.Me {
+			n++
+		}
+	}
+	return n
+}
+
+// othersText says how many other computers are online.
+func othersText(n int) string {
+	switch n {
+	case 0:
+		return "No other computers online"
+	case 1:
+		return "1 other computer online"
+	}
+	return fmt.Sprintf("%d other computers online", n)
 }
 
 func (s *statusBar) onIndexingChanged() {
@@ -175,6 +206,7 @@ func (s *statusBar) onIndexingChanged() {
 
 func (s *statusBar) onCopy() {
 	addrs, _ := s.m.u.vm.HostAddrs.Get()
+	addrs = typableAddrs(addrs)
 	if len(addrs) > 0 {
 		s.m.u.app.Clipboard().SetContent(addrs[0])
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -19,35 +20,48 @@ type nearbyList struct {
 	pick    func(addr string)
 	box     *fyne.Container
 	content fyne.CanvasObject
+	// quiet hides the whole list while nothing is heard, instead of
+	// explaining: on the Network tab, where you are already connected.
+	quiet bool
 }
 
-func newNearbyList(u *UI, pick func(addr string)) *nearbyList {
-	l := &nearbyList{u: u, pick: pick, box: container.NewVBox()}
+func newNearbyList(u *UI, pick func(addr string), quiet bool) *nearbyList {
+	l := &nearbyList{u: u, pick: pick, box: container.NewVBox(), quiet: quiet}
 	title := widget.NewLabelWithStyle("Networks found nearby", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.content = container.NewVBox(title, l.box)
 	u.vm.Nearby.AddListener(binding.NewDataListener(l.onChanged))
+	if quiet {
+		u.vm.Tracker.AddListener(binding.NewDataListener(l.onChanged))
+	}
 	return l
 }
 
 func (l *nearbyList) onChanged() {
 	rows, _ := l.u.vm.Nearby.Get()
-	l.box.RemoveAll()
+	if l.quiet {
+		// Connected: the network in use is not one to join.
+		tr, _ := l.u.vm.Tracker.Get()
+		rows = slices.DeleteFunc(slices.Clone(rows), func(r vm.NearbyRow) bool { return r.Addr == tr })
+		showIf(l.content, len(rows) > 0)
+	}
 	if len(rows) == 0 {
 		hint := widget.NewLabel("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address.")
 		hint.Wrapping = fyne.TextWrapWord
 		hint.TextStyle.Italic = true
-		l.box.Add(hint)
+		setObjects(l.box, hint)
 		return
 	}
+	objs := make([]fyne.CanvasObject, 0, len(rows))
 	for _, r := range rows {
-		l.box.Add(l.button(r))
+		objs = append(objs, l.button(r))
 	}
+	setObjects(l.box, objs...)
 }
 
 func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {
-	peers := "1 peer"
+	peers := "1 computer"
 	if r.Peers != 1 {
-		peers = fmt.Sprintf("%d peers", r.Peers)
+		peers = fmt.Sprintf("%d computers", r.Peers)
 	}
 	addr := r.Addr
 	b := widget.NewButtonWithIcon(fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, addr), theme.LoginIcon(), func() { l.pick(addr) })

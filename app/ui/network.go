@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"cmp"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/theme"
@@ -26,13 +29,14 @@ type networkTab struct {
 	canHostCheck *widget.Check
 	addrsBox     *fyne.Container
 	hostSummary  *widget.Label
-	trackerEntry *widget.Entry
+	trackerEntry *appEntry
 	joinButton   *widget.Button
 	status       *widget.Label
 	conn         *widget.Label
 	peers        *widget.List
 	events       *widget.List
 	eventsArea   fyne.CanvasObject
+	nearby       *nearbyList
 
 	settingHost    bool // the check is being set from the binding
 	settingCanHost bool // likewise for canHostCheck
@@ -46,10 +50,10 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.addrsBox = container.NewVBox()
 	t.hostSummary = widget.NewLabel("")
 	t.hostSummary.Wrapping = fyne.TextWrapWord
-	t.canHostCheck = widget.NewCheck("Allow this computer to take over hosting", t.onCanHostToggled)
+	t.canHostCheck = widget.NewCheck("Take over hosting if the host leaves", t.onCanHostToggled)
 	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary, t.canHostCheck))
 
-	t.trackerEntry = widget.NewEntry()
+	t.trackerEntry = newAppEntry(m.u)
 	t.trackerEntry.SetPlaceHolder("address:port of the host")
 	t.trackerEntry.OnSubmitted = func(string) { t.onJoin() }
 	t.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), t.onJoin)
@@ -58,7 +62,8 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.conn = conn
 	v.Connection.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	v.Connected.AddListener(binding.NewDataListener(t.onConnectionChanged))
-	nearby := newNearbyList(m.u, t.onPickNearby)
+	nearby := newNearbyList(m.u, t.onPickNearby, true)
+	t.nearby = nearby
 	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
 		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), nearby.content))
 
@@ -66,12 +71,16 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.peers = widget.NewList(
 		func() int { return v.Network.Peers.Length() },
 		func() fyne.CanvasObject {
-			return columns(netPeerColumns, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""))
+			name, addr := widget.NewLabel(""), widget.NewLabel("")
+			name.Truncation = fyne.TextTruncateEllipsis
+			addr.Importance = widget.LowImportance
+			who := container.NewBorder(nil, nil, nil, addr, name)
+			return columns(netPeerColumns, who, widget.NewLabel(""), widget.NewLabel(""))
 		},
 		t.updatePeer,
 	)
 	peersArea := container.NewBorder(
-		container.NewVBox(t.status, columns(netPeerColumns, bold("Peer"), bold("Files"), bold("Last seen"))),
+		container.NewVBox(t.status, columns(netPeerColumns, bold("Computer"), bold("Files"), bold("Last seen"))),
 		nil, nil, nil, t.peers)
 
 	t.events = widget.NewList(
@@ -82,7 +91,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 		t.updateEvent,
 	)
 	t.eventsArea = container.NewBorder(
-		container.NewVBox(bold("Your tracker's activity"), columns(eventColumns, bold("Peer"), bold("Time"), bold("Event"), bold("Files"))),
+		container.NewVBox(bold("Your tracker's activity"), columns(eventColumns, bold("Computer"), bold("Time"), bold("Event"), bold("Files"))),
 		nil, nil, nil, t.events)
 
 	v.Hosting.AddListener(binding.NewDataListener(t.onHostingChanged))
@@ -92,6 +101,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	v.Tracker.AddListener(binding.NewDataListener(t.onTrackerChanged))
 	v.Network.HostSummary.AddListener(binding.NewDataListener(t.onHostSummaryChanged))
 	v.Network.Peers.AddListener(binding.NewDataListener(t.peers.Refresh))
+	v.Network.Peers.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Network.Events.AddListener(binding.NewDataListener(t.events.Refresh))
 	v.Network.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Network.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
@@ -172,23 +182,56 @@ func (t *networkTab) onHostingChanged() {
 	t.hostCheck.SetChecked(on)
 	t.settingHost = false
 	addrs, _ := v.HostAddrs.Get()
-	t.addrsBox.RemoveAll()
+	addrs = typableAddrs(addrs)
+	var objs []fyne.CanvasObject
 	if on {
 		if len(addrs) == 0 {
-			t.addrsBox.Add(widget.NewLabel("No network address found: others cannot reach this computer."))
+			objs = append(objs, widget.NewLabel("No network address found: others cannot reach this computer."))
 		} else {
-			t.addrsBox.Add(widget.NewLabel("Others join by typing one of these addresses:"))
+			objs = append(objs, widget.NewLabel("Others join by typing this address:"), t.bigAddr(addrs[0]))
 		}
-		for _, a := range addrs {
-			t.addrsBox.Add(t.addrLine(a))
+		if len(addrs) > 1 {
+			objs = append(objs, widget.NewLabel("If that one does not work, they can try:"))
+		}
+		for _, a := range addrs[min(1, len(addrs)):] {
+			objs = append(objs, t.addrLine(a))
 		}
 		t.eventsArea.Show()
 	} else {
 		l := widget.NewLabel("Turn this on to start a network here; the others then join this computer. It leaves the network you are in now.")
 		l.Wrapping = fyne.TextWrapWord
-		t.addrsBox.Add(l)
+		objs = append(objs, l)
 		t.eventsArea.Hide()
 	}
+	setObjects(t.addrsBox, objs...)
+}
+
+// bigAddr is the address others type, large enough to read across a
+// classroom, with a copy button.
+func (t *networkTab) bigAddr(addr string) fyne.CanvasObject {
+	txt := canvas.NewText(addr, theme.Color(theme.ColorNameForeground))
+	txt.TextSize = 2.5 * theme.TextSize()
+	txt.TextStyle = fyne.TextStyle{Monospace: true}
+	b := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		t.m.u.app.Clipboard().SetContent(addr)
+	})
+	return container.NewHBox(txt, container.NewCenter(b))
+}
+
+// typableAddrs leaves out the IPv6 addresses when there is an IPv4 one:
+// "192.168.1.20:7077" is what a person can read out and type, not
+// "[fd00::2]:7077".
+func typableAddrs(addrs []string) []string {
+	var v4 []string
+	for _, a := range addrs {
+		if !strings.HasPrefix(a, "[") {
+			v4 = append(v4, a)
+		}
+	}
+	if len(v4) == 0 {
+		return addrs
+	}
+	return v4
 }
 
 // addrLine is one address others can type, with a copy button.
@@ -221,12 +264,10 @@ func (t *networkTab) onConnectionChanged() {
 	setText(t.conn, conn+" To join another network, type its address:")
 }
 
+// onTrackerChanged words the connection. The address box stays as the
+// person left it: it is for another network, not the one in use.
 func (t *networkTab) onTrackerChanged() {
 	t.onConnectionChanged()
-	tr, _ := t.m.u.vm.Tracker.Get()
-	if hosting, _ := t.m.u.vm.Hosting.Get(); !hosting && t.trackerEntry.Text == "" {
-		t.trackerEntry.SetText(tr)
-	}
 }
 
 func (t *networkTab) onHostSummaryChanged() {
@@ -241,8 +282,7 @@ func (t *networkTab) onStatusChanged() {
 		setText(t.status, Describe(err).String())
 		setImportance(t.status, widget.DangerImportance)
 	} else {
-		s, _ := nv.Status.Get()
-		setText(t.status, s)
+		setText(t.status, othersText(othersOnline(t.m.u.vm)))
 		setImportance(t.status, widget.MediumImportance)
 	}
 }
@@ -253,11 +293,23 @@ func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	objs := o.(*fyne.Container).Objects
-	addr := p.Addr
-	if p.Me {
-		addr += "  (you)"
+	who := o.(*fyne.Container).Objects[0].(*fyne.Container).Objects
+	name, addr := who[0].(*widget.Label), who[1].(*widget.Label)
+	switch {
+	case p.Me && p.Name != "":
+		setText(name, fmt.Sprintf("%s (you)", p.Name))
+	case p.Me:
+		setText(name, "This computer")
+	case p.Name != "":
+		setText(name, p.Name)
+	default:
+		setText(name, p.Addr)
 	}
-	setText(objs[0].(*widget.Label), addr)
+	if p.Name != "" || p.Me {
+		setText(addr, p.Addr)
+	} else {
+		setText(addr, "")
+	}
 	setText(objs[1].(*widget.Label), strconv.Itoa(p.Files))
 	setText(objs[2].(*widget.Label), vm.Ago(p.LastSeen))
 }
@@ -268,7 +320,7 @@ func (t *networkTab) updateEvent(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	objs := o.(*fyne.Container).Objects
-	setText(objs[0].(*widget.Label), e.Addr)
+	setText(objs[0].(*widget.Label), cmp.Or(t.m.u.names()[e.Addr], e.Addr))
 	setText(objs[1].(*widget.Label), e.Time.Format("15:04:05"))
 	setText(objs[2].(*widget.Label), eventWords(e.Kind))
 	setText(objs[3].(*widget.Label), strconv.Itoa(e.Files))

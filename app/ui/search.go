@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
@@ -11,7 +13,7 @@ import (
 )
 
 // Column widths of the result list.
-var searchColumns = []float32{100, 150, 130}
+var searchColumns = []float32{100, 230, 140}
 
 // searchTab is the Search tab: a box, a status line and the results.
 type searchTab struct {
@@ -44,7 +46,7 @@ func newSearchTab(m *mainScreen) *searchTab {
 	v.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
 
-	header := columns(searchColumns, bold("Name"), bold("Size"), bold("Held by"), bold(""))
+	header := columns(searchColumns, bold("Name"), bold("Size"), bold("Where"), bold(""))
 	top := container.NewVBox(t.entry, t.status, header, widget.NewSeparator())
 	t.content = container.NewBorder(top, nil, nil, nil, t.list)
 	return t
@@ -58,18 +60,40 @@ func (t *searchTab) onQueryChanged(q string) {
 	t.m.u.vm.Search.SetQuery(q)
 }
 
-// onSubmitted (Enter in the box) downloads the selected result, or the
-// first one.
-func (t *searchTab) onSubmitted(string) {
-	rows, _ := t.m.u.vm.Search.Results.Get()
-	if len(rows) == 0 {
-		return
+// onSubmitted (Enter in the box) searches at once, without waiting for
+// the typing pause. It never downloads: a result is downloaded with its
+// button (Tab to it, then Space) or a double click.
+func (t *searchTab) onSubmitted(q string) {
+	u := t.m.u
+	u.vm.Background(func() { _ = u.vm.Search.Run(u.ctx, q) })
+}
+
+// isMine reports whether this computer shares the file with content id.
+func (t *searchTab) isMine(id string) bool {
+	files, _ := t.m.u.vm.Share.Files.Get()
+	for _, f := range files {
+		if f.ID == id {
+			return true
+		}
 	}
-	i := t.selected
-	if i < 0 || i >= len(rows) {
-		i = 0
+	return false
+}
+
+// holdersText says on how many computers a result is.
+func holdersText(r vm.SearchRow) string {
+	switch {
+	case r.Complete == 0 && r.Partial == 1:
+		return "Partly on 1 computer"
+	case r.Complete == 0:
+		return fmt.Sprintf("Partly on %d computers", r.Partial)
+	case r.Complete == 1 && r.Partial == 0:
+		return "On 1 computer"
+	case r.Partial == 0:
+		return fmt.Sprintf("On %d computers", r.Complete)
+	case r.Complete == 1:
+		return fmt.Sprintf("On 1 computer, partly on %d more", r.Partial)
 	}
-	t.download(rows[i])
+	return fmt.Sprintf("On %d computers, partly on %d more", r.Complete, r.Partial)
 }
 
 func (t *searchTab) onResultsChanged() {
@@ -125,8 +149,7 @@ func (t *searchTab) moveSelection(delta int) {
 	t.list.ScrollTo(i)
 }
 
-// searchEntry is the search box: arrow keys move through the results, so
-// Enter downloads the one highlighted.
+// searchEntry is the search box: arrow keys move through the results.
 type searchEntry struct {
 	widget.Entry
 	tab *searchTab
@@ -137,6 +160,14 @@ func newSearchEntry(t *searchTab) *searchEntry {
 	e.ExtendBaseWidget(e)
 	e.ActionItem = widget.NewIcon(theme.SearchIcon())
 	return e
+}
+
+// TypedShortcut leaves the window's shortcuts (Ctrl+1…4) to the window.
+// Part of fyne.Shortcutable.
+func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
+	if !e.tab.m.u.appShortcut(s) {
+		e.Entry.TypedShortcut(s)
+	}
 }
 
 // TypedKey handles Up and Down; everything else is the entry's.
@@ -160,12 +191,15 @@ type resultRow struct {
 	row                vm.SearchRow
 	name, size, holder *widget.Label
 	button             *widget.Button
+	mine               *widget.Label // "You share this", instead of the button
 }
 
 func newResultRow(t *searchTab) *resultRow {
 	r := &resultRow{tab: t, name: widget.NewLabel(""), size: widget.NewLabel(""), holder: widget.NewLabel("")}
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.button = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), r.onDownload)
+	r.mine = widget.NewLabelWithStyle("You share this", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	r.mine.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -174,7 +208,10 @@ func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	r.id, r.row = id, row
 	setText(r.name, row.Display)
 	setText(r.size, vm.Size(row.Size))
-	setText(r.holder, row.Peers())
+	setText(r.holder, holdersText(row))
+	mine := r.tab.isMine(row.ID)
+	showIf(r.mine, mine)
+	showIf(r.button, !mine)
 	if row.Complete == 0 && row.Partial == 0 {
 		r.button.Disable()
 	} else {
@@ -182,7 +219,11 @@ func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	}
 }
 
-func (r *resultRow) onDownload() { r.tab.download(r.row) }
+func (r *resultRow) onDownload() {
+	if !r.tab.isMine(r.row.ID) {
+		r.tab.download(r.row)
+	}
+}
 
 // Tapped selects the row. Part of fyne.Tappable.
 func (r *resultRow) Tapped(*fyne.PointEvent) { r.tab.list.Select(r.id) }
@@ -192,7 +233,7 @@ func (r *resultRow) DoubleTapped(*fyne.PointEvent) { r.onDownload() }
 
 // CreateRenderer lays the row out in the list's columns.
 func (r *resultRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(columns(searchColumns, r.name, r.size, r.holder, r.button))
+	return widget.NewSimpleRenderer(columns(searchColumns, r.name, r.size, r.holder, container.NewStack(r.button, r.mine)))
 }
 
 // columns lays objects out as a table row: the first takes the room the

@@ -12,7 +12,7 @@ import (
 	"github.com/enxame/enxame/app/vm"
 )
 
-var shareColumns = []float32{100, 130}
+var shareColumns = []float32{100}
 
 // shareTab is the My share tab: the shared folder and its files.
 type shareTab struct {
@@ -26,8 +26,8 @@ type shareTab struct {
 	problem *widget.Label
 	skipped *widget.Label
 	hidden  *widget.Check
-	maxUp   *widget.Entry // rate limits: "2MB/s", "0" for none
-	maxDown *widget.Entry
+	maxUp   *appEntry // rate limits: "2MB/s", "0" for none
+	maxDown *appEntry
 	apply   *widget.Button
 }
 
@@ -47,8 +47,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("")
 			name.Truncation = fyne.TextTruncateEllipsis
-			id := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-			return columns(shareColumns, name, widget.NewLabel(""), id)
+			return columns(shareColumns, name, widget.NewLabel(""))
 		},
 		t.updateRow,
 	)
@@ -64,7 +63,7 @@ func newShareTab(m *mainScreen) *shareTab {
 	v.ShareSkipped.AddListener(binding.NewDataListener(t.onSkippedChanged))
 	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
-	t.maxUp, t.maxDown = widget.NewEntry(), widget.NewEntry()
+	t.maxUp, t.maxDown = newAppEntry(m.u), newAppEntry(m.u)
 	t.maxUp.SetPlaceHolder("no limit (such as 2MB/s)")
 	t.maxDown.SetPlaceHolder("no limit (such as 2MB/s)")
 	t.maxUp.OnSubmitted = func(string) { t.onApplyLimits() }
@@ -87,7 +86,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.hidden,
 		limits,
 		hint,
-		columns(shareColumns, bold("Name"), bold("Size"), bold("Content id")),
+		columns(shareColumns, bold("Name"), bold("Size")),
 	)
 	t.content = container.NewBorder(top, nil, nil, nil, container.NewStack(t.list, container.NewCenter(t.empty)))
 	return t
@@ -144,7 +143,6 @@ func (t *shareTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	objs := o.(*fyne.Container).Objects
 	setText(objs[0].(*widget.Label), f.Name)
 	setText(objs[1].(*widget.Label), vm.Size(f.Size))
-	setText(objs[2].(*widget.Label), vm.ShortID(f.ID))
 }
 
 func (t *shareTab) onChoose() {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/url"
 	"strconv"
 
@@ -16,7 +17,12 @@ import (
 	"github.com/enxame/enxame/app/widgets"
 )
 
-var peerColumns = []float32{110, 80, 110, 110}
+// Column widths: the source table (name first, flexible), and a download's
+// top line (name first, then state, then its buttons).
+var (
+	peerColumns     = []float32{110, 80, 110, 150}
+	transferColumns = []float32{280, 330}
+)
 
 // transfersTab is the Transfers tab: every download above, the selected
 // one's chunk grid and sources below.
@@ -25,6 +31,7 @@ type transfersTab struct {
 	content fyne.CanvasObject
 	list    *widget.List
 	empty   *widget.Label
+	listBox *fyne.Container // the list, as high as its rows (up to a few)
 	title   *widget.Label
 	grid    *widgets.ChunkGrid
 	peers   *widget.List
@@ -66,24 +73,28 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 	)
 	peerHeader := columns(peerColumns, bold("Source"), bold("Rate"), bold("Chunks"), bold("Bad chunks"), bold("State"))
 
+	listArea := container.NewStack(t.list, container.NewCenter(t.empty))
+	t.listBox = container.New(&rowsHeight{rows: 1, row: newTransferRow(t).MinSize().Height}, listArea)
+
 	v.Rows.AddListener(binding.NewDataListener(t.onRowsChanged))
 	v.Grid.AddListener(binding.NewDataListener(t.onGridChanged))
 	v.Peers.AddListener(binding.NewDataListener(t.onPeersChanged))
 	v.Title.AddListener(binding.NewDataListener(t.onTitleChanged))
 
-	listArea := container.NewStack(t.list, container.NewCenter(t.empty))
 	peersArea := container.NewBorder(peerHeader, nil, nil, nil, t.peers)
 	details := container.NewBorder(t.title, nil, nil, nil,
-		container.NewVSplit(container.NewPadded(t.grid), peersArea))
-	split := container.NewVSplit(listArea, details)
-	split.Offset = 0.3
-	t.content = split
+		container.NewVSplit(t.grid, peersArea))
+	t.content = container.NewBorder(container.NewVBox(t.listBox, widget.NewSeparator()), nil, nil, nil, details)
 	return t
 }
 
 func (t *transfersTab) onRowsChanged() {
 	rows, _ := t.m.u.vm.Transfers.Rows.Get()
 	showIf(t.empty, len(rows) == 0)
+	if l := t.listBox.Layout.(*rowsHeight); l.rows != fitRows(len(rows)) {
+		l.rows = fitRows(len(rows))
+		t.listBox.Refresh()
+	}
 	inPlace := len(rows) == t.rowsShown
 	for _, w := range t.rowWidgets {
 		if inPlace && w.id >= 0 && w.id < len(rows) && w.row.Key != rows[w.id].Key {
@@ -112,9 +123,10 @@ func (t *transfersTab) onRowsChanged() {
 func (t *transfersTab) onPeersChanged() {
 	peers, _ := t.m.u.vm.Transfers.Peers.Get()
 	if len(peers) == t.peersShown {
+		names := t.m.u.names()
 		for _, w := range t.peerWidgets {
 			if w.id >= 0 && w.id < len(peers) {
-				w.set(w.id, peers[w.id])
+				w.set(w.id, peers[w.id], names[peers[w.id].Addr])
 			}
 		}
 		return
@@ -139,10 +151,44 @@ func (t *transfersTab) onTitleChanged() {
 	setText(t.title, "Chunks of "+s)
 }
 
-// onGridChanged hands the selected download's chunk map to the grid.
+// onGridChanged hands the selected download's chunk map to the grid, its
+// sources by computer name where the network list knows it.
 func (t *transfersTab) onGridChanged() {
 	g, _ := t.m.u.vm.Transfers.Grid.Get()
-	t.grid.SetCells(g.Cells, g.Sources)
+	names := t.m.u.names()
+	sources := make([]string, len(g.Sources))
+	for i, a := range g.Sources {
+		sources[i] = cmp.Or(names[a], a)
+	}
+	t.grid.SetCells(g.Cells, sources)
+}
+
+// MaxListedRows is how many downloads the list shows before it scrolls.
+const MaxListedRows = 3
+
+func fitRows(n int) int { return min(max(n, 1), MaxListedRows) }
+
+// rowsHeight gives its object the height of a number of list rows: the
+// list of downloads takes the room its rows need and leaves the rest to
+// the chunk grid, with no empty band between them.
+type rowsHeight struct {
+	rows int
+	row  float32 // one row's height
+}
+
+func (l *rowsHeight) height() float32 {
+	return float32(l.rows) * (l.row + theme.Padding())
+}
+
+func (l *rowsHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (l *rowsHeight) MinSize([]fyne.CanvasObject) fyne.Size {
+	return fyne.NewSize(0, l.height())
 }
 
 func (t *transfersTab) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -158,7 +204,7 @@ func (t *transfersTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 	if err != nil {
 		return
 	}
-	o.(*peerRow).set(id, p)
+	o.(*peerRow).set(id, p, t.m.u.names()[p.Addr])
 }
 
 // act runs a Pause, Resume or Cancel in the background and reports a
@@ -211,9 +257,11 @@ func newTransferRow(t *transfersTab) *transferRow {
 	return r
 }
 
+// CreateRenderer lays the row out in fixed columns, so that the states
+// and buttons of every row line up whatever buttons each one shows.
 func (r *transferRow) CreateRenderer() fyne.WidgetRenderer {
-	buttons := container.NewHBox(r.pause, r.cancel, r.openFile, r.openDir)
-	top := container.NewBorder(nil, nil, nil, buttons, container.NewGridWithColumns(2, r.name, r.state))
+	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(r.pause, r.cancel, r.openFile, r.openDir))
+	top := columns(transferColumns, r.name, r.state, buttons)
 	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, r.detail))
 }
 
@@ -288,41 +336,68 @@ func (r *transferRow) onCancel() {
 func (r *transferRow) onOpen()    { r.tab.open(r.row.Path) }
 func (r *transferRow) onOpenDir() { r.tab.open(r.row.Dir) }
 
-// peerRow is one source of the selected download, with its grid colour.
+// peerRow is one source of the selected download, with its grid colour:
+// the computer's name, and its address in grey.
 type peerRow struct {
 	widget.BaseWidget
-	id                                 widget.ListItemID
-	swatch                             *canvas.Rectangle
-	addr, rate, chunks, strikes, state *widget.Label
+	id                                       widget.ListItemID
+	swatch                                   *canvas.Rectangle
+	name, addr, rate, chunks, strikes, state *widget.Label
 }
 
 func newPeerRow() *peerRow {
 	r := &peerRow{id: -1, swatch: canvas.NewRectangle(theme.Color(theme.ColorNameDisabled))}
 	r.swatch.SetMinSize(fyne.NewSize(12, 12))
-	r.addr, r.rate, r.chunks, r.strikes, r.state = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
-	r.addr.Truncation = fyne.TextTruncateEllipsis
+	r.name, r.addr = widget.NewLabel(""), widget.NewLabel("")
+	r.rate, r.chunks, r.strikes, r.state = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.addr.Importance = widget.LowImportance
 	r.ExtendBaseWidget(r)
 	return r
 }
 
 func (r *peerRow) CreateRenderer() fyne.WidgetRenderer {
-	addr := container.NewBorder(nil, nil, container.NewCenter(r.swatch), nil, r.addr)
-	return widget.NewSimpleRenderer(columns(peerColumns, addr, r.rate, r.chunks, r.strikes, r.state))
+	who := container.NewBorder(nil, nil, container.NewCenter(r.swatch), r.addr, r.name)
+	return widget.NewSimpleRenderer(columns(peerColumns, who, r.rate, r.chunks, r.strikes, r.state))
 }
 
-func (r *peerRow) set(id widget.ListItemID, p vm.PeerRow) {
+// peerStateWords says what a source is doing, in words.
+func peerStateWords(state string) string {
+	switch state {
+	case "connected":
+		return "Sending"
+	case "idle":
+		return "Waiting"
+	case "dropped":
+		return "No longer used"
+	}
+	return state
+}
+
+// set shows source p, by name when the network list knows it.
+func (r *peerRow) set(id widget.ListItemID, p vm.PeerRow, name string) {
 	r.id = id
 	if c := widgets.PeerColor(p.Color); r.swatch.FillColor != c {
 		r.swatch.FillColor = c
 		r.swatch.Refresh()
 	}
-	setText(r.addr, p.Addr)
+	if name == "" {
+		setText(r.name, p.Addr)
+		setText(r.addr, "")
+	} else {
+		setText(r.name, name)
+		setText(r.addr, p.Addr)
+	}
 	rate := vm.Rate(p.Rate)
 	if rate == "" || p.State != "connected" {
 		rate = "—"
 	}
 	setText(r.rate, rate)
 	setText(r.chunks, strconv.Itoa(p.Chunks))
-	setText(r.strikes, strconv.Itoa(p.Strikes))
-	setText(r.state, p.State)
+	strikes := ""
+	if p.Strikes > 0 {
+		strikes = strconv.Itoa(p.Strikes)
+	}
+	setText(r.strikes, strikes)
+	setText(r.state, peerStateWords(p.State))
 }

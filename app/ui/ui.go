@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -41,8 +43,65 @@ func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
 	u.win.SetOnDropped(u.onDropped)
 	a.Lifecycle().SetOnStopped(cancel)
 	u.vm.OnDone = u.onDownloadDone
-	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, u.onFind)
+	c := u.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}, u.onFind)
+	for i, k := range tabKeys {
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.onTab(i) })
+	}
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF1}, func(fyne.Shortcut) { u.onAbout() })
 	return u
+}
+
+// tabKeys are the keys that, with Ctrl (Cmd on a Mac), show the tabs in
+// order.
+var tabKeys = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4}
+
+// appShortcut runs s when it is one of the window's own shortcuts
+// (Ctrl+F, Ctrl+1…4) and reports whether it was. A focused entry takes
+// every shortcut for itself (Fyne gives the canvas none while a widget
+// that handles shortcuts has the focus), so the app's entries hand these
+// back to the window.
+func (u *UI) appShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+		return false
+	}
+	if cs.KeyName != fyne.KeyF && !slices.Contains(tabKeys, cs.KeyName) {
+		return false
+	}
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(s)
+	return true
+}
+
+// appEntry is an entry that leaves the window's shortcuts to the window.
+type appEntry struct {
+	widget.Entry
+	u *UI
+}
+
+func newAppEntry(u *UI) *appEntry {
+	e := &appEntry{u: u}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut is part of fyne.Shortcutable.
+func (e *appEntry) TypedShortcut(s fyne.Shortcut) {
+	if !e.u.appShortcut(s) {
+		e.Entry.TypedShortcut(s)
+	}
+}
+
+// onTab (Ctrl+1…4) shows tab i of the main screen.
+func (u *UI) onTab(i int) {
+	if u.main == nil || i >= len(u.main.tabs.Items) {
+		return
+	}
+	if u.main.tabs.Items[i] == u.main.searchItem {
+		u.main.focusSearch()
+		return
+	}
+	u.main.tabs.SelectIndex(i)
 }
 
 // start shows the main screen straight away when the flags or the
@@ -148,10 +207,52 @@ func setText(l *widget.Label, s string) {
 	}
 }
 
+// setObjects replaces what container c holds and refreshes it. A
+// container's Add and RemoveAll only lay it out again: without the Refresh
+// nothing asks the window to repaint, and an idle window keeps showing the
+// old objects until something else (a resize, a focus change) redraws it.
+func setObjects(c *fyne.Container, objs ...fyne.CanvasObject) {
+	c.Objects = objs
+	c.Refresh()
+}
+
+// names maps the addresses of the computers online to their names, as
+// the tracker's list gives them ("" unknown).
+func (u *UI) names() map[string]string {
+	rows, _ := u.vm.Network.Peers.Get()
+	m := make(map[string]string, len(rows))
+	for _, p := range rows {
+		if p.Name != "" {
+			m[p.Addr] = p.Name
+		}
+	}
+	return m
+}
+
 // setImportance changes a label's colour only when it differs.
 func setImportance(l *widget.Label, i widget.Importance) {
 	if l.Importance != i {
 		l.Importance = i
 		l.Refresh()
 	}
+}
+
+// closeWithKeys lets Esc close dialog d on window w, and Enter too when
+// enter is true (a dialog whose only button is OK or Close). While a
+// dialog shows nothing under it has the focus, so the keys reach the
+// canvas; the window's previous key handler is back once d closes.
+// Call before d.Show, on the Fyne goroutine.
+func closeWithKeys(w fyne.Window, d dialog.Dialog, enter bool) {
+	c := w.Canvas()
+	prev := c.OnTypedKey()
+	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		switch {
+		case k.Name == fyne.KeyEscape,
+			enter && (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter):
+			d.Hide()
+		case prev != nil:
+			prev(k)
+		}
+	})
+	d.SetOnClosed(func() { c.SetOnTypedKey(prev) })
 }

@@ -195,7 +195,8 @@ func TestHostFromFirstRun(t *testing.T) {
 	if h := u.main.status.hosting.Text; !strings.HasPrefix(h, "Hosting") {
 		t.Errorf("status bar hosting text %q", h)
 	}
-	if !strings.HasPrefix(u.main.status.conn.Text, "Connected to tracker 127.0.0.1:") {
+	// Hosting, the network has a name (the computer's, when not given).
+	if !strings.HasPrefix(u.main.status.conn.Text, "Connected to the network ") {
 		t.Errorf("status bar connection %q", u.main.status.conn.Text)
 	}
 	// Stop hosting from the Network tab.
@@ -249,8 +250,25 @@ func TestSearchAndDownloadFromTheWindow(t *testing.T) {
 		t.Errorf("result %+v", row)
 	}
 
-	// Enter downloads the (only) result and shows Transfers.
+	if got := holdersText(row); got != "On 1 computer" {
+		t.Errorf("holders %q, want On 1 computer", got)
+	}
+
+	// Enter searches again; it never downloads (issue 15).
 	st.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if n := u.vm.Transfers.Rows.Length(); n != 0 {
+		t.Fatalf("Enter in the search box started %d downloads, want none", n)
+	}
+	if u.main.tabs.Selected() != u.main.searchItem || st.list.Length() != 1 {
+		t.Fatalf("Enter left the Search tab or lost the result (%d)", st.list.Length())
+	}
+
+	// The result's Download button downloads it and shows Transfers.
+	b := findButton(st.list, "Download")
+	if b == nil {
+		t.Fatal("no Download button in the results")
+	}
+	test.Tap(b)
 	if u.main.tabs.Selected() != u.main.transfersItem {
 		t.Error("Transfers tab not shown after Download")
 	}
@@ -318,7 +336,7 @@ func TestDropFolderOnMainScreenSharesIt(t *testing.T) {
 	if u.vm.Settings().ShareDir != dir {
 		t.Errorf("settings share %q", u.vm.Settings().ShareDir)
 	}
-	if !strings.HasPrefix(u.main.status.share.Text, "1 file in 5 B") {
+	if !strings.HasPrefix(u.main.status.share.Text, "1 file · 5 B") {
 		t.Errorf("status bar share %q", u.main.status.share.Text)
 	}
 }
@@ -360,7 +378,7 @@ func TestJoinANetworkHeardNearby(t *testing.T) {
 	if !ok {
 		t.Fatalf("nearby entry is %T, want a button", box.Objects[0])
 	}
-	if !strings.Contains(b.Text, "4 peers") || !strings.Contains(b.Text, addr) {
+	if !strings.Contains(b.Text, "4 computers") || !strings.Contains(b.Text, addr) {
 		t.Errorf("button %q", b.Text)
 	}
 	test.Tap(b)
@@ -449,7 +467,7 @@ func TestAboutShowsVersion(t *testing.T) {
 	}
 	walk(overlay)
 	all := strings.Join(texts, "\n")
-	for _, want := range []string{"Version " + version.Version, "build " + version.BuildID(), version.GoVersion()} {
+	for _, want := range []string{"Version " + version.Version, "build " + version.BuildID(), version.GoVersion(), "Ctrl+F", "Ctrl+2", "Esc"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("About box lacks %q; it says:\n%s", want, all)
 		}

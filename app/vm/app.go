@@ -99,11 +99,15 @@ type App struct {
 	// a download completes.
 	OnDone func(TransferRow)
 
+	keys keys // the private network's key, derived once per passphrase
+
 	mu         sync.Mutex
 	settings   Settings
+	parent     context.Context // what Start was given: a restart starts from it
 	ctx        context.Context // the app's root, cancelled by Close
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+	pollWG     sync.WaitGroup // the poller, stopped on a restart
 	lastList   time.Time
 	registered string              // the tracker registered with at the last poll, "" none
 	heard      []discovery.Network // last heard on the LAN
@@ -162,16 +166,23 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		v.mu.Unlock()
 		return errors.New("already started")
 	}
+	v.parent = ctx
 	ctx, cancel := context.WithCancel(ctx)
 	v.cancel = cancel
 	v.ctx = ctx
+	s.Passphrase = NormalizePassphrase(s.Passphrase)
 	v.settings = s
 	v.mu.Unlock()
 
 	cfg := v.configOf(s)
 	var err error
-	if cfg.Identity == nil {
-		cfg.Identity, err = engine.LoadIdentity("")
+	cfg.Identity, err = v.identity()
+	if err == nil {
+		cfg.Key, err = v.keys.of(s.Passphrase)
+	}
+	if err == nil && !s.Host && s.Tracker != "" {
+		// A wrong passphrase fails here, at once, in words.
+		err = engine.CheckMembership(ctx, s.Tracker, cfg.Identity, cfg.Key)
 	}
 	var n *engine.Engine
 	if err == nil {
@@ -196,6 +207,9 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
 	v.SavePrefs()
+	if err := savePassphrase(s.Passphrase); err != nil {
+		v.log.Warn("Cannot remember the network's passphrase; it will be asked again", "error", err)
+	}
 	// Downloads left unfinished last time resume from the chunks on disk;
 	// those the user had paused come back paused.
 	pending := LoadPending(v.fyne.Preferences())
@@ -213,13 +227,41 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	}
 	v.Poll(ctx, time.Now())
 	if !v.NoPoller && !v.Inline {
-		v.wg.Add(1)
-		go func() {
-			defer v.wg.Done()
-			v.pollLoop(ctx)
-		}()
+		v.pollWG.Go(func() { v.pollLoop(ctx) })
 	}
 	return nil
+}
+
+// restart stops the engine and starts a new one with s: how the app
+// changes to a network with another passphrase (every connection's
+// credentials change). Unfinished downloads stop resumable and come back
+// from the chunks on disk, as after a restart of the app. When s cannot
+// start, the settings before are started again and the error returned.
+func (v *App) restart(s Settings) error {
+	v.mu.Lock()
+	cancel, n, parent, old := v.cancel, v.eng, v.parent, v.settings
+	v.mu.Unlock()
+	if cancel == nil {
+		return ErrNotStarted
+	}
+	cancel()
+	v.pollWG.Wait()
+	if n != nil {
+		n.Wait()
+	}
+	v.mu.Lock()
+	v.cancel, v.eng = nil, nil
+	v.mu.Unlock()
+	v.networkChanged()
+	err := v.Start(parent, s)
+	if err == nil {
+		return nil
+	}
+	v.log.Warn("Cannot change network; back to the one before", "error", err)
+	if err2 := v.Start(parent, old); err2 != nil {
+		v.log.Error("Cannot rejoin the network before either", "error", err2)
+	}
+	return err
 }
 
 // Close leaves the network (unregistering, keeping partial downloads
@@ -232,6 +274,7 @@ func (v *App) Close() {
 		cancel()
 	}
 	v.Search.stop()
+	v.pollWG.Wait()
 	v.wg.Wait()
 	if n != nil {
 		n.Wait()
@@ -390,7 +433,7 @@ func shareText(dir string, p share.Progress) string {
 	if dir == "" {
 		return "Not sharing a folder"
 	}
-	s := fmt.Sprintf("%s in %s", plural(p.Files, "file", "files"), Size(p.Bytes))
+	s := fmt.Sprintf("%s · %s", plural(p.Files, "file", "files"), Size(p.Bytes))
 	if p.Scanning && p.HashFiles > 0 {
 		s += fmt.Sprintf(" · indexing %d of %d", p.HashFilesDone, p.HashFiles)
 	} else if p.Scanning {
@@ -422,11 +465,20 @@ func (v *App) SetHosting(on bool) error {
 	return nil
 }
 
-// Join switches to the tracker at addr (and stops hosting). A network
-// heard on the LAN at addr is followed by its name through hand-overs.
+// Join switches to the tracker at addr (and stops hosting), with the
+// passphrase in use. A network heard on the LAN at addr is followed by
+// its name through hand-overs. A private network this app has no (or the
+// wrong) passphrase for fails at once (ErrNeedsPassphrase,
+// ErrWrongPassphrase), nothing changed.
 func (v *App) Join(addr string) error {
 	n, err := v.engine()
 	if err != nil {
+		return err
+	}
+	if err := ValidateTrackerAddr(addr); err != nil {
+		return err
+	}
+	if err := v.checkMembership(v.rootCtx(), addr, v.Settings().Passphrase); err != nil {
 		return err
 	}
 	if err := n.Join(addr, v.heardAt(addr)); err != nil {
@@ -441,6 +493,50 @@ func (v *App) Join(addr string) error {
 	v.Poll(v.rootCtx(), time.Now())
 	return nil
 }
+
+// JoinNetwork switches to the tracker at addr with passphrase ("" an
+// open network). The same passphrase as now is Join; another one restarts
+// the engine with the new key, after the tracker accepted it: a wrong one
+// fails at once (ErrWrongPassphrase, ErrNeedsPassphrase, ErrNotPrivate),
+// nothing changed.
+func (v *App) JoinNetwork(addr, passphrase string) error {
+	passphrase = NormalizePassphrase(passphrase)
+	if err := ValidateTrackerAddr(addr); err != nil {
+		return err
+	}
+	s := v.Settings()
+	if passphrase == s.Passphrase {
+		return v.Join(addr)
+	}
+	if err := v.checkMembership(v.rootCtx(), addr, passphrase); err != nil {
+		return err
+	}
+	s.Host, s.Tracker, s.Passphrase = false, addr, passphrase
+	s.Network, s.NetworkID = "", ""
+	if h := v.heardAt(addr); h != nil {
+		s.Network, s.NetworkID = h.Name, h.ID
+	}
+	return v.restart(s)
+}
+
+// HostNetwork hosts a network here with passphrase ("" open), restarting
+// the engine when the passphrase changes (see SetHosting otherwise).
+func (v *App) HostNetwork(passphrase string) error {
+	passphrase = NormalizePassphrase(passphrase)
+	s := v.Settings()
+	if passphrase == s.Passphrase {
+		return v.SetHosting(true)
+	}
+	if _, err := v.keys.of(passphrase); err != nil {
+		return err
+	}
+	s.Host, s.Passphrase, s.Network, s.NetworkID = true, passphrase, "", ""
+	return v.restart(s)
+}
+
+// Private reports whether the app is on a private network (it has a
+// passphrase).
+func (v *App) Private() bool { return v.Settings().Passphrase != "" }
 
 // SetCanHost allows or forbids this computer to take over hosting when
 // the host of its network leaves, at once, and remembers it.

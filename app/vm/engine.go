@@ -78,7 +78,6 @@ func (v *App) configOf(s Settings) engine.Config {
 		MaxActive:   s.MaxActive,
 		Discovery:   v.Discovery,
 		Logger:      v.log,
-		// An open network: the passphrase screens come later.
-		Identity: v.Identity,
+		// Identity and Key are filled by Start.
 	}
 }

@@ -339,7 +339,7 @@ func TestHostingAndShare(t *testing.T) {
 	if files[0].Name != "hello.txt" || files[0].Size != int64(len(data)) {
 		t.Errorf("share rows %+v", files)
 	}
-	if s, _ := v.ShareText.Get(); s != "1 file in 18 B" {
+	if s, _ := v.ShareText.Get(); s != "1 file · 18 B" {
 		t.Errorf("share text %q", s)
 	}
 	var peers []NetPeerRow

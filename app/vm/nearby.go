@@ -13,6 +13,8 @@ type NearbyRow struct {
 	Name  string // SafeText
 	Addr  string // the address to join (the browser's first, IPv4 first)
 	Peers int
+	// Private: the network has a passphrase (shown with a lock).
+	Private bool
 }
 
 func nearbyEqual(a, b NearbyRow) bool { return a == b }
@@ -66,7 +68,7 @@ func nearbyRows(nets []discovery.Network) []NearbyRow {
 		if len(n.Addrs) == 0 || n.Version != discovery.ProtocolVersion {
 			continue
 		}
-		rows = append(rows, NearbyRow{ID: n.ID, Name: SafeText(n.Name), Addr: n.Addrs[0], Peers: n.Peers})
+		rows = append(rows, NearbyRow{ID: n.ID, Name: SafeText(n.Name), Addr: n.Addrs[0], Peers: n.Peers, Private: n.Private})
 		if len(rows) == MaxNearby {
 			break
 		}

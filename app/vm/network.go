@@ -73,7 +73,7 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
 	for i, p := range resp.Peers {
-		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Name: SafeText(p.Name), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
 	}
 	_ = nv.Err.Set(nil)
 	old, _ := nv.Peers.Get()
@@ -96,10 +96,16 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	_ = nv.HostSummary.Set(fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %s dropped for silence · %s now",
-		plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files"),
-		plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves"), itoa(int(st.Expired)),
-		plural(st.Conns, "connection", "connections")))
+	peers, files := plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files")
+	joins, leaves := plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves")
+	conns := plural(st.Conns, "connection", "connections")
+	summary := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s · %s now",
+		peers, files, joins, leaves, conns)
+	if st.Expired > 0 { // "0 dropped for silence" says nothing
+		summary = fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %d dropped for silence · %s now",
+			peers, files, joins, leaves, st.Expired, conns)
+	}
+	_ = nv.HostSummary.Set(summary)
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
 		// newest first

@@ -71,6 +71,10 @@ type Settings struct {
 	// MaxActive is how many downloads run at once (1 to MaxMaxActive); the
 	// others wait queued in the Transfers list's order.
 	MaxActive int
+	// Passphrase is the private network's passphrase, "" for an open
+	// network. It is not kept in the preferences but in its own file,
+	// readable by this user only (PassphraseFile).
+	Passphrase string
 }
 
 // Complete reports whether s is enough to start without asking the user.
@@ -97,6 +101,7 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.MaxUpload = int64(max(p.Int(PrefMaxUpload), 0))
 	s.MaxDownload = int64(max(p.Int(PrefMaxDownload), 0))
 	s.MaxActive = ClampMaxActive(p.IntWithFallback(PrefMaxActive, DefaultMaxActive))
+	s.Passphrase = loadPassphrase()
 	return s, p.Bool(PrefSetUp)
 }
 

@@ -133,6 +133,7 @@ type PeerRow struct {
 // NetPeerRow is one peer of the network list.
 type NetPeerRow struct {
 	Addr     string
+	Name     string // the device name it registered with (SafeText), "" unknown
 	Files    int
 	LastSeen int64 // seconds
 	Me       bool

@@ -1,8 +1,10 @@
 package vm
 
 import (
+	"strings"
 	"unicode/utf8"
 
+	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -23,4 +25,14 @@ func Ellipsize(s string, n int) string {
 		k++
 	}
 	return s[:i] + "…"
+}
+
+// NetworkName turns what a person typed into the name a hosted network
+// is announced with: "" (the computer's name) when nothing is typed,
+// else the text with forbidden characters dropped and cut to size.
+func NetworkName(typed string) string {
+	if strings.TrimSpace(typed) == "" {
+		return ""
+	}
+	return discovery.SanitizeName(typed)
 }

@@ -91,17 +91,38 @@ const (
 	PaletteSize = 8
 )
 
-// palette colours the peers that supplied chunks. Chosen to stay apart
-// from the theme's warning (in flight), error (failed) and success colours.
+// palette colours the peers that supplied chunks: Okabe and Ito's
+// colour-universal palette (seven colours told apart with every common
+// kind of colour blindness), and grey for every peer beyond them. States
+// are told apart by shape, not colour: a missing chunk is an empty
+// outline, one on its way is striped in its source's colour, a failed one
+// is crossed out, a done one is filled.
 var palette = [PaletteSize]color.NRGBA{
-	{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, // blue
-	{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, // purple
-	{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}, // cyan
-	{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff}, // brown
-	{R: 0xe3, G: 0x77, B: 0xc2, A: 0xff}, // pink
-	{R: 0xbc, G: 0xbd, B: 0x22, A: 0xff}, // olive
-	{R: 0x39, G: 0x3b, B: 0x79, A: 0xff}, // indigo
-	{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}, // grey: every other peer
+	{R: 0x00, G: 0x72, B: 0xb2, A: 0xff}, // blue
+	{R: 0xe6, G: 0x9f, B: 0x00, A: 0xff}, // orange
+	{R: 0x00, G: 0x9e, B: 0x73, A: 0xff}, // bluish green
+	{R: 0xcc, G: 0x79, B: 0xa7, A: 0xff}, // reddish purple
+	{R: 0x56, G: 0xb4, B: 0xe9, A: 0xff}, // sky blue
+	{R: 0xd5, G: 0x5e, B: 0x00, A: 0xff}, // vermillion
+	{R: 0xf0, G: 0xe4, B: 0x42, A: 0xff}, // yellow
+	{R: 0x99, G: 0x99, B: 0x99, A: 0xff}, // grey: every other peer
+}
+
+// pattern is how a drawn cell is painted with its colour.
+type pattern uint8
+
+const (
+	patOutline pattern = iota // missing: an empty square
+	patSolid                  // done
+	patStripes                // on its way
+	patCross                  // failed: crossed out
+	patHalf                   // partly done (aggregated): lower-left half filled
+)
+
+// look is one drawn cell: a colour and the way it is painted.
+type look struct {
+	c   color.NRGBA
+	pat pattern
 }
 
 // PeerColor is the colour of the peer at index i of the sources.
@@ -112,21 +133,26 @@ func PeerColor(i int) color.NRGBA {
 	return palette[min(i, PaletteSize-1)]
 }
 
-// ChunkGrid shows a download's chunks, one cell per chunk, coloured by state
-// and, once done, by the peer that supplied it. With more chunks than fit,
-// each cell covers several consecutive chunks. Hovering a cell tells its
-// state and source in the caption under the legend.
+// ChunkGrid shows a download's chunks, one cell per chunk, patterned by
+// state and coloured by the peer that supplied it. With more chunks than
+// fit, each cell covers several consecutive chunks. Pointing at a cell
+// tells its state and source in the caption under the legend; clicking
+// it (or moving to it with the arrow keys once the grid has the focus)
+// keeps it told.
 type ChunkGrid struct {
 	widget.BaseWidget
 
 	cells   []Cell
 	sources []string
 
-	// hover is the index of the cell under the pointer, or -1. geom is the
-	// last layout's, for mapping a pointer to a cell. Both are touched only
-	// on the Fyne goroutine.
-	hover int
-	geom  gridGeometry
+	// hover is the index of the cell under the pointer, or -1; picked is
+	// the cell clicked or reached with the keys, or -1. geom is the last
+	// layout's, for mapping a pointer to a cell. All are touched only on
+	// the Fyne goroutine.
+	hover   int
+	picked  int
+	focused bool
+	geom    gridGeometry
 }
 
 // gridGeometry is where the cells were laid out.
@@ -139,7 +165,7 @@ type gridGeometry struct {
 
 // NewChunkGrid returns an empty grid.
 func NewChunkGrid() *ChunkGrid {
-	g := &ChunkGrid{hover: -1}
+	g := &ChunkGrid{hover: -1, picked: -1}
 	g.ExtendBaseWidget(g)
 	return g
 }
@@ -159,13 +185,76 @@ func (g *ChunkGrid) Cells() []Cell { return g.cells }
 // ChunksPerCell is how many chunks one drawn cell covers at the current size.
 func (g *ChunkGrid) ChunksPerCell() int { return max(g.geom.per, 1) }
 
-// Caption is the text under the legend: the hovered cell's state and source,
-// or a summary.
+// Caption is the text under the legend: the state and source of the
+// hovered cell, else of the picked one, else a summary.
 func (g *ChunkGrid) Caption() string {
 	if g.hover >= 0 && g.hover < g.geom.shown {
 		return g.describe(g.hover)
 	}
+	if g.picked >= 0 && g.picked < g.geom.shown {
+		return g.describe(g.picked)
+	}
 	return g.summary()
+}
+
+// Tapped picks the cell clicked: its caption stays when the pointer
+// leaves. Part of fyne.Tappable.
+func (g *ChunkGrid) Tapped(e *fyne.PointEvent) {
+	g.pick(g.cellAt(e.Position))
+}
+
+func (g *ChunkGrid) pick(i int) {
+	if i == g.picked {
+		return
+	}
+	g.picked = i
+	g.Refresh()
+}
+
+// FocusGained shows the focus: the picked cell (the first one if none) is
+// outlined in the theme's focus colour. Part of fyne.Focusable.
+func (g *ChunkGrid) FocusGained() {
+	g.focused = true
+	if g.picked < 0 && g.geom.shown > 0 {
+		g.picked = 0
+	}
+	g.Refresh()
+}
+
+// FocusLost is part of fyne.Focusable.
+func (g *ChunkGrid) FocusLost() {
+	g.focused = false
+	g.Refresh()
+}
+
+// TypedRune is part of fyne.Focusable.
+func (g *ChunkGrid) TypedRune(rune) {}
+
+// TypedKey moves the picked cell with the arrow keys, Home and End. Part
+// of fyne.Focusable.
+func (g *ChunkGrid) TypedKey(k *fyne.KeyEvent) {
+	gm := g.geom
+	if gm.shown == 0 {
+		return
+	}
+	i := max(g.picked, 0)
+	switch k.Name {
+	case fyne.KeyLeft:
+		i--
+	case fyne.KeyRight:
+		i++
+	case fyne.KeyUp:
+		i -= gm.cols
+	case fyne.KeyDown:
+		i += gm.cols
+	case fyne.KeyHome:
+		i = 0
+	case fyne.KeyEnd:
+		i = gm.shown - 1
+	default:
+		return
+	}
+	g.pick(min(max(i, 0), gm.shown-1))
 }
 
 // MouseIn shows the hovered cell. Part of desktop.Hoverable.
@@ -316,7 +405,7 @@ func (g *ChunkGrid) summary() string {
 	if per := g.ChunksPerCell(); per > 1 {
 		s += fmt.Sprintf(" · each cell is %d chunks", per)
 	}
-	return s + " · point at a cell for details"
+	return s + " · point at or click a cell for details"
 }
 
 // MinSize is room for a few rows of small cells, the legend and the caption.
@@ -336,9 +425,10 @@ func (g *ChunkGrid) CreateRenderer() fyne.WidgetRenderer {
 	return r
 }
 
-// legendEntry is one swatch and its label.
+// legendEntry is one swatch, drawn like a cell, and its label.
 type legendEntry struct {
-	swatch canvas.Rectangle
+	look   look
+	swatch *canvas.Raster
 	label  canvas.Text
 }
 
@@ -348,27 +438,30 @@ type chunkGridRenderer struct {
 	grid *ChunkGrid
 
 	raster  *canvas.Raster
-	colors  []color.NRGBA // per drawn cell, set in Layout
-	img     *image.NRGBA  // reused between frames of the same size
+	looks   []look       // per drawn cell, set in Layout
+	img     *image.NRGBA // reused between frames of the same size
 	legend  []*legendEntry
 	caption canvas.Text
 	objects []fyne.CanvasObject
 
 	// theme colours, refreshed in Refresh
-	missing, inFlight, failed, unknownDone color.NRGBA
-	textColor                              color.Color
-	textSize                               float32
+	missing, inFlight, failed, unknownDone, focus color.NRGBA
+	textColor                                     color.Color
+	textSize                                      float32
 }
 
 func (r *chunkGridRenderer) applyTheme() {
 	th := r.grid.Theme()
 	v := fyne.CurrentApp().Settings().ThemeVariant()
-	r.missing = toNRGBA(th.Color(theme.ColorNameDisabledButton, v))
-	r.inFlight = toNRGBA(th.Color(theme.ColorNameWarning, v))
+	r.missing = toNRGBA(th.Color(theme.ColorNamePlaceHolder, v))
+	r.inFlight = toNRGBA(th.Color(theme.ColorNameForeground, v))
 	r.failed = toNRGBA(th.Color(theme.ColorNameError, v))
-	r.unknownDone = toNRGBA(th.Color(theme.ColorNameSuccess, v))
+	// Chunks whose sender is not known (received before a pause or a
+	// restart) are a quiet grey, not a colour that reads as a peer's.
+	r.unknownDone = toNRGBA(th.Color(theme.ColorNameDisabled, v))
+	r.focus = toNRGBA(th.Color(theme.ColorNamePrimary, v))
 	r.textColor = th.Color(theme.ColorNameForeground, v)
-	r.textSize = th.Size(theme.SizeNameCaptionText)
+	r.textSize = th.Size(theme.SizeNameText)
 	r.caption.Color = r.textColor
 	r.caption.TextSize = r.textSize
 }
@@ -378,11 +471,6 @@ func toNRGBA(c color.Color) color.NRGBA {
 		return n
 	}
 	return color.NRGBAModel.Convert(c).(color.NRGBA)
-}
-
-// blend mixes a and b half and half: the "partly done" shade.
-func blend(a, b color.NRGBA) color.NRGBA {
-	return color.NRGBA{R: uint8((int(a.R) + int(b.R)) / 2), G: uint8((int(a.G) + int(b.G)) / 2), B: uint8((int(a.B) + int(b.B)) / 2), A: 0xff}
 }
 
 func (r *chunkGridRenderer) legendHeight() float32 { return r.textSize + 6 }
@@ -415,10 +503,13 @@ func (r *chunkGridRenderer) Layout(size fyne.Size) {
 	if g.hover >= gm.shown {
 		g.hover = -1
 	}
+	if g.picked >= gm.shown {
+		g.picked = -1
+	}
 
-	r.colors = r.colors[:0]
+	r.looks = r.looks[:0]
 	for i := range gm.shown {
-		r.colors = append(r.colors, r.cellColor(i))
+		r.looks = append(r.looks, r.cellLook(i))
 	}
 	rows := 0
 	if gm.cols > 0 {
@@ -435,7 +526,7 @@ func (r *chunkGridRenderer) Layout(size fyne.Size) {
 }
 
 // draw paints the cells into a w×h pixel image for the raster: each cell a
-// square of its colour, CellGap apart, on a transparent background.
+// square in its look, CellGap apart, on a transparent background.
 func (r *chunkGridRenderer) draw(w, h int) image.Image {
 	if r.img == nil || r.img.Rect.Dx() != w || r.img.Rect.Dy() != h {
 		r.img = image.NewNRGBA(image.Rect(0, 0, w, h))
@@ -450,46 +541,82 @@ func (r *chunkGridRenderer) draw(w, h int) image.Image {
 	scale := float64(w) / float64(size.Width)
 	px := func(v float32) int { return int(float64(v)*scale + 0.5) }
 	side := gm.pitch - CellGap
-	for i, c := range r.colors {
+	for i, lk := range r.looks {
 		col, row := i%gm.cols, i/gm.cols
 		x0, y0 := px(float32(col)*gm.pitch), px(float32(row)*gm.pitch)
 		x1, y1 := min(px(float32(col)*gm.pitch+side), w), min(px(float32(row)*gm.pitch+side), h)
-		if x1 <= x0 || y1 <= y0 {
-			continue
-		}
-		// One row of the cell, then copies of it.
-		first := r.img.PixOffset(x0, y0)
-		span := r.img.Pix[first : first+4*(x1-x0)]
-		for k := 0; k < len(span); k += 4 {
-			span[k], span[k+1], span[k+2], span[k+3] = c.R, c.G, c.B, c.A
-		}
-		for y := y0 + 1; y < y1; y++ {
-			off := r.img.PixOffset(x0, y)
-			copy(r.img.Pix[off:off+len(span)], span)
-		}
+		paintCell(r.img, image.Rect(x0, y0, x1, y1), lk)
 	}
-	// Outline the cell under the pointer, in the gap around it.
-	if hv := r.grid.hover; hv >= 0 && hv < len(r.colors) {
-		col, row := hv%gm.cols, hv/gm.cols
+	// Outline the cell under the pointer, and the picked one, in the gap
+	// around it: the picked one in the focus colour while the grid has the
+	// focus.
+	outline := func(i int, c color.NRGBA) {
+		if i < 0 || i >= len(r.looks) {
+			return
+		}
+		col, row := i%gm.cols, i/gm.cols
 		x0, y0 := px(float32(col)*gm.pitch-CellGap), px(float32(row)*gm.pitch-CellGap)
 		x1, y1 := px(float32(col)*gm.pitch+gm.pitch), px(float32(row)*gm.pitch+gm.pitch)
-		c := toNRGBA(r.textColor)
-		for x := max(x0, 0); x < min(x1, w); x++ {
-			for _, y := range [2]int{y0, y1 - 1} {
-				if y >= 0 && y < h {
-					r.img.SetNRGBA(x, y, c)
-				}
+		frame(r.img, image.Rect(x0, y0, x1, y1), c, max(1, px(CellGap)))
+	}
+	pickColor := toNRGBA(r.textColor)
+	if r.grid.focused {
+		pickColor = r.focus
+	}
+	outline(r.grid.picked, pickColor)
+	outline(r.grid.hover, toNRGBA(r.textColor))
+	return r.img
+}
+
+// paintCell paints one cell into rect of img in its look.
+func paintCell(img *image.NRGBA, rect image.Rectangle, lk look) {
+	rect = rect.Intersect(img.Rect)
+	if rect.Empty() {
+		return
+	}
+	w, h := rect.Dx(), rect.Dy()
+	line := max(1, min(w, h)/7) // stroke width, in pixels
+	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		for x := rect.Min.X; x < rect.Max.X; x++ {
+			dx, dy := x-rect.Min.X, y-rect.Min.Y
+			on := false
+			switch lk.pat {
+			case patSolid:
+				on = true
+			case patOutline:
+				on = dx < line || dy < line || dx >= w-line || dy >= h-line
+			case patStripes:
+				on = (dx+dy)%(3*line) < line+line/2 || dx < line || dy < line || dx >= w-line || dy >= h-line
+			case patCross:
+				d1, d2 := dx-dy, dx-(h-1-dy)
+				on = abs(d1) < line || abs(d2) < line
+			case patHalf:
+				on = dx <= dy || dx < line || dy < line || dx >= w-line || dy >= h-line
 			}
-		}
-		for y := max(y0, 0); y < min(y1, h); y++ {
-			for _, x := range [2]int{x0, x1 - 1} {
-				if x >= 0 && x < w {
-					r.img.SetNRGBA(x, y, c)
-				}
+			if on {
+				img.SetNRGBA(x, y, lk.c)
 			}
 		}
 	}
-	return r.img
+}
+
+// frame draws a border of width t just inside rect.
+func frame(img *image.NRGBA, rect image.Rectangle, c color.NRGBA, t int) {
+	rect = rect.Intersect(img.Rect)
+	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		for x := rect.Min.X; x < rect.Max.X; x++ {
+			if x < rect.Min.X+t || y < rect.Min.Y+t || x >= rect.Max.X-t || y >= rect.Max.Y-t {
+				img.SetNRGBA(x, y, c)
+			}
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // fitGrid chooses the largest pitch at which n cells fit in w×h, and when
@@ -512,33 +639,37 @@ func fitGrid(n int, w, h float32) gridGeometry {
 	return gridGeometry{per: 1} // unreachable: MinCellPitch fits by construction
 }
 
-// cellColor is the fill of drawn cell i: failed wins, then in flight, then
-// the supplying peer's colour when all its chunks are done, a half shade
-// of it when only some are, and the empty colour when none are.
-func (r *chunkGridRenderer) cellColor(i int) color.NRGBA {
+// cellLook is how drawn cell i looks: failed wins (crossed out), then in
+// flight (striped in its source's colour), then done (filled with the
+// supplying peer's colour), half filled when only some of its chunks are
+// done, and an empty outline when none are.
+func (r *chunkGridRenderer) cellLook(i int) look {
 	t := r.grid.tally(i)
 	count := t.last - t.first + 1
-	done := r.unknownDone
+	src := r.unknownDone
 	if t.source >= 0 {
-		done = PeerColor(t.source)
+		src = PeerColor(t.source)
 	}
 	switch {
 	case t.n[CellFailed] > 0:
-		return r.failed
+		return look{r.failed, patCross}
 	case t.n[CellInFlight] > 0:
-		return r.inFlight
+		if t.source < 0 {
+			src = r.inFlight
+		}
+		return look{src, patStripes}
 	case t.n[CellDone] == count:
-		return done
+		return look{src, patSolid}
 	case t.n[CellDone] > 0:
-		return blend(done, r.missing)
+		return look{src, patHalf}
 	}
-	return r.missing
+	return look{r.missing, patOutline}
 }
 
-// legendItems lists the legend's labels and colours: the states first, then
+// legendItems lists the legend's labels and looks: the states first, then
 // one entry per supplying peer (the palette's last colour stands for all
 // peers beyond it), each with its number of chunks.
-func (r *chunkGridRenderer) legendItems() ([]string, []color.NRGBA) {
+func (r *chunkGridRenderer) legendItems() ([]string, []look) {
 	g := r.grid
 	var n [4]int
 	var bySlot [PaletteSize + 1]int
@@ -549,26 +680,30 @@ func (r *chunkGridRenderer) legendItems() ([]string, []color.NRGBA) {
 		}
 	}
 	count := func(label string, k int) string { return fmt.Sprintf("%s (%d)", label, k) }
-	labels := []string{count("Missing", n[CellMissing]), count("Downloading", n[CellInFlight]), count("Failed", n[CellFailed])}
-	colors := []color.NRGBA{r.missing, r.inFlight, r.failed}
+	labels := []string{count("Missing", n[CellMissing]), count("Downloading", n[CellInFlight])}
+	looks := []look{{r.missing, patOutline}, {r.inFlight, patStripes}}
+	if n[CellFailed] > 0 {
+		labels = append(labels, count("Failed", n[CellFailed]))
+		looks = append(looks, look{r.failed, patCross})
+	}
 	if g.geom.per > 1 {
 		labels = append(labels, "Partly done")
-		colors = append(colors, blend(r.unknownDone, r.missing))
+		looks = append(looks, look{r.inFlight, patHalf})
 	}
 	if len(g.sources) == 0 || bySlot[0] > 0 {
-		labels = append(labels, count("Done", bySlot[0]))
-		colors = append(colors, r.unknownDone)
+		labels = append(labels, count("Done, sender not known", bySlot[0]))
+		looks = append(looks, look{r.unknownDone, patSolid})
 	}
 	for i, s := range g.sources {
 		if i == PaletteSize-1 && len(g.sources) > PaletteSize {
 			labels = append(labels, count(fmt.Sprintf("From %d other peers", len(g.sources)-i), bySlot[PaletteSize]))
-			colors = append(colors, PeerColor(i))
+			looks = append(looks, look{PeerColor(i), patSolid})
 			break
 		}
 		labels = append(labels, count("From "+s, bySlot[1+i]))
-		colors = append(colors, PeerColor(i))
+		looks = append(looks, look{PeerColor(i), patSolid})
 	}
-	return labels, colors
+	return labels, looks
 }
 
 // legendLines is how many lines the legend takes at width.
@@ -594,13 +729,20 @@ func (r *chunkGridRenderer) entryWidth(label string) float32 {
 // layoutLegend flows the legend from y, wrapping at width, and returns the
 // y below it.
 func (r *chunkGridRenderer) layoutLegend(width, y float32) float32 {
-	labels, colors := r.legendItems()
+	labels, looks := r.legendItems()
 	for len(r.legend) < len(labels) {
-		r.legend = append(r.legend, &legendEntry{})
+		e := &legendEntry{}
+		e.swatch = canvas.NewRaster(func(w, h int) image.Image {
+			img := image.NewNRGBA(image.Rect(0, 0, w, h))
+			paintCell(img, img.Rect, e.look)
+			return img
+		})
+		e.swatch.ScaleMode = canvas.ImageScalePixels
+		r.legend = append(r.legend, e)
 		r.objects = nil
 	}
 	lh := r.legendHeight()
-	sw := r.textSize
+	sw := r.textSize * 0.8
 	x := float32(0)
 	for i, e := range r.legend {
 		if i >= len(labels) {
@@ -608,9 +750,7 @@ func (r *chunkGridRenderer) layoutLegend(width, y float32) float32 {
 			e.label.Hide()
 			continue
 		}
-		e.swatch.FillColor = colors[i]
-		e.swatch.StrokeColor = r.textColor
-		e.swatch.StrokeWidth = 0.5
+		e.look = looks[i]
 		e.label.Text = labels[i]
 		e.label.Color = r.textColor
 		e.label.TextSize = r.textSize
@@ -635,7 +775,7 @@ func (r *chunkGridRenderer) Objects() []fyne.CanvasObject {
 		objs := make([]fyne.CanvasObject, 0, 2*len(r.legend)+2)
 		objs = append(objs, r.raster)
 		for _, e := range r.legend {
-			objs = append(objs, &e.swatch, &e.label)
+			objs = append(objs, e.swatch, &e.label)
 		}
 		r.objects = append(objs, &r.caption)
 	}
@@ -646,7 +786,11 @@ func (r *chunkGridRenderer) Objects() []fyne.CanvasObject {
 // legend and caption only what changed: refreshing the whole widget would
 // make the driver render every text of it again.
 func (r *chunkGridRenderer) Refresh() {
-	oldTheme := [4]color.NRGBA{r.missing, r.inFlight, r.failed, r.unknownDone}
+	oldTheme := [5]color.NRGBA{r.missing, r.inFlight, r.failed, r.unknownDone, r.focus}
+	oldLooks := make([]look, len(r.legend))
+	for i, e := range r.legend {
+		oldLooks[i] = e.look
+	}
 	oldTexts := make([]string, len(r.legend)+1)
 	for i, e := range r.legend {
 		oldTexts[i] = e.label.Text
@@ -657,12 +801,12 @@ func (r *chunkGridRenderer) Refresh() {
 	r.applyTheme()
 	r.Layout(r.grid.Size())
 	r.raster.Refresh()
-	if oldTheme != [4]color.NRGBA{r.missing, r.inFlight, r.failed, r.unknownDone} || len(r.legend) != oldLegend {
+	if oldTheme != [5]color.NRGBA{r.missing, r.inFlight, r.failed, r.unknownDone, r.focus} || len(r.legend) != oldLegend {
 		canvas.Refresh(r.grid) // new objects or colours: all of it
 		return
 	}
 	for i, e := range r.legend {
-		if e.label.Text != oldTexts[i] {
+		if e.label.Text != oldTexts[i] || e.look != oldLooks[i] {
 			e.label.Refresh()
 			e.swatch.Refresh()
 		}

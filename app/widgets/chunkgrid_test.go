@@ -62,8 +62,8 @@ func TestChunkGridMarkup(t *testing.T) {
 		{"inflight", []Cell{MakeCell(CellInFlight, 0), MakeCell(CellInFlight, 1), MakeCell(CellMissing, NoSource), MakeCell(CellMissing, NoSource)}, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(320, 100)},
 		{"done", []Cell{MakeCell(CellDone, 0), MakeCell(CellDone, 1), MakeCell(CellDone, 2), MakeCell(CellDone, NoSource)}, []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, fyne.NewSize(400, 100)},
 		{"failed", []Cell{MakeCell(CellDone, 0), MakeCell(CellFailed, 0), MakeCell(CellMissing, NoSource), MakeCell(CellMissing, NoSource)}, []string{"10.0.0.1:7000"}, fyne.NewSize(320, 100)},
-		// 600 chunks where only 32x4 cells fit: 5 chunks per cell.
-		{"aggregate", mixed, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(224, 120)},
+		// 600 chunks where only some hundred cells fit: several chunks per cell.
+		{"aggregate", mixed, []string{"10.0.0.1:7000", "10.0.0.2:7000"}, fyne.NewSize(320, 140)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,16 +101,19 @@ func TestChunkGridAggregates(t *testing.T) {
 		t.Errorf("%d cells × %d chunks = %d < %d chunks", g.geom.shown, per, got, len(cells))
 	}
 	r := test.TempWidgetRenderer(t, g).(*chunkGridRenderer)
-	if len(r.colors) > MaxCells {
-		t.Errorf("renderer colours %d cells, more than MaxCells", len(r.colors))
+	if len(r.looks) > MaxCells {
+		t.Errorf("renderer paints %d cells, more than MaxCells", len(r.looks))
 	}
 	if !strings.Contains(g.Caption(), "8000 of 16000 chunks done") {
 		t.Errorf("caption %q lacks the summary", g.Caption())
 	}
 }
 
-// TestChunkGridPixels checks the raster: each cell's centre has the colour
-// of its state (and source), and the gaps between cells stay clear.
+// TestChunkGridPixels checks the raster: each state has its own shape
+// (outline, stripes, cross, fill) so that it is told apart without
+// colour; done cells take their source's colour, done cells of no known
+// source a quiet grey (not the theme's loud success green); the gaps
+// between cells stay clear.
 func TestChunkGridPixels(t *testing.T) {
 	test.NewTempApp(t)
 	g := NewChunkGrid()
@@ -123,16 +126,53 @@ func TestChunkGridPixels(t *testing.T) {
 	size := r.raster.Size()
 	img := r.draw(int(size.Width)*2, int(size.Height)*2) // a HiDPI screen
 	pitch := g.geom.pitch * 2
-	want := []color.NRGBA{r.missing, r.inFlight, PeerColor(0), PeerColor(1), r.failed, r.unknownDone}
-	for i, c := range want {
-		x, y := int(float32(i)*pitch+pitch/2), int(pitch/2)
-		if got := img.At(x, y).(color.NRGBA); got != c {
-			t.Errorf("cell %d centre %v, want %v", i, got, c)
+	side := int(pitch) - 2*int(CellGap) // whole pixels inside a cell
+	clear := color.NRGBA{}
+	// For each cell: its colour at the top-left corner (every pattern
+	// draws its edge there, except the cross) and at the centre.
+	tests := []struct {
+		name           string
+		corner, centre color.NRGBA
+	}{
+		{"missing: outline", r.missing, clear},
+		{"in flight: striped edge", PeerColor(0), PeerColor(0)},
+		{"done from a", PeerColor(0), PeerColor(0)},
+		{"done from b", PeerColor(1), PeerColor(1)},
+		{"failed: crossed", r.failed, r.failed},
+		{"done, sender unknown", r.unknownDone, r.unknownDone},
+	}
+	for i, tt := range tests {
+		x0 := int(float32(i) * pitch)
+		if got := img.At(x0, 0).(color.NRGBA); got != tt.corner {
+			t.Errorf("%s: corner %v, want %v", tt.name, got, tt.corner)
+		}
+		if got := img.At(x0+side/2, side/2).(color.NRGBA); got != tt.centre && tt.name != "in flight: striped edge" {
+			t.Errorf("%s: centre %v, want %v", tt.name, got, tt.centre)
 		}
 		gx := int(float32(i+1)*pitch) - 1 // inside the gap after the cell
-		if got := img.At(gx, y).(color.NRGBA); got.A != 0 {
+		if got := img.At(gx, side/2).(color.NRGBA); got.A != 0 {
 			t.Errorf("gap after cell %d painted %v", i, got)
 		}
+	}
+	// In flight is striped: some inner pixels painted, some clear.
+	painted, blank := 0, 0
+	for y := 3; y < side-3; y++ {
+		if img.At(int(pitch)+side/2, y).(color.NRGBA) == clear {
+			blank++
+		} else {
+			painted++
+		}
+	}
+	if painted == 0 || blank == 0 {
+		t.Errorf("in-flight cell: %d painted, %d clear inner pixels down its middle; want stripes", painted, blank)
+	}
+	// A failed cell's corner pixel differs from a done cell's: shape, not
+	// only colour (the cross leaves the middle of the top edge clear).
+	if got := img.At(int(4*pitch)+side/2, 0).(color.NRGBA); got != clear {
+		t.Errorf("failed cell's top edge %v, want clear beside the cross", got)
+	}
+	if r.unknownDone == toNRGBA(test.Theme().Color("success", 0)) {
+		t.Error("chunks of unknown sender are the success green")
 	}
 	// The hovered cell is outlined in the gap around it.
 	g.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(g.geom.pitch*2.5, g.geom.pitch/2)}})
@@ -143,6 +183,36 @@ func TestChunkGridPixels(t *testing.T) {
 	}
 	if got := img.At(int(2.5*pitch), y).(color.NRGBA); got != PeerColor(0) {
 		t.Errorf("hovered cell centre %v, want its colour", got)
+	}
+}
+
+// TestChunkGridPickByKeys: the grid takes the focus, the arrow keys pick
+// a cell and its caption stays after the pointer leaves: who sent a
+// chunk can be found without a mouse.
+func TestChunkGridPickByKeys(t *testing.T) {
+	test.NewTempApp(t)
+	g := NewChunkGrid()
+	g.SetCells([]Cell{MakeCell(CellDone, 0), MakeCell(CellDone, 1), MakeCell(CellMissing, NoSource)}, []string{"Profa. Débora", "Sala 12 – PC 07"})
+	w := test.NewWindow(g)
+	defer w.Close()
+	w.Resize(fyne.NewSize(320, 120))
+	w.Canvas().Focus(g)
+	if got := g.Caption(); got != "Chunk 1: done from Profa. Débora" {
+		t.Errorf("focused grid says %q, want the first chunk", got)
+	}
+	g.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if got := g.Caption(); got != "Chunk 2: done from Sala 12 – PC 07" {
+		t.Errorf("after Right: %q", got)
+	}
+	g.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	if got := g.Caption(); got != "Chunk 3: missing" {
+		t.Errorf("after End: %q", got)
+	}
+	test.Tap(g) // taps the middle: past the three cells, picks nothing
+	g.Tapped(&fyne.PointEvent{Position: fyne.NewPos(g.geom.pitch*1.5, g.geom.pitch/2)})
+	g.MouseOut()
+	if got := g.Caption(); got != "Chunk 2: done from Sala 12 – PC 07" {
+		t.Errorf("clicked cell 2 then left: %q", got)
 	}
 }
 

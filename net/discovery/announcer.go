@@ -23,6 +23,10 @@ type Announcement struct {
 	// from the announcer's goroutine before each beacon, so it must be
 	// quick and safe to call concurrently with the tracker.
 	Peers func() int
+	// MAC, for a private network, returns the MAC of a beacon's bytes
+	// (HMAC-SHA256 with the network's beacon key, secure.BeaconKey.MAC):
+	// its beacons then say "private" and carry it. nil for an open network.
+	MAC func(signed []byte) []byte
 }
 
 // Announce advertises one tracker on every LAN interface (see Option)
@@ -62,13 +66,13 @@ func Announce(ctx context.Context, a Announcement, logger *slog.Logger, opts ...
 		if a.Peers != nil {
 			peers = min(max(a.Peers(), 0), MaxPeers)
 		}
-		b, err := message{Kind: kindAnnounce, ID: id, Name: a.Name, Port: a.Port, Version: a.Version, Peers: peers}.encode()
+		b, err := message{Kind: kindAnnounce, ID: id, Name: a.Name, Port: a.Port, Version: a.Version, Peers: peers}.encode(a.MAC)
 		if err != nil {
 			panic("discovery: validated announcement failed to encode: " + err.Error())
 		}
 		return b
 	}
-	bye, err := message{Kind: kindBye, ID: id}.encode()
+	bye, err := message{Kind: kindBye, ID: id}.encode(a.MAC)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -28,6 +29,9 @@ const (
 	MaxPeers = 1_000_000
 	// idHexLen is the length of an instance id: 8 random bytes in hex.
 	idHexLen = 16
+	// MACBytes is the size of a private network's beacon MAC
+	// (HMAC-SHA256, sent as 64 lower-case hex characters).
+	MACBytes = 32
 
 	// AnnounceInterval is the period of a tracker's beacon.
 	AnnounceInterval = 2 * time.Second
@@ -62,6 +66,11 @@ type message struct {
 	Port    int    // announce only
 	Version int    // announce only
 	Peers   int    // announce only
+	// Private marks a private network's announce or bye; MAC is then its
+	// MAC over signed, the datagram as it would be encoded without MAC.
+	Private bool
+	MAC     []byte
+	signed  []byte
 }
 
 // announceJSON and friends fix the field order and presence on the wire.
@@ -72,11 +81,15 @@ type announceJSON struct {
 	Port    int    `json:"port"`
 	Version int    `json:"v"`
 	Peers   int    `json:"peers"`
+	Private bool   `json:"private,omitempty"`
+	MAC     string `json:"mac,omitempty"`
 }
 
 type byeJSON struct {
-	Kind string `json:"enxame"`
-	ID   string `json:"id"`
+	Kind    string `json:"enxame"`
+	ID      string `json:"id"`
+	Private bool   `json:"private,omitempty"`
+	MAC     string `json:"mac,omitempty"`
 }
 
 type queryJSON struct {
@@ -92,17 +105,40 @@ type rawJSON struct {
 	Port    *int    `json:"port"`
 	Version *int    `json:"v"`
 	Peers   *int    `json:"peers"`
+	Private *bool   `json:"private"`
+	MAC     *string `json:"mac"`
 }
 
-// encode returns the datagram for m. It fails only for a message parse
+// encode returns the datagram for m; a private message is signed with
+// mac (nil for an open network's). It fails only for a message parse
 // would refuse, so nothing invalid is ever sent.
-func (m message) encode() ([]byte, error) {
+func (m message) encode(mac func(signed []byte) []byte) ([]byte, error) {
+	m.Private = mac != nil && m.Kind != kindQuery
+	signed, err := m.marshal("")
+	if err != nil {
+		return nil, err
+	}
+	b := signed
+	if m.Private {
+		if b, err = m.marshal(hex.EncodeToString(mac(signed))); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := parse(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return b, nil
+}
+
+// marshal encodes m with the given MAC field ("" none). The bytes a MAC
+// covers are marshal(""): the same datagram without its MAC.
+func (m message) marshal(mac string) ([]byte, error) {
 	var v any
 	switch m.Kind {
 	case kindAnnounce:
-		v = announceJSON{Kind: m.Kind, ID: m.ID, Name: m.Name, Port: m.Port, Version: m.Version, Peers: m.Peers}
+		v = announceJSON{Kind: m.Kind, ID: m.ID, Name: m.Name, Port: m.Port, Version: m.Version, Peers: m.Peers, Private: m.Private, MAC: mac}
 	case kindBye:
-		v = byeJSON{Kind: m.Kind, ID: m.ID}
+		v = byeJSON{Kind: m.Kind, ID: m.ID, Private: m.Private, MAC: mac}
 	case kindQuery:
 		v = queryJSON{Kind: m.Kind}
 	default:
@@ -112,10 +148,29 @@ func (m message) encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if _, err := parse(b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
 	return b, nil
+}
+
+// parsePrivacy reads the private and mac fields into m: both or neither,
+// the MAC 64 lower-case hex characters; signed is then the datagram the
+// MAC covers, re-encoded.
+func (m *message) parsePrivacy(r rawJSON) error {
+	switch {
+	case r.Private == nil && r.MAC == nil:
+		return nil
+	case r.Private == nil || !*r.Private || r.MAC == nil:
+		return fmt.Errorf("%w: \"private\": true and \"mac\" go together", ErrMalformed)
+	case len(*r.MAC) != 2*MACBytes || !lowerHex(*r.MAC):
+		return fmt.Errorf("%w: mac must be %d lower-case hex characters", ErrMalformed, 2*MACBytes)
+	}
+	m.Private = true
+	m.MAC, _ = hex.DecodeString(*r.MAC)
+	signed, err := m.marshal("")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	m.signed = signed
+	return nil
 }
 
 // parse decodes and validates one datagram. Every error wraps ErrMalformed.
@@ -147,6 +202,9 @@ func parse(b []byte) (message, error) {
 	}
 	m.ID = *r.ID
 	if m.Kind == kindBye {
+		if err := m.parsePrivacy(r); err != nil {
+			return message{}, err
+		}
 		return m, nil
 	}
 	switch {
@@ -163,13 +221,17 @@ func parse(b []byte) (message, error) {
 		return message{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	m.Name, m.Port, m.Version, m.Peers = *r.Name, *r.Port, *r.Version, *r.Peers
+	if err := m.parsePrivacy(r); err != nil {
+		return message{}, err
+	}
 	return m, nil
 }
 
 func validID(s string) bool {
-	if len(s) != idHexLen {
-		return false
-	}
+	return len(s) == idHexLen && lowerHex(s)
+}
+
+func lowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {

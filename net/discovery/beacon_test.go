@@ -1,7 +1,10 @@
 package discovery
 
 import (
+	"bytes"
+	"encoding/hex"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -23,6 +26,17 @@ var parseCases = []struct {
 	{"announce surrounding space", " \n{\"enxame\":\"announce\",\"id\":\"0123456789abcdef\",\"name\":\"n\",\"port\":2,\"v\":1,\"peers\":3}\n",
 		message{Kind: kindAnnounce, ID: testID, Name: "n", Port: 2, Version: 1, Peers: 3}},
 	{"bye", `{"enxame":"bye","id":"0123456789abcdef"}`, message{Kind: kindBye, ID: testID}},
+	{"private announce", `{"enxame":"announce","id":"0123456789abcdef","name":"Lab 3","port":7077,"v":1,"peers":12,"private":true,"mac":"` + testMACHex + `"}`,
+		privateMsg(message{Kind: kindAnnounce, ID: testID, Name: "Lab 3", Port: 7077, Version: 1, Peers: 12})},
+	{"private bye", `{"enxame":"bye","id":"0123456789abcdef","private":true,"mac":"` + testMACHex + `"}`,
+		privateMsg(message{Kind: kindBye, ID: testID})},
+	{"private without mac", `{"enxame":"bye","id":"0123456789abcdef","private":true}`, message{}},
+	{"mac without private", `{"enxame":"bye","id":"0123456789abcdef","mac":"` + testMACHex + `"}`, message{}},
+	{"private false with mac", `{"enxame":"bye","id":"0123456789abcdef","private":false,"mac":"` + testMACHex + `"}`, message{}},
+	{"private not bool", `{"enxame":"bye","id":"0123456789abcdef","private":1,"mac":"` + testMACHex + `"}`, message{}},
+	{"mac short", `{"enxame":"bye","id":"0123456789abcdef","private":true,"mac":"` + testMACHex[2:] + `"}`, message{}},
+	{"mac upper case", `{"enxame":"bye","id":"0123456789abcdef","private":true,"mac":"` + strings.ToUpper(testMACHex) + `"}`, message{}},
+	{"mac not string", `{"enxame":"bye","id":"0123456789abcdef","private":true,"mac":5}`, message{}},
 	{"query", `{"enxame":"query"}`, message{Kind: kindQuery}},
 
 	{"empty", ``, message{}},
@@ -69,6 +83,36 @@ var parseCases = []struct {
 	{"deep nesting", `{"enxame":"query","x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`, message{Kind: kindQuery}},
 }
 
+// testMACHex is a MAC as a private beacon carries it.
+var testMACHex = strings.Repeat("a1", MACBytes)
+
+func testMAC([]byte) []byte { b, _ := hex.DecodeString(testMACHex); return b }
+
+// privateMsg is m as parse returns it from a private datagram with
+// testMAC: the signed bytes are those of m encoded without its MAC.
+func privateMsg(m message) message {
+	m.Private = true
+	m.MAC = testMAC(nil)
+	signed, err := m.marshal("")
+	if err != nil {
+		panic(err)
+	}
+	m.signed = signed
+	return m
+}
+
+func sameMessage(a, b message) bool {
+	return reflect.DeepEqual(a, b)
+}
+
+// macOf returns an encode MAC function for m: nil for an open message.
+func macOf(m message) func([]byte) []byte {
+	if !m.Private {
+		return nil
+	}
+	return func([]byte) []byte { return m.MAC }
+}
+
 func TestParse(t *testing.T) {
 	for _, c := range parseCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,7 +129,7 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			if got != c.want {
+			if !sameMessage(got, c.want) {
 				t.Fatalf("parse = %+v, want %+v", got, c.want)
 			}
 		})
@@ -97,7 +141,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		if c.want.Kind == "" {
 			continue
 		}
-		b, err := c.want.encode()
+		b, err := c.want.encode(macOf(c.want))
 		if err != nil {
 			t.Fatalf("%s: encode: %v", c.name, err)
 		}
@@ -105,14 +149,29 @@ func TestEncodeRoundTrip(t *testing.T) {
 			t.Fatalf("%s: %d bytes, over the limit", c.name, len(b))
 		}
 		got, err := parse(b)
-		if err != nil || got != c.want {
+		if err != nil || !sameMessage(got, c.want) {
 			t.Fatalf("%s: parse(encode) = %+v, %v; want %+v", c.name, got, err, c.want)
 		}
 	}
 	// The largest announcement fits in a datagram.
 	big := message{Kind: kindAnnounce, ID: testID, Name: strings.Repeat("\u2603", MaxNameBytes/3), Port: 65535, Version: MaxVersion, Peers: MaxPeers}
-	if b, err := big.encode(); err != nil || len(b) > MaxDatagramBytes {
+	if b, err := big.encode(testMAC); err != nil || len(b) > MaxDatagramBytes {
 		t.Fatalf("largest announcement: %d bytes, %v", len(b), err)
+	}
+	// The MAC covers the datagram without it, and only a private one
+	// carries one.
+	plain := message{Kind: kindAnnounce, ID: testID, Name: "Lab", Port: 7077, Version: 1, Peers: 3}
+	var covered []byte
+	b, err := plain.encode(func(signed []byte) []byte { covered = signed; return testMAC(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parse(b)
+	if err != nil || !got.Private || !bytes.Equal(got.signed, covered) || !bytes.Equal(got.MAC, testMAC(nil)) {
+		t.Fatalf("private round trip: %+v, %v; MAC'd %q", got, err, covered)
+	}
+	if open, _ := plain.encode(nil); bytes.Contains(open, []byte("private")) || bytes.Contains(open, []byte("mac")) {
+		t.Fatalf("an open beacon says private or carries a MAC: %s", open)
 	}
 	for _, bad := range []message{
 		{Kind: "nope"},
@@ -120,7 +179,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		{Kind: kindAnnounce, ID: testID, Name: "n", Port: 0, Version: 1},
 		{Kind: kindBye, ID: "short"},
 	} {
-		if _, err := bad.encode(); !errors.Is(err, ErrInvalid) {
+		if _, err := bad.encode(nil); !errors.Is(err, ErrInvalid) {
 			t.Errorf("encode(%+v) = %v, want ErrInvalid", bad, err)
 		}
 	}
@@ -154,11 +213,11 @@ func FuzzParse(f *testing.F) {
 		default:
 			t.Fatalf("unknown kind accepted: %q", m.Kind)
 		}
-		b2, err := m.encode()
+		b2, err := m.encode(macOf(m))
 		if err != nil {
 			t.Fatalf("accepted message does not encode: %+v: %v", m, err)
 		}
-		if m2, err := parse(b2); err != nil || m2 != m {
+		if m2, err := parse(b2); err != nil || !sameMessage(m2, m) {
 			t.Fatalf("round trip: %+v, %v; want %+v", m2, err, m)
 		}
 	})

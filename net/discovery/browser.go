@@ -48,6 +48,9 @@ type Network struct {
 	Peers int
 	// LastSeen is when it was last heard.
 	LastSeen time.Time
+	// Private says the network has a passphrase: its beacons carry a MAC
+	// that only members can check (see WithBeaconCheck).
+	Private bool
 }
 
 // Browser keeps a live list of the networks nearby. Create it with
@@ -69,6 +72,7 @@ type entry struct {
 	version  int
 	peers    int
 	lastSeen time.Time
+	private  bool
 	source   netip.Addr                   // first address heard from, for the per-source cap
 	addrs    map[netip.AddrPort]time.Time // each with when it was last heard
 }
@@ -102,7 +106,7 @@ func (b *Browser) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
-	query, err := message{Kind: kindQuery}.encode()
+	query, err := message{Kind: kindQuery}.encode(nil)
 	if err != nil {
 		return err
 	}
@@ -171,7 +175,7 @@ func (e *entry) snapshot() Network {
 	for i, ap := range aps {
 		addrs[i] = ap.String()
 	}
-	return Network{ID: e.id, Name: e.name, Addrs: addrs, Version: e.version, Peers: e.peers, LastSeen: e.lastSeen}
+	return Network{ID: e.id, Name: e.name, Addrs: addrs, Version: e.version, Peers: e.peers, LastSeen: e.lastSeen, Private: e.private}
 }
 
 // addrRank orders addresses by how good they are to dial.
@@ -204,11 +208,17 @@ func (b *Browser) handleLocked(d datagram, now time.Time) bool {
 		if !ok || !e.heardFrom(d.src) {
 			return false // only the tracker's own host may say goodbye
 		}
+		if !b.believe(e.name, m) {
+			return false
+		}
 		delete(b.nets, m.ID)
 		b.logger.Debug("Network left", "network", e.name, "instance", e.id)
 		return true
 	case kindAnnounce:
 	default:
+		return false
+	}
+	if !b.believe(m.Name, m) {
 		return false
 	}
 	ap := netip.AddrPortFrom(d.src, uint16(m.Port))
@@ -219,8 +229,8 @@ func (b *Browser) handleLocked(d datagram, now time.Time) bool {
 		b.nets[m.ID] = e
 		b.logger.Debug("Network found", "network", m.Name, "instance", m.ID, "addr", ap)
 	}
-	changed := !ok || e.name != m.Name || e.version != m.Version || e.peers != m.Peers
-	e.name, e.version, e.peers, e.lastSeen = m.Name, m.Version, m.Peers, now
+	changed := !ok || e.name != m.Name || e.version != m.Version || e.peers != m.Peers || e.private != m.Private
+	e.name, e.version, e.peers, e.lastSeen, e.private = m.Name, m.Version, m.Peers, now, m.Private
 	if _, known := e.addrs[ap]; !known {
 		changed = true
 		if len(e.addrs) >= MaxAddrsPerNetwork {
@@ -229,6 +239,19 @@ func (b *Browser) handleLocked(d datagram, now time.Time) bool {
 	}
 	e.addrs[ap] = now
 	return changed
+}
+
+// believe applies the BeaconCheck, if any, to an announce or bye of the
+// network name.
+func (b *Browser) believe(name string, m message) bool {
+	if b.opts.check == nil {
+		return true
+	}
+	ok := b.opts.check(name, m.Private, m.signed, m.MAC)
+	if !ok {
+		b.logger.Debug("Beacon not believed", "network", name, "instance", m.ID, "kind", m.Kind, "private", m.Private)
+	}
+	return ok
 }
 
 // heardFrom reports whether the network was announced from ip.

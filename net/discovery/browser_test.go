@@ -1,6 +1,8 @@
 package discovery
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -175,5 +177,62 @@ func TestBrowserFloodCapped(t *testing.T) {
 	b.expire(t0.Add(time.Hour))
 	if n := b.Networks(); len(n) != 0 {
 		t.Fatalf("%d networks left after expiry", len(n))
+	}
+}
+
+// signedDatagram is m as a browser receives it from src after the
+// announcer encoded it with key (nil: an open network's).
+func signedDatagram(t *testing.T, m message, key []byte, src string) datagram {
+	t.Helper()
+	var mac func([]byte) []byte
+	if key != nil {
+		mac = func(signed []byte) []byte { h := hmac.New(sha256.New, key); h.Write(signed); return h.Sum(nil) }
+	}
+	b, err := m.encode(mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return datagram{msg: got, src: netip.MustParseAddr(src)}
+}
+
+// A member's browser believes only beacons of its private network whose
+// MAC checks: forged announces, open look-alikes and forged goodbyes
+// change nothing (the attack of issue 12).
+func TestBrowserBeaconCheck(t *testing.T) {
+	key, wrong := []byte("the members' beacon key"), []byte("a stranger's guess")
+	check := func(name string, private bool, signed, mac []byte) bool {
+		if name != "Lab" {
+			return true
+		}
+		h := hmac.New(sha256.New, key)
+		h.Write(signed)
+		return private && hmac.Equal(mac, h.Sum(nil))
+	}
+	b := NewBrowser(discard(), WithBeaconCheck(check))
+	real := message{Kind: kindAnnounce, ID: idN(1), Name: "Lab", Port: 7077, Version: ProtocolVersion, Peers: 3}
+	b.handle(signedDatagram(t, real, key, "10.0.0.5"), t0)
+	if n := b.Networks(); len(n) != 1 || !n[0].Private || n[0].Peers != 3 {
+		t.Fatalf("the genuine private network: %+v", n)
+	}
+	forged := real
+	forged.Peers = 99
+	b.handle(signedDatagram(t, forged, wrong, "10.0.0.5"), t0.Add(time.Second))
+	fake := message{Kind: kindAnnounce, ID: idN(2), Name: "Lab", Port: 7077, Version: ProtocolVersion}
+	b.handle(signedDatagram(t, fake, wrong, "10.0.0.1"), t0.Add(time.Second))
+	b.handle(signedDatagram(t, fake, nil, "10.0.0.1"), t0.Add(time.Second))
+	b.handle(signedDatagram(t, message{Kind: kindBye, ID: idN(1)}, wrong, "10.0.0.5"), t0.Add(time.Second))
+	b.handle(signedDatagram(t, message{Kind: kindBye, ID: idN(1)}, nil, "10.0.0.5"), t0.Add(time.Second))
+	if n := b.Networks(); len(n) != 1 || n[0].ID != idN(1) || n[0].Peers != 3 || !n[0].LastSeen.Equal(t0) {
+		t.Fatalf("forged beacons changed what the member believes: %+v", n)
+	}
+	// Other names are not the check's business.
+	b.handle(signedDatagram(t, message{Kind: kindAnnounce, ID: idN(3), Name: "Other", Port: 1, Version: ProtocolVersion}, nil, "10.0.0.9"), t0)
+	b.handle(signedDatagram(t, message{Kind: kindBye, ID: idN(1)}, key, "10.0.0.5"), t0.Add(2*time.Second))
+	if n := b.Networks(); len(n) != 1 || n[0].Name != "Other" || n[0].Private {
+		t.Fatalf("after the genuine goodbye: %+v", n)
 	}
 }

@@ -285,7 +285,7 @@ func TestLoopbackQueryFlood(t *testing.T) {
 		return Announce(ctx, Announcement{Name: "Flooded", Port: 7077}, discard(), append(opts, withReady(func() { close(announced) }))...)
 	})
 	<-announced
-	query, err := message{Kind: kindQuery}.encode()
+	query, err := message{Kind: kindQuery}.encode(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ type options struct {
 	ready      func()           // called once the sockets are open (tests)
 	settle     time.Duration    // Find: stop this long after the first match, even for any name
 	instanceID string           // Announce: the instance id to announce ("" random)
+	check      BeaconCheck      // Browser: which beacons to believe (nil: all)
 }
 
 func newOptions(opts []Option) options {
@@ -77,6 +78,21 @@ func WithSettle(d time.Duration) Option {
 // own announcement in a Browser's list.
 func WithInstanceID(id string) Option {
 	return func(o *options) { o.instanceID = id }
+}
+
+// BeaconCheck decides whether a Browser believes a beacon: an announce of
+// the network name, or a goodbye of a network heard under that name. A
+// private network's beacon has private set, its MAC, and signed, the bytes
+// the MAC covers; an open network's has neither. It is called with the
+// Browser's lock held, for every such datagram: it must be quick and must
+// not call the Browser.
+type BeaconCheck func(name string, private bool, signed, mac []byte) bool
+
+// WithBeaconCheck makes a Browser drop the beacons check refuses, before
+// they change anything: a member of a private network refuses those of its
+// network's name whose MAC fails (net/handover).
+func WithBeaconCheck(check BeaconCheck) Option {
+	return func(o *options) { o.check = check }
 }
 
 // withClock replaces time.Now (tests).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/handover"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
 )
@@ -41,6 +42,18 @@ func (e *Engine) selfAddr() string {
 		return ""
 	}
 	return nr.node.Status().Session.Addr
+}
+
+// networkSecret is the secret the tracker in use gave at registration (a
+// private network's; the keeper's Secret).
+func (e *Engine) networkSecret() *secure.NetworkSecret {
+	e.mu.Lock()
+	nr := e.node
+	e.mu.Unlock()
+	if nr == nil {
+		return nil
+	}
+	return nr.node.Status().Session.Secret
 }
 
 // startHost hosts the network (named Config.Network, or after this
@@ -99,6 +112,7 @@ func (e *Engine) startKeeper(name, addr, id string, ln net.Listener) error {
 		TrackerID:     id,
 		Join:          e.setTarget,
 		Self:          e.selfAddr,
+		Secret:        e.networkSecret,
 		HostListen:    cmp.Or(e.cfg.HostListen, DefaultHostListen),
 		TrackerConfig: e.cfg.HostTracker,
 		Credentials:   e.cred,

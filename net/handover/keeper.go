@@ -16,7 +16,9 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/enxame/enxame/net/discovery"
@@ -81,6 +83,12 @@ type Config struct {
 	// Credentials secure the connections to the network's trackers and
 	// those of a hosted tracker.
 	Credentials secure.Credentials
+	// Secret returns the network secret the tracker in use gave this peer
+	// when it registered (a private network's; nil before, or on an open
+	// network). With the network key it makes the key that authenticates
+	// the network's beacons; a peer that takes over hosting keeps it. nil
+	// means none is ever known.
+	Secret func() *secure.NetworkSecret
 	// RankDelay overrides DefaultRankDelay (tests).
 	RankDelay time.Duration
 	// Discovery options (port, interfaces) for browsing and announcing.
@@ -105,6 +113,14 @@ type Status struct {
 	// Instance is the discovery instance id of the network followed (its
 	// tracker heard on the LAN, or hosted here); "" while none is.
 	Instance string
+	// Others counts the other trackers heard announcing this network's
+	// name that this peer does not follow (another network of the same
+	// name, or someone pretending): the faces may warn about them.
+	Others int
+	// Dropped counts the beacons of this network's name not believed: on
+	// a private network, those whose MAC fails (forged) or that are not
+	// private; on an open one, private look-alikes.
+	Dropped int64
 }
 
 // Keeper follows one network and takes over hosting it when needed. Create
@@ -121,23 +137,47 @@ type Keeper struct {
 	canHost bool            // asked by SetCanHost, applied by Run
 	setHost chan struct{}   // SetCanHost was called
 
+	// bkey authenticates the network's beacons once the secret is known
+	// (private networks); read by the Browser's BeaconCheck.
+	bkey    atomic.Pointer[beaconKey]
+	dropped atomic.Int64
+
 	// Owned by Run's goroutine.
 	browser    *discovery.Browser
 	following  string // instance id of the network followed
 	adopt      bool   // Config.Tracker is the first network's address
+	lost       bool   // the followed tracker is gone: follow former members only
 	host       *hostRun
-	candidates []wire.PeerInfo // can_host peers, from the last list
-	elect      *time.Timer     // armed while waiting for our turn to host
+	candidates []wire.PeerInfo   // can_host peers, from the last list
+	members    []formerHost      // who may host next: see refreshCandidates
+	verified   map[string]bool   // instance id → proved to be a former member
+	verifiedAt map[string]string // instance id → its addresses when judged
+	answered   time.Time         // when the tracker in use last answered
+	elect      *time.Timer       // armed while waiting for our turn to host
+}
+
+// beaconKey is the beacon key and the secret it was derived from.
+type beaconKey struct {
+	secret secure.NetworkSecret
+	key    secure.BeaconKey
+}
+
+// formerHost is a device the tracker in use listed as able to host (or
+// the tracker's own host): only a tracker showing such a device is
+// followed after the tracker in use is gone.
+type formerHost struct {
+	device secure.DeviceID
 }
 
 // hostRun is a tracker this peer hosts.
 type hostRun struct {
-	id     string // its discovery instance id
-	addr   string // where this peer joins it
-	port   int
-	srv    *tracker.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	id       string // its discovery instance id
+	tookOver bool   // started by a hand-over, not by the user
+	addr     string // where this peer joins it
+	port     int
+	srv      *tracker.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // New checks cfg and returns a Keeper.
@@ -178,7 +218,9 @@ func New(cfg Config) (*Keeper, error) {
 func (k *Keeper) Status() Status {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.status
+	st := k.status
+	st.Dropped = k.dropped.Load()
+	return st
 }
 
 // HostStats is the hosted tracker's view; ok is false when not hosting.
@@ -279,7 +321,8 @@ func (k *Keeper) Run(ctx context.Context) error {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	k.browser = discovery.NewBrowser(k.log, k.cfg.Discovery...)
+	k.verified, k.verifiedAt = map[string]bool{}, map[string]string{}
+	k.browser = discovery.NewBrowser(k.log, append(slices.Clone(k.cfg.Discovery), discovery.WithBeaconCheck(k.believe))...)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	browseErr := make(chan error, 1)
@@ -358,35 +401,100 @@ func compareNets(a, b discovery.Network) int {
 	return cmp.Or(ka.Compare(kb), cmp.Compare(a.ID, b.ID))
 }
 
-// evaluate applies the rules to what the browser hears now.
+// evaluate applies the rules to what the browser hears now (see the
+// package comment and docs/DISCOVERY.md): a tracker that still answers is
+// never left, whatever is heard; once it is gone, only a former member
+// is followed, proving it is (its device, and on a private network the
+// membership proof).
 func (k *Keeper) evaluate(ctx context.Context) {
+	k.learnSecret()
 	nets := k.named()
+	defer k.countOthers()
 	if k.host != nil {
-		i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.host.id })
-		if i < 0 {
-			return // our own beacon not heard yet: nothing to compare
+		k.evaluateHosting(ctx, nets)
+		return
+	}
+	if k.following != "" {
+		if i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.following }); i >= 0 {
+			k.elect.Stop()
+			k.follow(nets[i])
+			return
 		}
-		own := nets[i]
-		for _, n := range nets {
-			if n.ID != own.ID && compareNets(n, own) < 0 {
-				k.log.Warn("Two trackers host this network; leaving to the one with the lower address", "other", n.Addrs[0], "own", own.Addrs[0])
-				k.stopHost()
-				k.follow(n)
-				return
-			}
+		// Its beacon is gone (a goodbye, or silence): gone only if the
+		// tracker does not answer either, for a goodbye can be forged.
+		if k.answers(ctx) {
+			k.log.Info("The network's beacon is gone but its tracker answers; staying", "tracker", k.Status().Tracker)
+			return
+		}
+		k.lose()
+	}
+	if !k.lost {
+		// Not following yet: the network the caller named (its instance
+		// id, or the one heard at its tracker's address), else the first.
+		if len(nets) > 0 && !k.keepUnheard(ctx, nets) {
+			k.follow(k.pick(nets))
 		}
 		return
 	}
-	if len(nets) > 0 {
-		k.elect.Stop()
-		k.follow(slices.MinFunc(nets, compareNets))
-		return
+	slices.SortFunc(nets, compareNets)
+	for _, n := range nets {
+		if k.formerMember(ctx, n) {
+			k.elect.Stop()
+			k.lost = false
+			k.follow(n)
+			return
+		}
 	}
-	if k.following == "" {
-		return // never heard, or already lost and being handled
+}
+
+// countOthers updates Status.Others from what is heard now.
+func (k *Keeper) countOthers() {
+	others := 0
+	for _, n := range k.named() {
+		if n.ID != k.following {
+			others++
+		}
 	}
-	// The followed network is gone (goodbye, or silent past expiry).
+	k.update(func(s *Status) { s.Others = others })
+}
+
+// pick chooses among the networks of our name heard while not following
+// any: the one Config.TrackerID names, else one heard at Config.Tracker,
+// else the one with the lowest address.
+func (k *Keeper) pick(nets []discovery.Network) discovery.Network {
+	if i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.cfg.TrackerID }); k.cfg.TrackerID != "" && i >= 0 {
+		return nets[i]
+	}
+	if cur := k.Status().Tracker; cur != "" {
+		if i := slices.IndexFunc(nets, func(n discovery.Network) bool { return slices.Contains(n.Addrs, cur) }); i >= 0 {
+			return nets[i]
+		}
+	}
+	return slices.MinFunc(nets, compareNets)
+}
+
+// keepUnheard reports whether the tracker the caller started with should
+// be kept although it is not among nets: it answers, and none of nets is
+// the network the caller named. A beacon of our name from elsewhere does
+// not move a peer off a tracker that works.
+func (k *Keeper) keepUnheard(ctx context.Context, nets []discovery.Network) bool {
+	cur := k.Status().Tracker
+	if cur == "" {
+		return false
+	}
+	for _, n := range nets {
+		if n.ID == k.cfg.TrackerID || slices.Contains(n.Addrs, cur) {
+			return false
+		}
+	}
+	return k.answers(ctx)
+}
+
+// lose records that the followed tracker is gone and, when this peer may
+// host, arms its turn.
+func (k *Keeper) lose() {
 	k.setFollowing("")
+	k.lost = true
 	now := time.Now()
 	k.log.Warn("The network's tracker is gone")
 	k.setClient("")
@@ -400,10 +508,45 @@ func (k *Keeper) evaluate(ctx context.Context) {
 	k.elect.Reset(delay)
 }
 
-// electionDue runs when our turn to host came: host unless someone did.
+// evaluateHosting applies the rules while this peer hosts: its own
+// tracker answers, so it stays, except in one case. Two candidates may
+// both start hosting after a hand-over (neither heard the other in time);
+// the one that took over yields to another that has the lower address
+// and proves it is a former member. A network the user chose to host here
+// never yields to anything heard.
+func (k *Keeper) evaluateHosting(ctx context.Context, nets []discovery.Network) {
+	i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.host.id })
+	if i < 0 {
+		return // our own beacon not heard yet: nothing to compare
+	}
+	own := nets[i]
+	for _, n := range nets {
+		if n.ID == own.ID || compareNets(n, own) >= 0 {
+			continue
+		}
+		if !k.host.tookOver || !k.formerMember(ctx, n) {
+			if _, seen := k.verified[n.ID]; !seen {
+				k.log.Warn("Another tracker announces this network's name; staying", "other", n.Addrs[0], "own", own.Addrs[0])
+				k.verified[n.ID] = false
+			}
+			continue
+		}
+		k.log.Warn("Two former members host this network; leaving to the one with the lower address", "other", n.Addrs[0], "own", own.Addrs[0])
+		k.stopHost()
+		k.follow(n)
+		return
+	}
+}
+
+// electionDue runs when our turn to host came: host unless a former
+// member has started hosting meanwhile (strangers announcing the name do
+// not count).
 func (k *Keeper) electionDue(ctx context.Context) {
-	if k.host != nil || len(k.named()) > 0 {
-		k.evaluate(ctx)
+	if k.host != nil {
+		return
+	}
+	k.evaluate(ctx)
+	if !k.lost || k.host != nil {
 		return
 	}
 	if err := k.startHost(ctx); err != nil {
@@ -412,7 +555,118 @@ func (k *Keeper) electionDue(ctx context.Context) {
 		k.elect.Reset(time.Duration(len(k.candidates)+1) * k.cfg.RankDelay)
 		return
 	}
+	k.host.tookOver = true
 	k.update(func(s *Status) { s.TookOver++ })
+}
+
+// answerEvery bounds how often answers asks the tracker: within it, the
+// last answer stands.
+const answerEvery = time.Second
+
+// answers reports whether the tracker in use answers a list request now.
+func (k *Keeper) answers(ctx context.Context) bool {
+	if time.Since(k.answered) < answerEvery {
+		return true
+	}
+	c, err := k.currentClient()
+	if err != nil {
+		return false
+	}
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	if _, err := c.List(lctx); err != nil {
+		k.log.Debug("The tracker does not answer", "tracker", c.Addr(), "error", err)
+		return false
+	}
+	k.answered = time.Now()
+	return true
+}
+
+// formerMember reports whether network n is hosted by a former member:
+// its tracker answers (on a private network, after the membership proof)
+// with the certificate of a device the tracker in use listed (see
+// refreshCandidates). The device is what counts, not the address: TLS
+// proves the tracker holds that device's key. A yes is kept per
+// instance; a no until the network is heard at other addresses.
+func (k *Keeper) formerMember(ctx context.Context, n discovery.Network) bool {
+	seen := strings.Join(n.Addrs, " ")
+	if v, ok := k.verified[n.ID]; ok && (v || k.verifiedAt[n.ID] == seen) {
+		return v
+	}
+	ok := false
+	for _, a := range n.Addrs {
+		c := tracker.NewClientWith(a, k.cfg.Credentials)
+		lctx, cancel := context.WithTimeout(ctx, listTimeout)
+		_, err := c.List(lctx)
+		cancel()
+		dev := c.Device()
+		c.Close()
+		if err != nil {
+			k.log.Debug("Cannot ask a tracker of the network's name", "tracker", a, "error", err)
+			continue
+		}
+		ok = slices.ContainsFunc(k.members, func(m formerHost) bool { return m.device == dev })
+		break // it answered: its device decides
+	}
+	if len(k.verified) >= maxVerified {
+		clear(k.verified)
+		clear(k.verifiedAt)
+	}
+	k.verified[n.ID], k.verifiedAt[n.ID] = ok, seen
+	if !ok {
+		k.log.Warn("Not following a tracker that was not a member of the network", "tracker", n.Addrs[0], "instance", n.ID)
+	}
+	return ok
+}
+
+// maxVerified bounds the verdicts kept (a flood of beacons of our name).
+const maxVerified = 64
+
+// believe is the Browser's BeaconCheck: on an open network, any beacon of
+// our name but a private one (another network); on a private one, only
+// private beacons, and once the secret is known only those whose MAC
+// checks. Before the secret is known the membership proof made on
+// connecting is what tells a real tracker from a fake.
+func (k *Keeper) believe(name string, private bool, signed, mac []byte) bool {
+	if name != k.cfg.Network {
+		return true
+	}
+	ok := false
+	switch bk := k.bkey.Load(); {
+	case !k.cfg.Credentials.Private():
+		ok = !private
+	case !private:
+	default:
+		ok = bk == nil || bk.key.Verify(signed, mac)
+	}
+	if !ok {
+		k.dropped.Add(1)
+	}
+	return ok
+}
+
+// learnSecret takes in the network secret: the hosted tracker's while
+// hosting, else the one the tracker in use gave (Config.Secret).
+func (k *Keeper) learnSecret() {
+	if !k.cfg.Credentials.Private() {
+		return
+	}
+	var s *secure.NetworkSecret
+	if k.host != nil {
+		if v, ok := k.host.srv.Secret(); ok {
+			s = &v
+		}
+	} else if k.cfg.Secret != nil {
+		s = k.cfg.Secret()
+	}
+	if s == nil {
+		return
+	}
+	if cur := k.bkey.Load(); cur != nil && cur.secret == *s {
+		return
+	}
+	k.bkey.Store(&beaconKey{secret: *s, key: secure.DeriveBeaconKey(k.cfg.Credentials.Key, *s)})
+	k.log.Debug("Beacons of the network are now checked with its key")
 }
 
 // rank is this peer's place among the candidates: those the tracker
@@ -451,9 +705,13 @@ func (k *Keeper) listEvery() time.Duration {
 	return ListInterval + time.Duration(peers)*ListPerPeer
 }
 
-// refreshCandidates reads the can_host peers from the tracker in use.
+// refreshCandidates reads the peers from the tracker in use: those listed
+// with can_host are the candidates to host (ranked when it is gone); they
+// and the tracker's own host are the members a peer may follow next.
+// Every peer reads them, those that never host too, so that all of them
+// can tell a former member from a stranger.
 func (k *Keeper) refreshCandidates(ctx context.Context) {
-	if !k.cfg.CanHost || k.following == "" || k.host != nil {
+	if k.following == "" || k.host != nil {
 		return
 	}
 	c, err := k.currentClient()
@@ -467,11 +725,23 @@ func (k *Keeper) refreshCandidates(ctx context.Context) {
 		k.log.Debug("Listing candidates failed", "error", err)
 		return
 	}
+	k.answered = time.Now()
 	k.candidates = k.candidates[:0]
+	k.members = k.members[:0]
 	for _, p := range resp.Peers {
-		if p.CanHost {
-			k.candidates = append(k.candidates, p)
+		if !p.CanHost {
+			continue
 		}
+		k.candidates = append(k.candidates, p)
+		if dev, err := secure.ParseDeviceID(p.Device); err == nil {
+			k.members = append(k.members, formerHost{device: dev})
+		}
+	}
+	if dev := c.Device(); !dev.IsZero() {
+		k.members = append(k.members, formerHost{device: dev})
+	}
+	if !k.cfg.CanHost {
+		k.candidates = k.candidates[:0]
 	}
 	k.update(func(s *Status) { s.Candidates = len(k.candidates) })
 }
@@ -562,7 +832,11 @@ func (k *Keeper) startHost(ctx context.Context) error {
 	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
 		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
-	h := &hostRun{id: discovery.NewInstanceID(), addr: addr, port: port, srv: tracker.NewServer(k.cfg.TrackerConfig)}
+	tc := k.cfg.TrackerConfig
+	if bk := k.bkey.Load(); bk != nil {
+		tc.Secret = bk.secret // the network's beacons keep their key
+	}
+	h := &hostRun{id: discovery.NewInstanceID(), addr: addr, port: port, srv: tracker.NewServer(tc)}
 	hctx, cancel := context.WithCancel(ctx)
 	h.cancel = cancel
 	h.wg.Go(func() {
@@ -572,12 +846,17 @@ func (k *Keeper) startHost(ctx context.Context) error {
 	})
 	h.wg.Go(func() {
 		a := discovery.Announcement{Name: k.cfg.Network, Port: port, Peers: func() int { return h.srv.Stats().Peers }}
+		if secret, ok := h.srv.Secret(); ok {
+			a.MAC = secure.DeriveBeaconKey(k.cfg.Credentials.Key, secret).MAC
+		}
 		opts := append(slices.Clone(k.cfg.Discovery), discovery.WithInstanceID(h.id))
 		if err := discovery.Announce(hctx, a, k.log, opts...); err != nil {
 			k.log.Warn("Not announcing the network on the LAN", "error", err)
 		}
 	})
 	k.host = h
+	k.lost = false
+	k.learnSecret()
 	k.setFollowing(h.id)
 	k.mu.Lock()
 	k.hostSrv = h.srv

@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"golang.org/x/net/ipv4"
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/discovery/discoverytest"
 	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
 )
 
@@ -57,11 +59,13 @@ type member struct {
 
 func startMember(t *testing.T, cfg Config) *member {
 	t.Helper()
-	node, err := peer.NewNode(peer.NodeConfig{Listen: "127.0.0.1:0", CanHost: cfg.CanHost, Logger: cfg.Logger})
+	node, err := peer.NewNode(peer.NodeConfig{Listen: "127.0.0.1:0", CanHost: cfg.CanHost, Logger: cfg.Logger,
+		Tracker: cfg.Tracker, Credentials: cfg.Credentials})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Join = node.SetTracker
+	cfg.Secret = func() *secure.NetworkSecret { return node.Status().Session.Secret }
 	cfg.Self = func() string { return node.Status().Session.Addr }
 	cfg.HostListen = "127.0.0.1:0"
 	k, err := New(cfg)
@@ -219,37 +223,182 @@ func TestHandOverNextInLine(t *testing.T) {
 	}
 }
 
-// TestSplitBrain: two peers host one name; the one with the higher
-// address leaves hosting and joins the other.
-func TestSplitBrain(t *testing.T) {
-	disc := loopback(t)
-	cfg := Config{Network: "Twice", Discovery: disc, Logger: testLogger(t), Host: true, CanHost: true}
-	// Both host at once, each on a listener the test opened, so the test
-	// knows both addresses (both 127.0.0.1: the port decides).
-	listen := func() (net.Listener, int) {
+// listenPair opens two loopback listeners, the one with the lower port
+// first.
+func listenPair(t *testing.T) (low, high net.Listener) {
+	t.Helper()
+	listen := func() net.Listener {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ln, ln.Addr().(*net.TCPAddr).Port
+		return ln
 	}
-	lnA, portA := listen()
-	lnB, portB := listen()
+	a, b := listen(), listen()
+	if a.Addr().(*net.TCPAddr).Port > b.Addr().(*net.TCPAddr).Port {
+		a, b = b, a
+	}
+	return a, b
+}
+
+// TestTwoNetworksOfOneName: two people host networks of the same name;
+// each hears the other, and neither leaves its own (a host never leaves a
+// tracker that answers; before protocol 2 the higher address yielded, so
+// one beacon could take a network over).
+func TestTwoNetworksOfOneName(t *testing.T) {
+	disc := loopback(t)
+	cfg := Config{Network: "Twice", Discovery: disc, Logger: testLogger(t), Host: true, CanHost: true}
+	lnA, lnB := listenPair(t)
 	cfgA, cfgB := cfg, cfg
 	cfgA.HostListener, cfgB.HostListener = lnA, lnB
 	a, b := startMember(t, cfgA), startMember(t, cfgB)
+	until(t, "each hears the other", func() bool { return a.keeper.Status().Others == 1 && b.keeper.Status().Others == 1 })
+	for _, m := range []*member{a, b} {
+		st := m.keeper.Status()
+		if !st.Hosting || m.node.Tracker() != st.Tracker {
+			t.Errorf("a host left its own network for the other: %+v, node at %s", st, m.node.Tracker())
+		}
+	}
+	until(t, "each host's peer stays registered with its own tracker", func() bool {
+		return registeredWith(a.keeper.Status().Tracker, 1) && registeredWith(b.keeper.Status().Tracker, 1)
+	})
+}
+
+// TestSplitBrainAfterHandOver: the host leaves and two candidates take
+// over at once (no wait between turns); the one with the higher address,
+// hearing the other prove it is a former member, yields and follows it.
+func TestSplitBrainAfterHandOver(t *testing.T) {
+	disc := loopback(t)
+	cfg := Config{Network: "Race", Discovery: disc, Logger: testLogger(t)}
+	hostCfg := cfg
+	hostCfg.Host = true
+	host := startMember(t, hostCfg)
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	hostAddr := host.keeper.Status().Tracker
+	cand := cfg
+	cand.CanHost, cand.RankDelay = true, time.Nanosecond // both turns at once
+	ms := []*member{startMember(t, cand), startMember(t, cand)}
+	until(t, "both candidates registered and listed", func() bool {
+		return registeredWith(hostAddr, 3) && ms[0].keeper.Status().Candidates == 2 && ms[1].keeper.Status().Candidates == 2
+	})
+	host.stop()
 	settled := func(win, lose *member) bool {
 		ws, ls := win.keeper.Status(), lose.keeper.Status()
 		return ws.Hosting && !ls.Hosting && lose.node.Tracker() == ws.Tracker && registeredWith(ws.Tracker, 2)
 	}
-	until(t, "one host, followed by the other", func() bool { return settled(a, b) || settled(b, a) })
-	win, winPort := a, portA
-	if settled(b, a) {
-		win, winPort = b, portB
+	until(t, "one host, followed by the other", func() bool { return settled(ms[0], ms[1]) || settled(ms[1], ms[0]) })
+}
+
+// TestForgedBeaconsChangeNothing is issue 12's attack: a stranger runs a
+// tracker of its own, announces it under the network's name from a lower
+// address, and forges the host's goodbye. The host keeps hosting, the
+// member keeps its tracker; when the host really leaves, the member does
+// not follow the stranger (not a former member) but hosts itself, and the
+// stranger's tracker never gets a registration.
+func TestForgedBeaconsChangeNothing(t *testing.T) {
+	iface, port := discoverytest.Loopback(t)
+	disc := []discovery.Option{discovery.WithInterfaces(iface), discovery.WithPort(port)}
+	log := testLogger(t)
+	lnFake, lnHost := listenPair(t)
+	strangerID, err := secure.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The higher address yields: the one left hosting is the lower.
-	if lower := min(portA, portB); winPort != lower || win.keeper.Status().HostPort != lower {
-		t.Fatalf("the host left is on port %d (status %d), want the lower of %d and %d", winPort, win.keeper.Status().HostPort, portA, portB)
+	fake := tracker.NewServer(tracker.Config{Credentials: secure.Credentials{Identity: strangerID}})
+	fctx, fcancel := context.WithCancel(t.Context())
+	fakeDone := make(chan error, 1)
+	go func() { fakeDone <- fake.Serve(fctx, lnFake) }()
+	defer func() {
+		fcancel()
+		if err := <-fakeDone; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	cfg := Config{Network: "Lab", Discovery: disc, Logger: log}
+	hostCfg := cfg
+	hostCfg.Host, hostCfg.HostListener = true, lnHost
+	host := startMember(t, hostCfg)
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	hostSt := host.keeper.Status()
+	m := cfg
+	m.CanHost, m.Tracker, m.TrackerID, m.RankDelay = true, hostSt.Tracker, hostSt.Instance, 100*time.Millisecond
+	stayed := make(chan struct{})
+	var once sync.Once
+	m.Logger = slog.New(slog.NewTextHandler(lineFunc(func(line string) {
+		t.Log(strings.TrimSpace(line))
+		if strings.Contains(line, "its tracker answers; staying") {
+			once.Do(func() { close(stayed) })
+		}
+	}), nil))
+	member := startMember(t, m)
+	until(t, "the member follows the host and knows it", func() bool {
+		st := member.keeper.Status()
+		return st.Instance == hostSt.Instance && st.Candidates == 1 && registeredWith(hostSt.Tracker, 2)
+	})
+
+	// The stranger announces the name from a lower address.
+	actx, acancel := context.WithCancel(t.Context())
+	annDone := make(chan error, 1)
+	go func() {
+		annDone <- discovery.Announce(actx, discovery.Announcement{Name: "Lab", Port: lnFake.Addr().(*net.TCPAddr).Port}, nil, disc...)
+	}()
+	defer func() {
+		acancel()
+		if err := <-annDone; err != nil {
+			t.Error(err)
+		}
+	}()
+	until(t, "host and member hear the stranger", func() bool {
+		return host.keeper.Status().Others == 1 && member.keeper.Status().Others == 1
+	})
+	// And forges the host's goodbye (from the host's IP, as on a LAN).
+	sendMulticast(t, iface, port, `{"enxame":"bye","id":"`+hostSt.Instance+`"}`)
+	select {
+	case <-stayed:
+	case <-time.After(testWait):
+		t.Fatal("the member never weighed the forged goodbye")
+	}
+	if st := host.keeper.Status(); !st.Hosting || st.Instance != hostSt.Instance {
+		t.Fatalf("the host left its network: %+v", st)
+	}
+	if st := member.keeper.Status(); st.Tracker != hostSt.Tracker || member.node.Tracker() != hostSt.Tracker {
+		t.Fatalf("the member left a tracker that answers: %+v, node at %s", st, member.node.Tracker())
+	}
+
+	host.stop()
+	until(t, "the member hosts the network itself", func() bool { return member.keeper.Status().Hosting })
+	if member.node.Tracker() == lnFake.Addr().String() || fake.Stats().Peers != 0 {
+		t.Fatalf("the member registered with the stranger's tracker (%d peers there)", fake.Stats().Peers)
+	}
+	until(t, "the member registers with its own tracker", func() bool {
+		return registeredWith(member.keeper.Status().Tracker, 1)
+	})
+	if fake.Stats().Peers != 0 {
+		t.Fatalf("the stranger's tracker got %d registrations", fake.Stats().Peers)
+	}
+}
+
+// sendMulticast sends one datagram to the discovery group on the loopback
+// interface iface, as any host on a LAN can.
+func sendMulticast(t *testing.T, iface string, port int, payload string) {
+	t.Helper()
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := ipv4.NewPacketConn(c)
+	if err := p.SetMulticastInterface(ifi); err != nil {
+		t.Fatal(err)
+	}
+	p.SetMulticastLoopback(true)
+	if _, err := c.WriteTo([]byte(payload), &net.UDPAddr{IP: discovery.GroupIPv4.AsSlice(), Port: port}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -410,4 +559,86 @@ func TestBrowsingFailsHostingGoesOn(t *testing.T) {
 	if _, err := host.keeper.List(t.Context()); err != nil {
 		t.Errorf("list through the keeper: %v", err)
 	}
+}
+
+// TestPrivateBeacons: on a private network, members learn the network
+// secret and then believe only beacons of the name whose MAC checks: a
+// forged private beacon and an open look-alike are dropped (Others stays
+// 0). When the host leaves, the candidate that takes over announces with
+// the same beacon key, so the other member follows it.
+func TestPrivateBeacons(t *testing.T) {
+	iface, port := discoverytest.Loopback(t)
+	disc := []discovery.Option{discovery.WithInterfaces(iface), discovery.WithPort(port)}
+	key, err := secure.DeriveNetworkKey("harbor violet amber quiz lantern")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := secure.Credentials{Key: key}
+	cfg := Config{Network: "Sala 12", Discovery: disc, Logger: testLogger(t), Credentials: creds, RankDelay: 200 * time.Millisecond}
+	hostCfg := cfg
+	hostCfg.Host = true
+	host := startMember(t, hostCfg)
+	until(t, "the host hosts", func() bool { return host.keeper.Status().Hosting })
+	hostSt := host.keeper.Status()
+	cand, follower := cfg, cfg
+	cand.CanHost = true
+	cand.Tracker, cand.TrackerID = hostSt.Tracker, hostSt.Instance
+	follower.Tracker, follower.TrackerID = hostSt.Tracker, hostSt.Instance
+	c, f := startMember(t, cand), startMember(t, follower)
+	until(t, "both members registered, know the secret and the candidates", func() bool {
+		return registeredWith3(t, hostSt.Tracker, creds) && c.keeper.bkey.Load() != nil && f.keeper.bkey.Load() != nil &&
+			c.keeper.Status().Candidates == 1
+	})
+	if c.keeper.bkey.Load().secret != f.keeper.bkey.Load().secret {
+		t.Fatal("members were given different secrets")
+	}
+
+	// A stranger who heard the beacons but not the secret: its forged
+	// private beacon and an open one of the same name are not believed.
+	other, err := secure.DeriveNetworkKey("harbor violet amber quiz lantern") // even with the passphrase
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedKey := secure.DeriveBeaconKey(other, secure.NewNetworkSecret())
+	actx, acancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	for _, a := range []discovery.Announcement{{Name: "Sala 12", Port: 1, MAC: forgedKey.MAC}, {Name: "Sala 12", Port: 2}} {
+		wg.Go(func() {
+			if err := discovery.Announce(actx, a, nil, disc...); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	until(t, "the forged beacons are heard and dropped", func() bool { return f.keeper.Status().Dropped >= 2 && c.keeper.Status().Dropped >= 2 })
+	acancel()
+	wg.Wait()
+	for _, m := range []*member{c, f} {
+		if st := m.keeper.Status(); st.Others != 0 || st.Instance != hostSt.Instance {
+			t.Fatalf("a forged beacon was believed: %+v", st)
+		}
+	}
+
+	host.stop()
+	until(t, "the candidate takes over", func() bool { return c.keeper.Status().Hosting })
+	newAddr := c.keeper.Status().Tracker
+	until(t, "the follower follows it", func() bool { return f.node.Tracker() == newAddr && f.keeper.Status().Tracker == newAddr })
+	c.keeper.mu.Lock()
+	srv := c.keeper.hostSrv
+	c.keeper.mu.Unlock()
+	if srv == nil {
+		t.Fatal("the candidate hosts without a tracker")
+	}
+	if s, ok := srv.Secret(); !ok || s != f.keeper.bkey.Load().secret {
+		t.Fatal("the new host's tracker does not keep the network secret")
+	}
+}
+
+// registeredWith3 reports whether the private tracker at addr lists 3 peers.
+func registeredWith3(t *testing.T, addr string, creds secure.Credentials) bool {
+	c := tracker.NewClientWith(addr, creds)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	resp, err := c.List(ctx)
+	return err == nil && len(resp.Peers) == 3
 }

@@ -31,10 +31,17 @@ func NewNetworkSecret() NetworkSecret {
 	return s
 }
 
-// String returns the secret in standard, padded base64 (44 characters).
-func (s NetworkSecret) String() string { return base64.StdEncoding.EncodeToString(s[:]) }
+// Encode returns the secret in standard, padded base64 (44 characters),
+// as the register answer carries it.
+func (s NetworkSecret) Encode() string { return base64.StdEncoding.EncodeToString(s[:]) }
 
-// ParseNetworkSecret reads a secret written by String.
+// String hides the secret (a logged configuration must not carry it).
+func (s NetworkSecret) String() string { return "secure.NetworkSecret{…}" }
+
+// GoString hides the secret from %#v.
+func (s NetworkSecret) GoString() string { return s.String() }
+
+// ParseNetworkSecret reads a secret written by Encode.
 func ParseNetworkSecret(text string) (NetworkSecret, error) {
 	var s NetworkSecret
 	if len(text) != base64.StdEncoding.EncodedLen(NetworkSecretBytes) {
@@ -50,8 +57,8 @@ func ParseNetworkSecret(text string) (NetworkSecret, error) {
 	return s, nil
 }
 
-// MarshalText implements encoding.TextMarshaler (String).
-func (s NetworkSecret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+// MarshalText implements encoding.TextMarshaler (Encode).
+func (s NetworkSecret) MarshalText() ([]byte, error) { return []byte(s.Encode()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler (ParseNetworkSecret).
 func (s *NetworkSecret) UnmarshalText(b []byte) error {

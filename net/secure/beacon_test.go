@@ -47,7 +47,7 @@ func TestBeaconKey(t *testing.T) {
 
 func TestNetworkSecretText(t *testing.T) {
 	s := NewNetworkSecret()
-	back, err := ParseNetworkSecret(s.String())
+	back, err := ParseNetworkSecret(s.Encode())
 	if err != nil || back != s {
 		t.Fatalf("round trip: %v, %v", back, err)
 	}
@@ -56,9 +56,12 @@ func TestNetworkSecretText(t *testing.T) {
 	if err := json.Unmarshal(js, &m); err != nil || m["secret"] != s {
 		t.Fatalf("JSON round trip of %s: %v", js, err)
 	}
-	for _, bad := range []string{"", "abc", s.String()[:43], s.String() + "A", strings.Repeat("0", 44), strings.Repeat("!", 44), strings.TrimRight(s.String(), "=") + "A"} {
+	for _, bad := range []string{"", "abc", s.Encode()[:43], s.Encode() + "A", strings.Repeat("0", 44), strings.Repeat("!", 44), strings.TrimRight(s.Encode(), "=") + "A"} {
 		if _, err := ParseNetworkSecret(bad); !errors.Is(err, ErrBadSecret) {
 			t.Errorf("ParseNetworkSecret(%q) = %v, want ErrBadSecret", bad, err)
 		}
+	}
+	if f := fmt.Sprintf("%v %s %#v %+v", s, s, s, struct{ S NetworkSecret }{s}); strings.Contains(f, s.Encode()[:8]) {
+		t.Errorf("formatting a secret shows it: %q", f)
 	}
 }

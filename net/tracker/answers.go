@@ -71,6 +71,11 @@ func checkRegisterAnswer(r *wire.RegisterResponse) error {
 	if err := checkAddr("addr", r.Addr); err != nil {
 		return err
 	}
+	if r.Secret != "" {
+		if _, err := secure.ParseNetworkSecret(r.Secret); err != nil {
+			return badAnswer("secret is not %d bytes in base64", secure.NetworkSecretBytes)
+		}
+	}
 	r.HeartbeatS = clampSeconds(r.HeartbeatS, wire.DefaultHeartbeatInterval, MinHeartbeatInterval, MaxHeartbeatInterval)
 	r.TimeoutS = clampSeconds(r.TimeoutS, wire.DefaultPeerTimeout, time.Duration(r.HeartbeatS*float64(time.Second)), MaxPeerTimeout)
 	return nil

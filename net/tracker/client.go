@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/enxame/enxame/net/secure"
@@ -31,6 +32,8 @@ type Client struct {
 	closing context.Context
 	close   context.CancelFunc
 
+	device atomic.Pointer[secure.DeviceID] // the tracker's, from the last connection
+
 	sem    chan struct{} // holds the connection; one request at a time
 	conn   net.Conn
 	br     *bufio.Reader
@@ -47,6 +50,15 @@ func NewClient(addr string) *Client {
 func NewClientWith(addr string, cred secure.Credentials) *Client {
 	closing, close := context.WithCancel(context.Background())
 	return &Client{addr: addr, dialer: cred.Dialer("tracker"), sem: make(chan struct{}, 1), closing: closing, close: close}
+}
+
+// Device returns the device id of the tracker's certificate, as last
+// connected to; zero before the first connection.
+func (c *Client) Device() secure.DeviceID {
+	if d := c.device.Load(); d != nil {
+		return *d
+	}
+	return secure.DeviceID{}
 }
 
 // Addr returns the tracker address the client talks to.
@@ -244,6 +256,9 @@ func (c *Client) dialLocked(ctx context.Context) error {
 	conn, err := c.dialer.DialContext(dctx, "tcp", c.addr)
 	if err != nil {
 		return err // names the tracker; *secure.AuthError for a membership failure
+	}
+	if d, err := secure.DeviceIDFromState(conn.ConnectionState()); err == nil {
+		c.device.Store(&d)
 	}
 	c.conn = conn
 	c.br = bufio.NewReaderSize(conn, 16<<10)

@@ -227,3 +227,68 @@ func TestNamesBoundToDevices(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkSecret: a private tracker gives each member the network
+// secret in the register answer (the session keeps it), the one it was
+// configured with when given one; an open tracker gives none; a client
+// refuses a register answer whose secret is malformed.
+func TestNetworkSecret(t *testing.T) {
+	id, err := secure.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := privateCreds(t, id)
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	defer cancel()
+	register := func(addr string, creds secure.Credentials) (*wire.RegisterResponse, error) {
+		c := NewClientWith(addr, creds)
+		defer c.Close()
+		return c.RegisterWith(ctx, Registration{Port: 4242})
+	}
+
+	given := secure.NewNetworkSecret()
+	private := startServer(t, Config{Credentials: creds, Secret: given})
+	reg, err := register(private.addr, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := secure.ParseNetworkSecret(reg.Secret); err != nil || got != given {
+		t.Fatalf("private register answer's secret %q (%v), want the configured one", reg.Secret, err)
+	}
+	if s, ok := private.Secret(); !ok || s != given {
+		t.Fatalf("Server.Secret() = %v, want the configured one", ok)
+	}
+	drawn := startServer(t, Config{Credentials: creds})
+	if s, ok := drawn.Secret(); !ok || s == (secure.NetworkSecret{}) || s == given {
+		t.Fatalf("a private tracker with no secret configured did not draw its own")
+	}
+
+	open := startServer(t, Config{Secret: given})
+	reg, err = register(open.addr, secure.Credentials{Identity: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := open.Secret(); reg.Secret != "" || ok {
+		t.Fatalf("an open tracker gives a secret: %q, %v", reg.Secret, ok)
+	}
+
+	// The session keeps the secret of a private network.
+	s := NewSession(SessionConfig{Tracker: private.addr, Port: 4243, Credentials: creds}, nil)
+	sctx, scancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(sctx) }()
+	enxametest.WaitFor(t, wait, "the session registers", func() bool { return s.Status().Registered })
+	if got := s.Status().Secret; got == nil || *got != given {
+		t.Fatalf("session status secret = %v, want the tracker's", got)
+	}
+	scancel()
+	<-done
+
+	// A hostile tracker's malformed secret is an error, not a key.
+	for _, bad := range []string{"short", strings.Repeat("A", 44), given.Encode()[:40] + "!!!="} {
+		answer := wire.RegisterResponse{OK: true, Token: "t", Addr: "127.0.0.1:1", HeartbeatS: 5, TimeoutS: 15, Secret: bad}
+		if err := checkRegisterAnswer(&answer); err == nil {
+			t.Errorf("secret %q accepted", bad)
+		}
+	}
+}

@@ -71,6 +71,12 @@ type Config struct {
 	// the membership proof before any answer). The zero value is an open
 	// network with the process's default identity.
 	Credentials secure.Credentials
+	// Secret is the network secret a private network's tracker gives its
+	// members in the register answer (the beacon key's second half; see
+	// docs/SECURITY.md). Zero draws a new one; a peer that takes over
+	// hosting passes the one it was given, so beacons keep their key.
+	// Unused on an open network.
+	Secret secure.NetworkSecret
 
 	Logger *slog.Logger
 }
@@ -140,6 +146,11 @@ type Server struct {
 // NewServer returns a server with an empty registry.
 func NewServer(cfg Config) *Server {
 	cfg.setDefaults()
+	if !cfg.Credentials.Private() {
+		cfg.Secret = secure.NetworkSecret{}
+	} else if cfg.Secret == (secure.NetworkSecret{}) {
+		cfg.Secret = secure.NewNetworkSecret()
+	}
 	return &Server{
 		cfg:   cfg,
 		reg:   NewRegistry(cfg.Registry),
@@ -148,6 +159,20 @@ func NewServer(cfg Config) *Server {
 		slots: slots.New(cfg.MaxConns, cfg.MaxConnsPerIP),
 		guard: cfg.Credentials.Guard(),
 	}
+}
+
+// Secret returns the network secret handed to members; ok is false on an
+// open network, which has none.
+func (s *Server) Secret() (secret secure.NetworkSecret, ok bool) {
+	return s.cfg.Secret, s.cfg.Credentials.Private()
+}
+
+// secretText is the register answer's secret field: "" on an open network.
+func (s *Server) secretText() string {
+	if !s.cfg.Credentials.Private() {
+		return ""
+	}
+	return s.cfg.Secret.Encode()
 }
 
 // Config returns the server's configuration with defaults filled in.
@@ -550,6 +575,7 @@ func (s *Server) handle(out, line []byte, v View) []byte {
 				Addr:       addr,
 				HeartbeatS: s.cfg.HeartbeatInterval.Seconds(),
 				TimeoutS:   s.cfg.PeerTimeout.Seconds(),
+				Secret:     s.secretText(),
 			})
 		}
 	case wire.OpList:

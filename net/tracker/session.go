@@ -47,6 +47,9 @@ type SessionStatus struct {
 	LastError   string
 	LastContact time.Time
 	Files       int
+	// Secret is the network secret the tracker gave at registration (a
+	// private network's); nil on an open network or before registering.
+	Secret *secure.NetworkSecret
 }
 
 // Session keeps a peer registered with a tracker: it registers, heartbeats
@@ -220,10 +223,17 @@ func (s *Session) register(ctx context.Context, token *string, interval *time.Du
 	if resp.HeartbeatS > 0 {
 		*interval = time.Duration(resp.HeartbeatS * float64(time.Second))
 	}
+	var secret *secure.NetworkSecret
+	if resp.Secret != "" && s.cfg.Credentials.Private() {
+		if v, err := secure.ParseNetworkSecret(resp.Secret); err == nil { // checked by the client
+			secret = &v
+		}
+	}
 	s.update(func(st *SessionStatus) {
 		st.Registered = true
 		st.Addr = resp.Addr
 		st.LastError = ""
+		st.Secret = secret
 	})
 	s.log.Info("Registered with tracker", "addr", resp.Addr, "files", len(files), "heartbeat", *interval)
 	return nil

@@ -105,8 +105,12 @@ func TestWrongBytes(t *testing.T) {
 	liar := newTestPeer(data, m)
 	liar.corrupt = func(i int) bool { return i%2 == 0 }
 	liar.start(t)
+	// The honest peer is slow enough (16 chunks × 30 ms) that the liar,
+	// answering at once, is asked for more than maxStrikes corrupt chunks
+	// however late its connection is set up on a loaded machine (with
+	// 2 ms it once finished the file after the liar's second strike).
 	honest := newTestPeer(data, m)
-	honest.delay = 2 * time.Millisecond
+	honest.delay = 30 * time.Millisecond
 	honest.start(t)
 	tr := &fakeTracker{}
 	tr.set(result("f.bin", m, liar, honest))

@@ -226,6 +226,11 @@ type RegisterResponse struct {
 	Addr       string  `json:"addr"`
 	HeartbeatS float64 `json:"heartbeat_s"`
 	TimeoutS   float64 `json:"timeout_s"`
+	// Secret (version 2, private networks only) is the network secret in
+	// standard base64: with the network key it makes the key that
+	// authenticates the network's beacons (docs/SECURITY.md). It is sent
+	// only to a member, after the membership proof.
+	Secret string `json:"secret,omitempty"`
 }
 
 // PeerInfo is one entry of a list answer.

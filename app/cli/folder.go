@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/enxame/enxame/net/engine"
+	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
+)
+
+// folderConcurrency is how many files of a folder download at once: enough
+// to keep every holder busy with small files, few enough that a folder of
+// thousands of files does not open thousands of connections.
+const folderConcurrency = 4
+
+// folderFile is one file of a shared folder: its shared name, its path
+// inside the folder, and the version to fetch ("" lets the download pick,
+// by the most hosts, when several are offered).
+type folderFile struct {
+	name string
+	rel  string
+	id   string
+	size int64
+}
+
+// matchesFile reports whether a search answer has a file that get NAME
+// would fetch: a shared name or last path element equal to name, or its
+// content id.
+func matchesFile(resp *wire.SearchResponse, name string) bool {
+	isID := wire.ValidID(name)
+	return slices.ContainsFunc(resp.Results, func(r wire.SearchResult) bool {
+		return r.Name == name || path.Base(r.Name) == name || (isID && r.ID == name)
+	})
+}
+
+// folderPaths returns the folders a search answer holds that name names
+// (shared/CLI.md, "Folders"): a folder whose path, or whose last element,
+// is name. Sorted.
+func folderPaths(resp *wire.SearchResponse, name string) []string {
+	name = strings.Trim(name, "/")
+	if name == "" {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, r := range resp.Results {
+		dir := path.Dir(r.Name)
+		for dir != "." && dir != "/" && dir != "" {
+			if !seen[dir] && (dir == name || path.Base(dir) == name) {
+				seen[dir] = true
+			}
+			dir = path.Dir(dir)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// folderFiles lists the files under folder dir, one entry per shared
+// name; a name offered in one version only is pinned to it.
+func folderFiles(resp *wire.SearchResponse, dir string) []folderFile {
+	ids := map[string]map[string]int64{}
+	for _, r := range resp.Results {
+		if !wire.ValidID(r.ID) || !strings.HasPrefix(r.Name, dir+"/") {
+			continue
+		}
+		if ids[r.Name] == nil {
+			ids[r.Name] = map[string]int64{}
+		}
+		ids[r.Name][r.ID] = r.Size
+	}
+	var out []folderFile
+	for name, versions := range ids {
+		f := folderFile{name: name, rel: strings.TrimPrefix(name, dir+"/")}
+		if len(versions) == 1 {
+			for id, size := range versions {
+				f.id, f.size = id, size
+			}
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b folderFile) int { return strings.Compare(a.rel, b.rel) })
+	return out
+}
+
+// localDir is where a file at rel inside the folder is saved under root:
+// every folder element made a safe file name (transfer.SafeName), so that
+// nothing from the network climbs out of root or names a device.
+func localDir(root, rel string) string {
+	parts := strings.Split(path.Dir(rel), "/")
+	dir := root
+	for _, p := range parts {
+		if p == "." || p == "" {
+			continue
+		}
+		dir = filepath.Join(dir, transfer.SafeName(p))
+	}
+	return dir
+}
+
+// getFolder downloads every file of folder dir into out/<its last
+// element>/…, keeping the tree, at most folderConcurrency at once, and
+// prints the folder's path on stdout when every file is saved. A file
+// that fails stops the others (their verified chunks are kept: the same
+// command resumes), and the first failure is the exit reason.
+func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.SearchResponse, dir, out string) int {
+	parent := ctx
+	files := folderFiles(resp, dir)
+	root := filepath.Join(out, transfer.SafeName(path.Base(dir)))
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	fmt.Fprintf(env.Stderr, "enxame get: folder %s: %d %s, %s\n", wire.SafeText(dir), len(files), plural(len(files), "file"), humanize.IBytes(uint64(total)))
+	if len(files) == 0 {
+		fmt.Fprintf(env.Stderr, "enxame get: folder %s holds no file\n", wire.SafeText(dir))
+		return ExitFailure
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Files of one content id go to one worker, one after the other: the
+	// engine runs one download per id at a time.
+	var groups [][]folderFile
+	byID := map[string]int{}
+	for _, f := range files {
+		if i, ok := byID[f.id]; ok && f.id != "" {
+			groups[i] = append(groups[i], f)
+			continue
+		}
+		byID[f.id] = len(groups)
+		groups = append(groups, []folderFile{f})
+	}
+	work := make(chan []folderFile)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		keys     = map[string]string{} // rel → engine key, while running
+	)
+	fail := func(f folderFile, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = fmt.Errorf("%s: %w", f.rel, err)
+			cancel()
+		}
+	}
+	// fetchOne downloads f and waits for it.
+	fetchOne := func(f folderFile) {
+		target := localDir(root, f.rel)
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			fail(f, err)
+			return
+		}
+		key, err := e.Download(engine.Request{Name: f.name, ID: f.id, Dir: target})
+		if err != nil {
+			fail(f, err)
+			return
+		}
+		mu.Lock()
+		keys[f.rel] = key
+		mu.Unlock()
+		err = e.WaitDownload(context.WithoutCancel(ctx), key)
+		mu.Lock()
+		delete(keys, f.rel)
+		if err == nil {
+			done++
+		}
+		mu.Unlock()
+		if err != nil {
+			fail(f, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(folderConcurrency, len(groups)) {
+		wg.Go(func() {
+			for g := range work {
+				for _, f := range g {
+					if ctx.Err() == nil {
+						fetchOne(f)
+					}
+				}
+			}
+		})
+	}
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		defer close(work)
+		for _, g := range groups {
+			select {
+			case work <- g:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	// Stopping (an interrupt, or a failure) cancels what runs: each keeps
+	// its verified chunks for the next run.
+	stopRunning := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		running := make([]string, 0, len(keys))
+		for _, k := range keys {
+			running = append(running, k)
+		}
+		mu.Unlock()
+		for _, k := range running {
+			e.Pause(k)
+		}
+	})
+	defer stopRunning()
+
+	tick := time.NewTicker(plainInterval)
+	defer tick.Stop()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); <-feedDone; close(finished) }()
+	lastLine := time.Time{}
+	progress := func(force bool) {
+		mu.Lock()
+		n := done
+		running := make([]string, 0, len(keys))
+		for _, k := range keys {
+			running = append(running, k)
+		}
+		mu.Unlock()
+		if !force && time.Since(lastLine) < plainEvery {
+			return
+		}
+		lastLine = time.Now()
+		var inFlight int64
+		for _, k := range running {
+			if tr, ok := e.Transfer(k); ok {
+				inFlight += tr.Done
+			}
+		}
+		fmt.Fprintf(env.Stderr, "enxame get: folder %s: %d of %d files saved (%s in files under way)\n",
+			wire.SafeText(dir), n, len(files), humanize.IBytes(uint64(inFlight)))
+	}
+	for waiting := true; waiting; {
+		select {
+		case <-finished:
+			waiting = false
+		case <-tick.C:
+			progress(false)
+		}
+	}
+	mu.Lock()
+	err, n := firstErr, done
+	mu.Unlock()
+	switch {
+	case err == nil && n == len(files):
+		fmt.Fprintf(env.Stderr, "enxame get: saved folder %s (%d %s, %s)\n", root, n, plural(n, "file"), humanize.IBytes(uint64(total)))
+		fmt.Fprintln(env.Stdout, root)
+		return ExitOK
+	case parent.Err() != nil:
+		fmt.Fprintf(env.Stderr, "enxame get: interrupted with %d of %d files saved in %s; run the same command again to resume\n", n, len(files), root)
+		return ExitOK
+	default:
+		fmt.Fprintf(env.Stderr, "enxame get: folder %s: %s (%d of %d files saved in %s; run the same command again to resume)\n",
+			wire.SafeText(dir), wire.SafeText(oneLine(err)), n, len(files), root)
+		return ExitFailure
+	}
+}
+
+// listFolders tells which folders of that name exist, for the user to
+// pick one by its path.
+func listFolders(w io.Writer, name string, dirs []string) {
+	fmt.Fprintf(w, "enxame get: several folders named %q:\n", wire.SafeText(name))
+	for _, d := range dirs {
+		fmt.Fprintf(w, "enxame get:   %s\n", wire.SafeText(d))
+	}
+	fmt.Fprintln(w, "enxame get: pick one by its path, e.g. enxame get "+quoteArg(dirs[0]))
+}
+
+// quoteArg quotes s for a shell when it needs it.
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " \t'\"\\$`!*?&;|<>()") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
