@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -29,6 +30,8 @@ type shareTab struct {
 	maxUp   *appEntry // rate limits: "2MB/s", "0" for none
 	maxDown *appEntry
 	apply   *widget.Button
+	// maxActive is how many downloads run at once; the rest wait queued.
+	maxActive *widget.Select
 }
 
 func newShareTab(m *mainScreen) *shareTab {
@@ -74,6 +77,15 @@ func newShareTab(m *mainScreen) *shareTab {
 	limits := container.NewBorder(nil, nil, widget.NewLabel("Limit sending to"), t.apply,
 		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel("and receiving to"), t.maxDown))
 
+	var counts []string
+	for n := 1; n <= vm.MaxMaxActive; n++ {
+		counts = append(counts, strconv.Itoa(n))
+	}
+	t.maxActive = widget.NewSelect(counts, t.onMaxActive)
+	v.MaxActive.AddListener(binding.NewDataListener(t.onMaxActiveChanged))
+	atOnce := container.NewHBox(widget.NewLabel("Downloads at once"), t.maxActive,
+		widget.NewLabelWithStyle("the others wait their turn in Transfers", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Share.Files.AddListener(binding.NewDataListener(t.onFilesChanged))
@@ -85,6 +97,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.skipped,
 		t.hidden,
 		limits,
+		atOnce,
 		hint,
 		columns(shareColumns, bold("Name"), bold("Size")),
 	)
@@ -244,4 +257,29 @@ func (t *shareTab) onLimitsChanged() {
 	down, _ := t.m.u.vm.MaxDownload.Get()
 	t.maxUp.SetText(shown(up))
 	t.maxDown.SetText(shown(down))
+}
+
+// onMaxActive applies the downloads-at-once choice.
+func (t *shareTab) onMaxActive(choice string) {
+	n, err := strconv.Atoi(choice)
+	if cur, _ := t.m.u.vm.MaxActive.Get(); err != nil || cur == n {
+		return
+	}
+	w := t.m.u.win
+	t.m.u.vm.Background(func() {
+		if err := t.m.u.vm.SetMaxActive(n); err != nil {
+			fyne.Do(func() {
+				showError(w, "Cannot change how many downloads run at once", err)
+				t.onMaxActiveChanged()
+			})
+		}
+	})
+}
+
+// onMaxActiveChanged shows the downloads-at-once setting.
+func (t *shareTab) onMaxActiveChanged() {
+	n, _ := t.m.u.vm.MaxActive.Get()
+	if n > 0 && t.maxActive.Selected != strconv.Itoa(n) {
+		t.maxActive.SetSelected(strconv.Itoa(n))
+	}
 }

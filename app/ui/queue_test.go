@@ -1,0 +1,133 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
+)
+
+// TestTransfersQueueFromTheWindow: "Downloads at once" on My share set to
+// 1 leaves the later downloads queued, their rows saying so; Move up moves
+// the selected one ahead in the queue; Clear finished takes the done and
+// failed rows off, and is offered only when there are some.
+func TestTransfersQueueFromTheWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	small := []byte("a small file")
+	live.StartSeeder(t, addr, map[string][]byte{"small.txt": small})
+	ids := map[string]string{}
+	for i := 1; i <= 3; i++ {
+		name := fmt.Sprintf("s%d.bin", i)
+		ids[name] = strings.Repeat(fmt.Sprintf("%02x", i), 32)
+		live.StartSilentHolder(t, addr, name, ids[name])
+	}
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	u.win.Resize(fyne.NewSize(1100, 720))
+
+	st := u.main.share
+	if st.maxActive.Selected != "3" {
+		t.Errorf("downloads at once shows %q, want the default 3", st.maxActive.Selected)
+	}
+	st.maxActive.SetSelected("1")
+	if n := u.vm.Settings().MaxActive; n != 1 {
+		t.Fatalf("setting after choosing 1: %d", n)
+	}
+
+	tt := u.main.transfers
+	if tt.queueBar.Visible() {
+		t.Error("queue buttons shown with no downloads")
+	}
+	poll := func(what string, cond func([]vm.TransferRow) bool) {
+		t.Helper()
+		enxametest.WaitFor(t, 10*time.Second, what, func() bool {
+			u.vm.Poll(t.Context(), time.Now())
+			rows, _ := u.vm.Transfers.Rows.Get()
+			return cond(rows)
+		})
+	}
+	start := func(name, id string) {
+		t.Helper()
+		if _, err := u.vm.Transfers.Start(name, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start("small.txt", enxametest.ContentID(small))
+	poll("small.txt done", func(rs []vm.TransferRow) bool { return rs[0].State == vm.StateDone })
+	start("gone.txt", strings.Repeat("ee", 32))
+	poll("gone.txt failed", func(rs []vm.TransferRow) bool { return rs[1].State == vm.StateFailed })
+	for i := 1; i <= 3; i++ {
+		name := fmt.Sprintf("s%d.bin", i)
+		start(name, ids[name])
+	}
+	names := func() []string {
+		rows, _ := u.vm.Transfers.Rows.Get()
+		var s []string
+		for _, r := range rows {
+			s = append(s, r.Name)
+		}
+		return s
+	}
+	poll("s2 and s3 queued", func(rs []vm.TransferRow) bool {
+		return len(rs) == 5 && rs[3].State == vm.StateQueued && rs[4].State == vm.StateQueued && rs[2].Active()
+	})
+	if !tt.queueBar.Visible() || tt.clear.Disabled() {
+		t.Fatal("queue buttons hidden, or Clear finished disabled with a done download listed")
+	}
+
+	// The last row selected: it can go up, not down.
+	tt.list.Select(4)
+	if sel, _ := u.vm.Transfers.Selected.Get(); sel != keyOfRow(t, u, "s3.bin") {
+		t.Fatalf("selected %q, want s3.bin's row", sel)
+	}
+	if tt.moveUp.Disabled() || !tt.moveDown.Disabled() {
+		t.Errorf("last row: Move up disabled %v, Move down disabled %v", tt.moveUp.Disabled(), tt.moveDown.Disabled())
+	}
+	test.Tap(tt.moveUp)
+	if got := names(); !slices.Equal(got, []string{"small.txt", "gone.txt", "s1.bin", "s3.bin", "s2.bin"}) {
+		t.Fatalf("rows after Move up %v", got)
+	}
+	var shown string
+	for _, w := range tt.rowWidgets {
+		if w.row.Name == "s3.bin" && w.id == 3 {
+			shown = w.state.Text
+		}
+	}
+	if shown != "Queued: starts next" {
+		t.Errorf("s3.bin's row says %q, want Queued: starts next", shown)
+	}
+	if tt.moveUp.Disabled() || tt.moveDown.Disabled() {
+		t.Error("a middle row cannot move both ways")
+	}
+
+	test.Tap(tt.clear)
+	if got := names(); !slices.Equal(got, []string{"s1.bin", "s3.bin", "s2.bin"}) {
+		t.Fatalf("rows after Clear finished %v", got)
+	}
+	if !tt.clear.Disabled() {
+		t.Error("Clear finished still offered with nothing finished")
+	}
+}
+
+func keyOfRow(t *testing.T, u *UI, name string) string {
+	t.Helper()
+	rows, _ := u.vm.Transfers.Rows.Get()
+	for _, r := range rows {
+		if r.Name == name {
+			return r.Key
+		}
+	}
+	t.Fatalf("no row %s", name)
+	return ""
+}
