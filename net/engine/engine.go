@@ -67,6 +67,11 @@ type Config struct {
 	// ShareDir is the folder shared ("" shares none: only downloads are
 	// served).
 	ShareDir string
+	// ShareDirs are more folders shared beside ShareDir; AddShareDir and
+	// RemoveShareDir change them at run time. With several folders every
+	// shared name starts with its folder's label: its base name, made
+	// unique ("docs", "docs (2)") in the order given.
+	ShareDirs []string
 	// Share tunes the index (hash cache, rescan interval); Dir and Logger
 	// are the engine's.
 	Share ShareOptions

@@ -47,9 +47,12 @@ type Snapshot struct {
 	Server    peer.Stats
 	Announced int
 
-	// ShareDir is the shared folder ("" none) and Share its index state.
-	ShareDir string
-	Share    share.Progress
+	// ShareDir is the (first) shared folder ("" none) and Share the
+	// state of every shared folder's index summed up; ShareDirs has each
+	// folder's, in the order they were added.
+	ShareDir  string
+	Share     share.Progress
+	ShareDirs []FolderStatus
 	// Downloads is the downloads folder.
 	Downloads string
 	// Transfers are the downloads, in the order they were added.
@@ -80,9 +83,7 @@ func (e *Engine) Snapshot() Snapshot {
 		ss, err := nr.sessionStatus()
 		st.Registered, st.Addr, st.LastError, st.PeerErr = ss.Registered, ss.Addr, ss.LastError, err
 		st.RegisteredWith, st.LastContact = ss.Tracker, ss.LastContact
-		if nr.index != nil {
-			st.Share = nr.index.Progress()
-		}
+		st.ShareDirs, st.Share = nr.index.status()
 	}
 	st.Transfers = e.transfers()
 	return st
@@ -93,7 +94,7 @@ func (e *Engine) SharedFiles() []wire.FileEntry {
 	e.mu.Lock()
 	nr := e.node
 	e.mu.Unlock()
-	if nr == nil || nr.index == nil {
+	if nr == nil {
 		return nil
 	}
 	return nr.index.Files()
