@@ -390,6 +390,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	_ = v.ShareText.Set(shareText(st.ShareDir, sp))
 	_ = v.ShareSkipped.Set(skippedText(sp.Skipped))
 	v.Share.update(n, st)
+	v.Share.updateFolders(st)
 
 	v.Transfers.update(st.Transfers)
 	v.Network.updateHost(st.Host)
@@ -577,7 +578,7 @@ func (v *App) networkChanged() {
 	_ = v.Network.Status.Set("Asking the tracker…")
 }
 
-// SetShareDir shares dir instead of the current folder.
+// SetShareDir shares dir instead of the current folders.
 func (v *App) SetShareDir(dir string) error {
 	n, err := v.engine()
 	if err != nil {
@@ -587,7 +588,7 @@ func (v *App) SetShareDir(dir string) error {
 		return err
 	}
 	v.mu.Lock()
-	v.settings.ShareDir = dir
+	v.settings.ShareDir, v.settings.ShareDirs = dir, nil
 	v.mu.Unlock()
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())

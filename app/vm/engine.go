@@ -70,6 +70,7 @@ func (v *App) configOf(s Settings) engine.Config {
 		HostListen:  cmp.Or(s.HostListen, DefaultHostListen),
 		CanHost:     s.CanHost,
 		ShareDir:    s.ShareDir,
+		ShareDirs:   s.ShareDirs,
 		Share:       engine.ShareOptions{Hidden: s.ShareHidden},
 		Listen:      s.PeerListen,
 		Downloads:   s.Downloads,

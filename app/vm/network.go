@@ -121,6 +121,8 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 type ShareVM struct {
 	app   *App
 	Files Rows[ShareRow]
+	// Folders are the shared folders, in the order they were added.
+	Folders Rows[FolderRow]
 
 	lastKey shareKey
 }
@@ -131,17 +133,19 @@ type shareKey struct {
 	files int
 	bytes int64
 	scan  int64
+
+	folders int
 }
 
 func newShareVM(app *App) *ShareVM {
-	return &ShareVM{app: app, Files: newRows(eq[ShareRow])}
+	return &ShareVM{app: app, Files: newRows(eq[ShareRow]), Folders: newRows(eq[FolderRow])}
 }
 
 // update refreshes the list when the index changed. Called by the poller
 // only, so lastKey needs no lock.
 func (sv *ShareVM) update(n *engine.Engine, st Snapshot) {
 	p := st.Share
-	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
+	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano(), folders: len(st.ShareDirs)}
 	if k == sv.lastKey {
 		return
 	}

@@ -71,6 +71,9 @@ type Settings struct {
 	// MaxActive is how many downloads run at once (1 to MaxMaxActive); the
 	// others wait queued in the Transfers list's order.
 	MaxActive int
+	// ShareDirs are more folders shared beside ShareDir, plain paths
+	// (preference PrefMoreShareURIs).
+	ShareDirs []string
 	// Passphrase is the private network's passphrase, "" for an open
 	// network. It is not kept in the preferences but in its own file,
 	// readable by this user only (PassphraseFile).
@@ -87,6 +90,7 @@ func (s Settings) Complete() bool {
 func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.Tracker = p.String(PrefTracker)
 	s.ShareDir = pathOf(p.String(PrefShareURI))
+	s.ShareDirs = loadMoreShareDirs(p)
 	s.Downloads = pathOf(p.String(PrefDownloadsURI))
 	if s.Downloads == "" {
 		s.Downloads = DefaultDownloads()
@@ -111,6 +115,7 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 		p.SetString(PrefTracker, s.Tracker)
 	}
 	p.SetString(PrefShareURI, uriOf(s.ShareDir))
+	saveMoreShareDirs(p, s.ShareDirs)
 	p.SetString(PrefDownloadsURI, uriOf(s.Downloads))
 	p.SetBool(PrefHost, s.Host)
 	if s.HostListen != "" {
