@@ -19,6 +19,10 @@ import (
 	"github.com/enxame/enxame/net/wire"
 )
 
+// maxFolderFiles bounds the files one get of a folder reads from the
+// tracker (search pages of 200).
+const maxFolderFiles = 100_000
+
 // folderConcurrency is how many files of a folder download at once: enough
 // to keep every holder busy with small files, few enough that a folder of
 // thousands of files does not open thousands of connections.

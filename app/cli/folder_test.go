@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,5 +99,35 @@ func TestGetFolder(t *testing.T) {
 	if r.code != ExitFailure || r.stdout != "" || !strings.Contains(r.stderr, "folder course/handouts: h.txt:") ||
 		!strings.Contains(r.stderr, "0 of 1 files saved") {
 		t.Fatalf("a folder whose holder is gone: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestGetBigFolder: a folder of more files than one search answer lists
+// (200) is read page by page and fetched whole.
+func TestGetBigFolder(t *testing.T) {
+	trackerAddr := shTracker(t)
+	src := t.TempDir()
+	const n = 230
+	for i := range n {
+		p := filepath.Join(src, "big", fmt.Sprintf("sub-%d", i%3), fmt.Sprintf("f-%03d.txt", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("file %d", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shStart(t, nil, nil, "share", "-tracker", trackerAddr, "-listen", "127.0.0.1:0", "-no-cache", "-log-level", "warn", src)
+	shSearchUntil(t, trackerAddr, "f-229", "the share indexed", func(rs []wire.SearchResult) bool { return len(rs) == 1 })
+	out := t.TempDir()
+	r := runGetBin(t, "-tracker", trackerAddr, "-o", out, "big")
+	if r.code != 0 || r.stdout != filepath.Join(out, "big")+"\n" {
+		t.Fatalf("get big: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	for i := range n {
+		p := filepath.Join(out, "big", fmt.Sprintf("sub-%d", i%3), fmt.Sprintf("f-%03d.txt", i))
+		if got, err := os.ReadFile(p); err != nil || string(got) != fmt.Sprintf("file %d", i) {
+			t.Fatalf("%s: %q, %v", p, got, err)
+		}
 	}
 }

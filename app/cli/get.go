@@ -139,10 +139,18 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		// NAME may be a folder (shared/CLI.md, "Folders"): only when no file
 		// matches it. A tracker that cannot be asked now is left to the
 		// download, which keeps trying it.
+		// Exact names rank first, so a file shows on the first page; a
+		// folder's files may fill many.
 		if resp, err := e.Search(ctx, fs.Arg(0)); err == nil && !matchesFile(resp, fs.Arg(0)) {
+			complete := !resp.Truncated
+			if !complete {
+				if all, c, err := e.SearchAll(ctx, fs.Arg(0), maxFolderFiles); err == nil {
+					resp, complete = all, c
+				}
+			}
 			switch dirs := folderPaths(resp, fs.Arg(0)); {
-			case len(dirs) == 1 && resp.Truncated:
-				fmt.Fprintf(env.Stderr, "enxame get: folder %s has more files than the tracker lists in one answer; fetch its subfolders one by one\n", wire.SafeText(dirs[0]))
+			case len(dirs) == 1 && !complete:
+				fmt.Fprintf(env.Stderr, "enxame get: folder %s has more files than the tracker lists (%d read); fetch its subfolders one by one\n", wire.SafeText(dirs[0]), len(resp.Results))
 				return ExitFailure
 			case len(dirs) == 1:
 				return getFolder(ctx, env, e, resp, dirs[0], *out)

@@ -41,7 +41,8 @@ const (
 
 const peerHelp = `commands:
   list                    peers registered with the tracker
-  search <text>           files whose name contains text (no text: everything)
+  search <text>           files whose name holds every word of text, any order,
+                          case and accents ignored (no text: everything)
   download <name or id>   fetch a file into the downloads folder
   status                  tracker, shared folder, chunk server and transfers
   help                    this text

@@ -50,6 +50,28 @@ func Describe(err error) Problem {
 		return Problem{What: "Enxame shares whole folders, not single files.", Hint: "Drop the folder that holds the file instead, or put the file in your shared folder."}
 	case errors.Is(err, errNotLocalFolder):
 		return Problem{What: "Only folders on this computer can be shared.", Hint: "Copy the files into a local folder and share that."}
+	case errors.Is(err, errNoPassphrase):
+		return Problem{What: "A private network needs a passphrase.", Hint: "Type one, or press Suggest for words that are easy to read aloud."}
+	case errors.Is(err, vm.ErrWrongPassphrase):
+		return Problem{
+			What: "The passphrase is wrong for this network.",
+			Hint: "Check it with the host, word by word: the words and their order count, capitals do not.",
+		}
+	case errors.Is(err, vm.ErrNeedsPassphrase):
+		return Problem{
+			What: "This network is private: it needs a passphrase.",
+			Hint: "Ask the host for it and type it under the address, then join again.",
+		}
+	case errors.Is(err, vm.ErrNotPrivate):
+		return Problem{
+			What: "This network is open: it has no passphrase.",
+			Hint: "Leave the passphrase empty to join it.",
+		}
+	case errors.Is(err, vm.ErrTooManyAttempts):
+		return Problem{
+			What: "The host refuses this computer for now: too many wrong passphrases were tried from here.",
+			Hint: "Wait a minute, then try again with the right passphrase.",
+		}
 	case errors.Is(err, errNoDownloads):
 		return Problem{What: "Choose where downloads should go.", Hint: "Any folder you can write to; Enxame creates it if needed."}
 	case errors.Is(err, vm.ErrBadRate):

@@ -30,6 +30,26 @@ type firstRun struct {
 	hostButton     *widget.Button
 	joinButton     *widget.Button
 	nearby         *nearbyList
+
+	// Private networks: hosting one, and the passphrase to join one.
+	privateCheck  *widget.Check
+	hostPassEntry *widget.Entry
+	hostPassRow   *fyne.Container
+	hostBox       *fyne.Container // the host card's content, laid out again when it changes
+	joinPassEntry *widget.Entry
+	joinPassHint  *widget.Label   // says which network asks for a passphrase
+	joinBox       *fyne.Container // the fields under the join card
+	scroll        *container.Scroll
+}
+
+// relayout lays the screen out again after a part was shown or hidden:
+// Show and Hide alone leave the cards at their old sizes.
+func (f *firstRun) relayout() {
+	if f.scroll == nil {
+		return
+	}
+	f.scroll.Content.Refresh()
+	f.scroll.Refresh()
 }
 
 func newFirstRun(u *UI, s vm.Settings) *firstRun {
@@ -71,7 +91,21 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 		f.networkEntry.SetText(s.Network)
 	}
 	f.networkEntry.OnSubmitted = func(string) { f.onHost() }
-	hostCard := widget.NewCard("Host a network", "", container.NewBorder(nil, container.NewVBox(f.networkEntry, f.hostButton), nil, nil, hostText))
+	f.hostPassEntry = widget.NewEntry()
+	f.hostPassEntry.SetPlaceHolder("Passphrase everyone types to join")
+	f.hostPassEntry.OnSubmitted = func(string) { f.onHost() }
+	suggest := widget.NewButton("Suggest", f.onSuggestPassphrase)
+	passHint := widget.NewLabel("Read it aloud or write it on the board: only people who type it can join, see or download anything.")
+	passHint.Wrapping = fyne.TextWrapWord
+	f.hostPassRow = container.NewVBox(container.NewBorder(nil, nil, nil, suggest, f.hostPassEntry), passHint)
+	f.privateCheck = widget.NewCheck("Private: ask for a passphrase", f.onPrivateToggled)
+	if s.Host && s.Passphrase != "" {
+		f.hostPassEntry.SetText(s.Passphrase)
+		f.privateCheck.SetChecked(true)
+	}
+	f.hostBox = container.NewVBox(hostText, f.networkEntry, f.privateCheck, f.hostPassRow, f.hostButton)
+	f.onPrivateToggled(f.privateCheck.Checked)
+	hostCard := widget.NewCard("Host a network", "", f.hostBox)
 
 	f.trackerEntry = widget.NewEntry()
 	f.trackerEntry.SetPlaceHolder("address:port, e.g. 192.168.1.20:7077")
@@ -83,9 +117,20 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	f.onAddrChanged(f.trackerEntry.Text)
 	joinText := widget.NewLabel("Someone is hosting? Pick their network, or type the address shown in their Enxame.")
 	joinText.Wrapping = fyne.TextWrapWord
+	f.joinPassEntry = widget.NewEntry()
+	f.joinPassEntry.SetPlaceHolder("Passphrase, if the network is private")
+	f.joinPassEntry.OnSubmitted = func(string) { f.onJoin() }
+	if !s.Host {
+		f.joinPassEntry.SetText(s.Passphrase)
+	}
+	f.joinPassHint = widget.NewLabel("")
+	f.joinPassHint.Wrapping = fyne.TextWrapWord
+	f.joinPassHint.Importance = widget.WarningImportance
+	f.joinPassHint.Hide()
 	f.nearby = newNearbyList(u, f.onPickNearby, false)
 	nearby := f.nearby
-	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, container.NewVBox(f.trackerEntry, f.joinButton), nil, nil,
+	f.joinBox = container.NewVBox(f.trackerEntry, f.joinPassEntry, f.joinPassHint, f.joinButton)
+	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, f.joinBox, nil, nil,
 		container.NewVBox(joinText, nearby.content)))
 
 	body := container.NewVBox(
@@ -97,8 +142,25 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 		widget.NewSeparator(),
 		container.NewGridWithColumns(2, hostCard, joinCard),
 	)
-	f.content = container.NewScroll(container.New(&maxWidthLayout{Width: 780}, body))
+	f.scroll = container.NewScroll(container.New(&maxWidthLayout{Width: 780}, body))
+	f.content = f.scroll
 	return f
+}
+
+// onPrivateToggled shows the passphrase field while hosting a private
+// network is chosen, with a passphrase proposed when there is none.
+func (f *firstRun) onPrivateToggled(on bool) {
+	if on && strings.TrimSpace(f.hostPassEntry.Text) == "" {
+		f.onSuggestPassphrase()
+	}
+	showIf(f.hostPassRow, on)
+	f.relayout()
+}
+
+// onSuggestPassphrase proposes a new passphrase: words people can read
+// aloud, at least 50 bits.
+func (f *firstRun) onSuggestPassphrase() {
+	f.hostPassEntry.SetText(vm.ProposePassphrase())
 }
 
 // onAddrChanged enables Join only once there is an address to join.
@@ -175,6 +237,14 @@ func (f *firstRun) onHost() {
 	// Named, or else after this computer; a network joined before is
 	// not followed any more.
 	s.Network, s.NetworkID = vm.NetworkName(f.networkEntry.Text), ""
+	s.Passphrase = ""
+	if f.privateCheck.Checked {
+		s.Passphrase = vm.NormalizePassphrase(f.hostPassEntry.Text)
+		if s.Passphrase == "" {
+			showError(f.u.win, "Cannot start yet", errNoPassphrase)
+			return
+		}
+	}
 	f.start(s)
 }
 
@@ -191,12 +261,23 @@ func (f *firstRun) onJoin() {
 	}
 	s.Host = false
 	s.Tracker = addr
+	s.Passphrase = vm.NormalizePassphrase(f.joinPassEntry.Text)
 	f.start(s)
 }
 
-// onPickNearby joins a network heard on the LAN.
-func (f *firstRun) onPickNearby(addr string) {
-	f.trackerEntry.SetText(addr)
+// onPickNearby joins a network heard on the LAN; a private one first asks
+// for its passphrase, when none is typed.
+func (f *firstRun) onPickNearby(r vm.NearbyRow) {
+	f.trackerEntry.SetText(r.Addr)
+	if r.Private && strings.TrimSpace(f.joinPassEntry.Text) == "" {
+		f.joinPassHint.SetText("“" + vm.Ellipsize(r.Name, 40) + "” is private: type the passphrase its host gave you, then press Join.")
+		f.joinPassHint.Show()
+		f.relayout()
+		f.u.win.Canvas().Focus(f.joinPassEntry)
+		return
+	}
+	f.joinPassHint.Hide()
+	f.relayout()
 	f.onJoin()
 }
 

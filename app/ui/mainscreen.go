@@ -142,6 +142,12 @@ func (s *statusBar) onConnChanged() {
 	addrs = typableAddrs(addrs)
 	name, _ := v.NetworkName.Get()
 	switch {
+	case ok && v.Private() && name != "":
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(lockIcon()))
+		setText(s.conn, fmt.Sprintf("Connected to the private network %s", name))
+	case ok && v.Private():
+		s.connIcon.SetResource(theme.NewSuccessThemedResource(lockIcon()))
+		setText(s.conn, "Connected to a private network through "+tr)
 	case ok && name != "":
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, fmt.Sprintf("Connected to the network %s", name))

@@ -11,13 +11,17 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/assets"
 )
 
-// nearbyList shows the networks heard on the LAN, one button each; a tap
-// hands the network's address to pick.
+// lockIcon marks a private network, in the theme's colours.
+func lockIcon() fyne.Resource { return theme.NewThemedResource(assets.Lock) }
+
+// nearbyList shows the networks heard on the LAN, one button each, a lock
+// on private ones; a tap hands the network to pick.
 type nearbyList struct {
 	u       *UI
-	pick    func(addr string)
+	pick    func(r vm.NearbyRow)
 	box     *fyne.Container
 	content fyne.CanvasObject
 	// quiet hides the whole list while nothing is heard, instead of
@@ -25,7 +29,7 @@ type nearbyList struct {
 	quiet bool
 }
 
-func newNearbyList(u *UI, pick func(addr string), quiet bool) *nearbyList {
+func newNearbyList(u *UI, pick func(r vm.NearbyRow), quiet bool) *nearbyList {
 	l := &nearbyList{u: u, pick: pick, box: container.NewVBox(), quiet: quiet}
 	title := widget.NewLabelWithStyle("Networks found nearby", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.content = container.NewVBox(title, l.box)
@@ -63,8 +67,13 @@ func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {
 	if r.Peers != 1 {
 		peers = fmt.Sprintf("%d computers", r.Peers)
 	}
-	addr := r.Addr
-	b := widget.NewButtonWithIcon(fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, addr), theme.LoginIcon(), func() { l.pick(addr) })
+	text := fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, r.Addr)
+	icon := theme.LoginIcon()
+	if r.Private {
+		text = fmt.Sprintf("%s · private · %s · %s", vm.Ellipsize(r.Name, 40), peers, r.Addr)
+		icon = lockIcon()
+	}
+	b := widget.NewButtonWithIcon(text, icon, func() { l.pick(r) })
 	b.Alignment = widget.ButtonAlignLeading
 	return b
 }

@@ -30,6 +30,9 @@ type networkTab struct {
 	addrsBox     *fyne.Container
 	hostSummary  *widget.Label
 	trackerEntry *appEntry
+	passEntry    *appEntry     // the passphrase of the network to join
+	passHint     *widget.Label // says which network asks for one
+	joinBox      *fyne.Container
 	joinButton   *widget.Button
 	status       *widget.Label
 	conn         *widget.Label
@@ -57,6 +60,13 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.trackerEntry.SetPlaceHolder("address:port of the host")
 	t.trackerEntry.OnSubmitted = func(string) { t.onJoin() }
 	t.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), t.onJoin)
+	t.passEntry = newAppEntry(m.u)
+	t.passEntry.SetPlaceHolder("Passphrase, if the network is private")
+	t.passEntry.OnSubmitted = func(string) { t.onJoin() }
+	t.passHint = widget.NewLabel("")
+	t.passHint.Wrapping = fyne.TextWrapWord
+	t.passHint.Importance = widget.WarningImportance
+	t.passHint.Hide()
 	conn := widget.NewLabel("")
 	conn.Wrapping = fyne.TextWrapWord
 	t.conn = conn
@@ -64,8 +74,9 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	v.Connected.AddListener(binding.NewDataListener(t.onConnectionChanged))
 	nearby := newNearbyList(m.u, t.onPickNearby, true)
 	t.nearby = nearby
-	joinCard := widget.NewCard("Tracker", "", container.NewVBox(conn,
-		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), nearby.content))
+	t.joinBox = container.NewVBox(conn,
+		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), t.passEntry, t.passHint, nearby.content)
+	joinCard := widget.NewCard("Tracker", "", t.joinBox)
 
 	t.status = widget.NewLabel("")
 	t.peers = widget.NewList(
@@ -156,9 +167,14 @@ func (t *networkTab) onJoin() {
 		showError(w, "Cannot join", err)
 		return
 	}
+	pass := t.passEntry.Text
 	t.joinButton.Disable()
+	t.passHint.Hide()
+	t.joinBox.Refresh()
 	t.m.u.vm.Background(func() {
-		err := t.m.u.vm.Join(addr)
+		// Another passphrase (or none, from a private network) restarts
+		// the engine with the new key: see vm.JoinNetwork.
+		err := t.m.u.vm.JoinNetwork(addr, pass)
 		fyne.Do(func() {
 			t.joinButton.Enable()
 			if err != nil {
@@ -168,9 +184,17 @@ func (t *networkTab) onJoin() {
 	})
 }
 
-// onPickNearby joins a network heard on the LAN.
-func (t *networkTab) onPickNearby(addr string) {
-	t.trackerEntry.SetText(addr)
+// onPickNearby joins a network heard on the LAN; a private one first asks
+// for its passphrase, when none is typed.
+func (t *networkTab) onPickNearby(r vm.NearbyRow) {
+	t.trackerEntry.SetText(r.Addr)
+	if r.Private && strings.TrimSpace(t.passEntry.Text) == "" {
+		t.passHint.SetText("“" + vm.Ellipsize(r.Name, 40) + "” is private: type the passphrase its host gave you, then press Join.")
+		t.passHint.Show()
+		t.joinBox.Refresh()
+		t.m.u.win.Canvas().Focus(t.passEntry)
+		return
+	}
 	t.onJoin()
 }
 

@@ -183,6 +183,7 @@ var (
 	errNotAFolder     = errors.New("drop a folder, not a file")
 	errNotLocalFolder = errors.New("only folders on this computer can be shared")
 	errNoDownloads    = errors.New("no downloads folder")
+	errNoPassphrase   = errors.New("a private network needs a passphrase")
 )
 
 // onFind (Ctrl+F) shows the Search tab and focuses its box.

@@ -346,7 +346,8 @@ func TestDescribeNeverBare(t *testing.T) {
 	errs := []error{
 		&vm.AddrError{Addr: "x"}, vm.ErrNotStarted, vm.ErrFileNotFound, vm.ErrNoSource,
 		vm.ErrStalled, vm.ErrBadManifest, vm.ErrBusy, vm.ErrCanceled, vm.ErrPaused, vm.ErrClosed, context.DeadlineExceeded,
-		os.ErrPermission, os.ErrNotExist, errNotAFolder, errNoDownloads,
+		os.ErrPermission, os.ErrNotExist, errNotAFolder, errNoDownloads, errNoPassphrase,
+		vm.ErrWrongPassphrase, vm.ErrNeedsPassphrase, vm.ErrNotPrivate, vm.ErrTooManyAttempts,
 	}
 	for _, err := range errs {
 		p := Describe(err)

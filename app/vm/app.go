@@ -31,6 +31,10 @@ const (
 	ListInterval = 2 * time.Second
 	// SearchDebounce is how long typing must pause before a search runs.
 	SearchDebounce = 250 * time.Millisecond
+	// SearchRefresh is how often the search on screen is asked again, so
+	// that its results follow the network (files shared since, holders
+	// that left).
+	SearchRefresh = 3 * time.Second
 	// RequestTimeout bounds one search or list round trip.
 	RequestTimeout = 5 * time.Second
 )
@@ -52,7 +56,7 @@ type App struct {
 	Hosting     binding.Bool
 	CanHost     binding.Bool   // may take over hosting (the preference)
 	NetworkName binding.String // the network followed by name, "" none
-	PeersOnline binding.Int
+	PeersOnline binding.Int    // other computers the tracker lists (this one not counted)
 	ShareDir    binding.String // the shared folder, a path
 	ShareText   binding.String // "12 files · 1.2 GB" or "Indexing 3 of 12…"
 	// ShareSkipped says what the shared folder holds that is not shared,
@@ -112,6 +116,13 @@ type App struct {
 	registered string              // the tracker registered with at the last poll, "" none
 	heard      []discovery.Network // last heard on the LAN
 	ownAddrs   []string            // the embedded tracker's addresses (LAN, and the one in use)
+	// lost is the tracker that stopped answering the peer list, at lostAt
+	// ("" none): the status says so before the session's next heartbeat
+	// (seconds later) finds out.
+	lost   string
+	lostAt time.Time
+	// reached is the last tracker that answered this app ("" none yet).
+	reached string
 }
 
 // New returns the view-model for app a, not yet connected.
@@ -206,7 +217,16 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	_ = v.MaxActive.Set(ClampMaxActive(s.MaxActive))
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
-	v.SavePrefs()
+	v.SavePrefs() // a tracker typed by address only once it answers:
+	if !s.Host && s.Network == "" && s.Tracker != "" {
+		v.Background(func() {
+			pctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+			defer cancel()
+			if n.Probe(pctx, s.Tracker) == nil {
+				v.noteReached(s.Tracker)
+			}
+		})
+	}
 	if err := savePassphrase(s.Passphrase); err != nil {
 		v.log.Warn("Cannot remember the network's passphrase; it will be asked again", "error", err)
 	}
@@ -281,10 +301,33 @@ func (v *App) Close() {
 	}
 }
 
-// SavePrefs remembers the current settings.
+// SavePrefs remembers the current settings. A tracker typed by address
+// is remembered only once it answered (this peer registered with it, or
+// Join asked it): a dead address would otherwise be the next start's.
 func (v *App) SavePrefs() {
 	s := v.Settings()
+	v.mu.Lock()
+	reached := v.reached
+	v.mu.Unlock()
+	if !s.Host && s.Network == "" && s.Tracker != reached {
+		s.Tracker = "" // SaveSettings keeps the one remembered before
+	}
 	fyne.Do(func() { SaveSettings(v.fyne.Preferences(), s) })
+}
+
+// noteReached records that the tracker at addr answered, and remembers
+// the settings when it is the one they name.
+func (v *App) noteReached(addr string) {
+	v.mu.Lock()
+	changed := addr != "" && addr != v.reached
+	if changed {
+		v.reached = addr
+	}
+	named := addr == v.settings.Tracker
+	v.mu.Unlock()
+	if changed && named {
+		v.SavePrefs()
+	}
 }
 
 // rememberNetwork keeps the remembered network current with the engine:
@@ -355,12 +398,14 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		return
 	}
 	st := n.Snapshot()
+	if st.Registered {
+		v.noteReached(st.RegisteredWith)
+	}
 	v.rememberNetwork(st)
 	_ = v.Tracker.Set(st.Tracker)
 	_ = v.Hosting.Set(st.Hosting)
 	_ = v.NetworkName.Set(SafeText(st.Network))
-	_ = v.Connected.Set(st.Registered)
-	_ = v.Connection.Set(connectionText(st))
+	v.setConnection(st)
 	_ = v.PeerErr.Set(st.PeerErr)
 	if st.Hosting {
 		_ = v.HostAddrs.Set(st.HostAddrs)
@@ -387,9 +432,9 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 		frac = float64(sp.HashBytesDone) / float64(sp.HashBytes)
 	}
 	_ = v.IndexFrac.Set(frac)
-	_ = v.ShareText.Set(shareText(st.ShareDir, sp))
+	files, bytes := v.Share.update(n, st)
+	_ = v.ShareText.Set(shareText(st.ShareDir, sp, files, bytes))
 	_ = v.ShareSkipped.Set(skippedText(sp.Skipped))
-	v.Share.update(n, st)
 	v.Share.updateFolders(st)
 
 	v.Transfers.update(st.Transfers)
@@ -403,7 +448,8 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	if st.Registered {
 		regWith = cmp.Or(st.RegisteredWith, st.Tracker)
 	}
-	due := now.Sub(v.lastList) >= ListInterval || (regWith != "" && regWith != v.registered)
+	newSession := regWith != "" && regWith != v.registered
+	due := now.Sub(v.lastList) >= ListInterval || newSession
 	v.registered = regWith
 	if due {
 		v.lastList = now
@@ -412,6 +458,58 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	if due {
 		v.Background(func() { _ = v.Network.Refresh(ctx) })
 	}
+	if v.Search.refreshDue(now, newSession) {
+		v.Background(func() { v.Search.refresh(ctx) })
+	}
+}
+
+// setConnection sets the status bar's connection from st and from what
+// the last peer list found (a tracker that no longer answers).
+func (v *App) setConnection(st Snapshot) {
+	v.mu.Lock()
+	lost := v.lost != "" && v.lost == st.Tracker && !st.LastContact.After(v.lostAt)
+	if !lost {
+		v.lost = ""
+	}
+	v.mu.Unlock()
+	if lost && st.PeerErr == nil {
+		_ = v.Connected.Set(false)
+		_ = v.Connection.Set(lostText(st))
+		return
+	}
+	_ = v.Connected.Set(st.Registered)
+	_ = v.Connection.Set(connectionText(st))
+}
+
+// trackerLost records that the tracker at addr did not answer at all, and
+// shows it at once.
+func (v *App) trackerLost(addr string) {
+	if addr == "" {
+		return
+	}
+	v.mu.Lock()
+	if v.lost != addr {
+		v.lost, v.lostAt = addr, time.Now()
+	}
+	n := v.eng
+	v.mu.Unlock()
+	if n != nil {
+		v.setConnection(n.Snapshot())
+	}
+}
+
+// trackerAnswered forgets a lost tracker: the peer list came back.
+func (v *App) trackerAnswered() {
+	v.mu.Lock()
+	v.lost = ""
+	v.mu.Unlock()
+}
+
+func lostText(st Snapshot) string {
+	if st.Network != "" {
+		return "Lost the host of " + SafeText(st.Network) + "… looking for it"
+	}
+	return "Lost the host at " + st.Tracker + "… Enxame keeps trying."
 }
 
 func connectionText(st Snapshot) string {
@@ -424,17 +522,21 @@ func connectionText(st Snapshot) string {
 		return "Not connected to a tracker"
 	case st.Registered:
 		return "Connected"
+	case st.LastError != "" && st.Addr != "":
+		return lostText(st) // it was registered there before
 	case st.LastError != "":
 		return "Cannot reach the tracker at " + st.Tracker + "; Enxame keeps trying."
 	}
 	return "Connecting to " + st.Tracker + "…"
 }
 
-func shareText(dir string, p share.Progress) string {
-	if dir == "" {
+// shareText words what is shared: files and bytes counts the shared
+// folder's files and the finished downloads served with them.
+func shareText(dir string, p share.Progress, files int, bytes int64) string {
+	if dir == "" && files == 0 {
 		return "Not sharing a folder"
 	}
-	s := fmt.Sprintf("%s · %s", plural(p.Files, "file", "files"), Size(p.Bytes))
+	s := fmt.Sprintf("%s · %s", plural(files, "file", "files"), Size(bytes))
 	if p.Scanning && p.HashFiles > 0 {
 		s += fmt.Sprintf(" · indexing %d of %d", p.HashFilesDone, p.HashFiles)
 	} else if p.Scanning {
@@ -470,7 +572,9 @@ func (v *App) SetHosting(on bool) error {
 // passphrase in use. A network heard on the LAN at addr is followed by
 // its name through hand-overs. A private network this app has no (or the
 // wrong) passphrase for fails at once (ErrNeedsPassphrase,
-// ErrWrongPassphrase), nothing changed.
+// ErrWrongPassphrase), and a tracker that does not answer is not joined
+// (nor remembered): the app stays where it was and the error says why.
+// Call from a goroutine.
 func (v *App) Join(addr string) error {
 	n, err := v.engine()
 	if err != nil {
@@ -482,6 +586,15 @@ func (v *App) Join(addr string) error {
 	if err := v.checkMembership(v.rootCtx(), addr, v.Settings().Passphrase); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(v.rootCtx(), RequestTimeout)
+	err = n.Probe(ctx, addr)
+	cancel()
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.reached = addr
+	v.mu.Unlock()
 	if err := n.Join(addr, v.heardAt(addr)); err != nil {
 		return err
 	}
@@ -567,12 +680,15 @@ func (v *App) heardAt(addr string) *discovery.Network {
 	return nil
 }
 
-// networkChanged forgets the old network's peers and asks the new tracker
-// at the next poll.
+// networkChanged forgets the old network's peers and errors and asks the
+// new tracker at the next poll (the peers, and the search on screen).
 func (v *App) networkChanged() {
 	v.mu.Lock()
 	v.lastList = time.Time{}
+	v.registered = ""
 	v.mu.Unlock()
+	_ = v.Network.Err.Set(nil)
+	_ = v.Search.Err.Set(nil)
 	_ = v.Network.Peers.Set(nil)
 	_ = v.PeersOnline.Set(0)
 	_ = v.Network.Status.Set("Asking the tracker…")

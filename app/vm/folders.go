@@ -24,7 +24,7 @@ type FolderRow struct {
 func (sv *ShareVM) updateFolders(st Snapshot) {
 	rows := make([]FolderRow, len(st.ShareDirs))
 	for i, f := range st.ShareDirs {
-		rows[i] = FolderRow{Dir: f.Dir, Label: SafeText(f.Label), Text: shareText(f.Dir, f.Progress), Skipped: skippedText(f.Skipped)}
+		rows[i] = FolderRow{Dir: f.Dir, Label: SafeText(f.Label), Text: shareText(f.Dir, f.Progress, f.Files, f.Bytes), Skipped: skippedText(f.Skipped)}
 	}
 	if old, _ := sv.Folders.Get(); !slices.Equal(old, rows) {
 		_ = sv.Folders.Set(rows)

@@ -13,12 +13,12 @@ func TestHostSummaryLeavesOutZeroDropped(t *testing.T) {
 	nv := newNetworkVM(New(nil, nil))
 	nv.updateHost(&tracker.Stats{Snapshot: tracker.Snapshot{Peers: 3, Entries: 5, Joins: 3}, Conns: 4})
 	s, _ := nv.HostSummary.Get()
-	if strings.Contains(s, "dropped") || !strings.Contains(s, "3 peers registered") {
+	if strings.Contains(s, "dropped") || !strings.Contains(s, "3 computers registered") {
 		t.Errorf("summary %q", s)
 	}
 	nv.updateHost(&tracker.Stats{Snapshot: tracker.Snapshot{Peers: 3, Entries: 5, Joins: 3, Expired: 2}, Conns: 4})
 	s, _ = nv.HostSummary.Get()
-	if !strings.Contains(s, "2 dropped for silence") {
+	if !strings.Contains(s, "2 computers dropped for going silent") {
 		t.Errorf("summary %q lacks the 2 dropped", s)
 	}
 }

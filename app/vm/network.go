@@ -10,6 +10,7 @@ import (
 
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
+	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -61,32 +62,63 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	defer cancel()
+	asked := n.Snapshot().Tracker
 	resp, err := n.List(ctx)
 	if err != nil {
 		_ = nv.Err.Set(err)
 		_ = nv.Status.Set("")
 		_ = nv.app.PeersOnline.Set(0)
+		if wire.CodeOf(err) == "" && parent.Err() == nil {
+			nv.app.trackerLost(asked) // no answer at all (or too late): the host is gone
+		}
 		return err
 	}
+	nv.app.trackerAnswered()
 	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
+	others := 0
 	for i, p := range resp.Peers {
 		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Name: SafeText(p.Name), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+		if !rows[i].Me {
+			others++
+		}
 	}
 	_ = nv.Err.Set(nil)
 	old, _ := nv.Peers.Get()
 	if !slices.Equal(old, rows) {
 		_ = nv.Peers.Set(rows)
 	}
-	_ = nv.app.PeersOnline.Set(len(rows))
-	s := plural(len(rows), "peer", "peers") + " online"
+	_ = nv.app.PeersOnline.Set(others)
+	s := othersText(others)
 	if resp.Truncated {
 		s += " (list cut short by the tracker)"
 	}
 	_ = nv.Status.Set(s)
 	return nil
+}
+
+// othersText words the computers online besides this one.
+func othersText(others int) string {
+	if others == 0 {
+		return "No other computer online"
+	}
+	return plural(others, "other computer", "other computers") + " online"
+}
+
+// hostSummary words the embedded tracker's counters; the peers that went
+// silent only when there were some.
+func hostSummary(st *tracker.Stats) string {
+	computers, files := plural(st.Peers, "computer", "computers"), plural(st.Entries, "file", "files")
+	joins, leaves := plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves")
+	conns := plural(st.Conns, "connection", "connections")
+	if st.Expired > 0 { // "0 dropped" says nothing: one whole sentence each
+		return fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %s dropped for going silent · %s now",
+			computers, files, joins, leaves, plural(int(st.Expired), "computer", "computers"), conns)
+	}
+	return fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s · %s now", computers, files, joins, leaves, conns)
 }
 
 // updateHost shows the embedded tracker's registry; nil when not hosting.
@@ -96,16 +128,7 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 		_ = nv.Events.Set(nil)
 		return
 	}
-	peers, files := plural(st.Peers, "peer", "peers"), plural(st.Entries, "file", "files")
-	joins, leaves := plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves")
-	conns := plural(st.Conns, "connection", "connections")
-	summary := fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s · %s now",
-		peers, files, joins, leaves, conns)
-	if st.Expired > 0 { // "0 dropped for silence" says nothing
-		summary = fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %d dropped for silence · %s now",
-			peers, files, joins, leaves, st.Expired, conns)
-	}
-	_ = nv.HostSummary.Set(summary)
+	_ = nv.HostSummary.Set(hostSummary(st))
 	events := make([]EventRow, len(st.Events))
 	for i, e := range st.Events {
 		// newest first
@@ -125,6 +148,21 @@ type ShareVM struct {
 	Folders Rows[FolderRow]
 
 	lastKey shareKey
+	retries int // polls that looked again for a finished download
+}
+
+// shareRetries bounds the polls that look again for a finished download
+// not served yet (2 s at PollInterval).
+const shareRetries = 8
+
+// servesAll reports whether files hold every finished download.
+func servesAll(files []wire.FileEntry, ts []Transfer) bool {
+	for _, tr := range ts {
+		if tr.State == transfer.StateDone && !slices.ContainsFunc(files, func(f wire.FileEntry) bool { return f.ID == tr.ID }) {
+			return false
+		}
+	}
+	return true
 }
 
 // shareKey says when the file list may have changed.
@@ -133,6 +171,7 @@ type shareKey struct {
 	files int
 	bytes int64
 	scan  int64
+	done  int // finished downloads, which are shared too
 
 	folders int
 }
@@ -141,16 +180,37 @@ func newShareVM(app *App) *ShareVM {
 	return &ShareVM{app: app, Files: newRows(eq[ShareRow]), Folders: newRows(eq[FolderRow])}
 }
 
-// update refreshes the list when the index changed. Called by the poller
-// only, so lastKey needs no lock.
-func (sv *ShareVM) update(n *engine.Engine, st Snapshot) {
+// update refreshes the list when the index changed or a download finished,
+// and returns the files and bytes shared (the folder's and the finished
+// downloads'). Called by the poller only, so lastKey needs no lock.
+func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64) {
 	p := st.Share
 	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano(), folders: len(st.ShareDirs)}
-	if k == sv.lastKey {
-		return
+	for _, tr := range st.Transfers {
+		if tr.State == transfer.StateDone {
+			k.done++
+		}
 	}
-	sv.lastKey = k
-	_ = sv.Files.Set(shareRows(n.SharedFiles()))
+	if k != sv.lastKey {
+		if k.done != sv.lastKey.done {
+			sv.retries = 0
+		}
+		sv.lastKey = k
+		files := n.SharedFiles()
+		_ = sv.Files.Set(shareRows(files))
+		// A download is listed as done a moment before the engine serves
+		// it: look again at the next polls until it is there (a file
+		// removed since is never served; a few looks are enough).
+		if !servesAll(files, st.Transfers) && sv.retries < shareRetries {
+			sv.retries++
+			sv.lastKey = shareKey{}
+		}
+	}
+	rows, _ := sv.Files.Get()
+	for _, r := range rows {
+		bytes += r.Size
+	}
+	return len(rows), bytes
 }
 
 func shareRows(files []wire.FileEntry) []ShareRow {

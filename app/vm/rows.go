@@ -19,16 +19,19 @@ type SearchRow struct {
 	More     bool
 }
 
-// Peers words the holders: "3 peers", "2 peers + 1 partial".
+// Peers words the holders, counted by computer: "3 computers",
+// "2 computers + 1 with part of it".
 func (r SearchRow) Peers() string {
 	var s string
 	switch {
 	case r.Complete == 0 && r.Partial > 0:
-		s = plural(r.Partial, "partial peer", "partial peers")
+		s = plural(r.Partial, "computer", "computers") + " with part of it"
 	case r.Partial > 0:
-		s = plural(r.Complete, "peer", "peers") + " + " + itoa(r.Partial) + " partial"
+		s = plural(r.Complete, "computer", "computers") + " + " + itoa(r.Partial) + " with part of it"
+	case r.Complete == 0:
+		s = "no computer"
 	default:
-		s = plural(r.Complete, "peer", "peers")
+		s = plural(r.Complete, "computer", "computers")
 	}
 	if r.More {
 		s += " or more"
@@ -65,7 +68,7 @@ func (r TransferRow) StateText() string {
 	case transfer.StateDownloading:
 		return "Downloading"
 	case transfer.StateStalled:
-		return "Stalled: waiting for a source"
+		return "Waiting for a computer that has this file…"
 	case transfer.StatePaused:
 		return "Paused"
 	case transfer.StateQueued:
@@ -81,20 +84,34 @@ func (r TransferRow) StateText() string {
 	return r.State.String()
 }
 
+// The rate and time left are shown only while they mean something: a
+// download slower than MinShownRate is waiting more than moving ("2 B/s ·
+// 13211 h left" helps nobody), and a time left over MaxShownETA is no
+// promise.
+const (
+	MinShownRate = 1 << 10 // bytes a second
+	MaxShownETA  = 100 * time.Hour
+)
+
 // Detail is the line under the name: sizes, rate, ETA, sources.
 func (r TransferRow) Detail() string {
 	s := Size(r.Done)
 	if r.Size > 0 {
 		s += " of " + Size(r.Size)
 	}
-	if r.State == transfer.StateDownloading || r.State == transfer.StateStalled {
-		if rate := Rate(r.Rate); rate != "" {
-			s += " · " + rate
+	switch r.State {
+	case transfer.StateDownloading:
+		if r.Rate >= MinShownRate {
+			s += " · " + Rate(r.Rate)
+			if eta := ETA(r.ETA); eta != "" && r.ETA <= MaxShownETA {
+				s += " · " + eta + " left"
+			}
 		}
-		if eta := ETA(r.ETA); eta != "" {
-			s += " · " + eta + " left"
+		s += " · from " + plural(r.Sources, "computer", "computers")
+	case transfer.StateStalled:
+		if r.Sources > 0 {
+			s += " · " + plural(r.Sources, "computer", "computers") + " connected, sending nothing"
 		}
-		s += " · from " + plural(r.Sources, "peer", "peers")
 	}
 	return s
 }
@@ -124,7 +141,7 @@ func (r TransferRow) Resumable() bool {
 type PeerRow struct {
 	Addr    string
 	Rate    float64
-	Chunks  int
+	Chunks  int // chunks it supplied that the grid shows as its own (its legend count)
 	Strikes int
 	State   string // "connected", "idle", "dropped"
 	Color   int    // index into the chunk grid's palette

@@ -61,7 +61,7 @@ func TestSearchRowsTellVersionsApart(t *testing.T) {
 			t.Errorf("row %d Display %q, want %q", i, r.Display, want[i])
 		}
 	}
-	if rows[1].Complete != 0 || rows[1].Partial != 1 || rows[1].Peers() != "1 partial peer" {
+	if rows[1].Complete != 0 || rows[1].Partial != 1 || rows[1].Peers() != "1 computer with part of it" {
 		t.Errorf("row 1 holders %+v %q", rows[1], rows[1].Peers())
 	}
 	if rows[2].Name != "bell\x07.txt" {
@@ -75,12 +75,12 @@ func TestSearchRowPeers(t *testing.T) {
 		more bool
 		want string
 	}{
-		{1, 0, false, "1 peer"},
-		{3, 0, false, "3 peers"},
-		{2, 1, false, "2 peers + 1 partial"},
-		{0, 2, false, "2 partial peers"},
-		{0, 0, false, "0 peers"},
-		{50, 0, true, "50 peers or more"},
+		{1, 0, false, "1 computer"},
+		{3, 0, false, "3 computers"},
+		{2, 1, false, "2 computers + 1 with part of it"},
+		{0, 2, false, "2 computers with part of it"},
+		{0, 0, false, "no computer"},
+		{50, 0, true, "50 computers or more"},
 	}
 	for _, tt := range tests {
 		if got := (SearchRow{Complete: tt.c, Partial: tt.p, More: tt.more}).Peers(); got != tt.want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2/data/binding"
@@ -25,6 +26,12 @@ type SearchVM struct {
 	cancel context.CancelFunc
 	gen    uint64
 	wg     sync.WaitGroup
+	// The query on screen, asked again every SearchRefresh while shown.
+	query       string
+	shown       bool
+	refreshedAt time.Time // when the poller last asked again (its clock)
+	fresh       bool      // a search ran since: the next refresh waits a full period
+	refreshing  atomic.Bool
 }
 
 func newSearchVM(app *App) *SearchVM {
@@ -66,7 +73,8 @@ func (s *SearchVM) SetQuery(q string) {
 }
 
 // Run searches now, replacing any search in flight, and sets the results.
-// Call from a goroutine.
+// The query stays on screen: the poller asks it again every SearchRefresh
+// (refresh). Call from a goroutine.
 func (s *SearchVM) Run(ctx context.Context, q string) error {
 	n, err := s.app.engine()
 	if err != nil {
@@ -82,6 +90,7 @@ func (s *SearchVM) Run(ctx context.Context, q string) error {
 	s.cancel = cancel
 	s.gen++
 	gen := s.gen
+	s.query, s.shown, s.fresh = q, true, true
 	s.mu.Unlock()
 
 	_ = s.Busy.Set(true)
@@ -95,6 +104,58 @@ func (s *SearchVM) Run(ctx context.Context, q string) error {
 		return ctx.Err() // a newer search owns the results
 	}
 	_ = s.Busy.Set(false)
+	return s.show(q, resp, err)
+}
+
+// refreshDue reports whether the query on screen should be asked again
+// at now (the poller's clock): every SearchRefresh, and at once when
+// force is set (this peer registered again, or joined another network).
+func (s *SearchVM) refreshDue(now time.Time, force bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.shown {
+		return false
+	}
+	if s.fresh && !force {
+		s.fresh, s.refreshedAt = false, now
+		return false
+	}
+	if !force && now.Sub(s.refreshedAt) < SearchRefresh {
+		return false
+	}
+	s.fresh, s.refreshedAt = false, now
+	return true
+}
+
+// refresh asks the query on screen again, quietly (no "Searching…"), so
+// that files shared since appear and holders that left disappear. A search
+// the user starts meanwhile wins: the refresh's answer is then dropped.
+// At most one refresh runs at a time. Call from a goroutine.
+func (s *SearchVM) refresh(ctx context.Context) {
+	if !s.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	defer s.refreshing.Store(false)
+	n, err := s.app.engine()
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	q, gen := s.query, s.gen
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	resp, err := n.Search(ctx, q)
+	s.mu.Lock()
+	stale := gen != s.gen || ctx.Err() != nil && err != nil
+	s.mu.Unlock()
+	if !stale {
+		_ = s.show(q, resp, err)
+	}
+}
+
+// show sets the results of q (or its error).
+func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
 	if err != nil {
 		_ = s.Results.Set(nil)
 		_ = s.Status.Set("")

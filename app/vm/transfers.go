@@ -190,6 +190,11 @@ func rowOf(tr Transfer) TransferRow {
 			r.Sources++
 		}
 	}
+	if r.State == transfer.StateStalled {
+		// The state says the cause (waiting for a source) in words; the
+		// engine's wording of it is no error for a person to decode.
+		r.Err = nil
+	}
 	return r
 }
 
@@ -215,6 +220,15 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 			g.Cells, g.Version = gridCells(cells), v
 		}
 	}
+	// Each source's chunks are counted from the cells, as the grid's
+	// legend counts them: the engine's own count also holds chunks from
+	// before a pause, which the cells show without their source.
+	supplied := make([]int, len(tr.Peers))
+	for _, c := range g.Cells {
+		if src := c.Source(); c.State() == widgets.CellDone && src >= 0 && src < len(supplied) {
+			supplied[src]++
+		}
+	}
 	peers := make([]PeerRow, len(tr.Peers))
 	for j, p := range tr.Peers {
 		g.Sources[j] = SafeText(p.Addr)
@@ -225,7 +239,7 @@ func (t *TransfersVM) updateSelected(ts []Transfer) {
 		case p.Connected:
 			state = "connected"
 		}
-		peers[j] = PeerRow{Addr: SafeText(p.Addr), Rate: p.Rate, Chunks: p.Chunks, Strikes: p.Strikes, State: state, Color: j}
+		peers[j] = PeerRow{Addr: SafeText(p.Addr), Rate: p.Rate, Chunks: supplied[j], Strikes: p.Strikes, State: state, Color: j}
 	}
 	if !gridEqual(old, g) {
 		_ = t.Grid.Set(g)

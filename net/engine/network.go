@@ -239,6 +239,19 @@ func (e *Engine) Join(addr string, heard *discovery.Network) error {
 	return e.startKeeper(heard.Name, addr, heard.ID, nil)
 }
 
+// Probe asks the tracker at addr for its peers, with this engine's
+// credentials, and reports whether it answered: a face checks an address
+// the user typed before joining it.
+func (e *Engine) Probe(ctx context.Context, addr string) error {
+	if err := ValidateTrackerAddr(addr); err != nil {
+		return err
+	}
+	c := tracker.NewClientWith(addr, e.cred)
+	defer c.Close()
+	_, err := c.List(ctx)
+	return err
+}
+
 // FollowHeard starts following by name the network heard on the LAN at
 // the tracker joined by address (typed, remembered, or picked nearby), so
 // that the engine survives its host leaving. It does nothing while hosting
@@ -279,6 +292,7 @@ func (e *Engine) SetCanHost(on bool) {
 // the one joined by address.
 type asker interface {
 	Search(ctx context.Context, q string) (*wire.SearchResponse, error)
+	SearchFrom(ctx context.Context, q string, offset int) (*wire.SearchResponse, error)
 	List(ctx context.Context) (*wire.ListResponse, error)
 }
 
@@ -294,6 +308,40 @@ func (e *Engine) tracker() asker {
 // Search asks the tracker in use.
 func (e *Engine) Search(ctx context.Context, q string) (*wire.SearchResponse, error) {
 	return e.tracker().Search(ctx, q)
+}
+
+// SearchAll asks the tracker in use for every match of q, page by page
+// while answers are truncated (the "offset" extension), at most maxResults
+// in all; results seen on an earlier page are not repeated. complete is
+// false when matches were left out: the cap was reached, or the tracker
+// does not page (it answered a page with nothing new).
+func (e *Engine) SearchAll(ctx context.Context, q string, maxResults int) (resp *wire.SearchResponse, complete bool, err error) {
+	t := e.tracker()
+	all := &wire.SearchResponse{OK: true}
+	seen := map[[2]string]bool{}
+	for offset := 0; ; {
+		page, err := t.SearchFrom(ctx, q, offset)
+		if err != nil {
+			return nil, false, err
+		}
+		fresh := 0
+		for _, r := range page.Results {
+			k := [2]string{r.ID, r.Name}
+			if !seen[k] {
+				seen[k] = true
+				all.Results = append(all.Results, r)
+				fresh++
+			}
+		}
+		switch {
+		case !page.Truncated:
+			return all, true, nil
+		case fresh == 0 || len(all.Results) >= maxResults || offset+len(page.Results) > wire.MaxSearchOffset:
+			all.Truncated = true
+			return all, false, nil
+		}
+		offset += len(page.Results)
+	}
 }
 
 // List asks the tracker in use for its peers.

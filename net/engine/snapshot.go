@@ -89,15 +89,28 @@ func (e *Engine) Snapshot() Snapshot {
 	return st
 }
 
-// SharedFiles lists the shared folder's files as announced.
+// SharedFiles lists the files this engine shares whole, as announced: the
+// shared folder's, then the finished downloads it serves from the
+// downloads folder (those not in the shared folder already).
 func (e *Engine) SharedFiles() []wire.FileEntry {
 	e.mu.Lock()
 	nr := e.node
 	e.mu.Unlock()
-	if nr == nil {
-		return nil
+	var files []wire.FileEntry
+	if nr != nil {
+		files = nr.index.Files()
 	}
-	return nr.index.Files()
+	have := make(map[string]bool, len(files))
+	for _, f := range files {
+		have[f.ID] = true
+	}
+	for _, f := range e.downloads.Files() {
+		if f.Complete && !have[f.ID] {
+			have[f.ID] = true
+			files = append(files, f)
+		}
+	}
+	return files
 }
 
 // SessionChanged is signalled (coalesced) when the tracker session's

@@ -292,6 +292,16 @@ func (k *Keeper) Search(ctx context.Context, q string) (*wire.SearchResponse, er
 	return c.Search(ctx, q)
 }
 
+// SearchFrom asks the tracker in use for a page of a search (see
+// tracker.Client.SearchFrom).
+func (k *Keeper) SearchFrom(ctx context.Context, q string, offset int) (*wire.SearchResponse, error) {
+	c, err := k.currentClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.SearchFrom(ctx, q, offset)
+}
+
 // List asks the tracker in use for its peers.
 func (k *Keeper) List(ctx context.Context) (*wire.ListResponse, error) {
 	c, err := k.currentClient()

@@ -70,6 +70,8 @@ func BenchmarkSearch1M(b *testing.B) {
 		{"empty-truncated", ""},
 		{"no-match", "zzzq"},
 		{"two-chars-rare", "q7"},
+		{"words-any-order", "cello cedar"},
+		{"no-accents", "smorgas cafe"},
 	}
 	b.Run("selective-number-mix", func(b *testing.B) {
 		// The load generator's query mix: one file number each.

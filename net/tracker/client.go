@@ -107,8 +107,9 @@ type updateRequest struct {
 }
 
 type searchRequest struct {
-	Op string `json:"op"`
-	Q  string `json:"q"`
+	Op     string `json:"op"`
+	Q      string `json:"q"`
+	Offset int    `json:"offset,omitempty"`
 }
 
 type opRequest struct {
@@ -181,8 +182,18 @@ func (c *Client) List(ctx context.Context) (*wire.ListResponse, error) {
 // Search returns the files whose name contains q (any case) or whose id is
 // q, every id, name, size and address checked.
 func (c *Client) Search(ctx context.Context, q string) (*wire.SearchResponse, error) {
+	return c.SearchFrom(ctx, q, 0)
+}
+
+// SearchFrom is Search without the first offset matches (the "offset"
+// extension: the next page of a truncated answer). A tracker without the
+// extension answers the first page again.
+func (c *Client) SearchFrom(ctx context.Context, q string, offset int) (*wire.SearchResponse, error) {
+	if offset < 0 || offset > wire.MaxSearchOffset {
+		return nil, fmt.Errorf("search offset %d is not in 0-%d", offset, wire.MaxSearchOffset)
+	}
 	var resp wire.SearchResponse
-	if err := c.do(ctx, searchRequest{Op: wire.OpSearch, Q: q}, &resp); err != nil {
+	if err := c.do(ctx, searchRequest{Op: wire.OpSearch, Q: q, Offset: offset}, &resp); err != nil {
 		return nil, err
 	}
 	if err := checkSearchAnswer(&resp); err != nil {

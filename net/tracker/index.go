@@ -17,15 +17,16 @@ import (
 //
 //   - byID: hash of the content id → a chain of slots (exact id queries),
 //   - byKey: hash of (id, name) → a chain of slots (finding an entry),
-//   - byBase: hash of the lower-cased last path element → a chain of slots
+//   - byBase: hash of the folded last path element → a chain of slots
 //     (exact-name matches are ranked first, so `get NAME` finds its file
 //     even when the answer is truncated; a hash collision only lengthens a
 //     chain, every member is compared),
-//   - grams: every distinct 3-byte substring (trigram) of the lower-cased
-//     name → the slots whose name contains it. A substring query of three or
-//     more bytes walks only the shortest posting list among its trigrams and
-//     verifies each candidate, so a selective query touches few entries
-//     whatever the size of the index.
+//   - grams: every distinct 3-byte substring (trigram) of the folded name
+//     (fold: lower-cased, accents dropped) → the slots whose name contains
+//     it. A query with a word of three or more bytes walks only the
+//     shortest posting list among its words' trigrams and verifies each
+//     candidate, so a selective query touches few entries whatever the size
+//     of the index.
 //
 // Posting lists are not edited in place on removal (that would cost a scan
 // of a long list per trigram). A removed entry's slot is marked dead and
@@ -48,7 +49,7 @@ type holder struct {
 type entry struct {
 	id               [32]byte
 	name             string
-	lower            string // strings.ToLower(name); shares name's bytes when equal
+	folded           string // fold(name); shares name's bytes when equal
 	size             int64
 	holders          []holder
 	hosts            int32 // distinct IPs among holders
@@ -63,7 +64,7 @@ const (
 	pageSize = 1 << pageBits
 )
 
-func (e *entry) base() string { return baseName(e.lower) }
+func (e *entry) base() string { return baseName(e.folded) }
 
 type posting struct {
 	slots []uint32
@@ -152,7 +153,7 @@ func (ix *index) keyOf(id *[32]byte, name string) uint64 {
 type fileKey struct {
 	id       [32]byte
 	name     string
-	lower    string
+	folded   string
 	size     int64
 	complete bool
 	grams    []uint32
@@ -165,12 +166,12 @@ type nameKey struct {
 
 // fileCost estimates the memory one indexed file may cost, to bound the
 // index in bytes as well as in files: the entry and its map and chain
-// slots, the name (twice when lower-casing changes it) and one 4-byte
+// slots, the name (twice when folding changes it) and one 4-byte
 // posting per byte of name with list slack. It is charged per holder, so a
 // file many peers share is over-counted: a bound, not a measure.
 func fileCost(name string) int64 { return 256 + 8*int64(len(name)) }
 
-// prepareFiles decodes ids, lower-cases names, computes trigrams and drops
+// prepareFiles decodes ids, folds names, computes trigrams and drops
 // duplicate (id, name) pairs (a file counted once, complete if any copy is).
 // Entries must have been validated (wire.ParseRequest does).
 func prepareFiles(files []wire.FileEntry) []fileKey {
@@ -188,10 +189,10 @@ func prepareFiles(files []wire.FileEntry) []fileKey {
 		}
 		seen[sk] = len(keys)
 		k.name = f.Name
-		k.lower = strings.ToLower(f.Name)
+		k.folded = fold(f.Name)
 		k.size = f.Size
 		k.complete = f.Complete
-		k.grams = trigrams(k.lower, nil)
+		k.grams = trigrams(k.folded, nil)
 		keys = append(keys, k)
 	}
 	return keys
@@ -217,11 +218,11 @@ func gram(s string, i int) uint32 {
 	return uint32(s[i])<<16 | uint32(s[i+1])<<8 | uint32(s[i+2])
 }
 
-func baseName(lower string) string {
-	if i := strings.LastIndexByte(lower, '/'); i >= 0 {
-		return lower[i+1:]
+func baseName(folded string) string {
+	if i := strings.LastIndexByte(folded, '/'); i >= 0 {
+		return folded[i+1:]
 	}
-	return lower
+	return folded
 }
 
 // lookup returns the slot of the live entry (id, name), or false.
@@ -310,7 +311,7 @@ func (ix *index) insert(k *fileKey) uint32 {
 		ix.nSlots++
 	}
 	e := ix.at(slot)
-	*e = entry{id: k.id, name: k.name, lower: k.lower, size: k.size, live: true, holders: make([]holder, 0, 1)}
+	*e = entry{id: k.id, name: k.name, folded: k.folded, size: k.size, live: true, holders: make([]holder, 0, 1)}
 	ix.live++
 	chainPush(ix, ix.byID, ix.idKey(&k.id), slot, idLink)
 	chainPush(ix, ix.byBase, ix.baseKey(e.base()), slot, baseLink)
@@ -347,7 +348,7 @@ func (ix *index) remove(slot uint32) {
 	// The slot is released by unref when its last posting goes, possibly
 	// during this loop: e must not be used after it.
 	var buf [64]uint32
-	for _, g := range trigrams(e.lower, buf[:0]) {
+	for _, g := range trigrams(e.folded, buf[:0]) {
 		p := ix.grams[g]
 		p.live--
 		switch {
@@ -394,12 +395,13 @@ func (ix *index) release(slot uint32) {
 	ix.free = append(ix.free, slot)
 }
 
-// search calls emit with the slot of each live entry matching q (already
-// lower-cased), best matches first: the exact id, then names equal to q or
-// whose last element equals q, then any name containing q. Each slot is
-// emitted once. It stops when emit returns false. It returns false when
+// search calls emit with the slot of each live entry matching the query,
+// best matches first: the exact id, then names equal to q or whose last
+// element equals q, then any name containing every one of words, in any
+// order. q is the folded query, words its words (queryWords(q)). Each slot
+// is emitted once. It stops when emit returns false. It returns false when
 // it gave up before visiting every candidate (see maxScan).
-func (ix *index) search(q string, emit func(slot uint32) bool) bool {
+func (ix *index) search(q string, words []string, emit func(slot uint32) bool) bool {
 	var firsts []uint32 // slots already emitted by the exact phases
 	if len(q) == 64 {
 		var id [32]byte
@@ -418,7 +420,7 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 	if q != "" {
 		for s, ok := ix.byBase[ix.baseKey(baseName(q))]; ok && s != noSlot; s = ix.at(s).base1.next {
 			e := ix.at(s)
-			if (e.lower == q || e.base() == q) && !slices.Contains(firsts, s) {
+			if (e.folded == q || e.base() == q) && !slices.Contains(firsts, s) {
 				firsts = append(firsts, s)
 				if !emit(s) {
 					return true
@@ -426,10 +428,10 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 			}
 		}
 	}
-	matched := 0 // names verified to contain q
+	matched := 0 // names verified to contain every word
 	visit := func(s uint32) bool {
 		e := ix.at(s)
-		if !e.live || !strings.Contains(e.lower, q) {
+		if !e.live || !containsAll(e.folded, words) {
 			return true
 		}
 		matched++
@@ -438,9 +440,15 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 		}
 		return emit(s)
 	}
+	longest := ""
+	for _, w := range words {
+		if len(w) > len(longest) {
+			longest = w
+		}
+	}
 	switch {
-	case len(q) >= 3:
-		lists := ix.postings(q)
+	case len(longest) >= 3:
+		lists := ix.postings(words)
 		if len(lists) == 0 {
 			return true
 		}
@@ -466,26 +474,22 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 				return true
 			}
 		}
-	case len(q) == 2:
-		// Names containing q hold a trigram starting with it (the NUL
-		// sentinel covers q at the end). A name may be in several of these
-		// lists: emitted slots are remembered.
-		emitted := map[uint32]bool{}
+	case len(longest) == 2:
+		// Names containing a two-byte word hold a trigram starting with it
+		// (the NUL sentinel covers the word at the end). A name may be in
+		// several of these lists: visited slots are remembered.
+		seen := map[uint32]bool{}
 		for c := 0; c < 256; c++ {
-			p := ix.grams[uint32(q[0])<<16|uint32(q[1])<<8|uint32(c)]
+			p := ix.grams[uint32(longest[0])<<16|uint32(longest[1])<<8|uint32(c)]
 			if p == nil {
 				continue
 			}
 			for _, s := range p.slots {
-				if emitted[s] {
+				if seen[s] {
 					continue
 				}
-				e := ix.at(s)
-				if !e.live || (len(firsts) > 0 && slices.Contains(firsts, s)) {
-					continue
-				}
-				emitted[s] = true
-				if !emit(s) {
+				seen[s] = true
+				if !visit(s) {
 					return true
 				}
 			}
@@ -501,6 +505,16 @@ func (ix *index) search(q string, emit func(slot uint32) bool) bool {
 			if !visit(s) {
 				return true
 			}
+		}
+	}
+	return true
+}
+
+// containsAll reports whether name contains every word.
+func containsAll(name string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(name, w) {
+			return false
 		}
 	}
 	return true
@@ -524,17 +538,20 @@ const (
 
 var bitsetPool sync.Pool
 
-// postings returns the distinct posting lists of q's trigrams (len(q) ≥ 3),
-// shortest first, or nil when some trigram is in no name.
-func (ix *index) postings(q string) []*posting {
+// postings returns the distinct posting lists of the trigrams of the words
+// of three or more bytes, shortest first, or nil when some trigram is in no
+// name.
+func (ix *index) postings(words []string) []*posting {
 	var lists []*posting
-	for i := 0; i+3 <= len(q); i++ {
-		p := ix.grams[gram(q, i)]
-		if p == nil {
-			return nil
-		}
-		if !slices.Contains(lists, p) {
-			lists = append(lists, p)
+	for _, w := range words {
+		for i := 0; i+3 <= len(w); i++ {
+			p := ix.grams[gram(w, i)]
+			if p == nil {
+				return nil
+			}
+			if !slices.Contains(lists, p) {
+				lists = append(lists, p)
+			}
 		}
 	}
 	slices.SortFunc(lists, func(a, b *posting) int { return len(a.slots) - len(b.slots) })

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -542,23 +541,44 @@ func (r *Registry) List(v View, now time.Time) wire.ListResponse {
 	return resp
 }
 
-// Search answers q: a case-insensitive substring of the name or an exact
-// content id. Results are ranked exact id, exact name (whole name or last
-// path element), then other matches; at most MaxSearchResults results with
-// at most MaxResultPeers holders each, complete holders first.
+// Search answers q: names that contain every word of q, in any order,
+// ignoring case and accents (see fold), or an exact content id; the empty
+// query matches every name. Results are ranked exact id, exact name (whole
+// name or last path element), then other matches; at most
+// MaxSearchResults results with at most MaxResultPeers holders each,
+// complete holders first.
 func (r *Registry) Search(q string, v View) wire.SearchResponse {
+	return r.SearchPage(q, 0, v)
+}
+
+// SearchPage is Search without the first offset matches: the next page of
+// an answer that was truncated (the "offset" extension). Pages follow
+// the index's order, which stays put while nothing registers or leaves;
+// a client reading pages dedupes what moved between them.
+func (r *Registry) SearchPage(q string, offset int, v View) wire.SearchResponse {
 	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
 	if len(q) > wire.MaxNameBytes {
 		// Longer than any name and than an id: nothing can match, and a
 		// megabyte-long query must not cost a megabyte of index lookups.
 		return resp
 	}
-	lq := strings.ToLower(q)
+	fq := fold(q)
+	return r.searchWords(fq, queryWords(fq), offset, v)
+}
+
+// searchWords answers the folded query fq, whose names must hold every one
+// of words.
+func (r *Registry) searchWords(fq string, words []string, offset int, v View) wire.SearchResponse {
+	resp := wire.SearchResponse{OK: true, Results: []wire.SearchResult{}}
 	limit := r.cfg.MaxSearchResults
 	rot := int(r.rotate.Add(1))
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	complete := r.ix.search(lq, func(slot uint32) bool {
+	complete := r.ix.search(fq, words, func(slot uint32) bool {
+		if offset > 0 {
+			offset--
+			return true
+		}
 		if len(resp.Results) == limit {
 			resp.Truncated = true
 			return false

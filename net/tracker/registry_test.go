@@ -11,8 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/enxame/enxame/net/wire"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 func testID(s string) string {
@@ -179,7 +183,7 @@ func TestSearch(t *testing.T) {
 		{"SONG.mp3", []string{"Music/Song.MP3", "Music/Song.MP3", "other/song.mp3"}},
 		{"ä.t", []string{"Ünïcode Ä.txt"}},
 		{"ab", []string{"ab"}},
-		{"a", []string{"a/b/readme.md", "ab", "readme.md", "xreadme.md"}},
+		{"a", []string{"a/b/readme.md", "ab", "readme.md", "xreadme.md", "Ünïcode Ä.txt"}}, // Ä folds to a
 		{"nothing here", nil},
 		{testID("song"), []string{"Music/Song.MP3", "other/song.mp3"}},
 		{strings.ToUpper(testID("song")), []string{"Music/Song.MP3", "other/song.mp3"}},
@@ -367,12 +371,35 @@ func TestIndexChurn(t *testing.T) {
 	checkIndex(t, r)
 }
 
+// oracleFold is search's rule written another way (a transform chain over
+// the whole string): lower case, no accents.
+func oracleFold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, strings.ToLower(s))
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// oracleMatch reports whether name holds every word, in any order.
+func oracleMatch(name string, words []string) bool {
+	name = oracleFold(name)
+	for _, w := range words {
+		if !strings.Contains(name, w) {
+			return false
+		}
+	}
+	return true
+}
+
 func checkSearch(t *testing.T, r *Registry, model map[string][]wire.FileEntry, q string) {
 	t.Helper()
 	type key struct{ id, name string }
 	type count struct{ holders, complete int }
 	want := map[key]count{}
 	lq := strings.ToLower(q)
+	words := strings.Fields(oracleFold(q))
 	for _, files := range model {
 		complete := map[key]bool{} // a file listed twice is complete if any copy is
 		for _, f := range files {
@@ -380,7 +407,7 @@ func checkSearch(t *testing.T, r *Registry, model map[string][]wire.FileEntry, q
 			complete[k] = complete[k] || f.Complete
 		}
 		for k, c := range complete {
-			if strings.Contains(strings.ToLower(k.name), lq) || k.id == lq {
+			if oracleMatch(k.name, words) || k.id == lq {
 				w := want[k]
 				w.holders++
 				if c {
@@ -424,7 +451,7 @@ func checkIndex(t *testing.T, r *Registry) {
 			refs[s]++
 			if e := ix.at(s); e.live {
 				live++
-				if !slices.Contains(trigrams(e.lower, nil), g) {
+				if !slices.Contains(trigrams(e.folded, nil), g) {
 					t.Fatalf("gram %06x lists live slot %d (%q) without that gram", g, s, e.name)
 				}
 			}
@@ -504,7 +531,8 @@ func TestSearchLongLists(t *testing.T) {
 		}
 		model[mustRegister(t, r, fmt.Sprintf("10.0.1.%d:1", i), files...)] = files
 	}
-	for _, q := range []string{"river", "cedar cello", "r cedar", "oliver/cello", "ver ol", "e 1", "ive", "ce", "7", "er/r", "r olive"} {
+	for _, q := range []string{"river", "cedar cello", "r cedar", "oliver/cello", "ver ol", "e 1", "ive", "ce", "7", "er/r", "r olive",
+		"cello cedar", "olivé 7 RÍVER", "ce 1", "r e", "  "} {
 		checkSearch(t, r, model, q)
 	}
 	checkIndex(t, r)
@@ -595,7 +623,8 @@ func TestOneHostCannotFillIndex(t *testing.T) {
 	if _, _, err := r.Register(ap("10.0.0.9:7"), victim, t0); err != nil {
 		t.Fatalf("another host after the attack: %v", err)
 	}
-	if res := r.Search("holiday 7.jpg", remoteView).Results; len(res) != 1 {
+	// Its exact name first, then the names holding both words ("holiday 17.jpg").
+	if res := r.Search("holiday 7.jpg", remoteView).Results; len(res) != 4 || res[0].Name != "holiday 7.jpg" {
 		t.Fatalf("the victim's file is not found: %+v", res)
 	}
 	checkIndex(t, r)
@@ -669,4 +698,51 @@ func TestSearchCountsHosts(t *testing.T) {
 		t.Error("the poison is still listed after its last holder left")
 	}
 	checkIndex(t, r)
+}
+
+// TestSearchPages: a truncated answer is read page by page with the
+// offset extension, through a real server and client: 450 matches come
+// as 200, 200 and 50, together every file once; an offset past the end
+// is an empty, complete page.
+func TestSearchPages(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := NewClient(ts.addr)
+	defer c.Close()
+	files := make([]wire.FileEntry, 450)
+	for i := range files {
+		files[i] = file(fmt.Sprintf("course/slides/part-%03d.pdf", i), fmt.Sprintf("part %d", i))
+	}
+	ctx := t.Context()
+	if _, err := c.Register(ctx, 4000, files); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var sizes []int
+	var truncated []bool
+	for offset := 0; offset < 1000; {
+		page, err := c.SearchFrom(ctx, "slides", offset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes, truncated = append(sizes, len(page.Results)), append(truncated, page.Truncated)
+		for _, r := range page.Results {
+			if seen[r.Name] {
+				t.Fatalf("%s on two pages", r.Name)
+			}
+			seen[r.Name] = true
+		}
+		if !page.Truncated {
+			break
+		}
+		offset += len(page.Results)
+	}
+	if !slices.Equal(sizes, []int{200, 200, 50}) || !slices.Equal(truncated, []bool{true, true, false}) || len(seen) != 450 {
+		t.Fatalf("pages of %v (truncated %v), %d distinct; want 200, 200, 50 and all 450", sizes, truncated, len(seen))
+	}
+	if page, err := c.SearchFrom(ctx, "slides", 450); err != nil || len(page.Results) != 0 || page.Truncated {
+		t.Fatalf("past the end: %+v, %v", page, err)
+	}
+	if _, err := c.SearchFrom(ctx, "slides", -1); err == nil {
+		t.Fatal("a negative offset was sent")
+	}
 }

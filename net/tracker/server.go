@@ -581,7 +581,7 @@ func (s *Server) handle(out, line []byte, v View) []byte {
 	case wire.OpList:
 		return appendJSON(out, s.reg.List(v, now))
 	case wire.OpSearch:
-		return appendJSON(out, s.reg.Search(req.Q, v))
+		return appendJSON(out, s.reg.SearchPage(req.Q, req.Offset, v))
 	default:
 		err = wire.Errorf(wire.CodeUnknownOp, "unknown op")
 	}

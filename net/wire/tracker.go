@@ -39,7 +39,14 @@ type Request struct {
 	// name for people ("" when absent). Present, it must pass
 	// ValidateDeviceName.
 	Name string
+	// Offset is the optional "offset" of search (an extension): skip that
+	// many matches, to read an answer that was truncated page by page.
+	// Absent means 0; present, an integer 0-MaxSearchOffset.
+	Offset int
 }
+
+// MaxSearchOffset bounds a search's offset.
+const MaxSearchOffset = 1_000_000
 
 // MaxTokenBytes bounds a token a client may send.
 const MaxTokenBytes = 256
@@ -95,7 +102,18 @@ func ParseRequest(line []byte) (Request, error) {
 	case OpList:
 		return req, nil
 	case OpSearch:
-		return req, field(fields, "q", &req.Q)
+		if err := field(fields, "q", &req.Q); err != nil {
+			return req, err
+		}
+		if _, ok := fields["offset"]; ok {
+			if err := field(fields, "offset", &req.Offset); err != nil {
+				return req, err
+			}
+			if req.Offset < 0 || req.Offset > MaxSearchOffset {
+				return req, Errorf(CodeBadRequest, "offset %d is not in 0-%d", req.Offset, MaxSearchOffset)
+			}
+		}
+		return req, nil
 	default:
 		return req, Errorf(CodeUnknownOp, "unknown op %q", trimForMsg(req.Op))
 	}

@@ -161,6 +161,13 @@ var trackerCases = []struct {
 	{`{"op":"search","q":"Report"}`, ""},
 	{`{"op":"search"}`, CodeBadRequest},
 	{`{"op":"search","q":1}`, CodeBadRequest},
+	{`{"op":"search","q":"a","offset":0}`, ""},
+	{`{"op":"search","q":"a","offset":400}`, ""},
+	{`{"op":"search","q":"a","offset":-1}`, CodeBadRequest},
+	{`{"op":"search","q":"a","offset":1000001}`, CodeBadRequest},
+	{`{"op":"search","q":"a","offset":"5"}`, CodeBadRequest},
+	{`{"op":"search","q":"a","offset":1.5}`, CodeBadRequest},
+	{`{"op":"search","q":"a","offset":null}`, CodeBadRequest},
 	{`{"op":"fly"}`, CodeUnknownOp},
 	{`{"op":5}`, CodeBadRequest},
 	{`{}`, CodeBadRequest},
@@ -183,6 +190,9 @@ func TestParseRequest(t *testing.T) {
 				t.Fatal("no op on success")
 			}
 		})
+	}
+	if req, err := ParseRequest([]byte(`{"op":"search","q":"a","offset":400}`)); err != nil || req.Offset != 400 || req.Q != "a" {
+		t.Fatalf("search with offset parsed as %+v, %v", req, err)
 	}
 	req, _ := ParseRequest([]byte(trackerCases[1].line))
 	if len(req.Files) != 1 || !req.Files[0].Complete || req.Files[0].Name != "a/b.txt" || req.Port != 7000 {

@@ -16,6 +16,7 @@ import (
 	"github.com/enxame/enxame/net/discovery/discoverytest"
 	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/peer"
+	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/share"
 	"github.com/enxame/enxame/net/tracker"
 )
@@ -23,11 +24,19 @@ import (
 // StartTracker runs an in-process tracker on loopback until the test ends.
 func StartTracker(t testing.TB) string {
 	t.Helper()
+	return StartPrivateTracker(t, nil)
+}
+
+// StartPrivateTracker runs an in-process tracker of the private network
+// of key (nil: an open one) on loopback until the test ends.
+func StartPrivateTracker(t testing.TB, key *secure.NetworkKey) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := tracker.NewServer(tracker.Config{HeartbeatInterval: 200 * time.Millisecond, PeerTimeout: 2 * time.Second})
+	srv := tracker.NewServer(tracker.Config{HeartbeatInterval: 200 * time.Millisecond, PeerTimeout: 2 * time.Second,
+		Credentials: secure.Credentials{Key: key}})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Serve(ctx, ln) })

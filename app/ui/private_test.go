@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/vm"
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
+	"github.com/enxame/enxame/net/secure"
+)
+
+// overlayText is every text the top overlay (a dialog) shows, and removes
+// it; "" when none is shown.
+func overlayText(u *UI) string {
+	top := u.win.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	u.win.Canvas().Overlays().Remove(top)
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *widget.RichText:
+			b.WriteString(w.String() + "\n")
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, ch := range c.Objects {
+				walk(ch)
+			}
+		} else if w, ok := o.(fyne.Widget); ok {
+			for _, ch := range test.WidgetRenderer(w).Objects() {
+				walk(ch)
+			}
+		}
+	}
+	walk(top)
+	return b.String()
+}
+
+// TestHostPrivateFromFirstRun: ticking Private proposes a passphrase (five
+// words) and hosting starts a private network with it; the status bar
+// says so.
+func TestHostPrivateFromFirstRun(t *testing.T) {
+	u := newTestUI(t, test.NewTempApp(t))
+	o, _ := parseFlags([]string{"-host-listen", "127.0.0.1:0", "-listen", "127.0.0.1:0"}, nil)
+	u.start(o)
+	f := u.first
+	f.downloadsEntry.SetText(t.TempDir())
+	if f.hostPassRow.Visible() {
+		t.Fatal("the passphrase field shows before Private is ticked")
+	}
+	test.Tap(f.privateCheck)
+	pass := f.hostPassEntry.Text
+	if !f.hostPassRow.Visible() || len(strings.Fields(pass)) != 5 {
+		t.Fatalf("Private ticked: field shown %v, proposed %q; want five words", f.hostPassRow.Visible(), pass)
+	}
+	test.Tap(f.hostButton)
+	if u.main == nil {
+		t.Fatal("hosting a private network did not open the main screen")
+	}
+	if !u.vm.Private() || u.vm.Settings().Passphrase != pass {
+		t.Fatalf("hosting with passphrase %q, want %q", u.vm.Settings().Passphrase, pass)
+	}
+	enxametest.WaitFor(t, 10*time.Second, "the app to join its own private tracker", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		ok, _ := u.vm.Connected.Get()
+		return ok
+	})
+	if !strings.Contains(u.main.status.conn.Text, "private network") {
+		t.Errorf("status bar %q does not say private", u.main.status.conn.Text)
+	}
+}
+
+// TestJoinPrivateFromFirstRun: joining a private network with no
+// passphrase, or a wrong one, is refused in words that say which; picking
+// it among the networks nearby asks for the passphrase instead of failing;
+// with the right one the app joins.
+func TestJoinPrivateFromFirstRun(t *testing.T) {
+	const pass = "Orbit Cedar fiscal  plume otter"
+	key, err := secure.DeriveNetworkKey(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := live.StartPrivateTracker(t, key)
+	u := newTestUI(t, test.NewTempApp(t))
+	u.start(options{})
+	f := u.first
+	f.downloadsEntry.SetText(t.TempDir())
+	test.Type(f.trackerEntry, addr)
+
+	test.Tap(f.joinButton)
+	if msg := overlayText(u); u.main != nil || !strings.Contains(msg, "This network is private: it needs a passphrase.") {
+		t.Fatalf("joining without a passphrase: main %v, dialog %q", u.main != nil, msg)
+	}
+	test.Type(f.joinPassEntry, "orbit cedar fiscal plume")
+	test.Tap(f.joinButton)
+	if msg := overlayText(u); u.main != nil || !strings.Contains(msg, "The passphrase is wrong for this network.") {
+		t.Fatalf("joining with a wrong passphrase: main %v, dialog %q", u.main != nil, msg)
+	}
+
+	// Heard nearby: a lock, and a question rather than a failure.
+	f.joinPassEntry.SetText("")
+	u.vm.Nearby.Set([]vm.NearbyRow{{ID: "x", Name: "Sala 12", Addr: addr, Peers: 3, Private: true}})
+	b, ok := f.nearby.box.Objects[0].(*widget.Button)
+	if !ok || !strings.Contains(b.Text, "private") {
+		t.Fatalf("nearby entry %#v, want a button saying private", f.nearby.box.Objects[0])
+	}
+	test.Tap(b)
+	if u.main != nil || overlayText(u) != "" {
+		t.Fatal("picking a private network with no passphrase tried to join")
+	}
+	if !f.joinPassHint.Visible() || !strings.Contains(f.joinPassHint.Text, "“Sala 12” is private") ||
+		u.win.Canvas().Focused() != f.joinPassEntry {
+		t.Fatalf("hint %q (shown %v), focus %v; want the passphrase asked for", f.joinPassHint.Text, f.joinPassHint.Visible(), u.win.Canvas().Focused())
+	}
+	// Capitals and spaces between words do not count.
+	test.Type(f.joinPassEntry, "orbit cedar FISCAL plume otter")
+	test.Tap(b)
+	if u.main == nil {
+		t.Fatalf("the right passphrase did not join: %q", overlayText(u))
+	}
+	if !u.vm.Private() {
+		t.Error("joined, but not as a private network")
+	}
+}
