@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -130,4 +132,48 @@ func keyOfRow(t *testing.T, u *UI, name string) string {
 	}
 	t.Fatalf("no row %s", name)
 	return ""
+}
+
+// TestMyShareSeveralFolders: a folder added on My share is listed with the
+// first under their labels, each with its count; Stop sharing on a row
+// takes that folder off, and with one folder left the list goes away.
+func TestMyShareSeveralFolders(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	root := t.TempDir()
+	docs, music := filepath.Join(root, "docs"), filepath.Join(root, "music")
+	old := time.Now().Add(-time.Hour)
+	for _, f := range []struct{ dir, name string }{{docs, "a.txt"}, {music, "b.mp3"}, {music, "c.mp3"}} {
+		os.MkdirAll(f.dir, 0o755)
+		p := filepath.Join(f.dir, f.name)
+		os.WriteFile(p, []byte(f.name), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-share", docs, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	st := u.main.share
+	if st.folders.Visible() {
+		t.Error("a folder list with one folder shared")
+	}
+	st.addFolder(music)
+	enxametest.WaitFor(t, 10*time.Second, "both folders indexed", func() bool {
+		u.vm.Poll(t.Context(), time.Now())
+		return len(st.folderRows) == 2 && st.folderRows[1].text.Text == "2 files · 10 B" && st.list.Length() == 3
+	})
+	if !st.folders.Visible() || !slices.Equal(st.folderDirs(), []string{docs, music}) ||
+		st.folderRows[0].label.Text != "docs" || st.folderRows[1].label.Text != "music" {
+		t.Fatalf("folders shown %v (visible %v)", st.folderDirs(), st.folders.Visible())
+	}
+	if st.folder.Text != "You are sharing 2 folders" {
+		t.Errorf("folder line %q", st.folder.Text)
+	}
+	test.Tap(st.folderRows[0].remove)
+	u.vm.Poll(t.Context(), time.Now())
+	if st.folders.Visible() || st.folder.Text != music {
+		t.Errorf("after removing docs: list visible %v, folder line %q", st.folders.Visible(), st.folder.Text)
+	}
+	if s := u.vm.Settings(); s.ShareDir != music || len(s.ShareDirs) != 0 {
+		t.Errorf("settings %q %q", s.ShareDir, s.ShareDirs)
+	}
 }

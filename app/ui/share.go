@@ -32,6 +32,9 @@ type shareTab struct {
 	apply   *widget.Button
 	// maxActive is how many downloads run at once; the rest wait queued.
 	maxActive *widget.Select
+	// folders lists the shared folders when there are several (folders.go).
+	folders    *fyne.Container
+	folderRows []*folderRow
 }
 
 func newShareTab(m *mainScreen) *shareTab {
@@ -43,6 +46,10 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.bar = widget.NewProgressBarWithData(v.IndexFrac)
 	change := widget.NewButtonWithIcon("Change folder…", theme.FolderOpenIcon(), t.onChoose)
 	openDir := widget.NewButtonWithIcon("Open", theme.FolderIcon(), t.onOpen)
+	add := widget.NewButtonWithIcon("Add folder…", theme.ContentAddIcon(), t.onAddFolder)
+	t.folders = container.NewVBox()
+	t.folders.Hide()
+	v.Share.Folders.AddListener(binding.NewDataListener(t.onFoldersChanged))
 	hint := widget.NewLabelWithStyle("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
 	t.list = widget.NewList(
@@ -91,7 +98,8 @@ func newShareTab(m *mainScreen) *shareTab {
 	v.Share.Files.AddListener(binding.NewDataListener(t.onFilesChanged))
 
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change), t.folder),
+		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change, add), t.folder),
+		t.folders,
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(180, t.bar.MinSize().Height), t.bar), t.summary),
 		t.problem,
 		t.skipped,
@@ -106,12 +114,7 @@ func newShareTab(m *mainScreen) *shareTab {
 }
 
 func (t *shareTab) onFolderChanged() {
-	dir, _ := t.m.u.vm.ShareDir.Get()
-	if dir == "" {
-		setText(t.folder, "You are not sharing a folder")
-	} else {
-		setText(t.folder, dir)
-	}
+	t.showFolderLine()
 	indexing, _ := t.m.u.vm.Indexing.Get()
 	showIf(t.bar, indexing)
 	t.onFilesChanged()
