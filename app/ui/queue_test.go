@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/enxame/enxame/app/vm"
@@ -175,5 +176,28 @@ func TestMyShareSeveralFolders(t *testing.T) {
 	}
 	if s := u.vm.Settings(); s.ShareDir != music || len(s.ShareDirs) != 0 {
 		t.Errorf("settings %q %q", s.ShareDir, s.ShareDirs)
+	}
+}
+
+// TestDropSeveralFolders: two folders dropped on the main screen are both
+// shared, instead of the one shared before.
+func TestDropSeveralFolders(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	root := t.TempDir()
+	first, x, y := filepath.Join(root, "first"), filepath.Join(root, "x"), filepath.Join(root, "y")
+	for _, d := range []string{first, x, y} {
+		os.MkdirAll(d, 0o755)
+	}
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-share", first, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, io.Discard)
+	u.start(o)
+	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(x), storage.NewFileURI(y)})
+	if s := u.vm.Settings(); s.ShareDir != x || !slices.Equal(s.ShareDirs, []string{y}) {
+		t.Fatalf("shared %q and %q, want %q and [%q]", s.ShareDir, s.ShareDirs, x, y)
+	}
+	u.vm.Poll(t.Context(), time.Now())
+	if !slices.Equal(u.main.share.folderDirs(), []string{x, y}) || u.main.tabs.Selected() != u.main.shareItem {
+		t.Errorf("My share lists %q (shown: %v)", u.main.share.folderDirs(), u.main.tabs.Selected() == u.main.shareItem)
 	}
 }

@@ -175,17 +175,35 @@ func (t *shareTab) onOpen() {
 // changeFolder shares dir instead (from the dialog or a drop), after a
 // confirmation for a home folder or a disk's root, and shows this tab. The
 // switch runs in the background.
-func (t *shareTab) changeFolder(dir string) {
+func (t *shareTab) changeFolder(dir string) { t.shareFolders([]string{dir}) }
+
+// shareFolders shares dirs instead of the folders shared now (a drop of
+// several), each home folder or disk's root confirmed first (Cancel on any
+// cancels the drop), and shows this tab. The switch runs in the
+// background, the folders shared in order.
+func (t *shareTab) shareFolders(dirs []string) {
 	t.m.tabs.Select(t.m.shareItem)
 	w := t.m.u.win
-	confirmShare(w, dir, func() {
+	var confirm func(i int)
+	confirm = func(i int) {
+		if i < len(dirs) {
+			confirmShare(w, dirs[i], func() { confirm(i + 1) })
+			return
+		}
 		t.m.u.vm.Background(func() {
-			err := t.m.u.vm.SetShareDir(dir)
-			if err != nil {
-				fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+			for i, dir := range dirs {
+				set := t.m.u.vm.AddShareDir
+				if i == 0 {
+					set = t.m.u.vm.SetShareDir
+				}
+				if err := set(dir); err != nil {
+					fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+					return
+				}
 			}
 		})
-	})
+	}
+	confirm(0)
 }
 
 // onSkippedChanged says what is not shared, and takes no room when
