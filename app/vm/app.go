@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -199,6 +200,17 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	if err == nil {
 		n, err = engine.Start(ctx, cfg)
 	}
+	if err != nil && s.Host && s.Network != "" && addrInUse(err) {
+		// A host that comes back while another computer hosts its network
+		// (it took over; here, on the same computer, it holds the port):
+		// rejoin the network by name instead of failing.
+		v.log.Warn("Cannot host the network again (the port is taken); following it by name", "network", s.Network, "error", err)
+		s.Host, cfg.Host = false, false
+		v.mu.Lock()
+		v.settings = s
+		v.mu.Unlock()
+		n, err = engine.Start(ctx, cfg)
+	}
 	if err != nil {
 		cancel()
 		v.mu.Lock()
@@ -250,6 +262,14 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		v.pollWG.Go(func() { v.pollLoop(ctx) })
 	}
 	return nil
+}
+
+// addrInUse reports a listener's "address already in use", on Unix
+// (EADDRINUSE) and on Windows (WSAEADDRINUSE, 10048), whose numbers
+// differ.
+func addrInUse(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == 10048)
 }
 
 // restart stops the engine and starts a new one with s: how the app

@@ -269,7 +269,13 @@ func (s *partStore) create() error {
 			s.fold.removeIf(stem+partSuffix, f)
 			f.Close()
 		}
-		if err := lockFile(f); err != nil {
+		if err := lockFile(f); errors.Is(err, errLocked) {
+			// Another download listing the folder between our create and
+			// our lock took the new, empty file as one to resume: it is
+			// theirs now (not removed); take another name.
+			f.Close()
+			continue
+		} else if err != nil {
 			abandon()
 			return fmt.Errorf("locking part file: %w", err)
 		}
