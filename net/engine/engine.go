@@ -153,7 +153,7 @@ type Engine struct {
 	keeper  *keeperRun      // nil: joined by address only
 	node    *nodeRun        // nil with NoServe
 	target  target          // where the node registers
-	entries []*entry        // downloads, in the order they were added
+	entries []*entry        // downloads by key (the order is the Manager's)
 	nextKey int
 }
 

@@ -55,7 +55,8 @@ type Snapshot struct {
 	ShareDirs []FolderStatus
 	// Downloads is the downloads folder.
 	Downloads string
-	// Transfers are the downloads, in the order they were added.
+	// Transfers are the downloads in the list's order, the queue's (the
+	// order they were added, as Move changed it).
 	Transfers []Transfer
 }
 
