@@ -175,14 +175,15 @@ func (e *Engine) WaitDownload(ctx context.Context, key string) error {
 	return e.downloads.Wait(ctx, en.d)
 }
 
-// Transfer is the snapshot of the download under key.
+// Transfer is the snapshot of the download under key (its place in the
+// queue and its progress read one after the other; Snapshot reads every
+// download's together).
 func (e *Engine) Transfer(key string) (Transfer, bool) {
-	ts := e.transfers()
-	i := slices.IndexFunc(ts, func(tr Transfer) bool { return tr.Key == key })
-	if i < 0 {
+	en, err := e.lookup(key)
+	if err != nil {
 		return Transfer{}, false
 	}
-	return ts[i], true
+	return Transfer{Key: en.key, Req: en.req, Queue: e.downloads.QueuePlace(en.d), Progress: en.d.Progress()}, true
 }
 
 // transfers snapshots every download in the list's order (the queue's:

@@ -127,6 +127,9 @@ func TestDownloadQueue(t *testing.T) {
 		}
 	}
 	expect("two running, three queued in order", "[q1:running q2:running q3:queued#1 q4:queued#2 q5:queued#3]")
+	if tr, _ := leecher.Transfer(keys["q4"]); tr.Queue != 2 || tr.State != transfer.StateQueued {
+		t.Errorf("Transfer(q4): place %d, state %v", tr.Queue, tr.State)
+	}
 
 	cmd(leecher.MoveUp, "q5")
 	cmd(leecher.MoveUp, "q5")

@@ -80,6 +80,23 @@ func (m *Manager) Snapshot() []Listed {
 	return out
 }
 
+// QueuePlace is d's place in the queue, 1 for the next to start; 0 when d
+// is not queued.
+func (m *Manager) QueuePlace(d *Download) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := 0
+	for _, j := range m.jobs {
+		if j.queued {
+			q++
+			if j.d == d {
+				return q
+			}
+		}
+	}
+	return 0
+}
+
 func (m *Manager) indexLocked(d *Download) int {
 	for i, j := range m.jobs {
 		if j.d == d {
