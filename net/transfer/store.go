@@ -186,7 +186,7 @@ func (s *partStore) tryResume(stem string, recorded bool) (wire.Bitfield, bool) 
 		log.Info("Cannot open part file", "error", err)
 		return nil, false
 	}
-	if fi, err := f.Stat(); err != nil || !ownedAlone(fi) {
+	if fi, err := f.Stat(); err != nil || !ownedAlone(f, fi) {
 		// Another user's file, or one with a second name: whoever holds
 		// it could change verified chunks behind the downloader's back.
 		f.Close()
@@ -453,8 +453,12 @@ func (s *partStore) finish() (string, error) {
 		return "", fmt.Errorf("syncing %s: %w", s.dir, err)
 	}
 	final := ""
+	taken := s.namesTaken()
 	for i := 0; i < maxFreeNames && final == ""; i++ {
 		cand := candidateName(s.name, i)
+		if takenIgnoringCase(taken, cand) {
+			continue
+		}
 		err := s.saveAs(cand)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -473,6 +477,31 @@ func (s *partStore) finish() (string, error) {
 		d.Close()
 	}
 	return filepath.Join(s.dir, final), nil
+}
+
+// namesTaken lists the names in the folder, for takenIgnoringCase; nil
+// if it cannot be read (saveAs still never replaces a file).
+func (s *partStore) namesTaken() []string {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	return names
+}
+
+// takenIgnoringCase reports whether a name in taken differs from cand in
+// case only, or not at all. Windows (and macOS) folders ignore case, so
+// "Report.pdf" saved beside "report.pdf" would be one file there: a
+// folder filled on Linux and copied to Windows must not lose either.
+func takenIgnoringCase(taken []string, cand string) bool {
+	for _, n := range taken {
+		if strings.EqualFold(n, cand) {
+			return true
+		}
+	}
+	return false
 }
 
 // saveAs gives the part file the name cand, or fs.ErrExist if it is
