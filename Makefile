@@ -7,7 +7,7 @@ VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 BUILD   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/enxame/enxame/app/version.Version=$(VERSION) -X github.com/enxame/enxame/app/version.Build=$(BUILD)
 
-.PHONY: all deps build server run test lint fuzz bench package install install-files uninstall check-package clean
+.PHONY: all deps build server run test lint fuzz bench package package-windows test-windows fyne-tool install install-files uninstall check-package clean
 
 all: build
 
@@ -46,6 +46,22 @@ test: deps lint
 	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/i18n/... ./app/version/...
 	@echo "== the release artefacts (a cold build compiles Fyne's C code again, without -race: ~3 min)"
 	bash scripts/check-package.sh
+	@echo "== Windows: vet, every test binary, the zip (a cold build compiles Fyne's C code for Windows twice: ~8 min each on 2 idle cores)"
+	$(MAKE) --no-print-directory test-windows package-windows
+
+# Everything compiles for Windows (docs/WINDOWS.md): a vet of the whole
+# module as the app is built (cgo, MinGW) and of the headless build as it
+# ships (no cgo, test files included), and every package's test binary.
+# The download folder's fallbacks for systems without the Unix calls (the
+# ones Windows builds) run here too: -tags nounixfs.
+CC_WINDOWS ?= x86_64-w64-mingw32-gcc
+test-windows: deps
+	$(GO) test -race -count=1 -tags nounixfs ./net/transfer
+	GOOS=windows CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/version/...
+	GOOS=windows CGO_ENABLED=1 CC=$(CC_WINDOWS) $(GO) vet ./...
+	@d=$$(mktemp -d); echo "GOOS=windows CGO_ENABLED=1 CC=$(CC_WINDOWS) $(GO) test -c -o $$d/ ./..."; \
+	  GOOS=windows CGO_ENABLED=1 CC=$(CC_WINDOWS) $(GO) test -c -o $$d/ ./...; rc=$$?; \
+	  echo "test-windows: $$(ls $$d | wc -l) test binaries built for Windows"; rm -rf $$d; exit $$rc
 
 # Runs every fuzz target (each func FuzzX in a _test.go file under
 # FUZZDIRS) for FUZZTIME, one after the other. A failure stops the run and
@@ -69,14 +85,25 @@ bench: deps
 # version numbers deliberate by restoring the file afterwards.
 FYNEVER := v1.7.4
 
-package: build
+fyne-tool:
 	@fyne="$$($(GO) env GOPATH)/bin/fyne"; [ -x "$$fyne" ] && "$$fyne" version 2>/dev/null | grep -q "$(FYNEVER)" || \
 	  $(GO) install fyne.io/tools/cmd/fyne@$(FYNEVER)
+
+package: build fyne-tool
 	@mkdir -p dist && cp FyneApp.toml dist/.FyneApp.toml.keep
 	"$$($(GO) env GOPATH)/bin/fyne" package -os linux -exe enxame -name Enxame -release; rc=$$?; \
 	  cp dist/.FyneApp.toml.keep FyneApp.toml; rm -f dist/.FyneApp.toml.keep; exit $$rc
 	mv Enxame.tar.xz dist/enxame-$(VERSION)-linux-amd64.tar.xz
 	@echo "dist/enxame-$(VERSION)-linux-amd64.tar.xz"
+
+# The Windows zip (docs/WINDOWS.md): the app (icon, version resource, no
+# console window) and enxame-server.exe, cross-built with MinGW-w64; then
+# checked (PE32+ x86-64, subsystems, icon, version, build id, only Windows'
+# DLLs).
+package-windows: deps fyne-tool
+	VERSION=$(VERSION) BUILD=$(BUILD) LDFLAGS="$(LDFLAGS)" GO=$(GO) FYNE="$$($(GO) env GOPATH)/bin/fyne" \
+	  bash scripts/package-windows.sh
+	python3 scripts/check-windows.py dist/enxame-$(VERSION)-windows-amd64.zip $(VERSION) $(BUILD)
 
 # Installs into ~/.local (binary, desktop entry, icon) from the package.
 install: package

@@ -8,7 +8,9 @@ set -euo pipefail
 pkgs=(make gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
       libxinerama-dev libxi-dev libxxf86vm-dev iproute2 tcpdump
       # tests: reference Argon2 and outside TLS clients (net/secure)
-      argon2 openssl python3 "$@")
+      argon2 openssl python3
+      # the Windows build (make package-windows, docs/WINDOWS.md): MinGW-w64
+      gcc-mingw-w64-x86-64 "$@")
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -118,9 +118,12 @@ func runGet(ctx context.Context, env Env, args []string) int {
 		NoServe:      !*serve,
 		Downloads:    *out,
 		StallTimeout: *stall,
-		MaxUpload:    rf.up,
-		MaxDownload:  rf.down,
-		Logger:       log,
+		// get runs its own few downloads at a time (folderConcurrency):
+		// no queue of the engine's on top.
+		MaxActive:   -1,
+		MaxUpload:   rf.up,
+		MaxDownload: rf.down,
+		Logger:      log,
 		// Serving is a courtesy to the others here: its complaints (a
 		// tracker that does not answer) would drown the download's own
 		// one-line reason, so only its errors are shown.

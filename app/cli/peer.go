@@ -83,8 +83,9 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 	nf.rates.register(fs, true)
 	shareDir := fs.String("share", "", "`folder` to share, required")
 	downloads := fs.String("downloads", "", "`folder` downloads are saved in (default: the shared folder)")
+	maxActive := fs.Int("max-active", engine.DefaultMaxActive, "run at most `N` downloads at once; the others wait queued in the order asked")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: enxame peer [-tracker ADDR | -network NAME] -share DIR [-downloads DIR] [-listen ADDR] [-max-upload RATE] [-max-download RATE]")
+		fmt.Fprintln(env.Stderr, "usage: enxame peer [-tracker ADDR | -network NAME] -share DIR [-downloads DIR] [-listen ADDR] [-max-upload RATE] [-max-download RATE] [-max-active N]")
 		fmt.Fprintln(env.Stderr, "\nShares DIR like 'enxame share' and reads commands on stdin (type help).")
 		fmt.Fprintln(env.Stderr, "Without -tracker the network is found on the LAN.")
 		fmt.Fprintln(env.Stderr, "Logs (warnings and errors by default) go to stderr. See docs/PEER.md.")
@@ -101,6 +102,8 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 		complaint = "-share is required"
 	case fs.NArg() > 0:
 		complaint = fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+	case *maxActive < 1:
+		complaint = "-max-active must be at least 1"
 	}
 	if complaint != "" {
 		return usageError(env, fs, "%s", complaint)
@@ -122,6 +125,7 @@ func runPeer(ctx context.Context, env Env, args []string) int {
 	}
 	cfg := nf.engineConfig(*shareDir, log)
 	cfg.Downloads = *downloads
+	cfg.MaxActive = *maxActive
 	ectx, stop := context.WithCancel(ctx)
 	defer stop()
 	e, err := engine.Start(ectx, cfg)
@@ -403,7 +407,11 @@ func (r *repl) status() {
 	fmt.Fprintf(out, "transfers  %d; downloads go to %s\n", len(st.Transfers), r.downloads)
 	for _, tr := range st.Transfers {
 		name := cmp.Or(tr.Path, tr.Name)
-		fmt.Fprintf(out, "           %s: %s\n", wire.SafeText(name), wire.SafeText(progressLine(tr.Progress)))
+		line := progressLine(tr.Progress)
+		if tr.Queue > 0 {
+			line += fmt.Sprintf(" (%d in the queue)", tr.Queue)
+		}
+		fmt.Fprintf(out, "           %s: %s\n", wire.SafeText(name), wire.SafeText(line))
 	}
 }
 

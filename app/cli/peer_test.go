@@ -29,6 +29,7 @@ func TestPeerUsage(t *testing.T) {
 		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "extra"}, ExitUsage, "unexpected argument"},
 		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "-max-upload", "1MB/m"}, ExitUsage, "bad -max-upload"},
 		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "-max-download", "x"}, ExitUsage, "bad -max-download"},
+		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "-max-active", "0"}, ExitUsage, "-max-active must be at least 1"},
 		{[]string{"-tracker", "127.0.0.1:1", "-share", dir, "-downloads", filepath.Join(dir, "nope")}, ExitFailure, "downloads folder"},
 		{[]string{"-tracker", "127.0.0.1:1", "-share", filepath.Join(dir, "nope"), "-downloads", dir}, ExitFailure, "opening shared folder"},
 	}

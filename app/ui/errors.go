@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -82,17 +81,17 @@ func Describe(err error) Problem {
 		}
 	case errors.Is(err, vm.ErrNotStarted):
 		return Problem{What: lang.L("Enxame is not connected to a network yet."), Hint: lang.L("Host a network or join one first.")}
-	case errors.Is(err, syscall.EADDRINUSE):
+	case isErrno(err, errnoAddrInUse):
 		return Problem{
 			What: lang.L("Cannot host here: the tracker's port is already in use."),
 			Hint: lang.L("Another Enxame (or another program) is hosting on this computer. Join it instead, or start with -host-listen :7078."),
 		}
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case isErrno(err, errnoConnRefused):
 		return Problem{
 			What: lang.L("The tracker refused the connection."),
 			Hint: lang.L("Check the address, and that Enxame is running and hosting on that computer."),
 		}
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case isErrno(err, errnoUnreachable):
 		return Problem{
 			What: lang.L("That computer cannot be reached from here."),
 			Hint: lang.L("Check that you are on the same network as the host, and the address."),
@@ -133,7 +132,7 @@ func Describe(err error) Problem {
 		return Problem{What: lang.L("Enxame may not use that folder."), Hint: lang.L("Choose a folder you can read and write.")}
 	case errors.Is(err, fs.ErrNotExist):
 		return Problem{What: lang.L("That folder does not exist (any more)."), Hint: lang.L("Choose another one.")}
-	case errors.Is(err, syscall.ENOSPC):
+	case isErrno(err, errnoDiskFull):
 		return Problem{What: lang.L("The disk is full."), Hint: lang.L("Free some space, then press Resume.")}
 	case errors.As(err, &wireErr):
 		switch wireErr.Code {

@@ -263,7 +263,20 @@ func (f *firstRun) onJoin() {
 	s.Host = false
 	s.Tracker = addr
 	s.Passphrase = vm.NormalizePassphrase(f.joinPassEntry.Text)
-	f.start(s)
+	// A dead address or a wrong passphrase is said here, before the main
+	// screen opens on a network that is not there.
+	f.joinButton.Disable()
+	f.u.vm.Background(func() {
+		err := f.u.vm.CheckJoin(f.u.ctx, addr, s.Passphrase)
+		fyne.Do(func() {
+			f.joinButton.Enable()
+			if err != nil {
+				showError(f.u.win, lang.L("Cannot join {{.Addr}}", map[string]any{"Addr": addr}), err)
+				return
+			}
+			f.start(s)
+		})
+	})
 }
 
 // onPickNearby joins a network heard on the LAN; a private one first asks

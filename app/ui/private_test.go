@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,28 @@ func TestJoinPrivateFromFirstRun(t *testing.T) {
 	}
 	if !u.vm.Private() {
 		t.Error("joined, but not as a private network")
+	}
+}
+
+// TestFirstRunRefusesDeadAddress (issue 15): an address where nothing
+// answers is said at once, on the first-run screen; the main screen does
+// not open on a network that is not there.
+func TestFirstRunRefusesDeadAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	u := newTestUI(t, test.NewTempApp(t))
+	u.start(options{})
+	u.first.downloadsEntry.SetText(t.TempDir())
+	test.Type(u.first.trackerEntry, dead)
+	test.Tap(u.first.joinButton)
+	if msg := overlayText(u); u.main != nil || !strings.Contains(msg, "refused the connection") {
+		t.Fatalf("joining a dead address: main %v, dialog %q", u.main != nil, msg)
+	}
+	if u.first.joinButton.Disabled() {
+		t.Error("Join stays disabled after the refusal")
 	}
 }

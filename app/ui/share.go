@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -30,6 +31,11 @@ type shareTab struct {
 	maxUp   *appEntry // rate limits: "2MB/s", "0" for none
 	maxDown *appEntry
 	apply   *widget.Button
+	// maxActive is how many downloads run at once; the rest wait queued.
+	maxActive *widget.Select
+	// folders lists the shared folders when there are several (folders.go).
+	folders    *fyne.Container
+	folderRows []*folderRow
 }
 
 func newShareTab(m *mainScreen) *shareTab {
@@ -41,6 +47,10 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.bar = widget.NewProgressBarWithData(v.IndexFrac)
 	change := widget.NewButtonWithIcon(lang.L("Change folder…"), theme.FolderOpenIcon(), t.onChoose)
 	openDir := widget.NewButtonWithIcon(lang.L("Open"), theme.FolderIcon(), t.onOpen)
+	add := widget.NewButtonWithIcon(lang.L("Add folder…"), theme.ContentAddIcon(), t.onAddFolder)
+	t.folders = container.NewVBox()
+	t.folders.Hide()
+	v.Share.Folders.AddListener(binding.NewDataListener(t.onFoldersChanged))
 	hint := widget.NewLabelWithStyle(lang.L("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder."), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
 	hint.Wrapping = fyne.TextWrapWord // as wide as the window, in every language
@@ -76,17 +86,28 @@ func newShareTab(m *mainScreen) *shareTab {
 	limits := container.NewBorder(nil, nil, widget.NewLabel(lang.L("Limit sending to")), t.apply,
 		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel(lang.L("and receiving to")), t.maxDown))
 
+	var counts []string
+	for n := 1; n <= vm.MaxMaxActive; n++ {
+		counts = append(counts, strconv.Itoa(n))
+	}
+	t.maxActive = widget.NewSelect(counts, t.onMaxActive)
+	v.MaxActive.AddListener(binding.NewDataListener(t.onMaxActiveChanged))
+	atOnce := container.NewHBox(widget.NewLabel(lang.L("Downloads at once")), t.maxActive,
+		widget.NewLabelWithStyle(lang.L("the others wait their turn in Transfers"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Share.Files.AddListener(binding.NewDataListener(t.onFilesChanged))
 
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change), t.folder),
+		container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), container.NewHBox(openDir, change, add), t.folder),
+		t.folders,
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(180, t.bar.MinSize().Height), t.bar), t.summary),
 		t.problem,
 		t.skipped,
 		t.hidden,
 		limits,
+		atOnce,
 		hint,
 		columns(shareColumns, bold(lang.L("Name")), bold(lang.L("Size"))),
 	)
@@ -95,12 +116,7 @@ func newShareTab(m *mainScreen) *shareTab {
 }
 
 func (t *shareTab) onFolderChanged() {
-	dir, _ := t.m.u.vm.ShareDir.Get()
-	if dir == "" {
-		setText(t.folder, lang.L("You are not sharing a folder"))
-	} else {
-		setText(t.folder, dir)
-	}
+	t.showFolderLine()
 	indexing, _ := t.m.u.vm.Indexing.Get()
 	showIf(t.bar, indexing)
 	t.onFilesChanged()
@@ -161,17 +177,35 @@ func (t *shareTab) onOpen() {
 // changeFolder shares dir instead (from the dialog or a drop), after a
 // confirmation for a home folder or a disk's root, and shows this tab. The
 // switch runs in the background.
-func (t *shareTab) changeFolder(dir string) {
+func (t *shareTab) changeFolder(dir string) { t.shareFolders([]string{dir}) }
+
+// shareFolders shares dirs instead of the folders shared now (a drop of
+// several), each home folder or disk's root confirmed first (Cancel on any
+// cancels the drop), and shows this tab. The switch runs in the
+// background, the folders shared in order.
+func (t *shareTab) shareFolders(dirs []string) {
 	t.m.tabs.Select(t.m.shareItem)
 	w := t.m.u.win
-	confirmShare(w, dir, func() {
+	var confirm func(i int)
+	confirm = func(i int) {
+		if i < len(dirs) {
+			confirmShare(w, dirs[i], func() { confirm(i + 1) })
+			return
+		}
 		t.m.u.vm.Background(func() {
-			err := t.m.u.vm.SetShareDir(dir)
-			if err != nil {
-				fyne.Do(func() { showError(w, lang.L("Cannot share {{.Folder}}", map[string]any{"Folder": dir}), err) })
+			for i, dir := range dirs {
+				set := t.m.u.vm.AddShareDir
+				if i == 0 {
+					set = t.m.u.vm.SetShareDir
+				}
+				if err := set(dir); err != nil {
+					fyne.Do(func() { showError(w, lang.L("Cannot share {{.Folder}}", map[string]any{"Folder": dir}), err) })
+					return
+				}
 			}
 		})
-	})
+	}
+	confirm(0)
 }
 
 // onSkippedChanged says what is not shared, and takes no room when
@@ -246,4 +280,29 @@ func (t *shareTab) onLimitsChanged() {
 	down, _ := t.m.u.vm.MaxDownload.Get()
 	t.maxUp.SetText(shown(up))
 	t.maxDown.SetText(shown(down))
+}
+
+// onMaxActive applies the downloads-at-once choice.
+func (t *shareTab) onMaxActive(choice string) {
+	n, err := strconv.Atoi(choice)
+	if cur, _ := t.m.u.vm.MaxActive.Get(); err != nil || cur == n {
+		return
+	}
+	w := t.m.u.win
+	t.m.u.vm.Background(func() {
+		if err := t.m.u.vm.SetMaxActive(n); err != nil {
+			fyne.Do(func() {
+				showError(w, lang.L("Cannot change how many downloads run at once"), err)
+				t.onMaxActiveChanged()
+			})
+		}
+	})
+}
+
+// onMaxActiveChanged shows the downloads-at-once setting.
+func (t *shareTab) onMaxActiveChanged() {
+	n, _ := t.m.u.vm.MaxActive.Get()
+	if n > 0 && t.maxActive.Selected != strconv.Itoa(n) {
+		t.maxActive.SetSelected(strconv.Itoa(n))
+	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -36,6 +38,10 @@ type transfersTab struct {
 	title   *widget.Label
 	grid    *widgets.ChunkGrid
 	peers   *widget.List
+	// The queue's buttons: the selected download up or down the list,
+	// and the done and failed ones off it.
+	queueBar                *fyne.Container
+	moveUp, moveDown, clear *widget.Button
 
 	// Every row widget the lists made, to update in place: a list's own
 	// Refresh rebuilds and redraws all of it, four times a second.
@@ -74,6 +80,13 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 	)
 	peerHeader := columns(peerColumns, bold(lang.L("Source")), bold(lang.L("Rate")), bold(lang.L("Chunks")), bold(lang.L("Bad chunks")), bold(lang.L("State")))
 
+	t.moveUp = widget.NewButtonWithIcon(lang.L("Move up"), theme.MoveUpIcon(), t.onMoveUp)
+	t.moveDown = widget.NewButtonWithIcon(lang.L("Move down"), theme.MoveDownIcon(), t.onMoveDown)
+	t.clear = widget.NewButtonWithIcon(lang.L("Clear finished"), theme.DeleteIcon(), t.onClearFinished)
+	queueHint := widget.NewLabelWithStyle(lang.L("Downloads start in this order"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	t.queueBar = container.NewHBox(t.moveUp, t.moveDown, queueHint, layout.NewSpacer(), t.clear)
+	t.queueBar.Hide()
+
 	listArea := container.NewStack(t.list, container.NewCenter(t.empty))
 	t.listBox = container.New(&rowsHeight{rows: 1, row: newTransferRow(t).MinSize().Height}, listArea)
 
@@ -81,11 +94,12 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 	v.Grid.AddListener(binding.NewDataListener(t.onGridChanged))
 	v.Peers.AddListener(binding.NewDataListener(t.onPeersChanged))
 	v.Title.AddListener(binding.NewDataListener(t.onTitleChanged))
+	v.Selected.AddListener(binding.NewDataListener(t.updateQueueButtons))
 
 	peersArea := container.NewBorder(peerHeader, nil, nil, nil, t.peers)
 	details := container.NewBorder(t.title, nil, nil, nil,
 		container.NewVSplit(t.grid, peersArea))
-	t.content = container.NewBorder(container.NewVBox(t.listBox, widget.NewSeparator()), nil, nil, nil, details)
+	t.content = container.NewBorder(container.NewVBox(t.queueBar, t.listBox, widget.NewSeparator()), nil, nil, nil, details)
 	return t
 }
 
@@ -119,6 +133,47 @@ func (t *transfersTab) onRowsChanged() {
 			t.list.Select(i)
 		}
 	}
+	t.updateQueueButtons()
+}
+
+// updateQueueButtons offers Move up and Move down where the selected
+// download can go, and Clear finished when a download is done or failed.
+func (t *transfersTab) updateQueueButtons() {
+	rows, _ := t.m.u.vm.Transfers.Rows.Get()
+	sel, _ := t.m.u.vm.Transfers.Selected.Get()
+	i := slices.IndexFunc(rows, func(r vm.TransferRow) bool { return r.Key == sel })
+	showIf(t.queueBar, len(rows) > 0)
+	enableIf(t.moveUp, i > 0)
+	enableIf(t.moveDown, i >= 0 && i < len(rows)-1)
+	enableIf(t.clear, slices.ContainsFunc(rows, vm.TransferRow.Finished))
+}
+
+func enableIf(b *widget.Button, on bool) {
+	if on && b.Disabled() {
+		b.Enable()
+	} else if !on && !b.Disabled() {
+		b.Disable()
+	}
+}
+
+func (t *transfersTab) onMoveUp()   { t.moveSelected(t.m.u.vm.Transfers.MoveUp) }
+func (t *transfersTab) onMoveDown() { t.moveSelected(t.m.u.vm.Transfers.MoveDown) }
+
+func (t *transfersTab) moveSelected(move func(string) error) {
+	if sel, _ := t.m.u.vm.Transfers.Selected.Get(); sel != "" {
+		t.act(lang.L("Cannot move the download"), move, sel)
+	}
+}
+
+// onClearFinished takes the done and failed downloads off the list (their
+// files stay), in the background.
+func (t *transfersTab) onClearFinished() {
+	w := t.m.u.win
+	t.m.u.vm.Background(func() {
+		if _, err := t.m.u.vm.Transfers.ClearFinished(); err != nil {
+			fyne.Do(func() { showError(w, lang.L("Cannot clear the finished downloads"), err) })
+		}
+	})
 }
 
 func (t *transfersTab) onPeersChanged() {
@@ -208,8 +263,8 @@ func (t *transfersTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 	o.(*peerRow).set(id, p, t.m.u.names()[p.Addr])
 }
 
-// act runs a Pause, Resume or Cancel in the background and reports a
-// failure under the title fail.
+// act runs a Pause, Resume, Cancel or move in the background and reports
+// a failure under the title fail.
 func (t *transfersTab) act(fail string, f func(string) error, key string) {
 	w := t.m.u.win
 	t.m.u.vm.Background(func() {

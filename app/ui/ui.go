@@ -154,29 +154,32 @@ func (u *UI) shutdown() {
 
 // onDropped receives whatever is dropped anywhere on the window. A folder
 // becomes the shared folder: on the first-run screen it fills the field,
-// on the main screen it is shared at once. Anything else is explained.
+// on the main screen it is shared at once; several folders dropped on the
+// main screen are shared together instead. Anything else is explained.
 func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
-	if len(uris) == 0 {
-		return
+	var dirs []string
+	for _, uri := range uris {
+		dir := vm.PathOfURI(uri)
+		fi, err := os.Stat(dir)
+		switch {
+		case dir == "":
+			showError(u.win, lang.L("Cannot share that"), errNotLocalFolder)
+			return
+		case err != nil:
+			showError(u.win, lang.L("Cannot share that"), err)
+			return
+		case !fi.IsDir():
+			showError(u.win, lang.L("Cannot share a single file"), errNotAFolder)
+			return
+		}
+		dirs = append(dirs, dir)
 	}
-	dir := vm.PathOfURI(uris[0])
-	fi, err := os.Stat(dir)
 	switch {
-	case dir == "":
-		showError(u.win, lang.L("Cannot share that"), errNotLocalFolder)
-		return
-	case err != nil:
-		showError(u.win, lang.L("Cannot share that"), err)
-		return
-	case !fi.IsDir():
-		showError(u.win, lang.L("Cannot share a single file"), errNotAFolder)
-		return
-	}
-	switch {
+	case len(dirs) == 0:
 	case u.first != nil:
-		u.first.setShareDir(dir)
+		u.first.setShareDir(dirs[0])
 	case u.main != nil:
-		u.main.share.changeFolder(dir)
+		u.main.share.shareFolders(dirs)
 	}
 }
 

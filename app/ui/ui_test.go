@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func TestFirstRunJoinAndRemember(t *testing.T) {
 	if u2.main == nil {
 		t.Fatal("second start shows the first-run screen again")
 	}
-	if got := u2.vm.Settings(); got != s {
+	if got := u2.vm.Settings(); !reflect.DeepEqual(got, s) {
 		t.Errorf("remembered %+v, want %+v", got, s)
 	}
 }

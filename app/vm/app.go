@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -71,6 +72,9 @@ type App struct {
 	IndexFrac              binding.Float
 	HostAddrs              binding.StringList  // what others type to join, when hosting
 	PeerErr                binding.Item[error] // why sharing stopped, nil while it runs
+
+	// MaxActive is how many downloads run at once (the setting).
+	MaxActive binding.Int
 
 	Nearby Rows[NearbyRow] // networks heard on the LAN (see Browse)
 
@@ -144,6 +148,7 @@ func New(a fyne.App, log *slog.Logger) *App {
 		ShareHidden:  binding.NewBool(),
 		MaxUpload:    binding.NewString(),
 		MaxDownload:  binding.NewString(),
+		MaxActive:    binding.NewInt(),
 		Indexing:     binding.NewBool(),
 		IndexFrac:    binding.NewFloat(),
 		HostAddrs:    binding.NewStringList(),
@@ -196,6 +201,17 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	if err == nil {
 		n, err = engine.Start(ctx, cfg)
 	}
+	if err != nil && s.Host && s.Network != "" && addrInUse(err) {
+		// A host that comes back while another computer hosts its network
+		// (it took over; here, on the same computer, it holds the port):
+		// rejoin the network by name instead of failing.
+		v.log.Warn("Cannot host the network again (the port is taken); following it by name", "network", s.Network, "error", err)
+		s.Host, cfg.Host = false, false
+		v.mu.Lock()
+		v.settings = s
+		v.mu.Unlock()
+		n, err = engine.Start(ctx, cfg)
+	}
 	if err != nil {
 		cancel()
 		v.mu.Lock()
@@ -211,6 +227,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	_ = v.ShareHidden.Set(s.ShareHidden)
 	_ = v.MaxUpload.Set(FormatRate(s.MaxUpload))
 	_ = v.MaxDownload.Set(FormatRate(s.MaxDownload))
+	_ = v.MaxActive.Set(ClampMaxActive(s.MaxActive))
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
 	v.SavePrefs() // a tracker typed by address only once it answers:
@@ -246,6 +263,14 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		v.pollWG.Go(func() { v.pollLoop(ctx) })
 	}
 	return nil
+}
+
+// addrInUse reports a listener's "address already in use", on Unix
+// (EADDRINUSE) and on Windows (WSAEADDRINUSE, 10048), whose numbers
+// differ.
+func addrInUse(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == 10048)
 }
 
 // restart stops the engine and starts a new one with s: how the app
@@ -431,6 +456,7 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 	files, bytes := v.Share.update(n, st)
 	_ = v.ShareText.Set(shareText(st.ShareDir, sp, files, bytes))
 	_ = v.ShareSkipped.Set(skippedText(sp.Skipped))
+	v.Share.updateFolders(st)
 
 	v.Transfers.update(st.Transfers)
 	v.Network.updateHost(st.Host)
@@ -689,7 +715,7 @@ func (v *App) networkChanged() {
 	_ = v.Network.Status.Set(lang.L("Asking the tracker…"))
 }
 
-// SetShareDir shares dir instead of the current folder.
+// SetShareDir shares dir instead of the current folders.
 func (v *App) SetShareDir(dir string) error {
 	n, err := v.engine()
 	if err != nil {
@@ -699,7 +725,7 @@ func (v *App) SetShareDir(dir string) error {
 		return err
 	}
 	v.mu.Lock()
-	v.settings.ShareDir = dir
+	v.settings.ShareDir, v.settings.ShareDirs = dir, nil
 	v.mu.Unlock()
 	v.SavePrefs()
 	v.Poll(v.rootCtx(), time.Now())
@@ -743,6 +769,27 @@ func (v *App) SetRateLimits(up, down int64) error {
 	_ = v.MaxUpload.Set(FormatRate(up))
 	_ = v.MaxDownload.Set(FormatRate(down))
 	v.SavePrefs()
+	return nil
+}
+
+// SetMaxActive runs at most n downloads at once (clamped to 1 to
+// MaxMaxActive), the others waiting queued, and remembers it. Raising it
+// starts queued downloads at once; lowering it stops none.
+func (v *App) SetMaxActive(n int) error {
+	eng, err := v.engine()
+	if err != nil {
+		return err
+	}
+	n = ClampMaxActive(n)
+	if err := eng.SetMaxActive(n); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.MaxActive = n
+	v.mu.Unlock()
+	_ = v.MaxActive.Set(n)
+	v.SavePrefs()
+	v.Transfers.update(eng.Snapshot().Transfers)
 	return nil
 }
 

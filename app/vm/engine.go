@@ -30,6 +30,7 @@ const (
 	StatePaused      = transfer.StatePaused
 	StateDone        = transfer.StateDone
 	StateFailed      = transfer.StateFailed
+	StateQueued      = transfer.StateQueued
 )
 
 // The engine's errors the screens put into words (ui/errors.go).
@@ -69,11 +70,13 @@ func (v *App) configOf(s Settings) engine.Config {
 		HostListen:  cmp.Or(s.HostListen, DefaultHostListen),
 		CanHost:     s.CanHost,
 		ShareDir:    s.ShareDir,
+		ShareDirs:   s.ShareDirs,
 		Share:       engine.ShareOptions{Hidden: s.ShareHidden},
 		Listen:      s.PeerListen,
 		Downloads:   s.Downloads,
 		MaxUpload:   s.MaxUpload,
 		MaxDownload: s.MaxDownload,
+		MaxActive:   s.MaxActive,
 		Discovery:   v.Discovery,
 		Logger:      v.log,
 		// Identity and Key are filled by Start.

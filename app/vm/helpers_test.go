@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"reflect"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -22,13 +23,14 @@ func TestSettingsRoundTrip(t *testing.T) {
 	if s.Downloads != DefaultDownloads() || s.HostListen != DefaultHostListen {
 		t.Errorf("defaults %+v", s)
 	}
-	want := Settings{Tracker: "10.0.0.5:7077", ShareDir: t.TempDir(), Downloads: t.TempDir(), Host: true, HostListen: ":7177", PeerListen: ":7200", Network: "office", NetworkID: "abc123"}
+	want := Settings{Tracker: "10.0.0.5:7077", ShareDir: t.TempDir(), Downloads: t.TempDir(), Host: true, HostListen: ":7177", PeerListen: ":7200", Network: "office", NetworkID: "abc123", MaxActive: 5,
+		ShareDirs: []string{t.TempDir(), t.TempDir()}}
 	SaveSettings(p, want)
 	if got := p.String(PrefShareURI); got != "file://"+want.ShareDir {
 		t.Errorf("share stored as %q, want a file URI", got)
 	}
 	got, setUp := LoadSettings(p)
-	if !setUp || got != want {
+	if !setUp || !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadSettings = %+v, %v; want %+v, true", got, setUp, want)
 	}
 	if !got.Complete() {

@@ -148,6 +148,8 @@ func (nv *NetworkVM) updateHost(st *tracker.Stats) {
 type ShareVM struct {
 	app   *App
 	Files Rows[ShareRow]
+	// Folders are the shared folders, in the order they were added.
+	Folders Rows[FolderRow]
 
 	lastKey shareKey
 	retries int // polls that looked again for a finished download
@@ -174,10 +176,12 @@ type shareKey struct {
 	bytes int64
 	scan  int64
 	done  int // finished downloads, which are shared too
+
+	folders int
 }
 
 func newShareVM(app *App) *ShareVM {
-	return &ShareVM{app: app, Files: newRows(eq[ShareRow])}
+	return &ShareVM{app: app, Files: newRows(eq[ShareRow]), Folders: newRows(eq[FolderRow])}
 }
 
 // update refreshes the list when the index changed or a download finished,
@@ -185,7 +189,7 @@ func newShareVM(app *App) *ShareVM {
 // downloads'). Called by the poller only, so lastKey needs no lock.
 func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64) {
 	p := st.Share
-	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano()}
+	k := shareKey{dir: st.ShareDir, files: p.Files, bytes: p.Bytes, scan: p.LastScan.UnixNano(), folders: len(st.ShareDirs)}
 	for _, tr := range st.Transfers {
 		if tr.State == transfer.StateDone {
 			k.done++

@@ -163,6 +163,24 @@ func (v *App) checkMembership(ctx context.Context, addr, passphrase string) erro
 	return engine.CheckMembership(ctx, addr, id, key)
 }
 
+// CheckJoin asks the tracker at addr, with the key of passphrase, whether
+// it answers and lets this device in: the first-run screen checks an
+// address a person typed before starting with it, so a dead address or a
+// wrong passphrase is said at once instead of opening a window that waits.
+func (v *App) CheckJoin(ctx context.Context, addr, passphrase string) error {
+	key, err := v.keys.of(NormalizePassphrase(passphrase))
+	if err != nil {
+		return err
+	}
+	id, err := v.identity()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	return engine.ProbeTracker(ctx, addr, id, key)
+}
+
 // identity is the device identity: App.Identity, or the one in the user's
 // config folder (loaded once).
 func (v *App) identity() (*secure.Identity, error) {

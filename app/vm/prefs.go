@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 
+	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -29,7 +30,16 @@ const (
 	PrefShareHidden  = "shareHidden"  // share hidden files and folders too
 	PrefMaxUpload    = "maxUpload"    // upload limit, bytes a second (0 none)
 	PrefMaxDownload  = "maxDownload"  // download limit, bytes a second (0 none)
+	PrefMaxActive    = "maxActive"    // downloads run at once (default DefaultMaxActive)
 )
+
+// DefaultMaxActive is how many downloads run at once unless set; the
+// others wait queued.
+const DefaultMaxActive = engine.DefaultMaxActive
+
+// MaxMaxActive bounds the setting: more at once only splits the same
+// bandwidth more ways.
+const MaxMaxActive = 20
 
 // DefaultHostListen is where the embedded tracker listens unless told.
 const DefaultHostListen = ":7077"
@@ -58,6 +68,12 @@ type Settings struct {
 	// MaxUpload and MaxDownload limit what is sent to and received from
 	// all peers together, in bytes a second; 0 is no limit.
 	MaxUpload, MaxDownload int64
+	// MaxActive is how many downloads run at once (1 to MaxMaxActive); the
+	// others wait queued in the Transfers list's order.
+	MaxActive int
+	// ShareDirs are more folders shared beside ShareDir, plain paths
+	// (preference PrefMoreShareURIs).
+	ShareDirs []string
 	// Passphrase is the private network's passphrase, "" for an open
 	// network. It is not kept in the preferences but in its own file,
 	// readable by this user only (PassphraseFile).
@@ -74,6 +90,7 @@ func (s Settings) Complete() bool {
 func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.Tracker = p.String(PrefTracker)
 	s.ShareDir = pathOf(p.String(PrefShareURI))
+	s.ShareDirs = loadMoreShareDirs(p)
 	s.Downloads = pathOf(p.String(PrefDownloadsURI))
 	if s.Downloads == "" {
 		s.Downloads = DefaultDownloads()
@@ -87,6 +104,7 @@ func LoadSettings(p fyne.Preferences) (s Settings, setUp bool) {
 	s.ShareHidden = p.Bool(PrefShareHidden)
 	s.MaxUpload = int64(max(p.Int(PrefMaxUpload), 0))
 	s.MaxDownload = int64(max(p.Int(PrefMaxDownload), 0))
+	s.MaxActive = ClampMaxActive(p.IntWithFallback(PrefMaxActive, DefaultMaxActive))
 	s.Passphrase = loadPassphrase()
 	return s, p.Bool(PrefSetUp)
 }
@@ -97,6 +115,7 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 		p.SetString(PrefTracker, s.Tracker)
 	}
 	p.SetString(PrefShareURI, uriOf(s.ShareDir))
+	saveMoreShareDirs(p, s.ShareDirs)
 	p.SetString(PrefDownloadsURI, uriOf(s.Downloads))
 	p.SetBool(PrefHost, s.Host)
 	if s.HostListen != "" {
@@ -109,7 +128,17 @@ func SaveSettings(p fyne.Preferences, s Settings) {
 	p.SetBool(PrefShareHidden, s.ShareHidden)
 	p.SetInt(PrefMaxUpload, int(s.MaxUpload))
 	p.SetInt(PrefMaxDownload, int(s.MaxDownload))
+	p.SetInt(PrefMaxActive, ClampMaxActive(s.MaxActive))
 	p.SetBool(PrefSetUp, true)
+}
+
+// ClampMaxActive keeps a downloads-at-once setting within 1 to
+// MaxMaxActive; 0 (never set) is DefaultMaxActive.
+func ClampMaxActive(n int) int {
+	if n == 0 {
+		return DefaultMaxActive
+	}
+	return min(max(n, 1), MaxMaxActive)
 }
 
 // Pending is an unfinished download remembered for the next start.

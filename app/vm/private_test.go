@@ -2,8 +2,10 @@ package vm
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,5 +139,34 @@ func TestPassphraseFile(t *testing.T) {
 	savePassphrase("")
 	if p := ProposePassphrase(); len(p) < 20 || p == ProposePassphrase() {
 		t.Errorf("proposed passphrase %q", p)
+	}
+}
+
+// TestHostComesBackWhileTaken (issue 15): a computer that hosted "Sala 12"
+// restarts while its tracker's port is taken (another Enxame on it took
+// over): it follows the network by name instead of failing back to the
+// first-run screen.
+func TestHostComesBackWhileTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	v := newTestApp(t, Settings{Host: true, HostListen: ln.Addr().String(), Network: "Sala 12", NetworkID: "0123456789abcdef"})
+	s := v.Settings()
+	if s.Host || s.Network != "Sala 12" {
+		t.Fatalf("after the port was taken: host %v, network %q; want following Sala 12", s.Host, s.Network)
+	}
+	if !addrInUse(syscall.Errno(10048)) || addrInUse(syscall.ECONNREFUSED) {
+		t.Error("addrInUse does not tell Windows' port in use from a refusal")
+	}
+	// Without a network to follow, a taken port still fails.
+	w := New(testApp(t), nil)
+	w.NoPoller = true
+	w.Discovery = live.LoopbackDiscovery(t)
+	err = w.Start(t.Context(), Settings{Host: true, HostListen: ln.Addr().String(), Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"})
+	w.Close()
+	if !addrInUse(err) {
+		t.Fatalf("hosting a new network on a taken port: %v", err)
 	}
 }

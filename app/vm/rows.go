@@ -59,6 +59,7 @@ type TransferRow struct {
 	Peers    int // peers known
 	Path     string
 	Dir      string
+	Queue    int // place in the queue while queued (1 starts next), else 0
 }
 
 // StateText words the state for the list.
@@ -74,6 +75,11 @@ func (r TransferRow) StateText() string {
 		return lang.L("Waiting for a computer that has this file…")
 	case transfer.StatePaused:
 		return lang.L("Paused")
+	case transfer.StateQueued:
+		if r.Queue == 1 {
+			return lang.L("Queued: starts next")
+		}
+		return lang.N("Queued: {{.Count}} ahead", i18n.Plural(r.Queue-1), counted(r.Queue-1))
 	case transfer.StateDone:
 		return lang.L("Done")
 	case transfer.StateFailed:
@@ -114,13 +120,20 @@ func (r TransferRow) Detail() string {
 	return s
 }
 
-// Active reports whether Pause makes sense.
+// Active reports whether Pause makes sense: the download runs or waits
+// queued.
 func (r TransferRow) Active() bool {
 	switch r.State {
-	case transfer.StatePlanning, transfer.StateVerifying, transfer.StateDownloading, transfer.StateStalled:
+	case transfer.StatePlanning, transfer.StateVerifying, transfer.StateDownloading, transfer.StateStalled, transfer.StateQueued:
 		return true
 	}
 	return false
+}
+
+// Finished reports whether the download is done or failed: what Clear
+// finished takes off the list.
+func (r TransferRow) Finished() bool {
+	return r.State == transfer.StateDone || r.State == transfer.StateFailed
 }
 
 // Resumable reports whether Resume makes sense.

@@ -1,7 +1,7 @@
 package vm
 
 import (
-	"cmp"
+	"errors"
 	"slices"
 	"sync"
 
@@ -87,6 +87,36 @@ func (t *TransfersVM) Pause(key string) error  { return t.do(key, (*engine.Engin
 func (t *TransfersVM) Resume(key string) error { return t.do(key, (*engine.Engine).Resume) }
 func (t *TransfersVM) Cancel(key string) error { return t.do(key, (*engine.Engine).Cancel) }
 
+// MoveUp and MoveDown move a download one row up or down the list, which
+// is the queue's order: queued downloads start from the top. Call from a
+// goroutine.
+func (t *TransfersVM) MoveUp(key string) error   { return t.do(key, (*engine.Engine).MoveUp) }
+func (t *TransfersVM) MoveDown(key string) error { return t.do(key, (*engine.Engine).MoveDown) }
+
+// ClearFinished takes the done and failed downloads off the list (their
+// files stay) and returns how many. Call from a goroutine.
+func (t *TransfersVM) ClearFinished() (int, error) {
+	n, err := t.app.engine()
+	if err != nil {
+		return 0, err
+	}
+	cleared := 0
+	var errs []error
+	for _, tr := range n.Snapshot().Transfers {
+		if tr.State != transfer.StateDone && tr.State != transfer.StateFailed {
+			continue
+		}
+		// Gone already (another command) is as good as cleared.
+		if err := n.Forget(tr.Key); err != nil && !errors.Is(err, transfer.ErrNotFound) {
+			errs = append(errs, err)
+			continue
+		}
+		cleared++
+	}
+	t.update(n.Snapshot().Transfers)
+	return cleared, errors.Join(errs...)
+}
+
 func (t *TransfersVM) do(key string, f func(*engine.Engine, string) error) error {
 	n, err := t.app.engine()
 	if err != nil {
@@ -100,9 +130,8 @@ func (t *TransfersVM) do(key string, f func(*engine.Engine, string) error) error
 }
 
 // update turns a round of snapshots into rows, the selected grid and
-// completion notices.
+// completion notices. The rows keep the engine's order, the queue's.
 func (t *TransfersVM) update(ts []Transfer) {
-	slices.SortStableFunc(ts, func(a, b Transfer) int { return cmp.Compare(b.Started.UnixNano(), a.Started.UnixNano()) })
 	rows := make([]TransferRow, len(ts))
 	active := 0
 	var done []TransferRow
@@ -154,7 +183,7 @@ func rowOf(tr Transfer) TransferRow {
 	r := TransferRow{
 		Key: tr.Key, Name: SafeText(tr.Name), ID: tr.ID, State: tr.State, Err: tr.Err,
 		Fraction: tr.Fraction(), Done: tr.Done, Size: tr.Size, Rate: tr.Rate, ETA: tr.ETA,
-		Peers: len(tr.Peers), Path: tr.Path, Dir: tr.Dir,
+		Peers: len(tr.Peers), Path: tr.Path, Dir: tr.Dir, Queue: tr.Queue,
 	}
 	for _, p := range tr.Peers {
 		if p.Connected && !p.Dropped {

@@ -26,11 +26,31 @@ type entry struct {
 type Transfer struct {
 	Key string
 	Req Request
+	// Queue is the download's place in the queue while it waits for a
+	// place (State transfer.StateQueued): 1 starts next. 0 when not queued.
+	Queue int
 	transfer.Progress
 }
 
-// Download starts fetching req in the background and returns its key.
-// A file (by id) already downloading is refused with transfer.ErrBusy.
+// DefaultMaxActive is how many downloads run at once unless
+// Config.MaxActive says otherwise.
+const DefaultMaxActive = 3
+
+// maxActiveOf turns Config.MaxActive into the Manager's limit: 0 is the
+// default, below 0 no limit.
+func maxActiveOf(n int) int {
+	switch {
+	case n == 0:
+		return DefaultMaxActive
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+// Download starts fetching req in the background and returns its key; with
+// MaxActive downloads running it waits queued, last. A file (by id)
+// already downloading or queued is refused with transfer.ErrBusy.
 func (e *Engine) Download(req Request) (string, error) {
 	e.cmd.Lock()
 	defer e.cmd.Unlock()
@@ -98,7 +118,9 @@ func (e *Engine) untrack(key string) {
 	e.entries = slices.DeleteFunc(e.entries, func(en *entry) bool { return en.key == key })
 }
 
-// Pause stops the download under key, keeping its verified chunks.
+// Pause stops the download under key, keeping its verified chunks; a
+// running one frees its place for the first queued one, a queued one
+// leaves the queue.
 func (e *Engine) Pause(key string) error {
 	en, err := e.lookup(key)
 	if err != nil {
@@ -108,7 +130,8 @@ func (e *Engine) Pause(key string) error {
 }
 
 // Resume runs a paused, failed or stalled download again from the chunks
-// verified on disk.
+// verified on disk, queued at its place in the list when MaxActive
+// downloads are running.
 func (e *Engine) Resume(key string) error {
 	en, err := e.lookup(key)
 	if err != nil {
@@ -152,26 +175,82 @@ func (e *Engine) WaitDownload(ctx context.Context, key string) error {
 	return e.downloads.Wait(ctx, en.d)
 }
 
-// Transfer is the snapshot of the download under key.
+// Transfer is the snapshot of the download under key (its place in the
+// queue and its progress read one after the other; Snapshot reads every
+// download's together).
 func (e *Engine) Transfer(key string) (Transfer, bool) {
 	en, err := e.lookup(key)
 	if err != nil {
 		return Transfer{}, false
 	}
-	return Transfer{Key: en.key, Req: en.req, Progress: en.d.Progress()}, true
+	return Transfer{Key: en.key, Req: en.req, Queue: e.downloads.QueuePlace(en.d), Progress: en.d.Progress()}, true
 }
 
-// transfers snapshots every download, in the order they were added.
+// transfers snapshots every download in the list's order (the queue's:
+// the order they were added, as Move changed it), taken together, so that
+// no more than MaxActive show running.
 func (e *Engine) transfers() []Transfer {
+	listed := e.downloads.Snapshot()
 	e.mu.Lock()
-	entries := slices.Clone(e.entries)
+	byD := make(map[*transfer.Download]*entry, len(e.entries))
+	for _, en := range e.entries {
+		byD[en.d] = en
+	}
 	e.mu.Unlock()
-	out := make([]Transfer, len(entries))
-	for i, en := range entries {
-		out[i] = Transfer{Key: en.key, Req: en.req, Progress: en.d.Progress()}
+	out := make([]Transfer, 0, len(listed))
+	for _, l := range listed {
+		if en := byD[l.Download]; en != nil { // nil: being added or removed
+			out = append(out, Transfer{Key: en.key, Req: en.req, Queue: l.Queue, Progress: l.Progress})
+		}
 	}
 	return out
 }
+
+// SetMaxActive runs at most n downloads at once (0 DefaultMaxActive,
+// below 0 no limit), the others waiting queued. Raising it starts queued
+// downloads at once; lowering it stops none.
+func (e *Engine) SetMaxActive(n int) error {
+	if e.closed() {
+		return ErrClosed
+	}
+	e.mu.Lock()
+	e.cfg.MaxActive = n
+	e.mu.Unlock()
+	e.downloads.SetMaxActive(maxActiveOf(n))
+	return nil
+}
+
+// MaxActive is how many downloads run at once (0 no limit).
+func (e *Engine) MaxActive() int { return e.downloads.MaxActive() }
+
+// Move puts the download under key at index i of the list (clamped),
+// which is its place in the queue: queued downloads start in the list's
+// order.
+func (e *Engine) Move(key string, i int) error {
+	en, err := e.lookup(key)
+	if err != nil {
+		return err
+	}
+	return e.downloads.Move(en.d, i)
+}
+
+// MoveUp and MoveDown move the download under key one place up or down the
+// list (nothing at either end).
+func (e *Engine) MoveUp(key string) error   { return e.moveBy(key, -1) }
+func (e *Engine) MoveDown(key string) error { return e.moveBy(key, +1) }
+
+func (e *Engine) moveBy(key string, delta int) error {
+	i := slices.IndexFunc(e.transfers(), func(tr Transfer) bool { return tr.Key == key })
+	if i < 0 {
+		return transfer.ErrNotFound
+	}
+	return e.Move(key, max(i+delta, 0))
+}
+
+// Updates receives (coalesced) when a download's state or progress
+// changed, or the queue did: a face may take a Snapshot then instead of
+// on a timer. It has one reader.
+func (e *Engine) Updates() <-chan struct{} { return e.downloads.Updates() }
 
 // Cell is one chunk as the chunk grid draws it (transfer.Cell: the state in
 // the low byte, the index into the transfer's Peers in the high byte).

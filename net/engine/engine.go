@@ -67,6 +67,11 @@ type Config struct {
 	// ShareDir is the folder shared ("" shares none: only downloads are
 	// served).
 	ShareDir string
+	// ShareDirs are more folders shared beside ShareDir; AddShareDir and
+	// RemoveShareDir change them at run time. With several folders every
+	// shared name starts with its folder's label: its base name, made
+	// unique ("docs", "docs (2)") in the order given.
+	ShareDirs []string
 	// Share tunes the index (hash cache, rescan interval); Dir and Logger
 	// are the engine's.
 	Share ShareOptions
@@ -80,6 +85,10 @@ type Config struct {
 	Downloads string
 	// StallTimeout overrides transfer.DefaultStallTimeout.
 	StallTimeout time.Duration
+	// MaxActive is how many downloads run at once (0 DefaultMaxActive,
+	// below 0 no limit); the others wait queued, in the list's order.
+	// SetMaxActive changes it.
+	MaxActive int
 
 	// MaxUpload limits, in bytes a second, what the chunk server sends to
 	// every peer together (0 none); SetRateLimits changes it.
@@ -144,7 +153,7 @@ type Engine struct {
 	keeper  *keeperRun      // nil: joined by address only
 	node    *nodeRun        // nil with NoServe
 	target  target          // where the node registers
-	entries []*entry        // downloads, in the order they were added
+	entries []*entry        // downloads by key (the order is the Manager's)
 	nextKey int
 }
 
@@ -179,6 +188,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		Self:         e.isSelf,
 		Download:     e.down,
 	})
+	e.downloads.SetMaxActive(maxActiveOf(cfg.MaxActive))
 	e.target = target{addr: cfg.Tracker}
 	e.client = tracker.NewClientWith(cfg.Tracker, e.cred)
 	fail := func(err error) (*Engine, error) {

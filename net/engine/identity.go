@@ -65,3 +65,17 @@ func CheckMembership(ctx context.Context, addr string, id *secure.Identity, key 
 	}
 	return nil
 }
+
+// ProbeTracker asks the tracker at addr, as a device with id and key (nil:
+// none), for its peers: nil when it answered, else why not (it cannot be
+// reached, a membership failure as CheckMembership's). A face checks an
+// address a person typed before it starts with it.
+func ProbeTracker(ctx context.Context, addr string, id *secure.Identity, key *secure.NetworkKey) error {
+	if err := ValidateTrackerAddr(addr); err != nil {
+		return err
+	}
+	c := tracker.NewClientWith(addr, secure.Credentials{Identity: id, Key: key})
+	defer c.Close()
+	_, err := c.List(ctx)
+	return err
+}

@@ -3,7 +3,9 @@ package engine
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"net"
+	"slices"
 
 	"github.com/enxame/enxame/net/peer"
 	"github.com/enxame/enxame/net/share"
@@ -16,7 +18,7 @@ import (
 // folder changes; the downloads outlive it.
 type nodeRun struct {
 	node   *peer.Node
-	index  *share.Index // nil when no folder is shared
+	index  *shareSet // the shared folders (none, one or several)
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // why Run ended early; read after done
@@ -46,22 +48,25 @@ func (e *Engine) restartNode() error {
 	c := e.cfg
 	e.mu.Unlock()
 	log := cmp.Or(c.ServeLogger, e.log)
-	var ix *share.Index
-	if c.ShareDir != "" {
-		var err error
-		ix, err = share.New(share.Config{
-			Dir: c.ShareDir, CacheFile: c.Share.CacheFile, NoCache: c.Share.NoCache, Hidden: c.Share.Hidden,
+	ix := newShareSet(func(dir string) (*share.Index, error) {
+		// CacheFile is ShareDir's; the other folders keep their own.
+		cache := c.Share.CacheFile
+		if !sameDir(dir, c.ShareDir) {
+			cache = ""
+		}
+		return share.New(share.Config{
+			Dir: dir, CacheFile: cache, NoCache: c.Share.NoCache, Hidden: c.Share.Hidden,
 			RescanInterval: c.Share.RescanInterval, Logger: log,
 		})
-		if err != nil {
+	})
+	for _, dir := range shareDirsOf(c) {
+		if err := ix.add(dir); err != nil {
+			ix.close()
 			return err
 		}
 	}
 	nc := peer.NodeConfig{Listen: c.Listen, Credentials: e.cred, Name: c.DeviceName, Logger: log,
-		Server: peer.Config{Upload: e.up}}
-	if ix != nil {
-		nc.Index = ix // a nil *share.Index must not become a non-nil interface
-	}
+		Server: peer.Config{Upload: e.up}, Index: ix}
 	// Created under mu so that a keeper's move (setTarget) lands on this
 	// node: NewNode only opens the listener.
 	e.mu.Lock()
@@ -78,9 +83,7 @@ func (e *Engine) restartNode() error {
 	}
 	e.mu.Unlock()
 	if err != nil {
-		if ix != nil {
-			ix.Close()
-		}
+		ix.close()
 		return err
 	}
 	node.AddCatalog(e.downloads)
@@ -94,15 +97,13 @@ func (e *Engine) restartNode() error {
 				e.fail(err)
 			}
 		}
-		if ix != nil {
-			ix.Close()
-		}
+		ix.close()
 	})
 	return nil
 }
 
-// SetShareDir shares dir instead of the current folder ("" shares none).
-// On failure the previous folder is shared again.
+// SetShareDir shares dir instead of the current folders ("" shares none).
+// On failure the previous folders are shared again.
 func (e *Engine) SetShareDir(dir string) error {
 	e.cmd.Lock()
 	defer e.cmd.Unlock()
@@ -110,8 +111,8 @@ func (e *Engine) SetShareDir(dir string) error {
 		return ErrClosed
 	}
 	e.mu.Lock()
-	prev := e.cfg.ShareDir
-	e.cfg.ShareDir = dir
+	prev, prevMore := e.cfg.ShareDir, e.cfg.ShareDirs
+	e.cfg.ShareDir, e.cfg.ShareDirs = dir, nil
 	noServe := e.cfg.NoServe
 	e.mu.Unlock()
 	if noServe {
@@ -119,12 +120,93 @@ func (e *Engine) SetShareDir(dir string) error {
 	}
 	if err := e.restartNode(); err != nil {
 		e.mu.Lock()
-		e.cfg.ShareDir = prev
+		e.cfg.ShareDir, e.cfg.ShareDirs = prev, prevMore
 		e.mu.Unlock()
 		_ = e.restartNode()
 		return err
 	}
 	return nil
+}
+
+// shareDirsOf lists the folders c shares: ShareDir, then ShareDirs, each
+// once.
+func shareDirsOf(c Config) []string {
+	var dirs []string
+	for _, d := range append([]string{c.ShareDir}, c.ShareDirs...) {
+		if d != "" && !slices.ContainsFunc(dirs, func(x string) bool { return sameDir(x, d) }) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// ShareDirs lists the shared folders, in the order they were added.
+func (e *Engine) ShareDirs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return shareDirsOf(e.cfg)
+}
+
+// AddShareDir shares dir too, beside the folders shared already, while
+// everything else runs on: the chunk server, the tracker session and the
+// downloads. With several folders, shared names start with each folder's
+// label (FolderStatus.Label). A folder that cannot be opened is refused.
+func (e *Engine) AddShareDir(dir string) error {
+	e.cmd.Lock()
+	defer e.cmd.Unlock()
+	if e.closed() {
+		return ErrClosed
+	}
+	e.mu.Lock()
+	if slices.ContainsFunc(shareDirsOf(e.cfg), func(x string) bool { return sameDir(x, dir) }) {
+		e.mu.Unlock()
+		return fmt.Errorf("%s: %w", dir, ErrAlreadyShared)
+	}
+	prev := e.cfg
+	if e.cfg.ShareDir == "" {
+		e.cfg.ShareDir = dir
+	} else {
+		e.cfg.ShareDirs = append(slices.Clone(e.cfg.ShareDirs), dir)
+	}
+	nr := e.node
+	e.mu.Unlock()
+	if nr == nil {
+		return nil
+	}
+	if err := nr.index.add(dir); err != nil {
+		e.mu.Lock()
+		e.cfg.ShareDir, e.cfg.ShareDirs = prev.ShareDir, prev.ShareDirs
+		e.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// RemoveShareDir stops sharing dir, while everything else runs on.
+func (e *Engine) RemoveShareDir(dir string) error {
+	e.cmd.Lock()
+	defer e.cmd.Unlock()
+	if e.closed() {
+		return ErrClosed
+	}
+	e.mu.Lock()
+	dirs := shareDirsOf(e.cfg)
+	i := slices.IndexFunc(dirs, func(x string) bool { return sameDir(x, dir) })
+	if i < 0 {
+		e.mu.Unlock()
+		return fmt.Errorf("%s: %w", dir, ErrNotShared)
+	}
+	dirs = slices.Delete(dirs, i, i+1)
+	e.cfg.ShareDir, e.cfg.ShareDirs = "", nil
+	if len(dirs) > 0 {
+		e.cfg.ShareDir, e.cfg.ShareDirs = dirs[0], dirs[1:]
+	}
+	nr := e.node
+	e.mu.Unlock()
+	if nr == nil {
+		return nil
+	}
+	return nr.index.remove(dir)
 }
 
 // sessionStatus is the tracker session's state, and why the node stopped
@@ -153,7 +235,7 @@ func (e *Engine) SetShareHidden(on bool) error {
 	e.mu.Lock()
 	changed := e.cfg.Share.Hidden != on
 	e.cfg.Share.Hidden = on
-	restart := changed && !e.cfg.NoServe && e.cfg.ShareDir != ""
+	restart := changed && !e.cfg.NoServe && len(shareDirsOf(e.cfg)) > 0
 	e.mu.Unlock()
 	if !restart {
 		return nil

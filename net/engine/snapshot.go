@@ -47,12 +47,16 @@ type Snapshot struct {
 	Server    peer.Stats
 	Announced int
 
-	// ShareDir is the shared folder ("" none) and Share its index state.
-	ShareDir string
-	Share    share.Progress
+	// ShareDir is the (first) shared folder ("" none) and Share the
+	// state of every shared folder's index summed up; ShareDirs has each
+	// folder's, in the order they were added.
+	ShareDir  string
+	Share     share.Progress
+	ShareDirs []FolderStatus
 	// Downloads is the downloads folder.
 	Downloads string
-	// Transfers are the downloads, in the order they were added.
+	// Transfers are the downloads in the list's order, the queue's (the
+	// order they were added, as Move changed it).
 	Transfers []Transfer
 }
 
@@ -80,9 +84,7 @@ func (e *Engine) Snapshot() Snapshot {
 		ss, err := nr.sessionStatus()
 		st.Registered, st.Addr, st.LastError, st.PeerErr = ss.Registered, ss.Addr, ss.LastError, err
 		st.RegisteredWith, st.LastContact = ss.Tracker, ss.LastContact
-		if nr.index != nil {
-			st.Share = nr.index.Progress()
-		}
+		st.ShareDirs, st.Share = nr.index.status()
 	}
 	st.Transfers = e.transfers()
 	return st
@@ -96,7 +98,7 @@ func (e *Engine) SharedFiles() []wire.FileEntry {
 	nr := e.node
 	e.mu.Unlock()
 	var files []wire.FileEntry
-	if nr != nil && nr.index != nil {
+	if nr != nil {
 		files = nr.index.Files()
 	}
 	have := make(map[string]bool, len(files))

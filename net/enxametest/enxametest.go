@@ -53,17 +53,20 @@ func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// IsolateUserDirs points HOME and the user's cache and config folders
-// (XDG_CACHE_HOME, XDG_CONFIG_HOME) at a new temporary folder for the rest
-// of the process, so that tests never write into the real ones (the hash
-// caches, the device identity, preferences). Call it first in TestMain;
-// the function it returns removes the folder.
+// IsolateUserDirs points the user's home, cache and config folders at a
+// new temporary folder for the rest of the process, so that tests never
+// write into the real ones (the hash caches, the device identity,
+// preferences): HOME, XDG_CACHE_HOME and XDG_CONFIG_HOME for Unix, and
+// USERPROFILE, LOCALAPPDATA and APPDATA, which os.UserHomeDir,
+// os.UserCacheDir and os.UserConfigDir read on Windows (Fyne keeps its
+// preferences under USERPROFILE there). Call it first in TestMain; the
+// function it returns removes the folder.
 func IsolateUserDirs() (cleanup func()) {
 	dir, err := os.MkdirTemp("", "enxame-test-home-")
 	if err != nil {
 		panic(err)
 	}
-	for _, v := range [...]struct{ name, sub string }{{"HOME", ""}, {"XDG_CACHE_HOME", ".cache"}, {"XDG_CONFIG_HOME", ".config"}} {
+	for _, v := range userDirVars {
 		p := filepath.Join(dir, v.sub)
 		if err := os.MkdirAll(p, 0o700); err != nil {
 			panic(err)
@@ -71,4 +74,15 @@ func IsolateUserDirs() (cleanup func()) {
 		os.Setenv(v.name, p)
 	}
 	return func() { os.RemoveAll(dir) }
+}
+
+// userDirVars are the variables IsolateUserDirs sets, each to its folder
+// under the temporary home.
+var userDirVars = [...]struct{ name, sub string }{
+	{"HOME", ""},
+	{"XDG_CACHE_HOME", ".cache"},
+	{"XDG_CONFIG_HOME", ".config"},
+	{"USERPROFILE", ""},
+	{"LOCALAPPDATA", filepath.Join("AppData", "Local")},
+	{"APPDATA", filepath.Join("AppData", "Roaming")},
 }

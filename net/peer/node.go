@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
@@ -316,12 +317,21 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Index != nil {
 		changed = n.cfg.Index.Changed()
 	}
+	// Announcements are coalesced over AnnounceDelay: a burst of changes
+	// (a folder of a thousand downloads finishing one by one) costs one
+	// list, not a thousand — each list looks at every download.
+	var due <-chan time.Time
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-changed:
 			n.publish()
 		case <-n.announce:
+			if due == nil {
+				due = time.After(AnnounceDelay)
+			}
+		case <-due:
+			due = nil
 			n.publish()
 		}
 	}
@@ -331,6 +341,11 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// AnnounceDelay is how long Announce's changes are gathered before the
+// file list is made again (the tracker session batches its updates over
+// tracker.UpdateDelay after that).
+const AnnounceDelay = 200 * time.Millisecond
 
 func (n *Node) publish() {
 	if s := n.currentSession(); s != nil {

@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix || nounixfs
 
 package transfer
 
@@ -25,5 +25,3 @@ func (a *atFolder) openNoFollow(f *folder, name string, flag int, perm os.FileMo
 }
 
 func (a *atFolder) linkHandle(f *folder, h *os.File, newname string) error { return errNoHandleLink }
-
-func ownedAlone(fi os.FileInfo) bool { return true }

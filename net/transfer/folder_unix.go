@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !nounixfs
 
 package transfer
 
@@ -77,10 +77,10 @@ func (a *atFolder) openNoFollow(f *folder, name string, flag int, perm os.FileMo
 	return os.NewFile(uintptr(fd), f.pathOf(name)), nil
 }
 
-// ownedAlone reports whether fi is a file of this user's with no other
-// name: nobody else can change it behind the downloader's back, through
-// a second link or a handle of their own.
-func ownedAlone(fi os.FileInfo) bool {
+// ownedAlone reports whether f (fi its Stat) is a file of this user's
+// with no other name: nobody else can change it behind the downloader's
+// back, through a second link or a handle of their own.
+func ownedAlone(f *os.File, fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == os.Geteuid() && st.Nlink == 1
 }

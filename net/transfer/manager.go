@@ -17,23 +17,31 @@ import (
 // Manager runs several downloads at once, each in a goroutine it owns. It
 // serves their verified chunks (it is a peer.Catalog), lists them for the
 // tracker (Files, with Changes to say when to announce again), and lets a
-// face pause, resume and cancel them.
+// face pause, resume and cancel them. With SetMaxActive it runs at most so
+// many at once, the rest waiting in the list's order (queue.go).
 type Manager struct {
 	opts    Options
 	changes chan struct{}
+	updates chan struct{}
 	wg      sync.WaitGroup
 
-	mu     sync.Mutex
-	closed bool
-	jobs   []*job
+	mu        sync.Mutex
+	closed    bool
+	maxActive int    // runs at once; 0 no limit
+	jobs      []*job // the list's order, which is the queue's
 }
 
-// job is one download and its current run.
+// job is one download and its current run. A job is running (cancel set),
+// queued (waiting for a place), or stopped (paused, done or failed).
 type job struct {
 	d      *Download
 	cancel context.CancelCauseFunc // set while a run is going
-	done   chan struct{}           // closed when the current run ends
-	err    error                   // the last run's result
+	// queued: waiting for a place; its run will start under ctx, the
+	// context given to Start or Resume (kept only while queued).
+	queued bool
+	ctx    context.Context
+	done   chan struct{} // closed when the current (or queued) run ends
+	err    error         // the last run's result
 	// The saved file, served while it is unchanged.
 	path    string
 	size    int64
@@ -42,11 +50,30 @@ type job struct {
 
 // NewManager returns a Manager whose downloads use opts.
 func NewManager(opts Options) *Manager {
-	m := &Manager{changes: make(chan struct{}, 1)}
+	m := &Manager{changes: make(chan struct{}, 1), updates: make(chan struct{}, 1)}
 	opts.onChange = m.notify
+	seam := opts.onProgress
+	opts.onProgress = func() {
+		if seam != nil {
+			seam()
+		}
+		m.updated()
+	}
 	m.opts = opts
 	return m
 }
+
+// updated signals Updates without blocking; safe under m.mu.
+func (m *Manager) updated() {
+	select {
+	case m.updates <- struct{}{}:
+	default:
+	}
+}
+
+// Updates receives (coalesced) when a download's state or progress
+// changed, or the queue did. It has one reader.
+func (m *Manager) Updates() <-chan struct{} { return m.updates }
 
 func (m *Manager) notify() {
 	select {
@@ -59,9 +86,10 @@ func (m *Manager) notify() {
 // got its first verified chunk, finished, stopped or was removed.
 func (m *Manager) Changes() <-chan struct{} { return m.changes }
 
-// Start begins downloading req in the background and returns at once. The
-// download runs until it is done, fails, is paused or cancelled, ctx ends
-// or the Manager is closed.
+// Start begins downloading req in the background and returns at once; with
+// every place taken (SetMaxActive) it waits queued, last in the list, until
+// one frees. The download runs until it is done, fails, is paused or
+// cancelled, ctx ends or the Manager is closed.
 func (m *Manager) Start(ctx context.Context, req Request) (*Download, error) {
 	d := New(req, m.opts)
 	j := &job{d: d}
@@ -71,7 +99,8 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Download, error) {
 		return nil, ErrClosed
 	}
 	m.jobs = append(m.jobs, j)
-	m.runLocked(ctx, j)
+	m.queueLocked(ctx, j)
+	m.scheduleLocked()
 	return d, nil
 }
 
@@ -96,10 +125,10 @@ func (m *Manager) Add(req Request) (*Download, error) {
 	return d, nil
 }
 
-// runLocked starts a run of j.
+// runLocked starts the run j was queued for.
 func (m *Manager) runLocked(ctx context.Context, j *job) {
 	rctx, cancel := context.WithCancelCause(ctx)
-	j.cancel, j.done, j.err = cancel, make(chan struct{}), nil
+	j.cancel, j.err = cancel, nil
 	done := j.done
 	m.wg.Go(func() {
 		err := j.d.Run(rctx)
@@ -115,6 +144,7 @@ func (m *Manager) runLocked(ctx context.Context, j *job) {
 			j.path, j.size, j.modTime = p.Path, st.Size(), st.ModTime()
 		}
 		close(done)
+		m.scheduleLocked() // its place is free
 		m.mu.Unlock()
 		m.notify()
 	})
@@ -196,6 +226,11 @@ func (m *Manager) stop(d *Download, cause error) error {
 		m.mu.Unlock()
 		return ErrNotFound
 	}
+	if j.queued {
+		m.unqueueLocked(j, cause)
+		m.mu.Unlock()
+		return nil
+	}
 	cancel, done := j.cancel, j.done
 	m.mu.Unlock()
 	if cancel != nil {
@@ -205,8 +240,10 @@ func (m *Manager) stop(d *Download, cause error) error {
 	return nil
 }
 
-// Resume runs a paused, failed or stalled d again; it resumes from the
-// chunks verified on disk. Resuming a running download does nothing.
+// Resume runs a paused, failed or stalled d again, queued behind the
+// downloads before it in the list when every place is taken; it resumes
+// from the chunks verified on disk. Resuming a running or queued download
+// does nothing.
 func (m *Manager) Resume(ctx context.Context, d *Download) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -217,10 +254,11 @@ func (m *Manager) Resume(ctx context.Context, d *Download) error {
 	if j == nil {
 		return ErrNotFound
 	}
-	if j.cancel != nil || j.path != "" {
+	if j.cancel != nil || j.queued || j.path != "" {
 		return nil
 	}
-	m.runLocked(ctx, j)
+	m.queueLocked(ctx, j)
+	m.scheduleLocked()
 	return nil
 }
 
@@ -240,6 +278,9 @@ func (m *Manager) Close() {
 	m.mu.Lock()
 	m.closed = true
 	for _, j := range m.jobs {
+		if j.queued {
+			m.unqueueLocked(j, ErrPaused)
+		}
 		if j.cancel != nil {
 			j.cancel(ErrPaused)
 		}

@@ -14,9 +14,10 @@ const (
 	StatePaused                   // stopped by Pause; resumable
 	StateDone                     // verified and saved under Path
 	StateFailed                   // stopped with Err; resumable unless cancelled
+	StateQueued                   // waiting for one of the Manager's free places (MaxActive)
 )
 
-var stateNames = [...]string{"planning", "verifying", "downloading", "stalled", "paused", "done", "failed"}
+var stateNames = [...]string{"planning", "verifying", "downloading", "stalled", "paused", "done", "failed", "queued"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

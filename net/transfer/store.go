@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,35 +130,54 @@ func (s *partStore) prefix() string { return hiddenPrefix + s.id[:16] + "-" }
 // first record, or whose record was lost); the other part files of this
 // id without a record, older than orphanAge and free, are removed.
 func (s *partStore) resume() (wire.Bitfield, error) {
-	entries, err := fs.ReadDir(s.root.FS(), ".")
+	// Names only: a folder of thousands of downloads is listed once per
+	// download, and a listing with types stats every entry where the
+	// file system gives none (an overlay): 300 stats a file for a folder
+	// of 1,000 (scripts/bench-folder.sh). Only this id's names are looked
+	// at more closely.
+	d, err := s.root.Open(".")
 	if err != nil {
 		return nil, fmt.Errorf("reading download folder: %w", err)
 	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading download folder: %w", err)
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return !strings.HasPrefix(n, s.prefix()) })
+	slices.Sort(names)
 	states := map[string]bool{}
-	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, s.prefix()) && strings.HasSuffix(n, stateSuffix) {
+	for _, n := range names {
+		if strings.HasSuffix(n, stateSuffix) {
 			states[strings.TrimSuffix(n, stateSuffix)] = true
 		}
 	}
-	var orphans []fs.DirEntry
-	for _, e := range entries {
-		n := e.Name()
-		if !strings.HasPrefix(n, s.prefix()) || !strings.HasSuffix(n, partSuffix) || !e.Type().IsRegular() {
+	type orphan struct {
+		name string
+		info fs.FileInfo
+	}
+	var orphans []orphan
+	for _, n := range names {
+		if !strings.HasSuffix(n, partSuffix) {
+			continue
+		}
+		info, err := s.root.Lstat(n)
+		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
 		stem := strings.TrimSuffix(n, partSuffix)
 		if !states[stem] {
-			orphans = append(orphans, e)
+			orphans = append(orphans, orphan{n, info})
 			continue
 		}
 		if have, ok := s.tryResume(stem, true); ok {
 			return have, nil
 		}
 	}
-	for i, e := range orphans {
-		if have, ok := s.tryResume(strings.TrimSuffix(e.Name(), partSuffix), false); ok {
-			for _, o := range orphans[i+1:] {
-				s.removeOrphan(o.Name(), o)
+	for i, o := range orphans {
+		if have, ok := s.tryResume(strings.TrimSuffix(o.name, partSuffix), false); ok {
+			for _, rest := range orphans[i+1:] {
+				s.removeOrphan(rest.name, rest.info)
 			}
 			return have, nil
 		}
@@ -186,7 +206,7 @@ func (s *partStore) tryResume(stem string, recorded bool) (wire.Bitfield, bool) 
 		log.Info("Cannot open part file", "error", err)
 		return nil, false
 	}
-	if fi, err := f.Stat(); err != nil || !ownedAlone(fi) {
+	if fi, err := f.Stat(); err != nil || !ownedAlone(f, fi) {
 		// Another user's file, or one with a second name: whoever holds
 		// it could change verified chunks behind the downloader's back.
 		f.Close()
@@ -236,9 +256,8 @@ func (s *partStore) readState(name string) (*stateRecord, error) {
 }
 
 // removeOrphan removes a stale part file that has no resume record.
-func (s *partStore) removeOrphan(name string, e fs.DirEntry) {
-	info, err := e.Info()
-	if err != nil || time.Since(info.ModTime()) < orphanAge {
+func (s *partStore) removeOrphan(name string, info fs.FileInfo) {
+	if time.Since(info.ModTime()) < orphanAge {
 		return
 	}
 	f, err := s.fold.open(name, os.O_RDWR, 0)
@@ -269,7 +288,13 @@ func (s *partStore) create() error {
 			s.fold.removeIf(stem+partSuffix, f)
 			f.Close()
 		}
-		if err := lockFile(f); err != nil {
+		if err := lockFile(f); errors.Is(err, errLocked) {
+			// Another download listing the folder between our create and
+			// our lock took the new, empty file as one to resume: it is
+			// theirs now (not removed); take another name.
+			f.Close()
+			continue
+		} else if err != nil {
 			abandon()
 			return fmt.Errorf("locking part file: %w", err)
 		}
@@ -447,8 +472,12 @@ func (s *partStore) finish() (string, error) {
 		return "", fmt.Errorf("syncing %s: %w", s.dir, err)
 	}
 	final := ""
+	taken := s.namesTaken()
 	for i := 0; i < maxFreeNames && final == ""; i++ {
 		cand := candidateName(s.name, i)
+		if takenIgnoringCase(taken, cand) {
+			continue
+		}
 		err := s.saveAs(cand)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -467,6 +496,31 @@ func (s *partStore) finish() (string, error) {
 		d.Close()
 	}
 	return filepath.Join(s.dir, final), nil
+}
+
+// namesTaken lists the names in the folder, for takenIgnoringCase; nil
+// if it cannot be read (saveAs still never replaces a file).
+func (s *partStore) namesTaken() []string {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	return names
+}
+
+// takenIgnoringCase reports whether a name in taken differs from cand in
+// case only, or not at all. Windows (and macOS) folders ignore case, so
+// "Report.pdf" saved beside "report.pdf" would be one file there: a
+// folder filled on Linux and copied to Windows must not lose either.
+func takenIgnoringCase(taken []string, cand string) bool {
+	for _, n := range taken {
+		if strings.EqualFold(n, cand) {
+			return true
+		}
+	}
+	return false
 }
 
 // saveAs gives the part file the name cand, or fs.ErrExist if it is
