@@ -157,9 +157,9 @@ DEBORA=$APP
 task share
 click 570 218 && typein "$DEB"                                                 # Folder to share
 task host
-click 354 567 && typein "Sala 12"                                              # Name it
+click 354 489 && typein "Sala 12"                                              # Name it
 shot first-run
-click 354 607                                                                  # Start hosting
+click 354 567                                                                  # Start hosting
 until_ok "Débora's tracker" grep -q "Registered with tracker" "$TMP/cfg-debora/app.log"
 task none                                                                      # (for the screenshot)
 key ctrl+3                                                                     # Network tab
@@ -222,7 +222,7 @@ cp "$TMP/frames/$((n / 2)).png" "$OUT/transfer-progress.png"
 log "wrote ${OUT#"$ROOT"/}/transfer-progress.png"
 
 task who
-click 300 240                                                                  # a chunk of the grid
+click 300 290                                                                  # a chunk of the grid
 xdotool mousemove --sync 1090 700                                              # the pointer away: the caption stays
 shot transfer-done
 
