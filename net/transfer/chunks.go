@@ -52,12 +52,12 @@ type chunkTable struct {
 	queued  int // chunks missing or failed: neither done nor in flight
 	cursor  int // every chunk in order[:cursor] is done or in flight
 
-	done     int64     // verified bytes, found on disk included
-	resumed  int64     // verified bytes found on disk at start
+	done    int64 // verified bytes, found on disk included
+	resumed int64 // verified bytes found on disk at start
 	// before holds, after a reset of a table of the same size (a run
 	// resumed in this process, after a pause), who supplied each chunk
 	// done before: a chunk found again on disk keeps its source.
-	before []Cell
+	before   []Cell
 	fetched  int64     // bytes received this run, duplicates and bad chunks included
 	recent   int64     // verified bytes since the last tick
 	lastDone time.Time // when the last chunk was written
