@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +155,75 @@ func TestFirstRunRefusesDeadAddress(t *testing.T) {
 	}
 	if u.first.joinButton.Disabled() {
 		t.Error("Join stays disabled after the refusal")
+	}
+}
+
+// TestCloseAsksOnceThenRemembers (issue 14): with a tray, closing the
+// window asks whether to keep sharing, remembers the answer, and does not
+// ask again; My share shows and changes it. The tray menu shows the
+// window, pauses all, quits.
+func TestCloseAsksOnceThenRemembers(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	u := newTestUI(t, a)
+	u.tray = true
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, nil)
+	u.start(o)
+	if u.main == nil {
+		t.Fatal("no main screen")
+	}
+	u.onCloseWindow()
+	top := u.win.Canvas().Overlays().Top()
+	keep := findButton(top, "Keep sharing")
+	if top == nil || keep == nil {
+		t.Fatal("closing the window the first time does not ask")
+	}
+	test.Tap(keep)
+	if got := u.vm.CloseAction(); got != vm.CloseKeep {
+		t.Fatalf("close action %q after Keep sharing", got)
+	}
+	for u.win.Canvas().Overlays().Top() != nil {
+		u.win.Canvas().Overlays().Remove(u.win.Canvas().Overlays().Top())
+	}
+	u.onCloseWindow()
+	if u.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("asked again after the choice was remembered")
+	}
+	// My share changes it.
+	sh := u.main.share
+	if !sh.keepSharing.Checked || !sh.keepSharing.Visible() {
+		t.Fatalf("My share's check: checked %v, shown %v", sh.keepSharing.Checked, sh.keepSharing.Visible())
+	}
+	test.Tap(sh.keepSharing)
+	if got := u.vm.CloseAction(); got != vm.CloseQuit {
+		t.Fatalf("close action %q after unticking", got)
+	}
+	var labels []string
+	for _, it := range u.trayMenu().Items {
+		labels = append(labels, it.Label)
+	}
+	if strings.Join(labels, "|") != "Show Enxame|Pause all downloads||Quit Enxame" {
+		t.Errorf("tray menu %q", labels)
+	}
+}
+
+// TestTrayOnlyWithASessionBus: on Linux the tray needs D-Bus (without it
+// Fyne's tray crashes the app at quit), and ENXAME_NO_TRAY turns it off.
+func TestTrayOnlyWithASessionBus(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the D-Bus rule is Linux's")
+	}
+	t.Setenv("ENXAME_NO_TRAY", "")
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	if trayAvailable() {
+		t.Error("a tray without a session bus")
+	}
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
+	if !trayAvailable() {
+		t.Error("no tray with a session bus")
+	}
+	t.Setenv("ENXAME_NO_TRAY", "1")
+	if trayAvailable() {
+		t.Error("ENXAME_NO_TRAY ignored")
 	}
 }

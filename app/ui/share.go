@@ -18,6 +18,9 @@ var shareColumns = []float32{100}
 
 // shareTab is the My share tab: the shared folder and its files.
 type shareTab struct {
+	keepSharing *widget.Check // closing the window keeps sharing (vm.CloseKeep)
+	autostart   *widget.Check // start at login (vm.SetAutostart)
+
 	m       *mainScreen
 	content fyne.CanvasObject
 	folder  *widget.Label
@@ -94,6 +97,15 @@ func newShareTab(m *mainScreen) *shareTab {
 	v.MaxActive.AddListener(binding.NewDataListener(t.onMaxActiveChanged))
 	atOnce := container.NewHBox(widget.NewLabel(lang.L("Downloads at once")), t.maxActive,
 		widget.NewLabelWithStyle(lang.L("the others wait their turn in Transfers"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+	t.keepSharing = widget.NewCheck(lang.L("Keep sharing when the window closes (Enxame stays in the tray)"), t.onKeepSharing)
+	t.keepSharing.SetChecked(v.CloseAction() == vm.CloseKeep)
+	showIf(t.keepSharing, m.u.tray)
+	t.autostart = widget.NewCheck(lang.L("Start Enxame when I log in"), t.onAutostart)
+	t.autostart.SetChecked(vm.Autostart())
+	if _, err := vm.AutostartFile(); err != nil {
+		t.autostart.Hide()
+	}
+	background := container.NewHBox(t.keepSharing, t.autostart)
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -108,6 +120,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.hidden,
 		limits,
 		atOnce,
+		background,
 		hint,
 		columns(shareColumns, bold(lang.L("Name")), bold(lang.L("Size"))),
 	)
@@ -304,5 +317,22 @@ func (t *shareTab) onMaxActiveChanged() {
 	n, _ := t.m.u.vm.MaxActive.Get()
 	if n > 0 && t.maxActive.Selected != strconv.Itoa(n) {
 		t.maxActive.SetSelected(strconv.Itoa(n))
+	}
+}
+
+// onKeepSharing remembers what closing the window does.
+func (t *shareTab) onKeepSharing(on bool) {
+	if on {
+		t.m.u.vm.SetCloseAction(vm.CloseKeep)
+	} else {
+		t.m.u.vm.SetCloseAction(vm.CloseQuit)
+	}
+}
+
+// onAutostart writes or removes the login entry.
+func (t *shareTab) onAutostart(on bool) {
+	if err := vm.SetAutostart(on); err != nil {
+		t.autostart.SetChecked(vm.Autostart())
+		showError(t.m.u.win, lang.L("Cannot change starting at login"), err)
 	}
 }

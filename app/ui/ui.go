@@ -31,6 +31,9 @@ type UI struct {
 
 	first *firstRun   // while the first-run screen shows
 	main  *mainScreen // once joined
+
+	tray        bool          // in the system tray: closing the window may keep sharing
+	closeDialog dialog.Dialog // the question asked on closing (tests)
 }
 
 // newUI builds the window; start chooses the first screen.
@@ -50,6 +53,7 @@ func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.onTab(i) })
 	}
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF1}, func(fyne.Shortcut) { u.onAbout() })
+	u.setUpTray()
 	return u
 }
 

@@ -52,8 +52,12 @@ type chunkTable struct {
 	queued  int // chunks missing or failed: neither done nor in flight
 	cursor  int // every chunk in order[:cursor] is done or in flight
 
-	done     int64     // verified bytes, found on disk included
-	resumed  int64     // verified bytes found on disk at start
+	done    int64 // verified bytes, found on disk included
+	resumed int64 // verified bytes found on disk at start
+	// before holds, after a reset of a table of the same size (a run
+	// resumed in this process, after a pause), who supplied each chunk
+	// done before: a chunk found again on disk keeps its source.
+	before   []Cell
 	fetched  int64     // bytes received this run, duplicates and bad chunks included
 	recent   int64     // verified bytes since the last tick
 	lastDone time.Time // when the last chunk was written
@@ -76,6 +80,10 @@ func (h holding) has(i int) bool { return h.complete || h.have.Has(i) }
 func (t *chunkTable) reset(n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.before = nil
+	if len(t.cells) == n {
+		t.before = t.cells
+	}
 	t.cells = make([]Cell, n)
 	for i := range t.cells {
 		t.cells[i] = MakeCell(ChunkMissing, NoSource)
@@ -397,7 +405,11 @@ func (t *chunkTable) unwritten(i int) {
 func (t *chunkTable) found(i int, n int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.markDoneLocked(i, NoSource, n)
+	src := NoSource
+	if i < len(t.before) && t.before[i].State() == ChunkDone {
+		src = int(t.before[i] >> 8) // supplied before the pause
+	}
+	t.markDoneLocked(i, src, n)
 	t.resumed += n
 	t.advanceLocked()
 }

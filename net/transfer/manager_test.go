@@ -138,6 +138,14 @@ func TestManagerPauseResumeCancel(t *testing.T) {
 	if p.Resumed < 4*chunk {
 		t.Fatalf("resume re-fetched: resumed %d", p.Resumed)
 	}
+	// Chunks fetched before the pause keep their source (issue 15: they
+	// were shown as from nobody).
+	cells, _ := d.Cells(nil)
+	for i, c := range cells {
+		if c.State() != ChunkDone || c.Source() < 0 || p.Peers[c.Source()].Addr != seed.addr() {
+			t.Fatalf("chunk %d: state %v, source %d; want done by the seeder", i, c.State(), c.Source())
+		}
+	}
 
 	// Cancel removes the partial files and the entry.
 	d2, _ := mgr.Start(t.Context(), Request{Name: "f.bin", Dir: dir})
