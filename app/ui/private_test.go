@@ -198,6 +198,17 @@ func TestCloseAsksOnceThenRemembers(t *testing.T) {
 	if got := u.vm.CloseAction(); got != vm.CloseQuit {
 		t.Fatalf("close action %q after unticking", got)
 	}
+	// My share says where downloads go, and follows a change.
+	if d := u.vm.Settings().Downloads; sh.downloads.Text != d {
+		t.Errorf("My share says downloads go to %q, want %q", sh.downloads.Text, d)
+	}
+	other := t.TempDir()
+	if err := u.vm.SetDownloads(other); err != nil {
+		t.Fatal(err)
+	}
+	if sh.downloads.Text != other {
+		t.Errorf("after the change My share says %q, want %q", sh.downloads.Text, other)
+	}
 	var labels []string
 	for _, it := range u.trayMenu().Items {
 		labels = append(labels, it.Label)

@@ -19,6 +19,7 @@ var shareColumns = []float32{100}
 // shareTab is the My share tab: the shared folder and its files.
 type shareTab struct {
 	keepSharing *widget.Check // closing the window keeps sharing (vm.CloseKeep)
+	downloads   *widget.Label // where new downloads go
 	autostart   *widget.Check // start at login (vm.SetAutostart)
 
 	m       *mainScreen
@@ -106,6 +107,10 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.autostart.Hide()
 	}
 	background := container.NewHBox(t.keepSharing, t.autostart)
+	t.downloads = widget.NewLabelWithData(v.DownloadsDir)
+	t.downloads.Truncation = fyne.TextTruncateEllipsis
+	changeDownloads := widget.NewButtonWithIcon("Change…", theme.FolderOpenIcon(), t.onChangeDownloads)
+	downloadsRow := container.NewBorder(nil, nil, widget.NewLabel("Downloads go to"), changeDownloads, t.downloads)
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -120,6 +125,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		t.hidden,
 		limits,
 		atOnce,
+		downloadsRow,
 		background,
 		hint,
 		columns(shareColumns, bold(lang.L("Name")), bold(lang.L("Size"))),
@@ -335,4 +341,16 @@ func (t *shareTab) onAutostart(on bool) {
 		t.autostart.SetChecked(vm.Autostart())
 		showError(t.m.u.win, lang.L("Cannot change starting at login"), err)
 	}
+}
+
+// onChangeDownloads picks another folder for the next downloads; those
+// already started finish where they are.
+func (t *shareTab) onChangeDownloads() {
+	w := t.m.u.win
+	cur, _ := t.m.u.vm.DownloadsDir.Get()
+	chooseFolder(w, cur, func(dir string) {
+		if err := t.m.u.vm.SetDownloads(dir); err != nil {
+			showError(w, "Cannot save downloads there", err)
+		}
+	})
 }

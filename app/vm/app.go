@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -71,6 +72,7 @@ type App struct {
 	Indexing               binding.Bool
 	IndexFrac              binding.Float
 	HostAddrs              binding.StringList  // what others type to join, when hosting
+	DownloadsDir           binding.String      // where new downloads go (the setting)
 	PeerErr                binding.Item[error] // why sharing stopped, nil while it runs
 
 	// MaxActive is how many downloads run at once (the setting).
@@ -152,6 +154,7 @@ func New(a fyne.App, log *slog.Logger) *App {
 		Indexing:     binding.NewBool(),
 		IndexFrac:    binding.NewFloat(),
 		HostAddrs:    binding.NewStringList(),
+		DownloadsDir: binding.NewString(),
 		PeerErr:      binding.NewItem(func(a, b error) bool { return errText(a) == errText(b) }),
 		Nearby:       newRows(nearbyEqual),
 	}
@@ -227,6 +230,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	_ = v.ShareHidden.Set(s.ShareHidden)
 	_ = v.MaxUpload.Set(FormatRate(s.MaxUpload))
 	_ = v.MaxDownload.Set(FormatRate(s.MaxDownload))
+	_ = v.DownloadsDir.Set(s.Downloads)
 	_ = v.MaxActive.Set(ClampMaxActive(s.MaxActive))
 	// A network already heard at the tracker's address is followed by name.
 	n.FollowHeard(heard)
@@ -254,7 +258,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		if p.Paused {
 			start = n.AddPaused
 		}
-		if _, err := start(engine.Request{Name: p.Name, ID: p.ID}); err != nil {
+		if _, err := start(engine.Request{Name: p.Name, ID: p.ID, Dir: p.Dir}); err != nil {
 			v.log.Warn("Cannot resume a download", "name", p.Name, "error", err)
 		}
 	}
@@ -672,6 +676,24 @@ func (v *App) HostNetwork(passphrase string) error {
 // Private reports whether the app is on a private network (it has a
 // passphrase).
 func (v *App) Private() bool { return v.Settings().Passphrase != "" }
+
+// SetDownloads makes dir (created if needed) the folder new downloads go
+// to, and remembers it; downloads already started finish where they are
+// (their folder is part of their request, kept across restarts).
+func (v *App) SetDownloads(dir string) error {
+	if dir == "" {
+		return errors.New("no downloads folder given")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.settings.Downloads = dir
+	v.mu.Unlock()
+	_ = v.DownloadsDir.Set(dir)
+	v.SavePrefs()
+	return nil
+}
 
 // SetCanHost allows or forbids this computer to take over hosting when
 // the host of its network leaves, at once, and remembers it.

@@ -86,3 +86,75 @@ func TestPauseAll(t *testing.T) {
 		t.Errorf("paused %d more the second time", n)
 	}
 }
+
+// TestChangeDownloadsFolder (issue 14): a new downloads folder takes the
+// next downloads; one already started stays (and comes back after a
+// restart) where its chunks are.
+func TestChangeDownloadsFolder(t *testing.T) {
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"notes.txt": []byte("the notes")})
+	stuck := strings.Repeat("ab", 32)
+	startSilentHolder(t, addr, "stuck.bin", stuck)
+	a := testApp(t)
+	first, second := t.TempDir(), t.TempDir()+"/new"
+	settings := Settings{Tracker: addr, Downloads: first, PeerListen: "127.0.0.1:0"}
+	v := New(a, nil)
+	v.NoPoller = true
+	v.Discovery = live.LoopbackDiscovery(t)
+	if err := v.Start(t.Context(), settings); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Transfers.Start("stuck.bin", stuck); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SetDownloads(second); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := v.DownloadsDir.Get(); d != second || v.Settings().Downloads != second {
+		t.Fatalf("downloads folder %q / %q, want %q", d, v.Settings().Downloads, second)
+	}
+	if err := v.Search.Run(t.Context(), "notes"); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := v.Search.Results.Get()
+	if len(rows) != 1 {
+		t.Fatalf("search rows %+v", rows)
+	}
+	key, err := v.Transfers.Start(rows[0].Name, rows[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.eng.WaitDownload(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(second + "/notes.txt"); err != nil || string(b) != "the notes" {
+		t.Fatalf("new download not in the new folder: %q, %v", b, err)
+	}
+	v.Poll(t.Context(), time.Now())
+	v.Close()
+
+	s, _ := LoadSettings(a.Preferences())
+	if s.Downloads != second {
+		t.Fatalf("remembered downloads folder %q", s.Downloads)
+	}
+	v2 := New(a, nil)
+	v2.NoPoller = true
+	v2.Discovery = live.LoopbackDiscovery(t)
+	s.PeerListen = "127.0.0.1:0"
+	if err := v2.Start(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	found := false
+	for _, tr := range v2.eng.Snapshot().Transfers {
+		if tr.Req.ID == stuck {
+			found = true
+			if tr.Req.Dir != first {
+				t.Fatalf("the download started before the change resumes in %q, want %q", tr.Req.Dir, first)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the unfinished download did not come back after the restart")
+	}
+}

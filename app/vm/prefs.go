@@ -147,6 +147,10 @@ type Pending struct {
 	ID   string `json:"id"`
 	// Paused: the user paused it; it comes back paused, not running.
 	Paused bool `json:"paused,omitempty"`
+	// Dir is the folder it downloads into ("" the downloads folder): a
+	// download started before the downloads folder changed finishes where
+	// its verified chunks are.
+	Dir string `json:"dir,omitempty"`
 }
 
 // MaxPending bounds the downloads remembered across starts.

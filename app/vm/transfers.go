@@ -64,7 +64,9 @@ func (t *TransfersVM) Start(name, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key, err := n.Download(engine.Request{Name: name, ID: id})
+	// The folder is named with the request, so that changing the
+	// downloads folder later leaves this one where it is.
+	key, err := n.Download(engine.Request{Name: name, ID: id, Dir: t.app.Settings().Downloads})
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +153,7 @@ func (t *TransfersVM) update(ts []Transfer) {
 	var pending []Pending
 	for _, tr := range ts {
 		if tr.State != transfer.StateDone && tr.Req.ID != "" {
-			p := Pending{Name: tr.Req.Name, ID: tr.Req.ID, Paused: tr.State == transfer.StatePaused}
+			p := Pending{Name: tr.Req.Name, ID: tr.Req.ID, Paused: tr.State == transfer.StatePaused, Dir: tr.Req.Dir}
 			pending = append(pending, p)
 		}
 	}
