@@ -109,8 +109,8 @@ func newShareTab(m *mainScreen) *shareTab {
 	background := container.NewHBox(t.keepSharing, t.autostart)
 	t.downloads = widget.NewLabelWithData(v.DownloadsDir)
 	t.downloads.Truncation = fyne.TextTruncateEllipsis
-	changeDownloads := widget.NewButtonWithIcon("Change…", theme.FolderOpenIcon(), t.onChangeDownloads)
-	downloadsRow := container.NewBorder(nil, nil, widget.NewLabel("Downloads go to"), changeDownloads, t.downloads)
+	changeDownloads := widget.NewButtonWithIcon(lang.L("Change…"), theme.FolderOpenIcon(), t.onChangeDownloads)
+	downloadsRow := container.NewBorder(nil, nil, widget.NewLabel(lang.L("Downloads go to")), changeDownloads, t.downloads)
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -350,7 +350,7 @@ func (t *shareTab) onChangeDownloads() {
 	cur, _ := t.m.u.vm.DownloadsDir.Get()
 	chooseFolder(w, cur, func(dir string) {
 		if err := t.m.u.vm.SetDownloads(dir); err != nil {
-			showError(w, "Cannot save downloads there", err)
+			showError(w, lang.L("Cannot save downloads there"), err)
 		}
 	})
 }
