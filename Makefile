@@ -17,7 +17,8 @@ deps:
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o enxame .
 
-# The headless build for servers: no cgo, no Fyne, no dynamic libraries.
+# The headless build for servers: no cgo, no graphics, no dynamic libraries
+# (of Fyne only its pure-Go lang package, which holds the translations).
 server:
 	CGO_ENABLED=0 $(GO) build -tags nogui -trimpath -ldflags "$(LDFLAGS)" -o enxame-server .
 
@@ -41,8 +42,8 @@ test: deps lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 	@echo "== every fuzz target, briefly (make fuzz runs them longer)"
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
-	@echo "== the headless build (no cgo, no Fyne): every package and test compiles"
-	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/version/...
+	@echo "== the headless build (no cgo, no graphics: only Fyne's lang package for the translations): every package and test compiles"
+	CGO_ENABLED=0 $(GO) vet -tags nogui . ./net/... ./app/cli/... ./app/i18n/... ./app/version/...
 	@echo "== the release artefacts (a cold build compiles Fyne's C code again, without -race: ~3 min)"
 	bash scripts/check-package.sh
 	@echo "== Windows: vet, every test binary, the zip (a cold build compiles Fyne's C code for Windows twice: ~8 min each on 2 idle cores)"
@@ -127,7 +128,9 @@ check-package: deps
 clean:
 	rm -rf enxame enxame-server dist
 
-# Photographs the real app under Xvfb, driven by xdotool (screenshots/*.png).
+# Photographs the real app under Xvfb, driven by xdotool, in English
+# (screenshots/*.png) and in Brazilian Portuguese (screenshots/pt_BR/*.png).
 .PHONY: screenshots
 screenshots: deps
 	bash scripts/screenshots.sh
+	SHOT_LANG=pt_BR bash scripts/screenshots.sh

@@ -12,7 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+
+	"fyne.io/fyne/v2/lang"
+
+	_ "github.com/enxame/enxame/app/i18n" // chooses the language lang.L speaks
 )
 
 // Exit statuses.
@@ -42,6 +47,9 @@ type command struct {
 
 var commands = map[string]command{}
 
+// vars are the values a translated message's template refers to.
+type vars = map[string]any
+
 // register adds a subcommand; called from init in each subcommand's file.
 func register(name, summary string, run func(ctx context.Context, env Env, args []string) int) {
 	commands[name] = command{summary: summary, run: run}
@@ -66,7 +74,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "enxame: unknown command %q\n\n", args[0])
+		fmt.Fprintf(env.Stderr, "enxame: %s\n\n", lang.L("unknown command {{.Command}}", vars{"Command": strconv.Quote(args[0])}))
 		usage(env.Stderr)
 		return ExitUsage
 	}
@@ -74,10 +82,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: enxame [desktop flags]        open the desktop app")
-	fmt.Fprintln(w, "       enxame <command> [flags] ...  run headless")
+	fmt.Fprintln(w, "usage: enxame [desktop flags]        "+lang.L("open the desktop app"))
+	fmt.Fprintln(w, "       enxame <command> [flags] ...  "+lang.L("run headless"))
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "commands:")
+	fmt.Fprintln(w, lang.L("commands:"))
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -86,7 +94,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'enxame <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\n"+lang.L("Run 'enxame <command> -h' for a command's flags."))
 }
 
 // parseFlags parses a subcommand's flags. done is true when the command

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/wire"
@@ -30,8 +33,8 @@ const (
 
 // errNoNetwork and errSeveralNetworks are why discovery picked nothing.
 var (
-	errNoNetwork       = errors.New("no Enxame network found nearby")
-	errSeveralNetworks = errors.New("several Enxame networks found nearby")
+	errNoNetwork       = errors.New(lang.L("no Enxame network found nearby"))
+	errSeveralNetworks = errors.New(lang.L("several Enxame networks found nearby"))
 )
 
 // discFlags are the discovery flags of tracker, share, get and peer.
@@ -75,19 +78,16 @@ func findTracker(ctx context.Context, name string, df *discFlags, log *slog.Logg
 	start := time.Now()
 	nets, err := discovery.Find(ctx, name, FindWait, log, append(df.options(), discovery.WithSettle(FindSettle))...)
 	if err != nil {
-		return found{}, fmt.Errorf("looking for networks nearby: %w", err)
+		return found{}, fmt.Errorf("%s: %w", lang.L("looking for networks nearby"), err)
 	}
 	switch len(nets) {
 	case 0:
-		what := "no Enxame network"
-		if name != "" {
-			what = fmt.Sprintf("no Enxame network named %q", name)
-		}
-		return found{}, fmt.Errorf("%w: %s found nearby in %s; give the tracker's address with -tracker HOST:PORT (or check that UDP port %d is open)",
-			errNoNetwork, what, FindWait, df.port)
+		what := noNetwork(name, FindWait)
+		return found{}, fmt.Errorf("%w: %s; %s", errNoNetwork, what,
+			lang.L("give the tracker's address with -tracker HOST:PORT (or check that UDP port {{.Port}} is open)", vars{"Port": df.port}))
 	case 1:
 	default:
-		return found{}, fmt.Errorf("%w:\n%spick one with -network NAME or -tracker ADDR", errSeveralNetworks, networkTable(nets))
+		return found{}, fmt.Errorf("%w:\n%s%s", errSeveralNetworks, networkTable(nets), lang.L("pick one with -network NAME or -tracker ADDR"))
 	}
 	n := nets[0]
 	var d net.Dialer
@@ -106,7 +106,8 @@ func findTracker(ctx context.Context, name string, df *discFlags, log *slog.Logg
 		log.Info("Using network found nearby", "network", n.Name, "tracker", a, "peers", n.Peers, "took", f.took.Round(time.Millisecond))
 		return f, nil
 	}
-	return found{}, fmt.Errorf("network %q found nearby, but none of its addresses (%s) answers: %v", n.Name, strings.Join(n.Addrs, " "), last)
+	return found{}, fmt.Errorf("%s: %v", lang.L("network {{.Network}} found nearby, but none of its addresses ({{.Addrs}}) answers",
+		vars{"Network": strconv.Quote(n.Name), "Addrs": strings.Join(n.Addrs, " ")}), last)
 }
 
 // networkTable lists networks, one per line, indented: name, peers,
@@ -123,7 +124,7 @@ func networkTable(nets []discovery.Network) string {
 		if names[n.Name] > 1 {
 			id = "id " + n.ID[:8]
 		}
-		fmt.Fprintf(tw, "  %s\t%d %s\t%s\t%s\n", wire.SafeText(n.Name), n.Peers, plural(n.Peers, "peer"), strings.Join(n.Addrs, " "), id)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", wire.SafeText(n.Name), peerCount(n.Peers), strings.Join(n.Addrs, " "), id)
 	}
 	tw.Flush()
 	// tabwriter pads the last column too; trim trailing blanks per line.

@@ -8,12 +8,14 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/dustin/go-humanize"
+	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
@@ -132,9 +134,10 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 	for _, f := range files {
 		total += f.size
 	}
-	fmt.Fprintf(env.Stderr, "enxame get: folder %s: %d %s, %s\n", wire.SafeText(dir), len(files), plural(len(files), "file"), humanize.IBytes(uint64(total)))
+	fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("folder {{.Folder}}: {{.Count}} files, {{.Size}}", i18n.Plural(len(files)), vars{
+		"Folder": wire.SafeText(dir), "Count": len(files), "Size": i18n.SizeIEC(total)}))
 	if len(files) == 0 {
-		fmt.Fprintf(env.Stderr, "enxame get: folder %s holds no file\n", wire.SafeText(dir))
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("folder {{.Folder}} holds no file", vars{"Folder": wire.SafeText(dir)}))
 		return ExitFailure
 	}
 
@@ -255,8 +258,8 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 				inFlight += tr.Done
 			}
 		}
-		fmt.Fprintf(env.Stderr, "enxame get: folder %s: %d of %d files saved (%s in files under way)\n",
-			wire.SafeText(dir), n, len(files), humanize.IBytes(uint64(inFlight)))
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("folder {{.Folder}}: {{.Done}} of {{.Count}} files saved ({{.Size}} in files under way)", i18n.Plural(len(files)), vars{
+			"Folder": wire.SafeText(dir), "Done": n, "Count": len(files), "Size": i18n.SizeIEC(inFlight)}))
 	}
 	for waiting := true; waiting; {
 		select {
@@ -271,15 +274,17 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 	mu.Unlock()
 	switch {
 	case err == nil && n == len(files):
-		fmt.Fprintf(env.Stderr, "enxame get: saved folder %s (%d %s, %s)\n", root, n, plural(n, "file"), humanize.IBytes(uint64(total)))
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("saved folder {{.Folder}} ({{.Count}} files, {{.Size}})", i18n.Plural(n), vars{
+			"Folder": root, "Count": n, "Size": i18n.SizeIEC(total)}))
 		fmt.Fprintln(env.Stdout, root)
 		return ExitOK
 	case parent.Err() != nil:
-		fmt.Fprintf(env.Stderr, "enxame get: interrupted with %d of %d files saved in %s; run the same command again to resume\n", n, len(files), root)
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("interrupted with {{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", i18n.Plural(len(files)), vars{
+			"Done": n, "Count": len(files), "Folder": root}))
 		return ExitOK
 	default:
-		fmt.Fprintf(env.Stderr, "enxame get: folder %s: %s (%d of %d files saved in %s; run the same command again to resume)\n",
-			wire.SafeText(dir), wire.SafeText(oneLine(err)), n, len(files), root)
+		fmt.Fprintf(env.Stderr, "enxame get: %s: %s (%s)\n", lang.L("folder {{.Folder}}", vars{"Folder": wire.SafeText(dir)}), wire.SafeText(oneLine(err)),
+			lang.N("{{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", i18n.Plural(len(files)), vars{"Done": n, "Count": len(files), "Folder": root}))
 		return ExitFailure
 	}
 }
@@ -287,11 +292,11 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 // listFolders tells which folders of that name exist, for the user to
 // pick one by its path.
 func listFolders(w io.Writer, name string, dirs []string) {
-	fmt.Fprintf(w, "enxame get: several folders named %q:\n", wire.SafeText(name))
+	fmt.Fprintln(w, "enxame get: "+lang.L("several folders named {{.Name}}:", vars{"Name": strconv.Quote(wire.SafeText(name))}))
 	for _, d := range dirs {
 		fmt.Fprintf(w, "enxame get:   %s\n", wire.SafeText(d))
 	}
-	fmt.Fprintln(w, "enxame get: pick one by its path, e.g. enxame get "+quoteArg(dirs[0]))
+	fmt.Fprintln(w, "enxame get: "+lang.L("pick one by its path, e.g. enxame get {{.Path}}", vars{"Path": quoteArg(dirs[0])}))
 }
 
 // quoteArg quotes s for a shell when it needs it.

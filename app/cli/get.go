@@ -6,18 +6,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
+	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
 func init() {
-	register("get", "download one file from every peer that has it", runGet)
+	register("get", lang.L("download one file from every peer that has it"), runGet)
 }
 
 // Progress output pacing.
@@ -92,8 +94,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 			return ExitFailure
 		}
 		*trackerAddr = f.addr
-		fmt.Fprintf(env.Stderr, "enxame get: using network %q (tracker %s, %d %s; found in %s)\n",
-			f.net.Name, f.addr, f.net.Peers, plural(f.net.Peers, "peer"), f.took.Round(time.Millisecond))
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("using network {{.Network}} (tracker {{.Addr}}, {{.Peers}}; found in {{.Took}})", vars{
+			"Network": strconv.Quote(f.net.Name), "Addr": f.addr, "Peers": peerCount(f.net.Peers), "Took": f.took.Round(time.Millisecond)}))
 	}
 	cred, err := sf.load()
 	if err == nil {
@@ -150,7 +152,8 @@ func runGet(ctx context.Context, env Env, args []string) int {
 			}
 			switch dirs := folderPaths(resp, fs.Arg(0)); {
 			case len(dirs) == 1 && !complete:
-				fmt.Fprintf(env.Stderr, "enxame get: folder %s has more files than the tracker lists (%d read); fetch its subfolders one by one\n", wire.SafeText(dirs[0]), len(resp.Results))
+				fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("folder {{.Folder}} has more files than the tracker lists ({{.Count}} read); fetch its subfolders one by one",
+					vars{"Folder": wire.SafeText(dirs[0]), "Count": len(resp.Results)}))
 				return ExitFailure
 			case len(dirs) == 1:
 				return getFolder(ctx, env, e, resp, dirs[0], *out)
@@ -195,18 +198,19 @@ loop:
 	pr.finish()
 	switch {
 	case err == nil:
-		fmt.Fprintf(env.Stderr, "enxame get: saved %s (%s in %s, %s/s)\n", p.Path, humanize.IBytes(uint64(p.Size)),
-			p.Elapsed.Round(time.Millisecond), humanize.IBytes(uint64(float64(p.Size-p.Resumed)/max(p.Elapsed.Seconds(), 1e-3))))
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("saved {{.Path}} ({{.Size}} in {{.Took}}, {{.Rate}}/s)", vars{
+			"Path": p.Path, "Size": i18n.SizeIEC(p.Size), "Took": p.Elapsed.Round(time.Millisecond),
+			"Rate": i18n.SizeIEC(int64(float64(p.Size-p.Resumed) / max(p.Elapsed.Seconds(), 1e-3)))}))
 		fmt.Fprintln(env.Stdout, p.Path)
 		return ExitOK
 	case ctx.Err() != nil:
-		fmt.Fprintf(env.Stderr, "enxame get: interrupted at %s of %s; run the same command again to resume\n",
-			humanize.IBytes(uint64(p.Done)), humanize.IBytes(uint64(p.Size)))
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.L("interrupted at {{.Done}} of {{.Size}}; run the same command again to resume", vars{
+			"Done": i18n.SizeIEC(p.Done), "Size": i18n.SizeIEC(p.Size)}))
 		return ExitOK
 	default:
 		msg := wire.SafeText(oneLine(err))
 		if p.Done > 0 && !strings.Contains(msg, "resume") {
-			msg += fmt.Sprintf("; %s verified and kept in %s, run the same command again to resume", humanize.IBytes(uint64(p.Done)), p.Dir)
+			msg += "; " + lang.L("{{.Done}} verified and kept in {{.Dir}}, run the same command again to resume", vars{"Done": i18n.SizeIEC(p.Done), "Dir": p.Dir})
 		}
 		fmt.Fprintf(env.Stderr, "enxame get: %s\n", msg)
 		return ExitFailure
@@ -241,10 +245,10 @@ func (pr *progressPrinter) update(p transfer.Progress) {
 	if !pr.planned && p.ID != "" && p.Size >= 0 && (p.State != transfer.StatePlanning || p.CellsVersion != 0) {
 		pr.planned = true
 		pr.clear()
-		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", wire.SafeText(p.Name), humanize.IBytes(uint64(p.Size)), p.ID[:16])
+		fmt.Fprintf(pr.w, "enxame get: %s (%s, id %s)\n", wire.SafeText(p.Name), i18n.SizeIEC(p.Size), p.ID[:16])
 		for _, a := range p.Alternatives {
-			fmt.Fprintf(pr.w, "enxame get: another version: id %s, %s, %d %s (pick it with -id %s)\n",
-				a.ID[:16], humanize.IBytes(uint64(a.Size)), a.Hosts, plural(a.Hosts, "host"), a.ID[:16])
+			fmt.Fprintln(pr.w, "enxame get: "+lang.N("another version: id {{.ID}}, {{.Size}}, {{.Count}} hosts (pick it with -id {{.ID}})", i18n.Plural(a.Hosts), vars{
+				"ID": a.ID[:16], "Size": i18n.SizeIEC(a.Size), "Count": a.Hosts}))
 		}
 	}
 	if !pr.planned {
@@ -254,7 +258,7 @@ func (pr *progressPrinter) update(p transfer.Progress) {
 		pr.resumeShown = true
 		if p.Resumed > 0 {
 			pr.clear()
-			fmt.Fprintf(pr.w, "enxame get: resuming with %s already verified on disk\n", humanize.IBytes(uint64(p.Resumed)))
+			fmt.Fprintln(pr.w, "enxame get: "+lang.L("resuming with {{.Size}} already verified on disk", vars{"Size": i18n.SizeIEC(p.Resumed)}))
 		}
 	}
 	if pr.live {
@@ -302,15 +306,15 @@ func progressLine(p transfer.Progress) string {
 			peers++
 		}
 	}
-	s := fmt.Sprintf("%5.1f%% %s of %s", 100*p.Fraction(), humanize.IBytes(uint64(p.Done)), humanize.IBytes(uint64(p.Size)))
+	s := fmt.Sprintf("%5s%% ", i18n.Decimal(100*p.Fraction(), 1)) + lang.L("{{.Done}} of {{.Size}}", vars{"Done": i18n.SizeIEC(p.Done), "Size": i18n.SizeIEC(p.Size)})
 	switch p.State {
 	case transfer.StateDownloading:
-		s += fmt.Sprintf(", %s/s, %d %s", humanize.IBytes(uint64(p.Rate)), peers, plural(peers, "peer"))
+		s += fmt.Sprintf(", %s/s, %s", i18n.SizeIEC(int64(p.Rate)), peerCount(peers))
 		if p.ETA > 0 {
-			s += ", ETA " + p.ETA.Round(time.Second).String()
+			s += ", " + lang.L("ETA {{.Time}}", vars{"Time": p.ETA.Round(time.Second)})
 		}
 	case transfer.StateStalled:
-		s += ", stalled"
+		s += ", " + lang.L("stalled")
 		if p.Err != nil {
 			s += ": " + oneLine(p.Err)
 		}
@@ -320,9 +324,7 @@ func progressLine(p transfer.Progress) string {
 	return s
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
+// peerCount words a number of peers: "1 peer", "3 peers".
+func peerCount(n int) string {
+	return lang.N("{{.Count}} peers", i18n.Plural(n), vars{"Count": n})
 }

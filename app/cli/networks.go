@@ -4,16 +4,28 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/wire"
 )
 
 func init() {
-	register("networks", "list the Enxame networks found on the LAN", runNetworks)
+	register("networks", lang.L("list the Enxame networks found on the LAN"), runNetworks)
+}
+
+// noNetwork says that no network (named name, unless "") was found in
+// wait.
+func noNetwork(name string, wait time.Duration) string {
+	if name == "" {
+		return lang.L("no Enxame network found nearby in {{.Wait}}", vars{"Wait": wait})
+	}
+	return lang.L("no Enxame network named {{.Network}} found nearby in {{.Wait}}", vars{"Network": strconv.Quote(name), "Wait": wait})
 }
 
 // DefaultNetworksWait is how long `enxame networks` listens by default:
@@ -63,11 +75,8 @@ func runNetworks(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	if len(nets) == 0 {
-		what := "no Enxame network"
-		if *name != "" {
-			what = fmt.Sprintf("no Enxame network named %q", *name)
-		}
-		fmt.Fprintf(env.Stderr, "enxame networks: %s found nearby in %s (is a tracker running on this LAN, with UDP port %d open?)\n", what, *wait, df.port)
+		fmt.Fprintln(env.Stderr, "enxame networks: "+noNetwork(*name, *wait)+" "+
+			lang.L("(is a tracker running on this LAN, with UDP port {{.Port}} open?)", vars{"Port": df.port}))
 		return ExitFailure
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)

@@ -10,20 +10,23 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"github.com/dustin/go-humanize"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
 	"github.com/enxame/enxame/net/wire"
 )
 
 func init() {
-	register("peer", "an interactive peer: share a folder, list, search and download", runPeer)
+	register("peer", lang.L("an interactive peer: share a folder, list, search and download"), runPeer)
 }
 
 // Interactive peer limits.
@@ -155,7 +158,7 @@ func (r *repl) loop(ctx context.Context) int {
 	r.waitRegistered(ctx)
 	if interactive {
 		st := r.e.Snapshot()
-		fmt.Fprintf(out, "Sharing %s on %s. Type help for commands.\n", st.ShareDir, st.Listen)
+		fmt.Fprintln(out, lang.L("Sharing {{.Dir}} on {{.Addr}}. Type help for commands.", vars{"Dir": st.ShareDir, "Addr": st.Listen}))
 	}
 	lines := make(chan string)
 	readDone := make(chan struct{})
@@ -249,17 +252,17 @@ func (r *repl) run(ctx context.Context, line string) bool {
 		err = r.search(ctx, arg)
 	case "download":
 		if arg == "" {
-			err = errors.New("usage: download <name or id>")
+			err = errors.New(lang.L("usage: download <name or id>"))
 		} else {
 			err = r.download(ctx, arg)
 		}
 	case "status":
 		r.status()
 	default:
-		err = fmt.Errorf("unknown command %q; type help for the list", cmd)
+		err = errors.New(lang.L("unknown command {{.Command}}; type help for the list", vars{"Command": strconv.Quote(cmd)}))
 	}
 	if err != nil {
-		fmt.Fprintf(r.env.Stdout, "error: %s\n", wire.SafeText(err.Error()))
+		fmt.Fprintf(r.env.Stdout, "%s: %s\n", lang.L("error"), wire.SafeText(err.Error()))
 	}
 	return true
 }
@@ -269,11 +272,11 @@ func (r *repl) list(ctx context.Context) error {
 	defer cancel()
 	resp, err := r.e.List(ctx)
 	if err != nil {
-		return fmt.Errorf("asking the tracker for peers: %w", err)
+		return fmt.Errorf("%s: %w", lang.L("asking the tracker for peers"), err)
 	}
 	out := r.env.Stdout
 	if len(resp.Peers) == 0 {
-		fmt.Fprintln(out, "no peers registered")
+		fmt.Fprintln(out, lang.L("no peers registered"))
 		return nil
 	}
 	self := r.e.Snapshot().Addr
@@ -290,9 +293,9 @@ func (r *repl) list(ctx context.Context) error {
 			p.Files, p.LastSeenS, me)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "%d peer%s", len(peers), sIfMany(len(peers)))
+	fmt.Fprint(out, peerCount(len(peers)))
 	if resp.Truncated {
-		fmt.Fprint(out, " (more exist; the tracker sent the first ones)")
+		fmt.Fprint(out, " "+lang.L("(more exist; the tracker sent the first ones)"))
 	}
 	fmt.Fprintln(out)
 	return nil
@@ -303,11 +306,11 @@ func (r *repl) search(ctx context.Context, q string) error {
 	defer cancel()
 	resp, err := r.e.Search(ctx, q)
 	if err != nil {
-		return fmt.Errorf("searching: %w", err)
+		return fmt.Errorf("%s: %w", lang.L("searching"), err)
 	}
 	out := r.env.Stdout
 	if len(resp.Results) == 0 {
-		fmt.Fprintf(out, "nothing found for %q\n", q)
+		fmt.Fprintln(out, lang.L("nothing found for {{.Query}}", vars{"Query": strconv.Quote(q)}))
 		return nil
 	}
 	results := slices.Clone(resp.Results)
@@ -339,9 +342,9 @@ func (r *repl) search(ctx context.Context, q string) error {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "%d result%s", len(results), sIfMany(len(results)))
+	fmt.Fprint(out, lang.N("{{.Count}} results", i18n.Plural(len(results)), vars{"Count": len(results)}))
 	if resp.Truncated {
-		fmt.Fprint(out, " (more matched; narrow the search)")
+		fmt.Fprint(out, " "+lang.L("(more matched; narrow the search)"))
 	}
 	fmt.Fprintln(out)
 	return nil
@@ -352,9 +355,9 @@ func (r *repl) search(ctx context.Context, q string) error {
 func (r *repl) download(ctx context.Context, what string) error {
 	key, err := r.e.Download(engine.Request{Name: what})
 	if err != nil {
-		return fmt.Errorf("starting download of %q: %w", what, err)
+		return fmt.Errorf("%s: %w", lang.L("starting download of {{.Name}}", vars{"Name": strconv.Quote(what)}), err)
 	}
-	fmt.Fprintf(r.env.Stdout, "downloading %q in the background into %s (status shows progress)\n", what, r.downloads)
+	fmt.Fprintln(r.env.Stdout, lang.L("downloading {{.Name}} in the background into {{.Dir}} (status shows progress)", vars{"Name": strconv.Quote(what), "Dir": r.downloads}))
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -363,11 +366,11 @@ func (r *repl) download(ctx context.Context, what string) error {
 		p := tr.Progress
 		switch {
 		case err == nil:
-			fmt.Fprintf(r.env.Stdout, "downloaded %s (%s)\n", p.Path, humanize.IBytes(uint64(p.Size)))
+			fmt.Fprintln(r.env.Stdout, lang.L("downloaded {{.Path}} ({{.Size}})", vars{"Path": p.Path, "Size": i18n.SizeIEC(p.Size)}))
 		case errors.Is(err, transfer.ErrPaused), errors.Is(err, transfer.ErrClosed), ctx.Err() != nil:
 			// Leaving: the partial state is kept and resumes next time.
 		default:
-			fmt.Fprintf(r.env.Stdout, "download of %q failed: %s\n", what, wire.SafeText(err.Error()))
+			fmt.Fprintf(r.env.Stdout, "%s: %s\n", lang.L("download of {{.Name}} failed", vars{"Name": strconv.Quote(what)}), wire.SafeText(err.Error()))
 		}
 	}()
 	return nil

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/wire"
@@ -68,7 +70,7 @@ func (sf *secFlags) load() (credentials, error) {
 	}
 	key, err := secure.DeriveNetworkKey(pass)
 	if err != nil {
-		return credentials{}, fmt.Errorf("network passphrase: %w", err)
+		return credentials{}, fmt.Errorf("%s: %w", lang.L("network passphrase"), err)
 	}
 	return credentials{id: id, key: key}, nil
 }
@@ -82,15 +84,15 @@ func (sf *secFlags) passphrase() (string, error) {
 	}
 	f, err := os.Open(sf.passFile)
 	if err != nil {
-		return "", fmt.Errorf("reading the passphrase: %w", err)
+		return "", fmt.Errorf("%s: %w", lang.L("reading the passphrase"), err)
 	}
 	defer f.Close()
 	line, err := bufio.NewReader(io.LimitReader(f, maxPassphraseFileBytes)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("reading the passphrase from %s: %w", sf.passFile, err)
+		return "", fmt.Errorf("%s: %w", lang.L("reading the passphrase from {{.File}}", vars{"File": sf.passFile}), err)
 	}
 	if secure.NormalizePassphrase(line) == "" {
-		return "", fmt.Errorf("the first line of %s holds no passphrase", sf.passFile)
+		return "", errors.New(lang.L("the first line of {{.File}} holds no passphrase", vars{"File": sf.passFile}))
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
@@ -107,14 +109,14 @@ func (c credentials) checkMembership(ctx context.Context, addr string) error {
 	}
 	switch {
 	case errors.Is(err, secure.ErrNotPrivate):
-		return fmt.Errorf("%v: leave out -passphrase-file and %s to join it", err, PassphraseEnv)
+		return fmt.Errorf("%v: %s", err, lang.L("leave out -passphrase-file and {{.Env}} to join it", vars{"Env": PassphraseEnv}))
 	case errors.Is(err, secure.ErrNotMember):
 		return fmt.Errorf("%v", err)
 	case errors.Is(err, wire.ErrForbidden) && c.key == nil:
-		return fmt.Errorf("the tracker at %s refused this device: %s; give it with -passphrase-file or %s",
-			addr, wire.SafeText(errMsg(err)), PassphraseEnv)
+		return fmt.Errorf("%s: %s; %s", lang.L("the tracker at {{.Addr}} refused this device", vars{"Addr": addr}),
+			wire.SafeText(errMsg(err)), lang.L("give it with -passphrase-file or {{.Env}}", vars{"Env": PassphraseEnv}))
 	}
-	return fmt.Errorf("the tracker at %s refused this device: %s", addr, wire.SafeText(errMsg(err)))
+	return fmt.Errorf("%s: %s", lang.L("the tracker at {{.Addr}} refused this device", vars{"Addr": addr}), wire.SafeText(errMsg(err)))
 }
 
 // errMsg is the message of a wire error, or the error's text.
@@ -127,7 +129,7 @@ func errMsg(err error) string {
 }
 
 func init() {
-	register("passphrase", "print a new random passphrase for a private network", runPassphrase)
+	register("passphrase", lang.L("print a new random passphrase for a private network"), runPassphrase)
 }
 
 func runPassphrase(ctx context.Context, env Env, args []string) int {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"github.com/dustin/go-humanize"
 
 	"github.com/enxame/enxame/net/discovery"
@@ -16,7 +17,7 @@ import (
 )
 
 func init() {
-	register("share", "share a folder: index it, serve its chunks, stay registered", runShare)
+	register("share", lang.L("share a folder: index it, serve its chunks, stay registered"), runShare)
 }
 
 // progressEvery is how often indexing progress is logged.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/secure"
 	"github.com/enxame/enxame/net/tracker"
@@ -16,7 +18,7 @@ import (
 )
 
 func init() {
-	register("tracker", "run a headless tracker", runTracker)
+	register("tracker", lang.L("run a headless tracker"), runTracker)
 }
 
 func runTracker(ctx context.Context, env Env, args []string) int {

@@ -19,6 +19,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/enxametest"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/wire"
@@ -48,6 +49,15 @@ func TestMain(m *testing.M) {
 	// After the build, which needs the real Go cache: from here on the
 	// subcommands run write their hash caches into a temporary home.
 	isolated := enxametest.IsolateUserDirs()
+	// The tests read English messages: this process speaks English, and
+	// the subcommands run get C.UTF-8, the locale Fyne's lang package
+	// used to complain about on every start (TestLocaleMessages).
+	os.Setenv("LC_ALL", "C.UTF-8")
+	os.Unsetenv("LANGUAGE")
+	if _, err := i18n.Apply(i18n.English); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { isolated(); os.RemoveAll(dir) }))
 }
 

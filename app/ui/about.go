@@ -5,6 +5,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/enxame/enxame/app/version"
@@ -13,10 +14,9 @@ import (
 
 // aboutText is what the About box says: the same facts as enxame -version.
 func aboutText() string {
-	return "Version " + version.Version + " · build " + version.BuildID() + "\n" +
-		"Built with " + version.GoVersion() + "\n\n" +
-		"Share files with the machines around you: search, click,\n" +
-		"and download from every peer that has the file at once."
+	return lang.L("Version {{.Version}} · build {{.Build}}", map[string]any{"Version": version.Version, "Build": version.BuildID()}) + "\n" +
+		lang.L("Built with {{.Go}}", map[string]any{"Go": version.GoVersion()}) + "\n\n" +
+		lang.L("Share files with the machines around you: search, click,\nand download from every peer that has the file at once.")
 }
 
 // onAbout shows the About box.
@@ -26,8 +26,8 @@ func (u *UI) onAbout() {
 	icon.SetMinSize(fyne.NewSize(96, 96))
 	title := widget.NewLabelWithStyle("Enxame", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	body := widget.NewLabelWithStyle(aboutText(), fyne.TextAlignCenter, fyne.TextStyle{})
-	keysTitle := widget.NewLabelWithStyle("Keyboard", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	d := dialog.NewCustom("About Enxame", "Close", container.NewVBox(icon, title, body, keysTitle, keysTable()), u.win)
+	keysTitle := widget.NewLabelWithStyle(lang.L("Keyboard"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	d := dialog.NewCustom(lang.L("About Enxame"), lang.L("Close"), container.NewVBox(icon, title, body, keysTitle, keysTable()), u.win)
 	closeWithKeys(u.win, d, true)
 	d.Show()
 }
@@ -35,17 +35,17 @@ func (u *UI) onAbout() {
 // keysTable lists the keyboard shortcuts, key and what it does.
 func keysTable() fyne.CanvasObject {
 	rows := [][2]string{
-		{"Ctrl+F", "Search"},
-		{"Ctrl+1", "Search tab"},
-		{"Ctrl+2", "Transfers tab"},
-		{"Ctrl+3", "Network tab"},
-		{"Ctrl+4", "My share tab"},
-		{"Tab, Shift+Tab", "Move between buttons and fields"},
-		{"Space", "Press the focused button or tick the focused box"},
-		{"Enter", "Search, join or confirm, in the focused field"},
-		{"Arrow keys", "Move through results, or through the chunks once the grid has the focus"},
-		{"Esc", "Close a dialog"},
-		{"F1", "This window"},
+		{"Ctrl+F", lang.L("Search")},
+		{"Ctrl+1", lang.L("Search tab")},
+		{"Ctrl+2", lang.L("Transfers tab")},
+		{"Ctrl+3", lang.L("Network tab")},
+		{"Ctrl+4", lang.L("My share tab")},
+		{"Tab, Shift+Tab", lang.L("Move between buttons and fields")},
+		{lang.L("Space"), lang.L("Press the focused button or tick the focused box")},
+		{"Enter", lang.L("Search, join or confirm, in the focused field")},
+		{lang.L("Arrow keys"), lang.L("Move through results, or through the chunks once the grid has the focus")},
+		{"Esc", lang.L("Close a dialog")},
+		{"F1", lang.L("This window")},
 	}
 	objs := make([]fyne.CanvasObject, 0, 2*len(rows))
 	for _, r := range rows {

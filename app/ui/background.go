@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/enxame/enxame/app/vm"
@@ -46,11 +47,11 @@ func trayAvailable() bool {
 
 // trayMenu is the tray icon's menu.
 func (u *UI) trayMenu() *fyne.Menu {
-	quit := fyne.NewMenuItem("Quit Enxame", u.app.Quit)
+	quit := fyne.NewMenuItem(lang.L("Quit Enxame"), u.app.Quit)
 	quit.IsQuit = true
 	return fyne.NewMenu("Enxame",
-		fyne.NewMenuItem("Show Enxame", u.onShowWindow),
-		fyne.NewMenuItem("Pause all downloads", u.onPauseAll),
+		fyne.NewMenuItem(lang.L("Show Enxame"), u.onShowWindow),
+		fyne.NewMenuItem(lang.L("Pause all downloads"), u.onPauseAll),
 		fyne.NewMenuItemSeparator(),
 		quit,
 	)
@@ -86,9 +87,9 @@ func (u *UI) onCloseWindow() {
 // askCloseAction asks whether closing the window keeps sharing, and
 // remembers the answer (My share can change it).
 func (u *UI) askCloseAction() {
-	msg := widget.NewLabel("Enxame can go on sharing your files with the network after the window closes. It then stays in the tray, by the clock: choose Quit Enxame there to stop. You can change this later in My share.")
+	msg := widget.NewLabel(lang.L("Enxame can go on sharing your files with the network after the window closes. It then stays in the tray, by the clock: choose Quit Enxame there to stop. You can change this later in My share."))
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Keep sharing when the window closes?", "Keep sharing", "Quit", msg, func(keep bool) {
+	d := dialog.NewCustomConfirm(lang.L("Keep sharing when the window closes?"), lang.L("Keep sharing"), lang.L("Quit"), msg, func(keep bool) {
 		if keep {
 			u.vm.SetCloseAction(vm.CloseKeep)
 			if u.main != nil {

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -58,67 +59,67 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	logo := canvas.NewImageFromResource(assets.Icon)
 	logo.FillMode = canvas.ImageFillContain
 	logo.SetMinSize(fyne.NewSize(80, 80))
-	title := widget.NewLabelWithStyle("Welcome to Enxame", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(lang.L("Welcome to Enxame"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
-	tagline := widget.NewLabelWithStyle("Share files with the people around you — no server, no USB stick, no cloud.", fyne.TextAlignCenter, fyne.TextStyle{})
+	tagline := widget.NewLabelWithStyle(lang.L("Share files with the people around you — no server, no USB stick, no cloud."), fyne.TextAlignCenter, fyne.TextStyle{})
 
 	f.shareEntry = widget.NewEntry()
-	f.shareEntry.SetPlaceHolder("No folder: you can still download")
+	f.shareEntry.SetPlaceHolder(lang.L("No folder: you can still download"))
 	f.shareEntry.SetText(s.ShareDir)
 	shareRow := container.NewBorder(nil, nil, nil,
-		widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), f.onChooseShare), f.shareEntry)
+		widget.NewButtonWithIcon(lang.L("Choose…"), theme.FolderOpenIcon(), f.onChooseShare), f.shareEntry)
 
 	f.downloadsEntry = widget.NewEntry()
 	f.downloadsEntry.SetText(s.Downloads)
 	downloadsRow := container.NewBorder(nil, nil, nil,
-		widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), f.onChooseDownloads), f.downloadsEntry)
+		widget.NewButtonWithIcon(lang.L("Choose…"), theme.FolderOpenIcon(), f.onChooseDownloads), f.downloadsEntry)
 
 	folders := widget.NewForm(
-		widget.NewFormItem("Folder to share", shareRow),
-		widget.NewFormItem("Save downloads in", downloadsRow),
+		widget.NewFormItem(lang.L("Folder to share"), shareRow),
+		widget.NewFormItem(lang.L("Save downloads in"), downloadsRow),
 	)
-	folders.Items[0].HintText = "Optional. Or drop a folder anywhere on this window."
-	folders.Items[1].HintText = "Enxame creates it if needed."
+	folders.Items[0].HintText = lang.L("Optional. Or drop a folder anywhere on this window.")
+	folders.Items[1].HintText = lang.L("Enxame creates it if needed.")
 	readable := container.NewThemeOverride(folders, readableHints{})
 
-	f.hostButton = widget.NewButtonWithIcon("Start hosting", theme.HomeIcon(), f.onHost)
+	f.hostButton = widget.NewButtonWithIcon(lang.L("Start hosting"), theme.HomeIcon(), f.onHost)
 	f.hostButton.Importance = widget.HighImportance
-	hostText := widget.NewLabel("Nobody is hosting yet? Start a network on this computer. Enxame then shows the address the others type to join.")
+	hostText := widget.NewLabel(lang.L("Nobody is hosting yet? Start a network on this computer. Enxame then shows the address the others type to join."))
 	hostText.Wrapping = fyne.TextWrapWord
 	f.networkEntry = widget.NewEntry()
-	f.networkEntry.SetPlaceHolder("Name it, such as Sala 12 (optional)")
+	f.networkEntry.SetPlaceHolder(lang.L("Name it, such as Sala 12 (optional)"))
 	if s.Host {
 		f.networkEntry.SetText(s.Network)
 	}
 	f.networkEntry.OnSubmitted = func(string) { f.onHost() }
 	f.hostPassEntry = widget.NewEntry()
-	f.hostPassEntry.SetPlaceHolder("Passphrase everyone types to join")
+	f.hostPassEntry.SetPlaceHolder(lang.L("Passphrase everyone types to join"))
 	f.hostPassEntry.OnSubmitted = func(string) { f.onHost() }
-	suggest := widget.NewButton("Suggest", f.onSuggestPassphrase)
-	passHint := widget.NewLabel("Read it aloud or write it on the board: only people who type it can join, see or download anything.")
+	suggest := widget.NewButton(lang.L("Suggest"), f.onSuggestPassphrase)
+	passHint := widget.NewLabel(lang.L("Read it aloud or write it on the board: only people who type it can join, see or download anything."))
 	passHint.Wrapping = fyne.TextWrapWord
 	f.hostPassRow = container.NewVBox(container.NewBorder(nil, nil, nil, suggest, f.hostPassEntry), passHint)
-	f.privateCheck = widget.NewCheck("Private: ask for a passphrase", f.onPrivateToggled)
+	f.privateCheck = widget.NewCheck(lang.L("Private: ask for a passphrase"), f.onPrivateToggled)
 	if s.Host && s.Passphrase != "" {
 		f.hostPassEntry.SetText(s.Passphrase)
 		f.privateCheck.SetChecked(true)
 	}
 	f.hostBox = container.NewVBox(hostText, f.networkEntry, f.privateCheck, f.hostPassRow, f.hostButton)
 	f.onPrivateToggled(f.privateCheck.Checked)
-	hostCard := widget.NewCard("Host a network", "", f.hostBox)
+	hostCard := widget.NewCard(lang.L("Host a network"), "", f.hostBox)
 
 	f.trackerEntry = widget.NewEntry()
-	f.trackerEntry.SetPlaceHolder("address:port, e.g. 192.168.1.20:7077")
+	f.trackerEntry.SetPlaceHolder(lang.L("address:port, e.g. 192.168.1.20:7077"))
 	f.trackerEntry.SetText(s.Tracker)
 	f.trackerEntry.OnSubmitted = func(string) { f.onJoin() }
 	f.trackerEntry.OnChanged = f.onAddrChanged
-	f.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), f.onJoin)
+	f.joinButton = widget.NewButtonWithIcon(lang.L("Join"), theme.LoginIcon(), f.onJoin)
 	f.joinButton.Importance = widget.HighImportance
 	f.onAddrChanged(f.trackerEntry.Text)
-	joinText := widget.NewLabel("Someone is hosting? Pick their network, or type the address shown in their Enxame.")
+	joinText := widget.NewLabel(lang.L("Someone is hosting? Pick their network, or type the address shown in their Enxame."))
 	joinText.Wrapping = fyne.TextWrapWord
 	f.joinPassEntry = widget.NewEntry()
-	f.joinPassEntry.SetPlaceHolder("Passphrase, if the network is private")
+	f.joinPassEntry.SetPlaceHolder(lang.L("Passphrase, if the network is private"))
 	f.joinPassEntry.OnSubmitted = func(string) { f.onJoin() }
 	if !s.Host {
 		f.joinPassEntry.SetText(s.Passphrase)
@@ -130,7 +131,7 @@ func newFirstRun(u *UI, s vm.Settings) *firstRun {
 	f.nearby = newNearbyList(u, f.onPickNearby, false)
 	nearby := f.nearby
 	f.joinBox = container.NewVBox(f.trackerEntry, f.joinPassEntry, f.joinPassHint, f.joinButton)
-	joinCard := widget.NewCard("Join a network", "", container.NewBorder(nil, f.joinBox, nil, nil,
+	joinCard := widget.NewCard(lang.L("Join a network"), "", container.NewBorder(nil, f.joinBox, nil, nil,
 		container.NewVBox(joinText, nearby.content)))
 
 	body := container.NewVBox(
@@ -230,7 +231,7 @@ func (f *firstRun) collect() (vm.Settings, error) {
 func (f *firstRun) onHost() {
 	s, err := f.collect()
 	if err != nil {
-		showError(f.u.win, "Cannot start yet", err)
+		showError(f.u.win, lang.L("Cannot start yet"), err)
 		return
 	}
 	s.Host = true
@@ -241,7 +242,7 @@ func (f *firstRun) onHost() {
 	if f.privateCheck.Checked {
 		s.Passphrase = vm.NormalizePassphrase(f.hostPassEntry.Text)
 		if s.Passphrase == "" {
-			showError(f.u.win, "Cannot start yet", errNoPassphrase)
+			showError(f.u.win, lang.L("Cannot start yet"), errNoPassphrase)
 			return
 		}
 	}
@@ -251,12 +252,12 @@ func (f *firstRun) onHost() {
 func (f *firstRun) onJoin() {
 	s, err := f.collect()
 	if err != nil {
-		showError(f.u.win, "Cannot start yet", err)
+		showError(f.u.win, lang.L("Cannot start yet"), err)
 		return
 	}
 	addr := strings.TrimSpace(f.trackerEntry.Text)
 	if err := vm.ValidateTrackerAddr(addr); err != nil {
-		showError(f.u.win, "Cannot join", err)
+		showError(f.u.win, lang.L("Cannot join"), err)
 		return
 	}
 	s.Host = false
@@ -270,7 +271,7 @@ func (f *firstRun) onJoin() {
 		fyne.Do(func() {
 			f.joinButton.Enable()
 			if err != nil {
-				showError(f.u.win, "Cannot join "+addr, err)
+				showError(f.u.win, lang.L("Cannot join {{.Addr}}", map[string]any{"Addr": addr}), err)
 				return
 			}
 			f.start(s)
@@ -283,7 +284,7 @@ func (f *firstRun) onJoin() {
 func (f *firstRun) onPickNearby(r vm.NearbyRow) {
 	f.trackerEntry.SetText(r.Addr)
 	if r.Private && strings.TrimSpace(f.joinPassEntry.Text) == "" {
-		f.joinPassHint.SetText("“" + vm.Ellipsize(r.Name, 40) + "” is private: type the passphrase its host gave you, then press Join.")
+		f.joinPassHint.SetText(lang.L("“{{.Network}}” is private: type the passphrase its host gave you, then press Join.", map[string]any{"Network": vm.Ellipsize(r.Name, 40)}))
 		f.joinPassHint.Show()
 		f.relayout()
 		f.u.win.Canvas().Focus(f.joinPassEntry)
@@ -297,7 +298,7 @@ func (f *firstRun) onPickNearby(r vm.NearbyRow) {
 func (f *firstRun) start(s vm.Settings) {
 	confirmShare(f.u.win, s.ShareDir, func() {
 		if err := f.u.join(s); err != nil {
-			showError(f.u.win, "Could not start", err)
+			showError(f.u.win, lang.L("Could not start"), err)
 		}
 	})
 }
@@ -314,9 +315,9 @@ func confirmShare(w fyne.Window, dir string, share func()) {
 		share()
 		return
 	}
-	msg := widget.NewLabel(risk + " Hidden files (such as .ssh) are left out unless you choose otherwise; a .enxameignore file leaves out more. Share it anyway?")
+	msg := widget.NewLabel(risk + " " + lang.L("Hidden files (such as .ssh) are left out unless you choose otherwise; a .enxameignore file leaves out more. Share it anyway?"))
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Share “"+vm.SafeText(vm.Ellipsize(dir, 60))+"”?", "Share it", "Cancel", msg, func(ok bool) {
+	d := dialog.NewCustomConfirm(lang.L("Share “{{.Folder}}”?", map[string]any{"Folder": vm.SafeText(vm.Ellipsize(dir, 60))}), lang.L("Share it"), lang.L("Cancel"), msg, func(ok bool) {
 		if ok {
 			share()
 		}
@@ -331,7 +332,7 @@ func confirmShare(w fyne.Window, dir string, share func()) {
 func chooseFolder(w fyne.Window, current string, set func(string)) {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
-			showError(w, "Cannot open that folder", err)
+			showError(w, lang.L("Cannot open that folder"), err)
 			return
 		}
 		if u == nil {

@@ -2,13 +2,14 @@ package ui
 
 import (
 	"slices"
-	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -31,7 +32,7 @@ func newFolderRow(t *shareTab, dir string) *folderRow {
 	r.text = widget.NewLabel("")
 	r.skipped = widget.NewLabel("")
 	r.skipped.Importance = widget.LowImportance
-	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.ContentRemoveIcon(), func() { t.removeFolder(r.dir) })
+	r.remove = widget.NewButtonWithIcon(lang.L("Stop sharing"), theme.ContentRemoveIcon(), func() { t.removeFolder(r.dir) })
 	r.content = container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.FolderIcon()), r.label),
 		container.NewHBox(r.text, r.skipped, r.remove), r.path)
 	return r
@@ -78,9 +79,9 @@ func (t *shareTab) showFolderLine() {
 	n := t.m.u.vm.Share.Folders.Length()
 	switch {
 	case n > 1:
-		setText(t.folder, "You are sharing "+strconv.Itoa(n)+" folders")
+		setText(t.folder, lang.N("You are sharing {{.Count}} folders", i18n.Plural(n), map[string]any{"Count": n}))
 	case dir == "":
-		setText(t.folder, "You are not sharing a folder")
+		setText(t.folder, lang.L("You are not sharing a folder"))
 	default:
 		setText(t.folder, dir)
 	}
@@ -96,7 +97,7 @@ func (t *shareTab) addFolder(dir string) {
 	confirmShare(w, dir, func() {
 		t.m.u.vm.Background(func() {
 			if err := t.m.u.vm.AddShareDir(dir); err != nil {
-				fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+				fyne.Do(func() { showError(w, lang.L("Cannot share {{.Folder}}", map[string]any{"Folder": dir}), err) })
 			}
 		})
 	})
@@ -107,7 +108,7 @@ func (t *shareTab) removeFolder(dir string) {
 	w := t.m.u.win
 	t.m.u.vm.Background(func() {
 		if err := t.m.u.vm.RemoveShareDir(dir); err != nil {
-			fyne.Do(func() { showError(w, "Cannot stop sharing "+dir, err) })
+			fyne.Do(func() { showError(w, lang.L("Cannot stop sharing {{.Folder}}", map[string]any{"Folder": dir}), err) })
 		}
 	})
 }

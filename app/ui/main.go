@@ -149,6 +149,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
+	vm.ApplyLanguage(a.Preferences()) // before anything is worded
 	u := newUI(ctx, a, log)
 	u.vm.Discovery, _ = vm.DiscoveryOptions(opts.discIfaces, opts.discPort) // checked by parseFlags
 	quitOnSignal := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })

@@ -6,9 +6,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -34,10 +36,10 @@ func newMainScreen(u *UI) *mainScreen {
 	m.transfers = newTransfersTab(m)
 	m.network = newNetworkTab(m)
 	m.share = newShareTab(m)
-	m.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), m.search.content)
-	m.transfersItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), m.transfers.content)
-	m.networkItem = container.NewTabItemWithIcon("Network", theme.ComputerIcon(), m.network.content)
-	m.shareItem = container.NewTabItemWithIcon("My share", theme.FolderIcon(), m.share.content)
+	m.searchItem = container.NewTabItemWithIcon(lang.L("Search"), theme.SearchIcon(), m.search.content)
+	m.transfersItem = container.NewTabItemWithIcon(lang.L("Transfers"), theme.DownloadIcon(), m.transfers.content)
+	m.networkItem = container.NewTabItemWithIcon(lang.L("Network"), theme.ComputerIcon(), m.network.content)
+	m.shareItem = container.NewTabItemWithIcon(lang.L("My share"), theme.FolderIcon(), m.share.content)
 	m.tabs = container.NewAppTabs(m.searchItem, m.transfersItem, m.networkItem, m.shareItem)
 	m.tabs.OnSelected = m.onTabSelected
 	m.status = newStatusBar(m)
@@ -51,9 +53,9 @@ func newMainScreen(u *UI) *mainScreen {
 
 func (m *mainScreen) onActiveChanged() {
 	n, _ := m.u.vm.Transfers.Active.Get()
-	text := "Transfers"
+	text := lang.L("Transfers")
 	if n > 0 {
-		text = fmt.Sprintf("Transfers (%d)", n)
+		text = fmt.Sprintf("%s (%d)", text, n)
 	}
 	if m.transfersItem.Text != text {
 		m.transfersItem.Text = text
@@ -144,29 +146,29 @@ func (s *statusBar) onConnChanged() {
 	switch {
 	case ok && v.Private() && name != "":
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(lockIcon()))
-		setText(s.conn, fmt.Sprintf("Connected to the private network %s", name))
+		setText(s.conn, lang.L("Connected to the private network {{.Network}}", map[string]any{"Network": name}))
 	case ok && v.Private():
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(lockIcon()))
-		setText(s.conn, "Connected to a private network through "+tr)
+		setText(s.conn, lang.L("Connected to a private network through {{.Addr}}", map[string]any{"Addr": tr}))
 	case ok && name != "":
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
-		setText(s.conn, fmt.Sprintf("Connected to the network %s", name))
+		setText(s.conn, lang.L("Connected to the network {{.Network}}", map[string]any{"Network": name}))
 	case ok:
 		s.connIcon.SetResource(theme.NewSuccessThemedResource(theme.MediaRecordIcon()))
-		setText(s.conn, "Connected to tracker "+tr)
+		setText(s.conn, lang.L("Connected to tracker {{.Addr}}", map[string]any{"Addr": tr}))
 	default:
 		s.connIcon.SetResource(theme.NewWarningThemedResource(theme.MediaRecordIcon()))
 		setText(s.conn, conn)
 	}
 	switch {
 	case hosting && len(addrs) > 0:
-		setText(s.hosting, "Hosting · others join with "+addrs[0])
+		setText(s.hosting, lang.L("Hosting · others join with {{.Addr}}", map[string]any{"Addr": addrs[0]}))
 		s.copyButton.Show()
 	case hosting:
-		setText(s.hosting, "Hosting (no network address found)")
+		setText(s.hosting, lang.L("Hosting (no network address found)"))
 		s.copyButton.Hide()
 	default:
-		setText(s.hosting, "Not hosting")
+		setText(s.hosting, lang.L("Not hosting"))
 		s.copyButton.Hide()
 	}
 }
@@ -193,13 +195,10 @@ func othersOnline(v *vm.App) int {
 
 // othersText says how many other computers are online.
 func othersText(n int) string {
-	switch n {
-	case 0:
-		return "No other computers online"
-	case 1:
-		return "1 other computer online"
+	if n == 0 {
+		return lang.L("No other computers online")
 	}
-	return fmt.Sprintf("%d other computers online", n)
+	return lang.N("{{.Count}} other computers online", i18n.Plural(n), map[string]any{"Count": n})
 }
 
 func (s *statusBar) onIndexingChanged() {

@@ -7,9 +7,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 	"github.com/enxame/enxame/assets"
 )
@@ -31,7 +33,7 @@ type nearbyList struct {
 
 func newNearbyList(u *UI, pick func(r vm.NearbyRow), quiet bool) *nearbyList {
 	l := &nearbyList{u: u, pick: pick, box: container.NewVBox(), quiet: quiet}
-	title := widget.NewLabelWithStyle("Networks found nearby", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(lang.L("Networks found nearby"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.content = container.NewVBox(title, l.box)
 	u.vm.Nearby.AddListener(binding.NewDataListener(l.onChanged))
 	if quiet {
@@ -49,7 +51,7 @@ func (l *nearbyList) onChanged() {
 		showIf(l.content, len(rows) > 0)
 	}
 	if len(rows) == 0 {
-		hint := widget.NewLabel("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address.")
+		hint := widget.NewLabel(lang.L("None heard yet. If someone hosts on this network it shows up here; otherwise ask them for the address."))
 		hint.Wrapping = fyne.TextWrapWord
 		hint.TextStyle.Italic = true
 		setObjects(l.box, hint)
@@ -63,14 +65,11 @@ func (l *nearbyList) onChanged() {
 }
 
 func (l *nearbyList) button(r vm.NearbyRow) fyne.CanvasObject {
-	peers := "1 computer"
-	if r.Peers != 1 {
-		peers = fmt.Sprintf("%d computers", r.Peers)
-	}
+	peers := lang.N("{{.Count}} computers", i18n.Plural(r.Peers), map[string]any{"Count": r.Peers})
 	text := fmt.Sprintf("%s · %s · %s", vm.Ellipsize(r.Name, 40), peers, r.Addr)
 	icon := theme.LoginIcon()
 	if r.Private {
-		text = fmt.Sprintf("%s · private · %s · %s", vm.Ellipsize(r.Name, 40), peers, r.Addr)
+		text = fmt.Sprintf("%s · %s · %s · %s", vm.Ellipsize(r.Name, 40), lang.L("private"), peers, r.Addr)
 		icon = lockIcon()
 	}
 	b := widget.NewButtonWithIcon(text, icon, func() { l.pick(r) })

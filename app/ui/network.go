@@ -2,7 +2,8 @@ package ui
 
 import (
 	"cmp"
-	"fmt"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,9 +11,11 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -41,6 +44,9 @@ type networkTab struct {
 	eventsArea   fyne.CanvasObject
 	nearby       *nearbyList
 
+	language     *widget.Select
+	languageNote *widget.Label
+
 	settingHost    bool // the check is being set from the binding
 	settingCanHost bool // likewise for canHostCheck
 }
@@ -49,19 +55,19 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	v := m.u.vm
 	t := &networkTab{m: m}
 
-	t.hostCheck = widget.NewCheck("Host the network on this computer", t.onHostToggled)
+	t.hostCheck = widget.NewCheck(lang.L("Host the network on this computer"), t.onHostToggled)
 	t.addrsBox = container.NewVBox()
 	t.hostSummary = widget.NewLabel("")
 	t.hostSummary.Wrapping = fyne.TextWrapWord
-	t.canHostCheck = widget.NewCheck("Take over hosting if the host leaves", t.onCanHostToggled)
-	hostCard := widget.NewCard("Hosting", "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary, t.canHostCheck))
+	t.canHostCheck = widget.NewCheck(lang.L("Take over hosting if the host leaves"), t.onCanHostToggled)
+	hostCard := widget.NewCard(lang.L("Hosting"), "", container.NewVBox(t.hostCheck, t.addrsBox, t.hostSummary, t.canHostCheck))
 
 	t.trackerEntry = newAppEntry(m.u)
-	t.trackerEntry.SetPlaceHolder("address:port of the host")
+	t.trackerEntry.SetPlaceHolder(lang.L("address:port of the host"))
 	t.trackerEntry.OnSubmitted = func(string) { t.onJoin() }
-	t.joinButton = widget.NewButtonWithIcon("Join", theme.LoginIcon(), t.onJoin)
+	t.joinButton = widget.NewButtonWithIcon(lang.L("Join"), theme.LoginIcon(), t.onJoin)
 	t.passEntry = newAppEntry(m.u)
-	t.passEntry.SetPlaceHolder("Passphrase, if the network is private")
+	t.passEntry.SetPlaceHolder(lang.L("Passphrase, if the network is private"))
 	t.passEntry.OnSubmitted = func(string) { t.onJoin() }
 	t.passHint = widget.NewLabel("")
 	t.passHint.Wrapping = fyne.TextWrapWord
@@ -76,7 +82,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	t.nearby = nearby
 	t.joinBox = container.NewVBox(conn,
 		container.NewBorder(nil, nil, nil, t.joinButton, t.trackerEntry), t.passEntry, t.passHint, nearby.content)
-	joinCard := widget.NewCard("Tracker", "", t.joinBox)
+	joinCard := widget.NewCard(lang.L("Tracker"), "", t.joinBox)
 
 	t.status = widget.NewLabel("")
 	t.peers = widget.NewList(
@@ -91,7 +97,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 		t.updatePeer,
 	)
 	peersArea := container.NewBorder(
-		container.NewVBox(t.status, columns(netPeerColumns, bold("Computer"), bold("Files"), bold("Last seen"))),
+		container.NewVBox(t.status, columns(netPeerColumns, bold(lang.L("Computer")), bold(lang.L("Files")), bold(lang.L("Last seen")))),
 		nil, nil, nil, t.peers)
 
 	t.events = widget.NewList(
@@ -102,7 +108,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 		t.updateEvent,
 	)
 	t.eventsArea = container.NewBorder(
-		container.NewVBox(bold("Your tracker's activity"), columns(eventColumns, bold("Computer"), bold("Time"), bold("Event"), bold("Files"))),
+		container.NewVBox(bold(lang.L("Your tracker's activity")), columns(eventColumns, bold(lang.L("Computer")), bold(lang.L("Time")), bold(lang.L("Event")), bold(lang.L("Files")))),
 		nil, nil, nil, t.events)
 
 	v.Hosting.AddListener(binding.NewDataListener(t.onHostingChanged))
@@ -120,7 +126,7 @@ func newNetworkTab(m *mainScreen) *networkTab {
 	top := container.NewGridWithColumns(2, hostCard, joinCard)
 	lists := container.NewHSplit(peersArea, t.eventsArea)
 	lists.Offset = 0.55
-	t.content = container.NewBorder(top, nil, nil, nil, lists)
+	t.content = container.NewBorder(top, t.newLanguageRow(), nil, nil, lists)
 	return t
 }
 
@@ -136,7 +142,7 @@ func (t *networkTab) onHostToggled(on bool) {
 			t.hostCheck.Enable()
 			if err != nil {
 				t.onHostingChanged() // put the check back
-				showError(w, "Cannot change hosting", err)
+				showError(w, lang.L("Cannot change hosting"), err)
 			}
 		})
 	})
@@ -149,7 +155,7 @@ func (t *networkTab) onCanHostToggled(on bool) {
 	}
 	if err := t.m.u.vm.SetCanHost(on); err != nil {
 		t.onCanHostChanged() // put the check back
-		showError(t.m.u.win, "Cannot change the hosting preference", err)
+		showError(t.m.u.win, lang.L("Cannot change the hosting preference"), err)
 	}
 }
 
@@ -164,7 +170,7 @@ func (t *networkTab) onJoin() {
 	addr := strings.TrimSpace(t.trackerEntry.Text)
 	w := t.m.u.win
 	if err := vm.ValidateTrackerAddr(addr); err != nil {
-		showError(w, "Cannot join", err)
+		showError(w, lang.L("Cannot join"), err)
 		return
 	}
 	pass := t.passEntry.Text
@@ -178,7 +184,7 @@ func (t *networkTab) onJoin() {
 		fyne.Do(func() {
 			t.joinButton.Enable()
 			if err != nil {
-				showError(w, "Cannot join "+addr, err)
+				showError(w, lang.L("Cannot join {{.Addr}}", map[string]any{"Addr": addr}), err)
 			}
 		})
 	})
@@ -189,7 +195,7 @@ func (t *networkTab) onJoin() {
 func (t *networkTab) onPickNearby(r vm.NearbyRow) {
 	t.trackerEntry.SetText(r.Addr)
 	if r.Private && strings.TrimSpace(t.passEntry.Text) == "" {
-		t.passHint.SetText("“" + vm.Ellipsize(r.Name, 40) + "” is private: type the passphrase its host gave you, then press Join.")
+		t.passHint.SetText(lang.L("“{{.Network}}” is private: type the passphrase its host gave you, then press Join.", map[string]any{"Network": vm.Ellipsize(r.Name, 40)}))
 		t.passHint.Show()
 		t.joinBox.Refresh()
 		t.m.u.win.Canvas().Focus(t.passEntry)
@@ -210,19 +216,19 @@ func (t *networkTab) onHostingChanged() {
 	var objs []fyne.CanvasObject
 	if on {
 		if len(addrs) == 0 {
-			objs = append(objs, widget.NewLabel("No network address found: others cannot reach this computer."))
+			objs = append(objs, widget.NewLabel(lang.L("No network address found: others cannot reach this computer.")))
 		} else {
-			objs = append(objs, widget.NewLabel("Others join by typing this address:"), t.bigAddr(addrs[0]))
+			objs = append(objs, widget.NewLabel(lang.L("Others join by typing this address:")), t.bigAddr(addrs[0]))
 		}
 		if len(addrs) > 1 {
-			objs = append(objs, widget.NewLabel("If that one does not work, they can try:"))
+			objs = append(objs, widget.NewLabel(lang.L("If that one does not work, they can try:")))
 		}
 		for _, a := range addrs[min(1, len(addrs)):] {
 			objs = append(objs, t.addrLine(a))
 		}
 		t.eventsArea.Show()
 	} else {
-		l := widget.NewLabel("Turn this on to start a network here; the others then join this computer. It leaves the network you are in now.")
+		l := widget.NewLabel(lang.L("Turn this on to start a network here; the others then join this computer. It leaves the network you are in now."))
 		l.Wrapping = fyne.TextWrapWord
 		objs = append(objs, l)
 		t.eventsArea.Hide()
@@ -236,7 +242,7 @@ func (t *networkTab) bigAddr(addr string) fyne.CanvasObject {
 	txt := canvas.NewText(addr, theme.Color(theme.ColorNameForeground))
 	txt.TextSize = 2.5 * theme.TextSize()
 	txt.TextStyle = fyne.TextStyle{Monospace: true}
-	b := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	b := widget.NewButtonWithIcon(lang.L("Copy"), theme.ContentCopyIcon(), func() {
 		t.m.u.app.Clipboard().SetContent(addr)
 	})
 	return container.NewHBox(txt, container.NewCenter(b))
@@ -262,7 +268,7 @@ func typableAddrs(addrs []string) []string {
 func (t *networkTab) addrLine(addr string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(addr, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	l.Selectable = true
-	b := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	b := widget.NewButtonWithIcon(lang.L("Copy"), theme.ContentCopyIcon(), func() {
 		t.m.u.app.Clipboard().SetContent(addr)
 	})
 	return container.NewHBox(l, b)
@@ -277,15 +283,15 @@ func (t *networkTab) onConnectionChanged() {
 	name, _ := v.NetworkName.Get()
 	switch {
 	case ok && hosting && name != "":
-		conn = "Hosting the network " + name + " (your tracker: " + tr + ")."
+		conn = lang.L("Hosting the network {{.Network}} (your tracker: {{.Addr}}).", map[string]any{"Network": name, "Addr": tr})
 	case ok && hosting:
-		conn = "Connected to your own tracker (" + tr + ")."
+		conn = lang.L("Connected to your own tracker ({{.Addr}}).", map[string]any{"Addr": tr})
 	case ok && name != "":
-		conn = "Connected to the network " + name + " at " + tr + "."
+		conn = lang.L("Connected to the network {{.Network}} at {{.Addr}}.", map[string]any{"Network": name, "Addr": tr})
 	case ok:
-		conn = "Connected to " + tr + "."
+		conn = lang.L("Connected to {{.Addr}}.", map[string]any{"Addr": tr})
 	}
-	setText(t.conn, conn+" To join another network, type its address:")
+	setText(t.conn, conn+" "+lang.L("To join another network, type its address:"))
 }
 
 // onTrackerChanged words the connection. The address box stays as the
@@ -321,9 +327,9 @@ func (t *networkTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 	name, addr := who[0].(*widget.Label), who[1].(*widget.Label)
 	switch {
 	case p.Me && p.Name != "":
-		setText(name, fmt.Sprintf("%s (you)", p.Name))
+		setText(name, lang.L("{{.Name}} (you)", map[string]any{"Name": p.Name}))
 	case p.Me:
-		setText(name, "This computer")
+		setText(name, lang.L("This computer"))
 	case p.Name != "":
 		setText(name, p.Name)
 	default:
@@ -353,13 +359,44 @@ func (t *networkTab) updateEvent(id widget.ListItemID, o fyne.CanvasObject) {
 func eventWords(kind string) string {
 	switch kind {
 	case "joined":
-		return "joined"
+		return lang.L("joined")
 	case "left":
-		return "left"
+		return lang.L("left")
 	case "expired":
-		return "went silent"
+		return lang.L("went silent")
 	case "updated":
-		return "updated files"
+		return lang.L("updated files")
 	}
 	return kind
+}
+
+// newLanguageRow is the language setting: a list of the languages, each
+// named in itself, and a note once the choice differs from the language
+// in use (the window is worded once, at start).
+func (t *networkTab) newLanguageRow() fyne.CanvasObject {
+	prefs := t.m.u.app.Preferences()
+	choices := vm.LanguageChoices()
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		names[i] = vm.LanguageName(c)
+	}
+	t.language = widget.NewSelect(names, nil)
+	t.language.Selected = vm.LanguageName(vm.LanguageChoice(prefs))
+	t.language.OnChanged = func(name string) {
+		if i := slices.Index(names, name); i >= 0 {
+			t.onLanguage(choices[i])
+		}
+	}
+	t.languageNote = widget.NewLabel(lang.L("Enxame speaks the new language from its next start."))
+	t.languageNote.Importance = widget.WarningImportance
+	t.languageNote.Hide()
+	// A Select is as wide as its placeholder: room for the longest name.
+	wide := fyne.NewSize(max(t.language.MinSize().Width, 280), t.language.MinSize().Height)
+	return container.NewHBox(widget.NewLabel(lang.L("Language")), container.NewGridWrap(wide, t.language), t.languageNote)
+}
+
+// onLanguage saves the language chosen and says when it takes effect.
+func (t *networkTab) onLanguage(choice string) {
+	vm.SetLanguage(t.m.u.app.Preferences(), choice)
+	showIf(t.languageNote, i18n.Resolve(choice, os.Getenv, nil) != i18n.Language())
 }

@@ -1,14 +1,14 @@
 package ui
 
 import (
-	"fmt"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/vm"
 )
 
@@ -29,7 +29,7 @@ func newSearchTab(m *mainScreen) *searchTab {
 	v := m.u.vm.Search
 	t := &searchTab{m: m, selected: -1}
 	t.entry = newSearchEntry(t)
-	t.entry.SetPlaceHolder("Type part of a file name (Ctrl+F)")
+	t.entry.SetPlaceHolder(lang.L("Type part of a file name (Ctrl+F)"))
 	t.entry.OnChanged = t.onQueryChanged
 	t.entry.OnSubmitted = t.onSubmitted
 	t.status = widget.NewLabel("")
@@ -46,7 +46,7 @@ func newSearchTab(m *mainScreen) *searchTab {
 	v.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
 
-	header := columns(searchColumns, bold("Name"), bold("Size"), bold("Where"), bold(""))
+	header := columns(searchColumns, bold(lang.L("Name")), bold(lang.L("Size")), bold(lang.L("Where")), bold(""))
 	top := container.NewVBox(t.entry, t.status, header, widget.NewSeparator())
 	t.content = container.NewBorder(top, nil, nil, nil, t.list)
 	return t
@@ -82,18 +82,13 @@ func (t *searchTab) isMine(id string) bool {
 // holdersText says on how many computers a result is.
 func holdersText(r vm.SearchRow) string {
 	switch {
-	case r.Complete == 0 && r.Partial == 1:
-		return "Partly on 1 computer"
 	case r.Complete == 0:
-		return fmt.Sprintf("Partly on %d computers", r.Partial)
-	case r.Complete == 1 && r.Partial == 0:
-		return "On 1 computer"
+		return lang.N("Partly on {{.Count}} computers", i18n.Plural(r.Partial), map[string]any{"Count": r.Partial})
 	case r.Partial == 0:
-		return fmt.Sprintf("On %d computers", r.Complete)
-	case r.Complete == 1:
-		return fmt.Sprintf("On 1 computer, partly on %d more", r.Partial)
+		return lang.N("On {{.Count}} computers", i18n.Plural(r.Complete), map[string]any{"Count": r.Complete})
 	}
-	return fmt.Sprintf("On %d computers, partly on %d more", r.Complete, r.Partial)
+	return lang.N("On {{.Count}} computers", i18n.Plural(r.Complete), map[string]any{"Count": r.Complete}) + ", " +
+		lang.N("partly on {{.Count}} more", i18n.Plural(r.Partial), map[string]any{"Count": r.Partial})
 }
 
 func (t *searchTab) onResultsChanged() {
@@ -121,7 +116,7 @@ func (t *searchTab) download(row vm.SearchRow) {
 		_, err := t.m.u.vm.Search.Download(row)
 		fyne.Do(func() {
 			if err != nil {
-				showError(w, "Cannot download "+vm.Ellipsize(row.Display, 60), err)
+				showError(w, lang.L("Cannot download {{.Name}}", map[string]any{"Name": vm.Ellipsize(row.Display, 60)}), err)
 				return
 			}
 			t.m.showTransfers()
@@ -197,8 +192,8 @@ type resultRow struct {
 func newResultRow(t *searchTab) *resultRow {
 	r := &resultRow{tab: t, name: widget.NewLabel(""), size: widget.NewLabel(""), holder: widget.NewLabel("")}
 	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.button = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), r.onDownload)
-	r.mine = widget.NewLabelWithStyle("You share this", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	r.button = widget.NewButtonWithIcon(lang.L("Download"), theme.DownloadIcon(), r.onDownload)
+	r.mine = widget.NewLabelWithStyle(lang.L("You share this"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	r.mine.Hide()
 	r.ExtendBaseWidget(r)
 	return r

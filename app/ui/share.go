@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -48,14 +49,15 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.folder.Truncation = fyne.TextTruncateEllipsis
 	t.summary = widget.NewLabelWithData(v.ShareText)
 	t.bar = widget.NewProgressBarWithData(v.IndexFrac)
-	change := widget.NewButtonWithIcon("Change folder…", theme.FolderOpenIcon(), t.onChoose)
-	openDir := widget.NewButtonWithIcon("Open", theme.FolderIcon(), t.onOpen)
-	add := widget.NewButtonWithIcon("Add folder…", theme.ContentAddIcon(), t.onAddFolder)
+	change := widget.NewButtonWithIcon(lang.L("Change folder…"), theme.FolderOpenIcon(), t.onChoose)
+	openDir := widget.NewButtonWithIcon(lang.L("Open"), theme.FolderIcon(), t.onOpen)
+	add := widget.NewButtonWithIcon(lang.L("Add folder…"), theme.ContentAddIcon(), t.onAddFolder)
 	t.folders = container.NewVBox()
 	t.folders.Hide()
 	v.Share.Folders.AddListener(binding.NewDataListener(t.onFoldersChanged))
-	hint := widget.NewLabelWithStyle("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	hint := widget.NewLabelWithStyle(lang.L("Tip: drop a folder anywhere on this window to share it instead. Files you download are shared too, while they stay in your downloads folder."), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
+	hint.Wrapping = fyne.TextWrapWord // as wide as the window, in every language
 	t.list = widget.NewList(
 		func() int { return v.Share.Files.Length() },
 		func() fyne.CanvasObject {
@@ -75,18 +77,18 @@ func newShareTab(m *mainScreen) *shareTab {
 	t.skipped.Wrapping = fyne.TextWrapWord
 	t.skipped.Hide()
 	v.ShareSkipped.AddListener(binding.NewDataListener(t.onSkippedChanged))
-	t.hidden = widget.NewCheck("Share hidden files and folders too (names starting with a dot)", t.onHidden)
+	t.hidden = widget.NewCheck(lang.L("Share hidden files and folders too (names starting with a dot)"), t.onHidden)
 	v.ShareHidden.AddListener(binding.NewDataListener(t.onHiddenChanged))
 	t.maxUp, t.maxDown = newAppEntry(m.u), newAppEntry(m.u)
-	t.maxUp.SetPlaceHolder("no limit (such as 2MB/s)")
-	t.maxDown.SetPlaceHolder("no limit (such as 2MB/s)")
+	t.maxUp.SetPlaceHolder(lang.L("no limit (such as 2MB/s)"))
+	t.maxDown.SetPlaceHolder(lang.L("no limit (such as 2MB/s)"))
 	t.maxUp.OnSubmitted = func(string) { t.onApplyLimits() }
 	t.maxDown.OnSubmitted = func(string) { t.onApplyLimits() }
 	v.MaxUpload.AddListener(binding.NewDataListener(t.onLimitsChanged))
 	v.MaxDownload.AddListener(binding.NewDataListener(t.onLimitsChanged))
-	t.apply = widget.NewButton("Apply", t.onApplyLimits)
-	limits := container.NewBorder(nil, nil, widget.NewLabel("Limit sending to"), t.apply,
-		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel("and receiving to"), t.maxDown))
+	t.apply = widget.NewButton(lang.L("Apply"), t.onApplyLimits)
+	limits := container.NewBorder(nil, nil, widget.NewLabel(lang.L("Limit sending to")), t.apply,
+		container.NewGridWithColumns(3, t.maxUp, widget.NewLabel(lang.L("and receiving to")), t.maxDown))
 
 	var counts []string
 	for n := 1; n <= vm.MaxMaxActive; n++ {
@@ -94,12 +96,12 @@ func newShareTab(m *mainScreen) *shareTab {
 	}
 	t.maxActive = widget.NewSelect(counts, t.onMaxActive)
 	v.MaxActive.AddListener(binding.NewDataListener(t.onMaxActiveChanged))
-	atOnce := container.NewHBox(widget.NewLabel("Downloads at once"), t.maxActive,
-		widget.NewLabelWithStyle("the others wait their turn in Transfers", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
-	t.keepSharing = widget.NewCheck("Keep sharing when the window closes (Enxame stays in the tray)", t.onKeepSharing)
+	atOnce := container.NewHBox(widget.NewLabel(lang.L("Downloads at once")), t.maxActive,
+		widget.NewLabelWithStyle(lang.L("the others wait their turn in Transfers"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+	t.keepSharing = widget.NewCheck(lang.L("Keep sharing when the window closes (Enxame stays in the tray)"), t.onKeepSharing)
 	t.keepSharing.SetChecked(v.CloseAction() == vm.CloseKeep)
 	showIf(t.keepSharing, m.u.tray)
-	t.autostart = widget.NewCheck("Start Enxame when I log in", t.onAutostart)
+	t.autostart = widget.NewCheck(lang.L("Start Enxame when I log in"), t.onAutostart)
 	t.autostart.SetChecked(vm.Autostart())
 	if _, err := vm.AutostartFile(); err != nil {
 		t.autostart.Hide()
@@ -107,8 +109,8 @@ func newShareTab(m *mainScreen) *shareTab {
 	background := container.NewHBox(t.keepSharing, t.autostart)
 	t.downloads = widget.NewLabelWithData(v.DownloadsDir)
 	t.downloads.Truncation = fyne.TextTruncateEllipsis
-	changeDownloads := widget.NewButtonWithIcon("Change…", theme.FolderOpenIcon(), t.onChangeDownloads)
-	downloadsRow := container.NewBorder(nil, nil, widget.NewLabel("Downloads go to"), changeDownloads, t.downloads)
+	changeDownloads := widget.NewButtonWithIcon(lang.L("Change…"), theme.FolderOpenIcon(), t.onChangeDownloads)
+	downloadsRow := container.NewBorder(nil, nil, widget.NewLabel(lang.L("Downloads go to")), changeDownloads, t.downloads)
 
 	v.ShareDir.AddListener(binding.NewDataListener(t.onFolderChanged))
 	v.Indexing.AddListener(binding.NewDataListener(t.onFolderChanged))
@@ -126,7 +128,7 @@ func newShareTab(m *mainScreen) *shareTab {
 		downloadsRow,
 		background,
 		hint,
-		columns(shareColumns, bold("Name"), bold("Size")),
+		columns(shareColumns, bold(lang.L("Name")), bold(lang.L("Size"))),
 	)
 	t.content = container.NewBorder(top, nil, nil, nil, container.NewStack(t.list, container.NewCenter(t.empty)))
 	return t
@@ -146,7 +148,7 @@ func (t *shareTab) onPeerErr() {
 		t.problem.Hide()
 		return
 	}
-	setText(t.problem, "Sharing stopped. "+Describe(err).String()+" Choose the folder again, or another one.")
+	setText(t.problem, lang.L("Sharing stopped.")+" "+Describe(err).String()+" "+lang.L("Choose the folder again, or another one."))
 	t.problem.Show()
 }
 
@@ -158,13 +160,13 @@ func (t *shareTab) onFilesChanged() {
 	case n > 0:
 		t.empty.Hide()
 	case dir == "":
-		setText(t.empty, "Share a folder so others can download from you: press Change folder… or drop one here.")
+		setText(t.empty, lang.L("Share a folder so others can download from you: press Change folder… or drop one here."))
 		t.empty.Show()
 	case indexing:
-		setText(t.empty, "Looking at the files in your folder…")
+		setText(t.empty, lang.L("Looking at the files in your folder…"))
 		t.empty.Show()
 	default:
-		setText(t.empty, "Your shared folder is empty. Put files in it and they appear here.")
+		setText(t.empty, lang.L("Your shared folder is empty. Put files in it and they appear here."))
 		t.empty.Show()
 	}
 	t.list.Refresh()
@@ -216,7 +218,7 @@ func (t *shareTab) shareFolders(dirs []string) {
 					set = t.m.u.vm.SetShareDir
 				}
 				if err := set(dir); err != nil {
-					fyne.Do(func() { showError(w, "Cannot share "+dir, err) })
+					fyne.Do(func() { showError(w, lang.L("Cannot share {{.Folder}}", map[string]any{"Folder": dir}), err) })
 					return
 				}
 			}
@@ -243,7 +245,7 @@ func (t *shareTab) onHidden(on bool) {
 	t.m.u.vm.Background(func() {
 		if err := t.m.u.vm.SetShareHidden(on); err != nil {
 			fyne.Do(func() {
-				showError(w, "Cannot change what is shared", err)
+				showError(w, lang.L("Cannot change what is shared"), err)
 				t.onHiddenChanged()
 			})
 		}
@@ -276,13 +278,13 @@ func (t *shareTab) onApplyLimits() {
 		if down, err = limitOf(t.maxDown.Text); err == nil {
 			t.m.u.vm.Background(func() {
 				if err := t.m.u.vm.SetRateLimits(up, down); err != nil {
-					fyne.Do(func() { showError(w, "Cannot change the speed limits", err) })
+					fyne.Do(func() { showError(w, lang.L("Cannot change the speed limits"), err) })
 				}
 			})
 			return
 		}
 	}
-	showError(w, "Cannot change the speed limits", err)
+	showError(w, lang.L("Cannot change the speed limits"), err)
 }
 
 // onLimitsChanged shows the rate limits in force.
@@ -309,7 +311,7 @@ func (t *shareTab) onMaxActive(choice string) {
 	t.m.u.vm.Background(func() {
 		if err := t.m.u.vm.SetMaxActive(n); err != nil {
 			fyne.Do(func() {
-				showError(w, "Cannot change how many downloads run at once", err)
+				showError(w, lang.L("Cannot change how many downloads run at once"), err)
 				t.onMaxActiveChanged()
 			})
 		}
@@ -337,7 +339,7 @@ func (t *shareTab) onKeepSharing(on bool) {
 func (t *shareTab) onAutostart(on bool) {
 	if err := vm.SetAutostart(on); err != nil {
 		t.autostart.SetChecked(vm.Autostart())
-		showError(t.m.u.win, "Cannot change starting at login", err)
+		showError(t.m.u.win, lang.L("Cannot change starting at login"), err)
 	}
 }
 
@@ -348,7 +350,7 @@ func (t *shareTab) onChangeDownloads() {
 	cur, _ := t.m.u.vm.DownloadsDir.Get()
 	chooseFolder(w, cur, func(dir string) {
 		if err := t.m.u.vm.SetDownloads(dir); err != nil {
-			showError(w, "Cannot save downloads there", err)
+			showError(w, lang.L("Cannot save downloads there"), err)
 		}
 	})
 }

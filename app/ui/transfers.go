@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
@@ -63,7 +64,7 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 		t.updateRow,
 	)
 	t.list.OnSelected = t.onSelected
-	t.empty = widget.NewLabelWithStyle("No downloads yet. Find a file in the Search tab and press Download.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	t.empty = widget.NewLabelWithStyle(lang.L("No downloads yet. Find a file in the Search tab and press Download."), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 
 	t.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	t.title.Truncation = fyne.TextTruncateEllipsis
@@ -77,12 +78,12 @@ func newTransfersTab(m *mainScreen) *transfersTab {
 		},
 		t.updatePeer,
 	)
-	peerHeader := columns(peerColumns, bold("Source"), bold("Rate"), bold("Chunks"), bold("Bad chunks"), bold("State"))
+	peerHeader := columns(peerColumns, bold(lang.L("Source")), bold(lang.L("Rate")), bold(lang.L("Chunks")), bold(lang.L("Bad chunks")), bold(lang.L("State")))
 
-	t.moveUp = widget.NewButtonWithIcon("Move up", theme.MoveUpIcon(), t.onMoveUp)
-	t.moveDown = widget.NewButtonWithIcon("Move down", theme.MoveDownIcon(), t.onMoveDown)
-	t.clear = widget.NewButtonWithIcon("Clear finished", theme.DeleteIcon(), t.onClearFinished)
-	queueHint := widget.NewLabelWithStyle("Downloads start in this order", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	t.moveUp = widget.NewButtonWithIcon(lang.L("Move up"), theme.MoveUpIcon(), t.onMoveUp)
+	t.moveDown = widget.NewButtonWithIcon(lang.L("Move down"), theme.MoveDownIcon(), t.onMoveDown)
+	t.clear = widget.NewButtonWithIcon(lang.L("Clear finished"), theme.DeleteIcon(), t.onClearFinished)
+	queueHint := widget.NewLabelWithStyle(lang.L("Downloads start in this order"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	t.queueBar = container.NewHBox(t.moveUp, t.moveDown, queueHint, layout.NewSpacer(), t.clear)
 	t.queueBar.Hide()
 
@@ -160,7 +161,7 @@ func (t *transfersTab) onMoveDown() { t.moveSelected(t.m.u.vm.Transfers.MoveDown
 
 func (t *transfersTab) moveSelected(move func(string) error) {
 	if sel, _ := t.m.u.vm.Transfers.Selected.Get(); sel != "" {
-		t.act("move", move, sel)
+		t.act(lang.L("Cannot move the download"), move, sel)
 	}
 }
 
@@ -170,7 +171,7 @@ func (t *transfersTab) onClearFinished() {
 	w := t.m.u.win
 	t.m.u.vm.Background(func() {
 		if _, err := t.m.u.vm.Transfers.ClearFinished(); err != nil {
-			fyne.Do(func() { showError(w, "Cannot clear the finished downloads", err) })
+			fyne.Do(func() { showError(w, lang.L("Cannot clear the finished downloads"), err) })
 		}
 	})
 }
@@ -200,10 +201,10 @@ func (t *transfersTab) onSelected(id widget.ListItemID) {
 func (t *transfersTab) onTitleChanged() {
 	s, _ := t.m.u.vm.Transfers.Title.Get()
 	if s == "" {
-		setText(t.title, "Select a download to see its chunks")
+		setText(t.title, lang.L("Select a download to see its chunks"))
 		return
 	}
-	setText(t.title, "Chunks of "+s)
+	setText(t.title, lang.L("Chunks of {{.Name}}", map[string]any{"Name": s}))
 }
 
 // onGridChanged hands the selected download's chunk map to the grid, its
@@ -263,12 +264,12 @@ func (t *transfersTab) updatePeer(id widget.ListItemID, o fyne.CanvasObject) {
 }
 
 // act runs a Pause, Resume, Cancel or move in the background and reports
-// a failure.
-func (t *transfersTab) act(what string, f func(string) error, key string) {
+// a failure under the title fail.
+func (t *transfersTab) act(fail string, f func(string) error, key string) {
 	w := t.m.u.win
 	t.m.u.vm.Background(func() {
 		if err := f(key); err != nil {
-			fyne.Do(func() { showError(w, "Cannot "+what+" the download", err) })
+			fyne.Do(func() { showError(w, fail, err) })
 		}
 	})
 }
@@ -280,7 +281,7 @@ func (t *transfersTab) open(path string) {
 		err = t.m.u.app.OpenURL(u)
 	}
 	if err != nil {
-		showError(t.m.u.win, "Cannot open "+path, err)
+		showError(t.m.u.win, lang.L("Cannot open {{.Path}}", map[string]any{"Path": path}), err)
 	}
 }
 
@@ -304,10 +305,10 @@ func newTransferRow(t *transfersTab) *transferRow {
 	r.detail = widget.NewLabel("")
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	r.bar = widget.NewProgressBar()
-	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), r.onPause)
-	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), r.onCancel)
-	r.openFile = widget.NewButtonWithIcon("Open", theme.FileIcon(), r.onOpen)
-	r.openDir = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), r.onOpenDir)
+	r.pause = widget.NewButtonWithIcon(lang.L("Pause"), theme.MediaPauseIcon(), r.onPause)
+	r.cancel = widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), r.onCancel)
+	r.openFile = widget.NewButtonWithIcon(lang.L("Open"), theme.FileIcon(), r.onOpen)
+	r.openDir = widget.NewButtonWithIcon(lang.L("Show in folder"), theme.FolderOpenIcon(), r.onOpenDir)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -341,7 +342,7 @@ func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
 	}
 	detail := row.Detail()
 	if row.State == vm.StateDone && row.Path != "" {
-		detail = vm.Size(row.Size) + " · saved as " + row.Path
+		detail = vm.Size(row.Size) + " · " + lang.L("saved as {{.Path}}", map[string]any{"Path": row.Path})
 	}
 	setText(r.detail, detail)
 
@@ -351,14 +352,14 @@ func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
 	showIf(r.cancel, !done)
 	switch {
 	case row.Active():
-		if r.pause.Text != "Pause" {
-			r.pause.SetText("Pause")
+		if r.pause.Text != lang.L("Pause") {
+			r.pause.SetText(lang.L("Pause"))
 			r.pause.SetIcon(theme.MediaPauseIcon())
 		}
 		r.pause.Show()
 	case row.Resumable():
-		if r.pause.Text != "Resume" {
-			r.pause.SetText("Resume")
+		if r.pause.Text != lang.L("Resume") {
+			r.pause.SetText(lang.L("Resume"))
 			r.pause.SetIcon(theme.MediaPlayIcon())
 		}
 		r.pause.Show()
@@ -378,14 +379,14 @@ func showIf(o fyne.CanvasObject, on bool) {
 func (r *transferRow) onPause() {
 	v := r.tab.m.u.vm.Transfers
 	if r.row.Resumable() {
-		r.tab.act("resume", v.Resume, r.row.Key)
+		r.tab.act(lang.L("Cannot resume the download"), v.Resume, r.row.Key)
 	} else {
-		r.tab.act("pause", v.Pause, r.row.Key)
+		r.tab.act(lang.L("Cannot pause the download"), v.Pause, r.row.Key)
 	}
 }
 
 func (r *transferRow) onCancel() {
-	r.tab.act("cancel", r.tab.m.u.vm.Transfers.Cancel, r.row.Key)
+	r.tab.act(lang.L("Cannot cancel the download"), r.tab.m.u.vm.Transfers.Cancel, r.row.Key)
 }
 
 func (r *transferRow) onOpen()    { r.tab.open(r.row.Path) }
@@ -420,11 +421,11 @@ func (r *peerRow) CreateRenderer() fyne.WidgetRenderer {
 func peerStateWords(state string) string {
 	switch state {
 	case "connected":
-		return "Sending"
+		return lang.L("Sending")
 	case "idle":
-		return "Waiting"
+		return lang.L("Waiting")
 	case "dropped":
-		return "No longer used"
+		return lang.L("No longer used")
 	}
 	return state
 }

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/enxame/enxame/app/vm"
@@ -122,7 +123,7 @@ func (u *UI) start(o options) {
 	}
 	if err := u.join(s); err != nil {
 		u.showFirstRun(s)
-		showError(u.win, "Could not join the network", err)
+		showError(u.win, lang.L("Could not join the network"), err)
 	}
 }
 
@@ -166,13 +167,13 @@ func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
 		fi, err := os.Stat(dir)
 		switch {
 		case dir == "":
-			showError(u.win, "Cannot share that", errNotLocalFolder)
+			showError(u.win, lang.L("Cannot share that"), errNotLocalFolder)
 			return
 		case err != nil:
-			showError(u.win, "Cannot share that", err)
+			showError(u.win, lang.L("Cannot share that"), err)
 			return
 		case !fi.IsDir():
-			showError(u.win, "Cannot share a single file", errNotAFolder)
+			showError(u.win, lang.L("Cannot share a single file"), errNotAFolder)
 			return
 		}
 		dirs = append(dirs, dir)
@@ -202,7 +203,7 @@ func (u *UI) onFind(fyne.Shortcut) {
 
 // onDownloadDone is called from the poller when a download completes.
 func (u *UI) onDownloadDone(r vm.TransferRow) {
-	n := fyne.NewNotification("Download complete", r.Name+" is in "+r.Dir)
+	n := fyne.NewNotification(lang.L("Download complete"), lang.L("{{.Name}} is in {{.Folder}}", map[string]any{"Name": r.Name, "Folder": r.Dir}))
 	fyne.Do(func() { u.app.SendNotification(n) })
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/enxame/enxame/net/discovery"
 	"github.com/enxame/enxame/net/engine"
@@ -161,7 +162,7 @@ func New(a fyne.App, log *slog.Logger) *App {
 	v.Transfers = newTransfersVM(v)
 	v.Network = newNetworkVM(v)
 	v.Share = newShareVM(v)
-	_ = v.Connection.Set("Not connected")
+	_ = v.Connection.Set(lang.L("Not connected"))
 	return v
 }
 
@@ -531,40 +532,40 @@ func (v *App) trackerAnswered() {
 
 func lostText(st Snapshot) string {
 	if st.Network != "" {
-		return "Lost the host of " + SafeText(st.Network) + "… looking for it"
+		return lang.L("Lost the host of {{.Network}}… looking for it", map[string]any{"Network": SafeText(st.Network)})
 	}
-	return "Lost the host at " + st.Tracker + "… Enxame keeps trying."
+	return lang.L("Lost the host at {{.Addr}}… Enxame keeps trying.", map[string]any{"Addr": st.Tracker})
 }
 
 func connectionText(st Snapshot) string {
 	switch {
 	case st.PeerErr != nil:
-		return "Not sharing or connected: the shared folder could not be used (see My share)"
+		return lang.L("Not sharing or connected: the shared folder could not be used (see My share)")
 	case st.Tracker == "" && st.Network != "":
-		return "The host of " + SafeText(st.Network) + " left; waiting for another computer to host it…"
+		return lang.L("The host of {{.Network}} left; waiting for another computer to host it…", map[string]any{"Network": SafeText(st.Network)})
 	case st.Tracker == "":
-		return "Not connected to a tracker"
+		return lang.L("Not connected to a tracker")
 	case st.Registered:
-		return "Connected"
+		return lang.L("Connected")
 	case st.LastError != "" && st.Addr != "":
 		return lostText(st) // it was registered there before
 	case st.LastError != "":
-		return "Cannot reach the tracker at " + st.Tracker + "; Enxame keeps trying."
+		return lang.L("Cannot reach the tracker at {{.Addr}}; Enxame keeps trying.", map[string]any{"Addr": st.Tracker})
 	}
-	return "Connecting to " + st.Tracker + "…"
+	return lang.L("Connecting to {{.Addr}}…", map[string]any{"Addr": st.Tracker})
 }
 
 // shareText words what is shared: files and bytes counts the shared
 // folder's files and the finished downloads served with them.
-func shareText(dir string, p share.Progress, files int, bytes int64) string {
-	if dir == "" && files == 0 {
-		return "Not sharing a folder"
+func shareText(dir string, p share.Progress, nfiles int, bytes int64) string {
+	if dir == "" && nfiles == 0 {
+		return lang.L("Not sharing a folder")
 	}
-	s := fmt.Sprintf("%s · %s", plural(files, "file", "files"), Size(bytes))
+	s := fmt.Sprintf("%s · %s", files(nfiles), Size(bytes))
 	if p.Scanning && p.HashFiles > 0 {
-		s += fmt.Sprintf(" · indexing %d of %d", p.HashFilesDone, p.HashFiles)
+		s += " · " + lang.L("indexing {{.Done}} of {{.Total}}", map[string]any{"Done": p.HashFilesDone, "Total": p.HashFiles})
 	} else if p.Scanning {
-		s += " · looking for files…"
+		s += " · " + lang.L("looking for files…")
 	}
 	return s
 }
@@ -733,7 +734,7 @@ func (v *App) networkChanged() {
 	_ = v.Search.Err.Set(nil)
 	_ = v.Network.Peers.Set(nil)
 	_ = v.PeersOnline.Set(0)
-	_ = v.Network.Status.Set("Asking the tracker…")
+	_ = v.Network.Status.Set(lang.L("Asking the tracker…"))
 }
 
 // SetShareDir shares dir instead of the current folders.

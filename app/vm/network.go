@@ -2,12 +2,13 @@ package vm
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/tracker"
 	"github.com/enxame/enxame/net/transfer"
@@ -94,7 +95,7 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 	_ = nv.app.PeersOnline.Set(others)
 	s := othersText(others)
 	if resp.Truncated {
-		s += " (list cut short by the tracker)"
+		s += " " + lang.L("(list cut short by the tracker)")
 	}
 	_ = nv.Status.Set(s)
 	return nil
@@ -103,22 +104,25 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 // othersText words the computers online besides this one.
 func othersText(others int) string {
 	if others == 0 {
-		return "No other computer online"
+		return lang.L("No other computer online")
 	}
-	return plural(others, "other computer", "other computers") + " online"
+	return lang.N("{{.Count}} other computers online", i18n.Plural(others), counted(others))
 }
 
 // hostSummary words the embedded tracker's counters; the peers that went
 // silent only when there were some.
 func hostSummary(st *tracker.Stats) string {
-	computers, files := plural(st.Peers, "computer", "computers"), plural(st.Entries, "file", "files")
-	joins, leaves := plural(int(st.Joins), "join", "joins"), plural(int(st.Leaves), "leave", "leaves")
-	conns := plural(st.Conns, "connection", "connections")
-	if st.Expired > 0 { // "0 dropped" says nothing: one whole sentence each
-		return fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s, %s dropped for going silent · %s now",
-			computers, files, joins, leaves, plural(int(st.Expired), "computer", "computers"), conns)
+	words := map[string]any{
+		"Computers": computers(st.Peers), "Files": files(st.Entries),
+		"Joins":  lang.N("{{.Count}} joins", i18n.Plural(int(st.Joins)), counted(int(st.Joins))),
+		"Leaves": lang.N("{{.Count}} leaves", i18n.Plural(int(st.Leaves)), counted(int(st.Leaves))),
+		"Conns":  lang.N("{{.Count}} connections", i18n.Plural(st.Conns), counted(st.Conns)),
 	}
-	return fmt.Sprintf("Your tracker: %s registered, %s indexed · %s, %s · %s now", computers, files, joins, leaves, conns)
+	if st.Expired > 0 { // "0 dropped" says nothing: one whole sentence each
+		words["Dropped"] = computers(int(st.Expired))
+		return lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed · {{.Joins}}, {{.Leaves}}, {{.Dropped}} dropped for going silent · {{.Conns}} now", words)
+	}
+	return lang.L("Your tracker: {{.Computers}} registered, {{.Files}} indexed · {{.Joins}}, {{.Leaves}} · {{.Conns}} now", words)
 }
 
 // updateHost shows the embedded tracker's registry; nil when not hosting.

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/app/widgets"
 	"github.com/enxame/enxame/net/transfer"
 )
@@ -25,16 +28,17 @@ func (r SearchRow) Peers() string {
 	var s string
 	switch {
 	case r.Complete == 0 && r.Partial > 0:
-		s = plural(r.Partial, "computer", "computers") + " with part of it"
+		s = lang.N("{{.Count}} computers with part of it", i18n.Plural(r.Partial), counted(r.Partial))
 	case r.Partial > 0:
-		s = plural(r.Complete, "computer", "computers") + " + " + itoa(r.Partial) + " with part of it"
+		s = lang.L("{{.Complete}} + {{.Partial}} with part of it", map[string]any{
+			"Complete": computers(r.Complete), "Partial": r.Partial})
 	case r.Complete == 0:
-		s = "no computer"
+		s = lang.L("no computer")
 	default:
-		s = plural(r.Complete, "computer", "computers")
+		s = computers(r.Complete)
 	}
 	if r.More {
-		s += " or more"
+		s = lang.L("{{.Computers}} or more", map[string]any{"Computers": s})
 	}
 	return s
 }
@@ -62,24 +66,24 @@ type TransferRow struct {
 func (r TransferRow) StateText() string {
 	switch r.State {
 	case transfer.StatePlanning:
-		return "Finding sources…"
+		return lang.L("Finding sources…")
 	case transfer.StateVerifying:
-		return "Checking what is on disk…"
+		return lang.L("Checking what is on disk…")
 	case transfer.StateDownloading:
-		return "Downloading"
+		return lang.L("Downloading")
 	case transfer.StateStalled:
-		return "Waiting for a computer that has this file…"
+		return lang.L("Waiting for a computer that has this file…")
 	case transfer.StatePaused:
-		return "Paused"
+		return lang.L("Paused")
 	case transfer.StateQueued:
 		if r.Queue == 1 {
-			return "Queued: starts next"
+			return lang.L("Queued: starts next")
 		}
-		return "Queued: " + itoa(r.Queue-1) + " ahead"
+		return lang.N("Queued: {{.Count}} ahead", i18n.Plural(r.Queue-1), counted(r.Queue-1))
 	case transfer.StateDone:
-		return "Done"
+		return lang.L("Done")
 	case transfer.StateFailed:
-		return "Failed"
+		return lang.L("Failed")
 	}
 	return r.State.String()
 }
@@ -97,20 +101,20 @@ const (
 func (r TransferRow) Detail() string {
 	s := Size(r.Done)
 	if r.Size > 0 {
-		s += " of " + Size(r.Size)
+		s = lang.L("{{.Done}} of {{.Size}}", map[string]any{"Done": s, "Size": Size(r.Size)})
 	}
 	switch r.State {
 	case transfer.StateDownloading:
 		if r.Rate >= MinShownRate {
 			s += " · " + Rate(r.Rate)
-			if eta := ETA(r.ETA); eta != "" && r.ETA <= MaxShownETA {
-				s += " · " + eta + " left"
+			if r.ETA > 0 && r.ETA <= MaxShownETA {
+				s += " · " + i18n.Remaining(r.ETA)
 			}
 		}
-		s += " · from " + plural(r.Sources, "computer", "computers")
+		s += " · " + lang.N("from {{.Count}} computers", i18n.Plural(r.Sources), counted(r.Sources))
 	case transfer.StateStalled:
 		if r.Sources > 0 {
-			s += " · " + plural(r.Sources, "computer", "computers") + " connected, sending nothing"
+			s += " · " + lang.N("{{.Count}} computers connected, sending nothing", i18n.Plural(r.Sources), counted(r.Sources))
 		}
 	}
 	return s
@@ -187,9 +191,15 @@ func gridEqual(a, b Grid) bool {
 	return a.Key == b.Key && a.Version == b.Version && len(a.Cells) == len(b.Cells) && slices.Equal(a.Sources, b.Sources)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
+// counted is the template data of a message counting n things.
+func counted(n int) map[string]any { return map[string]any{"Count": n} }
+
+// computers words a number of computers: "1 computer", "3 computers".
+func computers(n int) string {
+	return lang.N("{{.Count}} computers", i18n.Plural(n), counted(n))
+}
+
+// files words a number of files: "1 file", "3 files".
+func files(n int) string {
+	return lang.N("{{.Count}} files", i18n.Plural(n), counted(n))
 }

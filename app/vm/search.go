@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/lang"
 
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/wire"
 )
 
@@ -42,7 +44,7 @@ func newSearchVM(app *App) *SearchVM {
 		Err:     binding.NewItem(func(a, b error) bool { return a == nil && b == nil }),
 		Busy:    binding.NewBool(),
 	}
-	_ = s.Status.Set("Type part of a file name to search the network")
+	_ = s.Status.Set(lang.L("Type part of a file name to search the network"))
 	return s
 }
 
@@ -94,7 +96,7 @@ func (s *SearchVM) Run(ctx context.Context, q string) error {
 	s.mu.Unlock()
 
 	_ = s.Busy.Set(true)
-	_ = s.Status.Set("Searching…")
+	_ = s.Status.Set(lang.L("Searching…"))
 	resp, err := n.Search(ctx, q)
 
 	s.mu.Lock()
@@ -183,7 +185,7 @@ func searchRows(resp *wire.SearchResponse) []SearchRow {
 	}
 	for i, r := range rows {
 		if names[r.Name] > 1 {
-			rows[i].Display += "  · version " + r.ID[:min(8, len(r.ID))]
+			rows[i].Display += "  · " + lang.L("version {{.ID}}", map[string]any{"ID": r.ID[:min(8, len(r.ID))]})
 		}
 	}
 	return rows
@@ -219,15 +221,15 @@ func holderHosts(r wire.SearchResult) (complete, partial int) {
 func searchStatus(q string, n int, truncated bool) string {
 	switch {
 	case n == 0 && q == "":
-		return "Nobody on the network shares a file yet"
+		return lang.L("Nobody on the network shares a file yet")
 	case n == 0:
-		return "No file on the network matches “" + SafeText(Ellipsize(q, 40)) + "”"
+		return lang.L("No file on the network matches “{{.Query}}”", map[string]any{"Query": SafeText(Ellipsize(q, 40))})
 	case truncated:
-		return plural(n, "file", "files") + " shown; type more of the name to narrow it down"
+		return lang.N("{{.Count}} files shown; type more of the name to narrow it down", i18n.Plural(n), counted(n))
 	case q == "":
-		return plural(n, "file", "files") + " on the network"
+		return lang.N("{{.Count}} files on the network", i18n.Plural(n), counted(n))
 	}
-	return plural(n, "file", "files") + " match “" + SafeText(Ellipsize(q, 40)) + "”"
+	return lang.N("{{.Count}} files match “{{.Query}}”", i18n.Plural(n), map[string]any{"Count": n, "Query": SafeText(Ellipsize(q, 40))})
 }
 
 // Download starts downloading a result. Call from a goroutine.

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/enxame/enxame/app/i18n"
 	"github.com/enxame/enxame/net/share"
 )
 
@@ -27,14 +30,14 @@ func ShareRisk(dir string) string {
 			home = real
 		}
 		if abs == home {
-			return "This is your whole home folder: everyone on the network could download your documents, photos and everything else in it."
+			return lang.L("This is your whole home folder: everyone on the network could download your documents, photos and everything else in it.")
 		}
 		if rel, err := filepath.Rel(abs, home); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
-			return "This folder holds your home folder: everyone on the network could download your documents, photos and everything else in it."
+			return lang.L("This folder holds your home folder: everyone on the network could download your documents, photos and everything else in it.")
 		}
 	}
 	if filepath.Dir(abs) == abs {
-		return "This is the root of a disk: everyone on the network could download everything on it."
+		return lang.L("This is the root of a disk: everyone on the network could download everything on it.")
 	}
 	return ""
 }
@@ -42,22 +45,30 @@ func ShareRisk(dir string) string {
 // skippedText says what the index left out and why, "" when nothing.
 func skippedText(s share.Skipped) string {
 	var parts []string
-	add := func(n int, one, many string) {
+	add := func(n int, words func(int) string) {
 		if n > 0 {
-			parts = append(parts, plural(n, one, many))
+			parts = append(parts, words(n))
 		}
 	}
-	add(s.Hidden, "hidden file or folder", "hidden files and folders")
-	add(s.Ignored, "file excluded by .enxameignore", "files excluded by .enxameignore")
-	add(s.Outside, "link leading outside the folder", "links leading outside the folder")
-	add(s.DirLinks, "link to a folder", "links to folders")
-	add(s.Special, "special file", "special files")
-	add(s.Unreadable, "file Enxame may not read", "files Enxame may not read")
-	add(s.Partial, "unfinished download", "unfinished downloads")
-	add(s.BadName, "file whose name cannot be sent", "files whose names cannot be sent")
-	add(s.Unsettled, "file still being written (shared once it stops changing)", "files still being written (shared once they stop changing)")
+	add(s.Hidden, func(n int) string { return lang.N("{{.Count}} hidden files and folders", i18n.Plural(n), counted(n)) })
+	add(s.Ignored, func(n int) string {
+		return lang.N("{{.Count}} files excluded by .enxameignore", i18n.Plural(n), counted(n))
+	})
+	add(s.Outside, func(n int) string {
+		return lang.N("{{.Count}} links leading outside the folder", i18n.Plural(n), counted(n))
+	})
+	add(s.DirLinks, func(n int) string { return lang.N("{{.Count}} links to folders", i18n.Plural(n), counted(n)) })
+	add(s.Special, func(n int) string { return lang.N("{{.Count}} special files", i18n.Plural(n), counted(n)) })
+	add(s.Unreadable, func(n int) string { return lang.N("{{.Count}} files Enxame may not read", i18n.Plural(n), counted(n)) })
+	add(s.Partial, func(n int) string { return lang.N("{{.Count}} unfinished downloads", i18n.Plural(n), counted(n)) })
+	add(s.BadName, func(n int) string {
+		return lang.N("{{.Count}} files whose names cannot be sent", i18n.Plural(n), counted(n))
+	})
+	add(s.Unsettled, func(n int) string {
+		return lang.N("{{.Count}} files still being written (shared once they stop changing)", i18n.Plural(n), counted(n))
+	})
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Not shared: " + strings.Join(parts, ", ") + "."
+	return lang.L("Not shared: {{.What}}.", map[string]any{"What": strings.Join(parts, ", ")})
 }

@@ -11,8 +11,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/enxame/enxame/app/i18n"
 )
 
 // CellState is what is known of one chunk.
@@ -347,28 +350,44 @@ func (g *ChunkGrid) describe(i int) string {
 	t := g.tally(i)
 	var b strings.Builder
 	if t.first == t.last {
-		fmt.Fprintf(&b, "Chunk %d: %s", t.first+1, CellState(firstNonZero(t.n)))
+		b.WriteString(lang.L("Chunk {{.Number}}: {{.State}}", map[string]any{"Number": t.first + 1, "State": stateWords(CellState(firstNonZero(t.n)))}))
 		if t.source >= 0 {
-			verb := "from"
+			from := map[string]any{"Peer": g.sourceName(t.source)}
 			if g.cells[t.first].State() == CellInFlight || g.cells[t.first].State() == CellFailed {
-				verb = "asked of"
+				b.WriteString(" " + lang.L("asked of {{.Peer}}", from))
+			} else {
+				b.WriteString(" " + lang.L("from {{.Peer}}", from))
 			}
-			fmt.Fprintf(&b, " %s %s", verb, g.sourceName(t.source))
 		}
 		return b.String()
 	}
-	fmt.Fprintf(&b, "Chunks %d–%d:", t.first+1, t.last+1)
+	b.WriteString(lang.L("Chunks {{.First}}–{{.Last}}:", map[string]any{"First": t.first + 1, "Last": t.last + 1}))
 	sep := " "
 	for _, s := range [...]CellState{CellDone, CellInFlight, CellFailed, CellMissing} {
 		if t.n[s] > 0 {
-			fmt.Fprintf(&b, "%s%d %s", sep, t.n[s], s)
+			fmt.Fprintf(&b, "%s%d %s", sep, t.n[s], stateWords(s))
 			sep = ", "
 		}
 	}
 	if t.source >= 0 {
-		fmt.Fprintf(&b, "; mostly from %s", g.sourceName(t.source))
+		b.WriteString("; " + lang.L("mostly from {{.Peer}}", map[string]any{"Peer": g.sourceName(t.source)}))
 	}
 	return b.String()
+}
+
+// stateWords is a cell state in words, for the caption.
+func stateWords(s CellState) string {
+	switch s {
+	case CellMissing:
+		return lang.L("missing")
+	case CellInFlight:
+		return lang.L("downloading")
+	case CellDone:
+		return lang.L("done")
+	case CellFailed:
+		return lang.L("failed")
+	}
+	return s.String()
 }
 
 func firstNonZero(n [4]int) int {
@@ -382,18 +401,18 @@ func firstNonZero(n [4]int) int {
 
 func (g *ChunkGrid) sourceName(src int) string {
 	if src >= PaletteSize-1 && len(g.sources) > PaletteSize {
-		return "other peers"
+		return lang.L("other peers")
 	}
 	if src >= 0 && src < len(g.sources) {
 		return g.sources[src]
 	}
-	return "unknown peer"
+	return lang.L("unknown peer")
 }
 
 func (g *ChunkGrid) summary() string {
 	n := len(g.cells)
 	if n == 0 {
-		return "No chunks yet"
+		return lang.L("No chunks yet")
 	}
 	done := 0
 	for _, c := range g.cells {
@@ -401,11 +420,11 @@ func (g *ChunkGrid) summary() string {
 			done++
 		}
 	}
-	s := fmt.Sprintf("%d of %d chunks done", done, n)
+	s := lang.N("{{.Done}} of {{.Count}} chunks done", i18n.Plural(n), map[string]any{"Done": done, "Count": n})
 	if per := g.ChunksPerCell(); per > 1 {
-		s += fmt.Sprintf(" · each cell is %d chunks", per)
+		s += " · " + lang.L("each cell is {{.Count}} chunks", map[string]any{"Count": per})
 	}
-	return s + " · point at or click a cell for details"
+	return s + " · " + lang.L("point at or click a cell for details")
 }
 
 // MinSize is room for a few rows of small cells, the legend and the caption.
@@ -680,27 +699,28 @@ func (r *chunkGridRenderer) legendItems() ([]string, []look) {
 		}
 	}
 	count := func(label string, k int) string { return fmt.Sprintf("%s (%d)", label, k) }
-	labels := []string{count("Missing", n[CellMissing]), count("Downloading", n[CellInFlight])}
+	labels := []string{count(lang.L("Missing"), n[CellMissing]), count(lang.L("Downloading"), n[CellInFlight])}
 	looks := []look{{r.missing, patOutline}, {r.inFlight, patStripes}}
 	if n[CellFailed] > 0 {
-		labels = append(labels, count("Failed", n[CellFailed]))
+		labels = append(labels, count(lang.L("Failed"), n[CellFailed]))
 		looks = append(looks, look{r.failed, patCross})
 	}
 	if g.geom.per > 1 {
-		labels = append(labels, "Partly done")
+		labels = append(labels, lang.L("Partly done"))
 		looks = append(looks, look{r.inFlight, patHalf})
 	}
 	if len(g.sources) == 0 || bySlot[0] > 0 {
-		labels = append(labels, count("Done, sender not known", bySlot[0]))
+		labels = append(labels, count(lang.L("Done, sender not known"), bySlot[0]))
 		looks = append(looks, look{r.unknownDone, patSolid})
 	}
 	for i, s := range g.sources {
 		if i == PaletteSize-1 && len(g.sources) > PaletteSize {
-			labels = append(labels, count(fmt.Sprintf("From %d other peers", len(g.sources)-i), bySlot[PaletteSize]))
+			others := len(g.sources) - i
+			labels = append(labels, count(lang.N("From {{.Count}} other peers", i18n.Plural(others), map[string]any{"Count": others}), bySlot[PaletteSize]))
 			looks = append(looks, look{PeerColor(i), patSolid})
 			break
 		}
-		labels = append(labels, count("From "+s, bySlot[1+i]))
+		labels = append(labels, count(lang.L("From {{.Peer}}", map[string]any{"Peer": s}), bySlot[1+i]))
 		looks = append(looks, look{PeerColor(i), patSolid})
 	}
 	return labels, looks
