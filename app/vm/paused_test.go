@@ -26,7 +26,7 @@ func TestPausedDownloadStaysPausedAcrossRestart(t *testing.T) {
 	startSilentHolder(t, addr, "stuck.bin", id)
 	a := testApp(t)
 	settings := Settings{Tracker: addr, Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"}
-	want := []Pending{{Name: "stuck.bin", ID: id, Paused: true}}
+	want := []Pending{{Name: "stuck.bin", ID: id, Paused: true, Dir: settings.Downloads}}
 
 	// First run: start, pause, leave.
 	v1 := New(a, nil)

@@ -125,8 +125,9 @@ func TestTransfersQueue(t *testing.T) {
 	if got := a.Preferences().Int(PrefMaxActive); got != 1 {
 		t.Fatalf("preference %d, want 1", got)
 	}
-	wantPending := []Pending{{Name: "s1.bin", ID: ids["s1.bin"]}, {Name: "s2.bin", ID: ids["s2.bin"]},
-		{Name: "s4.bin", ID: ids["s4.bin"]}, {Name: "s3.bin", ID: ids["s3.bin"]}}
+	dir := v.Settings().Downloads // each remembers its folder (Pending.Dir)
+	wantPending := []Pending{{Name: "s1.bin", ID: ids["s1.bin"], Dir: dir}, {Name: "s2.bin", ID: ids["s2.bin"], Dir: dir},
+		{Name: "s4.bin", ID: ids["s4.bin"], Dir: dir}, {Name: "s3.bin", ID: ids["s3.bin"], Dir: dir}}
 	if got := LoadPending(a.Preferences()); !slices.Equal(got, wantPending) {
 		t.Fatalf("pending %+v, want %+v", got, wantPending)
 	}
