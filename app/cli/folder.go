@@ -106,21 +106,6 @@ func folderFiles(resp *wire.SearchResponse, dir string) []folderFile {
 	return out
 }
 
-// localDir is where a file at rel inside the folder is saved under root:
-// every folder element made a safe file name (transfer.SafeName), so that
-// nothing from the network climbs out of root or names a device.
-func localDir(root, rel string) string {
-	parts := strings.Split(path.Dir(rel), "/")
-	dir := root
-	for _, p := range parts {
-		if p == "." || p == "" {
-			continue
-		}
-		dir = filepath.Join(dir, transfer.SafeName(p))
-	}
-	return dir
-}
-
 // getFolder downloads every file of folder dir into out/<its last
 // element>/…, keeping the tree, at most folderConcurrency at once, and
 // prints the folder's path on stdout when every file is saved. A file
@@ -172,7 +157,7 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 	}
 	// fetchOne downloads f and waits for it.
 	fetchOne := func(f folderFile) {
-		target := localDir(root, f.rel)
+		target := transfer.FolderDir(root, f.rel)
 		if err := os.MkdirAll(target, 0o755); err != nil {
 			fail(f, err)
 			return

@@ -238,3 +238,33 @@ func TestTrayOnlyWithASessionBus(t *testing.T) {
 		t.Error("ENXAME_NO_TRAY ignored")
 	}
 }
+
+// TestSearchOffersFolders (issue 14): the folders the results come from
+// are offered above them with their counts; one button downloads all of
+// a folder and shows Transfers.
+func TestSearchOffersFolders(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"course/slides/a.pdf": []byte("a"), "course/slides/b.pdf": []byte("bb")})
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, nil)
+	u.start(o)
+	if err := u.vm.Search.Run(t.Context(), "slides"); err != nil {
+		t.Fatal(err)
+	}
+	st := u.main.search
+	if len(st.folders.Objects) != 1 {
+		t.Fatalf("%d folder rows, want course/slides", len(st.folders.Objects))
+	}
+	b := findButton(st.folders, "Download folder")
+	if b == nil {
+		t.Fatal("no Download folder button")
+	}
+	test.Tap(b)
+	if u.main.tabs.Selected() != u.main.transfersItem {
+		t.Error("Transfers not shown after downloading a folder")
+	}
+	if n := u.vm.Transfers.Rows.Length(); n != 2 {
+		t.Fatalf("%d transfers, want the folder's 2 files", n)
+	}
+}

@@ -23,6 +23,7 @@ type searchTab struct {
 	status   *widget.Label
 	list     *widget.List
 	selected widget.ListItemID
+	folders  *fyne.Container // the folders the results come from, one Download each
 }
 
 func newSearchTab(m *mainScreen) *searchTab {
@@ -46,8 +47,10 @@ func newSearchTab(m *mainScreen) *searchTab {
 	v.Status.AddListener(binding.NewDataListener(t.onStatusChanged))
 	v.Err.AddListener(binding.NewDataListener(t.onStatusChanged))
 
+	t.folders = container.NewVBox()
+	v.Folders.AddListener(binding.NewDataListener(t.onFoldersChanged))
 	header := columns(searchColumns, bold(lang.L("Name")), bold(lang.L("Size")), bold(lang.L("Where")), bold(""))
-	top := container.NewVBox(t.entry, t.status, header, widget.NewSeparator())
+	top := container.NewVBox(t.entry, t.status, t.folders, header, widget.NewSeparator())
 	t.content = container.NewBorder(top, nil, nil, nil, t.list)
 	return t
 }
@@ -271,4 +274,41 @@ func (l *columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		}
 	}
 	return s
+}
+
+// onFoldersChanged shows the folders among the results, each with its
+// file count, size and one Download for all of it.
+func (t *searchTab) onFoldersChanged() {
+	rows, _ := t.m.u.vm.Search.Folders.Get()
+	objs := make([]fyne.CanvasObject, 0, len(rows))
+	for _, r := range rows {
+		files := lang.N("{{.Count}} files", i18n.Plural(r.Files), map[string]any{"Count": r.Files})
+		text := lang.L("Folder {{.Path}} · {{.Files}} · {{.Size}}", map[string]any{
+			"Path": vm.Ellipsize(r.Display, 60), "Files": files, "Size": i18n.Size(r.Size)})
+		if r.More {
+			text = lang.L("Folder {{.Path}} · {{.Files}} · {{.Size}} shown, maybe more", map[string]any{
+				"Path": vm.Ellipsize(r.Display, 60), "Files": files, "Size": i18n.Size(r.Size)})
+		}
+		folder := r.Path
+		b := widget.NewButtonWithIcon(lang.L("Download folder"), theme.DownloadIcon(), func() { t.onDownloadFolder(folder) })
+		objs = append(objs, container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), b, widget.NewLabel(text)))
+	}
+	setObjects(t.folders, objs...)
+}
+
+// onDownloadFolder fetches every file of the folder (see
+// vm.TransfersVM.StartFolder) and shows Transfers.
+func (t *searchTab) onDownloadFolder(folder string) {
+	u := t.m.u
+	w := u.win
+	u.vm.Background(func() {
+		_, err := u.vm.Transfers.StartFolder(u.ctx, folder)
+		fyne.Do(func() {
+			if err != nil {
+				showError(w, lang.L("Cannot download the folder {{.Name}}", map[string]any{"Name": vm.Ellipsize(vm.SafeText(folder), 60)}), err)
+				return
+			}
+			t.m.showTransfers()
+		})
+	})
 }

@@ -158,3 +158,53 @@ func TestChangeDownloadsFolder(t *testing.T) {
 		t.Fatal("the unfinished download did not come back after the restart")
 	}
 }
+
+// TestSearchFoldersAndDownloadOne (issue 14): search results offer the
+// folders they come from, each with its file count and size; one Download
+// fetches the whole folder into the downloads folder, keeping the tree.
+func TestSearchFoldersAndDownloadOne(t *testing.T) {
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{
+		"course/slides/a.pdf":     []byte("slide a"),
+		"course/slides/sub/b.pdf": []byte("slide bb"),
+		"course/notes.txt":        []byte("notes"),
+		"archive/slides/old.pdf":  []byte("old"),
+	})
+	v := newTestApp(t, Settings{Tracker: addr})
+	if err := v.Search.Run(t.Context(), "slides"); err != nil {
+		t.Fatal(err)
+	}
+	folders, _ := v.Search.Folders.Get()
+	got := map[string]NetFolderRow{}
+	for _, f := range folders {
+		got[f.Path] = f
+	}
+	if len(folders) != 2 || got["course/slides"].Files != 2 || got["course/slides"].Size != 15 || got["archive/slides"].Files != 1 {
+		t.Fatalf("folders %+v; want course/slides (2 files, 15 B) and archive/slides (1)", folders)
+	}
+	if err := v.Search.Run(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if folders, _ = v.Search.Folders.Get(); len(folders) != 2 {
+		t.Fatalf("with no query, the top folders: %+v", folders)
+	}
+
+	n, err := v.Transfers.StartFolder(t.Context(), "course/slides")
+	if err != nil || n != 2 {
+		t.Fatalf("StartFolder = %d, %v; want 2", n, err)
+	}
+	for _, tr := range v.eng.Snapshot().Transfers {
+		if err := v.eng.WaitDownload(t.Context(), tr.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := v.Settings().Downloads + "/slides"
+	for rel, want := range map[string]string{"a.pdf": "slide a", "sub/b.pdf": "slide bb"} {
+		if b, err := os.ReadFile(root + "/" + rel); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v", rel, b, err)
+		}
+	}
+	if _, err := os.Stat(v.Settings().Downloads + "/notes.txt"); err == nil {
+		t.Error("a file outside the folder was downloaded")
+	}
+}

@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,9 @@ type SearchVM struct {
 	app *App
 
 	Results Rows[SearchRow]
+	// Folders are the shared folders among the results, each with one
+	// Download for all of it (TransfersVM.StartFolder).
+	Folders Rows[NetFolderRow]
 	Status  binding.String      // what the list shows, in words
 	Err     binding.Item[error] // the last search's error, nil after a success
 	Busy    binding.Bool        // a search is running
@@ -40,6 +44,7 @@ func newSearchVM(app *App) *SearchVM {
 	s := &SearchVM{
 		app:     app,
 		Results: newRows(eq[SearchRow]),
+		Folders: newRows(eq[NetFolderRow]),
 		Status:  binding.NewString(),
 		Err:     binding.NewItem(func(a, b error) bool { return a == nil && b == nil }),
 		Busy:    binding.NewBool(),
@@ -160,6 +165,7 @@ func (s *SearchVM) refresh(ctx context.Context) {
 func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
 	if err != nil {
 		_ = s.Results.Set(nil)
+		_ = s.Folders.Set(nil)
 		_ = s.Status.Set("")
 		_ = s.Err.Set(err)
 		return err
@@ -167,6 +173,7 @@ func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
 	rows := searchRows(resp)
 	_ = s.Err.Set(nil)
 	_ = s.Results.Set(rows)
+	_ = s.Folders.Set(folderRows(q, resp))
 	_ = s.Status.Set(searchStatus(q, len(rows), resp.Truncated))
 	return nil
 }
@@ -249,4 +256,64 @@ func (s *SearchVM) stop() {
 	s.gen++
 	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// NetFolderRow is a shared folder among a search's results (the network's,
+// not this computer's: FolderRow).
+type NetFolderRow struct {
+	Path    string // the folder's path in the shares, raw: for downloading
+	Display string // SafeText(Path)
+	Files   int    // files under it among the results
+	Size    int64  // their bytes
+	More    bool   // the answer was cut: it may hold more
+}
+
+// MaxFolderRows bounds the folders shown above the results.
+const MaxFolderRows = 12
+
+// folderRows groups the results by folder: for each result, the
+// shallowest folder of its path whose own name matches the query (every
+// word, ignoring case; with an empty query, the top folders), so that
+// "slides" offers course/slides with everything under it.
+func folderRows(q string, resp *wire.SearchResponse) []NetFolderRow {
+	words := strings.Fields(strings.ToLower(q))
+	byPath := map[string]*NetFolderRow{}
+	var order []string
+	for _, r := range resp.Results {
+		if !wire.ValidID(r.ID) {
+			continue
+		}
+		parts := strings.Split(r.Name, "/")
+		for depth := 1; depth < len(parts); depth++ {
+			name := strings.ToLower(parts[depth-1])
+			if !matchesWords(name, words) {
+				continue
+			}
+			p := strings.Join(parts[:depth], "/")
+			f := byPath[p]
+			if f == nil {
+				f = &NetFolderRow{Path: p, Display: SafeText(p), More: resp.Truncated}
+				byPath[p] = f
+				order = append(order, p)
+			}
+			f.Files++
+			f.Size += r.Size
+			break
+		}
+	}
+	rows := make([]NetFolderRow, 0, min(len(order), MaxFolderRows))
+	for _, p := range order[:min(len(order), MaxFolderRows)] {
+		rows = append(rows, *byPath[p])
+	}
+	return rows
+}
+
+// matchesWords reports whether name holds every word (all when none).
+func matchesWords(name string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(name, w) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,8 +1,13 @@
 package vm
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +16,7 @@ import (
 	"github.com/enxame/enxame/app/widgets"
 	"github.com/enxame/enxame/net/engine"
 	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
 )
 
 // TransfersVM is the Transfers tab: every download, and the selected one's
@@ -73,6 +79,51 @@ func (t *TransfersVM) Start(name, id string) (string, error) {
 	_ = t.Selected.Set(key)
 	t.update(n.Snapshot().Transfers)
 	return key, nil
+}
+
+// MaxFolderFiles bounds the files one folder download takes.
+const MaxFolderFiles = 100_000
+
+// StartFolder downloads every file of the shared folder at path into the
+// downloads folder under its last element, keeping the tree (each file
+// a download of its own, queued like the others); it returns how many
+// were started. Files already downloading are left as they are.
+func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, error) {
+	n, err := t.app.engine()
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	resp, _, err := n.SearchAll(ctx, folder, MaxFolderFiles)
+	if err != nil {
+		return 0, err
+	}
+	root := filepath.Join(t.app.Settings().Downloads, transfer.SafeName(path.Base(folder)))
+	started, seen := 0, map[string]bool{}
+	var firstErr error
+	for _, r := range resp.Results {
+		if !wire.ValidID(r.ID) || !strings.HasPrefix(r.Name, folder+"/") || seen[r.ID] {
+			continue
+		}
+		seen[r.ID] = true // one download per content
+		dir := transfer.FolderDir(root, strings.TrimPrefix(r.Name, folder+"/"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return started, err
+		}
+		if _, err := n.Download(engine.Request{Name: r.Name, ID: r.ID, Dir: dir}); err != nil {
+			if !errors.Is(err, transfer.ErrBusy) && firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		started++
+	}
+	t.update(n.Snapshot().Transfers)
+	if started == 0 && firstErr != nil {
+		return 0, firstErr
+	}
+	return started, nil
 }
 
 // Select shows key's chunk grid and sources.

@@ -1,6 +1,8 @@
 package transfer
 
 import (
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -125,4 +127,19 @@ func candidateName(name string, i int) string {
 	}
 	base, ext := splitExt(name)
 	return base + " (" + strconv.Itoa(i) + ")" + ext
+}
+
+// FolderDir is where a file at rel (a '/'-separated path inside a shared
+// folder, the file's name last) is saved under root: every folder element
+// made a safe file name (SafeName), so that nothing from the network
+// climbs out of root or names a device.
+func FolderDir(root, rel string) string {
+	dir := root
+	for _, p := range strings.Split(path.Dir(rel), "/") {
+		if p == "." || p == "" {
+			continue
+		}
+		dir = filepath.Join(dir, SafeName(p))
+	}
+	return dir
 }
