@@ -30,29 +30,20 @@ export PATH=/usr/local/go/bin:$PATH
 TMP=$(mktemp -d /tmp/enxame-bench-folder.XXXXXX)
 PIDS=()
 cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	stop "${PIDS[@]}" # benchlib.sh
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { echo "bench-folder: $*" >&2; }
-need() { command -v "$1" >/dev/null || { log "$1 is needed ($2)"; exit 1; }; }
+# H, need, stop, freeport, until_ok.
+. "$ROOT/scripts/benchlib.sh"
 need python3 "apt-get install -y python3"
 [ -x /usr/bin/time ] || { log "/usr/bin/time is needed (apt-get install -y time)"; exit 1; }
 need aria2c "apt-get install -y aria2"
 need mktorrent "apt-get install -y mktorrent"
 need opentracker "apt-get install -y opentracker"
-
-stop() {
-	local pid
-	for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
-}
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-. "$ROOT/scripts/benchlib.sh"
 
 log "building enxame (-tags nogui)"
 (cd "$ROOT" && go build -tags nogui -o "$TMP/enxame" .)

@@ -5,6 +5,19 @@
 # tracker queries, torrent info hash, opentracker scrape.
 H="python3 $ROOT/scripts/benchhelp.py"
 
+# need CMD HOW: stop with a message saying how to install CMD when missing.
+need() { command -v "$1" >/dev/null || { log "$1 is needed ($2)"; exit 1; }; }
+
+# stop PID...: stop processes this script started, by id.
+stop() {
+	local pid
+	for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
+
+# freeport: a TCP port free on loopback right now.
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 # until_ok SECONDS CMD...: retry CMD every 0.1 s until it succeeds (bounded).
 until_ok() {
 	local secs=$1 i
