@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -266,5 +267,47 @@ func TestSearchOffersFolders(t *testing.T) {
 	}
 	if n := u.vm.Transfers.Rows.Length(); n != 2 {
 		t.Fatalf("%d transfers, want the folder's 2 files", n)
+	}
+}
+
+// TestPickSeveralResults (issue 14): results are picked by their boxes,
+// Ctrl+click, Shift+click or Ctrl+A (with the box empty); one button
+// downloads them all; your own files cannot be picked.
+func TestPickSeveralResults(t *testing.T) {
+	a := test.NewTempApp(t)
+	addr := live.StartTracker(t)
+	live.StartSeeder(t, addr, map[string][]byte{"a.txt": []byte("a"), "b.txt": []byte("bb"), "c.txt": []byte("ccc"), "d.txt": []byte("dddd")})
+	u := newTestUI(t, a)
+	o, _ := parseFlags([]string{"-tracker", addr, "-downloads", t.TempDir(), "-listen", "127.0.0.1:0"}, nil)
+	u.start(o)
+	if err := u.vm.Search.Run(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	st := u.main.search
+	if n := u.vm.Search.Results.Length(); n != 4 {
+		t.Fatalf("%d results", n)
+	}
+	row := func(i int) *resultRow {
+		r := newResultRow(st)
+		st.updateRow(i, r)
+		return r
+	}
+	test.Tap(row(0).check)
+	row(2).MouseDown(&desktop.MouseEvent{Modifier: fyne.KeyModifierShift})
+	if len(st.picked) != 3 || !st.pickBar.Visible() || !strings.Contains(st.pickButton.Text, "3 files") {
+		t.Fatalf("box then Shift+click: %d picked, bar %v %q; want rows 0-2", len(st.picked), st.pickBar.Visible(), st.pickButton.Text)
+	}
+	row(1).MouseDown(&desktop.MouseEvent{Modifier: fyne.KeyModifierShortcutDefault})
+	if len(st.picked) != 2 {
+		t.Fatalf("Ctrl+click on a picked row: %d picked, want 2", len(st.picked))
+	}
+	st.clearPicked()
+	st.entry.TypedShortcut(&fyne.ShortcutSelectAll{})
+	if len(st.picked) != 4 {
+		t.Fatalf("Ctrl+A in the empty box: %d picked, want 4", len(st.picked))
+	}
+	test.Tap(st.pickButton)
+	if n := u.vm.Transfers.Rows.Length(); n != 4 || st.pickBar.Visible() {
+		t.Fatalf("after Download 4 files: %d transfers, bar shown %v", n, st.pickBar.Visible())
 	}
 }

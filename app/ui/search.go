@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -24,11 +25,27 @@ type searchTab struct {
 	list     *widget.List
 	selected widget.ListItemID
 	folders  *fyne.Container // the folders the results come from, one Download each
+
+	// Several results picked (their check boxes, Ctrl+click, Shift+click,
+	// Ctrl+A) download with one button.
+	picked     map[string]bool // pickKey of the picked results
+	anchor     int             // the last row picked by click: Shift+click picks up to here
+	pickBar    *fyne.Container
+	pickButton *widget.Button
 }
+
+// pickKey identifies a result across searches: its content and name.
+func pickKey(r vm.SearchRow) string { return r.ID + "\x00" + r.Name }
 
 func newSearchTab(m *mainScreen) *searchTab {
 	v := m.u.vm.Search
-	t := &searchTab{m: m, selected: -1}
+	t := &searchTab{m: m, selected: -1, picked: map[string]bool{}, anchor: -1}
+	t.pickButton = widget.NewButtonWithIcon("", theme.DownloadIcon(), t.onDownloadPicked)
+	t.pickButton.Importance = widget.HighImportance
+	t.pickBar = container.NewHBox(t.pickButton,
+		widget.NewButton(lang.L("Clear selection"), t.clearPicked),
+		widget.NewLabelWithStyle(lang.L("Ctrl+click or Shift+click picks more; Ctrl+A picks all"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+	t.pickBar.Hide()
 	t.entry = newSearchEntry(t)
 	t.entry.SetPlaceHolder(lang.L("Type part of a file name (Ctrl+F)"))
 	t.entry.OnChanged = t.onQueryChanged
@@ -50,7 +67,7 @@ func newSearchTab(m *mainScreen) *searchTab {
 	t.folders = container.NewVBox()
 	v.Folders.AddListener(binding.NewDataListener(t.onFoldersChanged))
 	header := columns(searchColumns, bold(lang.L("Name")), bold(lang.L("Size")), bold(lang.L("Where")), bold(""))
-	top := container.NewVBox(t.entry, t.status, t.folders, header, widget.NewSeparator())
+	top := container.NewVBox(t.entry, t.status, t.folders, t.pickBar, header, widget.NewSeparator())
 	t.content = container.NewBorder(top, nil, nil, nil, t.list)
 	return t
 }
@@ -96,8 +113,95 @@ func holdersText(r vm.SearchRow) string {
 
 func (t *searchTab) onResultsChanged() {
 	t.selected = -1
+	t.anchor = -1
 	t.list.UnselectAll()
+	// Picks of results no longer shown are dropped.
+	rows, _ := t.m.u.vm.Search.Results.Get()
+	shown := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		shown[pickKey(r)] = true
+	}
+	for k := range t.picked {
+		if !shown[k] {
+			delete(t.picked, k)
+		}
+	}
+	t.pickedChanged()
+}
+
+// pick sets whether result i is picked.
+func (t *searchTab) pick(i int, on bool) {
+	r, err := t.m.u.vm.Search.Results.GetValue(i)
+	if err != nil || t.isMine(r.ID) {
+		return
+	}
+	if on {
+		t.picked[pickKey(r)] = true
+	} else {
+		delete(t.picked, pickKey(r))
+	}
+}
+
+// pickRange picks results from the anchor to i (Shift+click).
+func (t *searchTab) pickRange(i int) {
+	from := t.anchor
+	if from < 0 {
+		from = i
+	}
+	for j := min(from, i); j <= max(from, i); j++ {
+		t.pick(j, true)
+	}
+	t.pickedChanged()
+}
+
+// onPickAll picks every result (Ctrl+A on the Search tab).
+func (t *searchTab) onPickAll() {
+	for i := range t.m.u.vm.Search.Results.Length() {
+		t.pick(i, true)
+	}
+	t.pickedChanged()
+}
+
+func (t *searchTab) clearPicked() {
+	clear(t.picked)
+	t.pickedChanged()
+}
+
+// pickedChanged redraws the rows' boxes and the bar.
+func (t *searchTab) pickedChanged() {
+	n := len(t.picked)
+	t.pickButton.SetText(lang.N("Download {{.Count}} files", i18n.Plural(n), map[string]any{"Count": n}))
+	showIf(t.pickBar, n > 0)
 	t.list.Refresh()
+}
+
+// onDownloadPicked downloads every picked result and shows Transfers.
+func (t *searchTab) onDownloadPicked() {
+	rows, _ := t.m.u.vm.Search.Results.Get()
+	var picked []vm.SearchRow
+	for _, r := range rows {
+		if t.picked[pickKey(r)] {
+			picked = append(picked, r)
+		}
+	}
+	u := t.m.u
+	w := u.win
+	u.vm.Background(func() {
+		var firstErr error
+		for _, r := range picked {
+			if _, err := u.vm.Search.Download(r); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		fyne.Do(func() {
+			t.clearPicked()
+			if firstErr != nil {
+				showError(w, lang.L("Some files could not be downloaded"), firstErr)
+				return
+			}
+			t.m.showTransfers()
+		})
+	})
 }
 
 func (t *searchTab) onStatusChanged() {
@@ -162,7 +266,13 @@ func newSearchEntry(t *searchTab) *searchEntry {
 
 // TypedShortcut leaves the window's shortcuts (Ctrl+1…4) to the window.
 // Part of fyne.Shortcutable.
+// Ctrl+A with nothing typed picks every result (with text, it selects the
+// text, as in any box).
 func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
+	if _, all := s.(*fyne.ShortcutSelectAll); all && e.Text == "" {
+		e.tab.onPickAll()
+		return
+	}
 	if !e.tab.m.u.appShortcut(s) {
 		e.Entry.TypedShortcut(s)
 	}
@@ -190,6 +300,8 @@ type resultRow struct {
 	name, size, holder *widget.Label
 	button             *widget.Button
 	mine               *widget.Label // "You share this", instead of the button
+	check              *widget.Check // picked for "Download N files"
+	setting            bool          // the check is being set from the tab
 }
 
 func newResultRow(t *searchTab) *resultRow {
@@ -198,9 +310,35 @@ func newResultRow(t *searchTab) *resultRow {
 	r.button = widget.NewButtonWithIcon(lang.L("Download"), theme.DownloadIcon(), r.onDownload)
 	r.mine = widget.NewLabelWithStyle(lang.L("You share this"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	r.mine.Hide()
+	r.check = widget.NewCheck("", r.onCheck)
 	r.ExtendBaseWidget(r)
 	return r
 }
+
+func (r *resultRow) onCheck(on bool) {
+	if r.setting {
+		return
+	}
+	r.tab.pick(r.id, on)
+	r.tab.anchor = r.id
+	r.tab.pickedChanged()
+}
+
+// MouseDown picks with Ctrl (toggle) or Shift (a range). Part of
+// desktop.Mouseable.
+func (r *resultRow) MouseDown(e *desktop.MouseEvent) {
+	switch {
+	case e.Modifier&fyne.KeyModifierShortcutDefault != 0:
+		r.tab.pick(r.id, !r.tab.picked[pickKey(r.row)])
+		r.tab.anchor = r.id
+		r.tab.pickedChanged()
+	case e.Modifier&fyne.KeyModifierShift != 0:
+		r.tab.pickRange(r.id)
+	}
+}
+
+// MouseUp does nothing. Part of desktop.Mouseable.
+func (r *resultRow) MouseUp(*desktop.MouseEvent) {}
 
 func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	r.id, r.row = id, row
@@ -210,6 +348,14 @@ func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	mine := r.tab.isMine(row.ID)
 	showIf(r.mine, mine)
 	showIf(r.button, !mine)
+	r.setting = true
+	r.check.SetChecked(r.tab.picked[pickKey(row)])
+	r.setting = false
+	if mine {
+		r.check.Disable()
+	} else {
+		r.check.Enable()
+	}
 	if row.Complete == 0 && row.Partial == 0 {
 		r.button.Disable()
 	} else {
@@ -231,7 +377,7 @@ func (r *resultRow) DoubleTapped(*fyne.PointEvent) { r.onDownload() }
 
 // CreateRenderer lays the row out in the list's columns.
 func (r *resultRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(columns(searchColumns, r.name, r.size, r.holder, container.NewStack(r.button, r.mine)))
+	return widget.NewSimpleRenderer(columns(searchColumns, container.NewBorder(nil, nil, r.check, nil, r.name), r.size, r.holder, container.NewStack(r.button, r.mine)))
 }
 
 // columns lays objects out as a table row: the first takes the room the

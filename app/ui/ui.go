@@ -53,6 +53,7 @@ func newUI(parent context.Context, a fyne.App, log *slog.Logger) *UI {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { u.onTab(i) })
 	}
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF1}, func(fyne.Shortcut) { u.onAbout() })
+	c.AddShortcut(&fyne.ShortcutSelectAll{}, u.onSelectAll)
 	u.setUpTray()
 	return u
 }
@@ -193,6 +194,14 @@ var (
 	errNoDownloads    = errors.New("no downloads folder")
 	errNoPassphrase   = errors.New("a private network needs a passphrase")
 )
+
+// onSelectAll (Ctrl+A outside a text box) picks every search result
+// while the Search tab shows.
+func (u *UI) onSelectAll(fyne.Shortcut) {
+	if u.main != nil && u.main.tabs.Selected() == u.main.searchItem {
+		u.main.search.onPickAll()
+	}
+}
 
 // onFind (Ctrl+F) shows the Search tab and focuses its box.
 func (u *UI) onFind(fyne.Shortcut) {

@@ -109,6 +109,8 @@ type App struct {
 
 	keys keys // the private network's key, derived once per passphrase
 
+	connMu sync.Mutex // setConnection's, held while it sets Connected and Connection
+
 	mu         sync.Mutex
 	settings   Settings
 	parent     context.Context // what Start was given: a restart starts from it
@@ -491,6 +493,10 @@ func (v *App) Poll(ctx context.Context, now time.Time) {
 // setConnection sets the status bar's connection from st and from what
 // the last peer list found (a tracker that no longer answers).
 func (v *App) setConnection(st Snapshot) {
+	// The poller and a failed peer list both set the pair: one at a time,
+	// so the light and the words never disagree.
+	v.connMu.Lock()
+	defer v.connMu.Unlock()
 	v.mu.Lock()
 	lost := v.lost != "" && v.lost == st.Tracker && !st.LastContact.After(v.lostAt)
 	if !lost {
