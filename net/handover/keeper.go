@@ -117,6 +117,10 @@ type Status struct {
 	// name that this peer does not follow (another network of the same
 	// name, or someone pretending): the faces may warn about them.
 	Others int
+	// Members counts the former members known (the devices a new host
+	// must show to be followed, from the last list): 0 until the tracker
+	// in use was listed once.
+	Members int
 	// Dropped counts the beacons of this network's name not believed: on
 	// a private network, those whose MAC fails (forged) or that are not
 	// private; on an open one, private look-alikes.
@@ -753,7 +757,7 @@ func (k *Keeper) refreshCandidates(ctx context.Context) {
 	if !k.cfg.CanHost {
 		k.candidates = k.candidates[:0]
 	}
-	k.update(func(s *Status) { s.Candidates = len(k.candidates) })
+	k.update(func(s *Status) { s.Candidates, s.Members = len(k.candidates), len(k.members) })
 }
 
 // follow makes n the network in use, joining it unless already there. It
@@ -784,6 +788,9 @@ func (k *Keeper) follow(n discovery.Network) {
 	k.setClient(best)
 	k.cfg.Join(best, k.cfg.CanHost)
 	k.update(func(s *Status) { s.Tracker = best })
+	if !same {
+		k.refreshCandidates(context.Background()) // know the members at once
+	}
 }
 
 // addrRank orders tracker addresses by how good they are to use.
