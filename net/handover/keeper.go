@@ -151,6 +151,7 @@ type Keeper struct {
 	following  string // instance id of the network followed
 	adopt      bool   // Config.Tracker is the first network's address
 	lost       bool   // the followed tracker is gone: follow former members only
+	unheard    bool   // the followed tracker answers but its beacon is not heard
 	host       *hostRun
 	candidates []wire.PeerInfo   // can_host peers, from the last list
 	members    []formerHost      // who may host next: see refreshCandidates
@@ -431,15 +432,20 @@ func (k *Keeper) evaluate(ctx context.Context) {
 	if k.following != "" {
 		if i := slices.IndexFunc(nets, func(n discovery.Network) bool { return n.ID == k.following }); i >= 0 {
 			k.elect.Stop()
+			k.unheard = false
 			k.follow(nets[i])
 			return
 		}
 		// Its beacon is gone (a goodbye, or silence): gone only if the
 		// tracker does not answer either, for a goodbye can be forged.
 		if k.answers(ctx) {
-			k.log.Info("The network's beacon is gone but its tracker answers; staying", "tracker", k.Status().Tracker)
+			if !k.unheard { // said once, not at every list
+				k.unheard = true
+				k.log.Info("The network's beacon is gone but its tracker answers; staying", "tracker", k.Status().Tracker)
+			}
 			return
 		}
+		k.unheard = false
 		k.lose()
 	}
 	if !k.lost {
