@@ -9,6 +9,7 @@ import (
 
 	"github.com/enxame/enxame/net/enxametest/live"
 	"github.com/enxame/enxame/net/transfer"
+	"github.com/enxame/enxame/net/wire"
 )
 
 // TestAutostart: the entry is written where the desktop looks (under the
@@ -206,5 +207,30 @@ func TestSearchFoldersAndDownloadOne(t *testing.T) {
 	}
 	if _, err := os.Stat(v.Settings().Downloads + "/notes.txt"); err == nil {
 		t.Error("a file outside the folder was downloaded")
+	}
+}
+
+// TestOneRowPerContent (issue 14): the same content under two names (two
+// folders, two computers) is one row, its computers counted together and
+// its other name listed; two contents under one name stay two rows.
+func TestOneRowPerContent(t *testing.T) {
+	id1, id2 := strings.Repeat("1a", 32), strings.Repeat("2b", 32)
+	resp := &wire.SearchResponse{Results: []wire.SearchResult{
+		{ID: id1, Name: "aulas/intro.pdf", Size: 10, Peers: []wire.ResultPeer{{Addr: "10.0.0.1:7000", Complete: true}}},
+		{ID: id1, Name: "copia/intro.pdf", Size: 10, Peers: []wire.ResultPeer{{Addr: "10.0.0.2:7000", Complete: true}, {Addr: "10.0.0.1:7001", Complete: true}}},
+		{ID: id2, Name: "notes.txt", Size: 3, Peers: []wire.ResultPeer{{Addr: "10.0.0.3:7000", Complete: true}}},
+		{ID: id1, Name: "notes.txt", Size: 10, Peers: []wire.ResultPeer{{Addr: "10.0.0.4:7000"}}},
+	}}
+	rows := searchRows(resp)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want one per content: %+v", len(rows), rows)
+	}
+	r := rows[0]
+	if r.ID != id1 || r.Name != "aulas/intro.pdf" || r.Complete != 2 || r.Partial != 1 ||
+		!strings.Contains(r.Display, "also as copia/intro.pdf, notes.txt") {
+		t.Errorf("merged row %+v", r)
+	}
+	if rows[1].ID != id2 || rows[1].Complete != 1 {
+		t.Errorf("second row %+v", rows[1])
 	}
 }

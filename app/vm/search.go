@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,10 +180,34 @@ func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
 }
 
 func searchRows(resp *wire.SearchResponse) []SearchRow {
-	rows := make([]SearchRow, 0, len(resp.Results))
+	// One row per content: the same file shared under several names (or
+	// folders) is one row, its holders counted together, its other names
+	// listed.
+	byID := map[string]int{}
+	merged := make([]wire.SearchResult, 0, len(resp.Results))
+	others := map[string][]string{}
 	for _, r := range resp.Results {
+		i, ok := byID[r.ID]
+		if !ok || !wire.ValidID(r.ID) {
+			byID[r.ID] = len(merged)
+			merged = append(merged, r)
+			continue
+		}
+		m := &merged[i]
+		if r.Name != m.Name && !slices.Contains(others[r.ID], r.Name) {
+			others[r.ID] = append(others[r.ID], r.Name)
+		}
+		m.Peers = append(slices.Clip(m.Peers), r.Peers...)
+		m.PeersTruncated = m.PeersTruncated || r.PeersTruncated
+		m.Hosts = max(m.Hosts, r.Hosts)
+	}
+	rows := make([]SearchRow, 0, len(merged))
+	for _, r := range merged {
 		row := SearchRow{ID: r.ID, Name: r.Name, Display: SafeText(r.Name), Size: r.Size, More: r.PeersTruncated}
 		row.Complete, row.Partial = holderHosts(r)
+		if names := others[r.ID]; len(names) > 0 {
+			row.Display += "  · " + lang.L("also as {{.Names}}", map[string]any{"Names": SafeText(strings.Join(names, ", "))})
+		}
 		rows = append(rows, row)
 	}
 	// The same name shared with different contents: tell the versions apart.
