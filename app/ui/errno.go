@@ -11,9 +11,9 @@ import (
 // ERROR_DISK_FULL. Both forms are listed here, on every OS (a Windows
 // number never comes from a Unix call, nor the reverse), so the one table
 // is what runs, and is tested, everywhere. The numbers are the
-// golang.org/x/sys/windows constants named beside them.
+// golang.org/x/sys/windows constants named beside them. A port in use is
+// vm.IsAddrInUse's (the view-model needs it too).
 var (
-	errnoAddrInUse   = []syscall.Errno{syscall.EADDRINUSE, 10048 /* WSAEADDRINUSE */}
 	errnoConnRefused = []syscall.Errno{syscall.ECONNREFUSED, 10061 /* WSAECONNREFUSED */}
 	errnoUnreachable = []syscall.Errno{syscall.EHOSTUNREACH, syscall.ENETUNREACH,
 		10065 /* WSAEHOSTUNREACH */, 10051 /* WSAENETUNREACH */}

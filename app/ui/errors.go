@@ -81,7 +81,7 @@ func Describe(err error) Problem {
 		}
 	case errors.Is(err, vm.ErrNotStarted):
 		return Problem{What: lang.L("Enxame is not connected to a network yet."), Hint: lang.L("Host a network or join one first.")}
-	case isErrno(err, errnoAddrInUse):
+	case vm.IsAddrInUse(err):
 		return Problem{
 			What: lang.L("Cannot host here: the tracker's port is already in use."),
 			Hint: lang.L("Another Enxame (or another program) is hosting on this computer. Join it instead, or start with -host-listen :7078."),

@@ -206,7 +206,7 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	if err == nil {
 		n, err = engine.Start(ctx, cfg)
 	}
-	if err != nil && s.Host && s.Network != "" && addrInUse(err) {
+	if err != nil && s.Host && s.Network != "" && IsAddrInUse(err) {
 		// A host that comes back while another computer hosts its network
 		// (it took over; here, on the same computer, it holds the port):
 		// rejoin the network by name instead of failing.
@@ -271,10 +271,10 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	return nil
 }
 
-// addrInUse reports a listener's "address already in use", on Unix
+// IsAddrInUse reports a listener's "address already in use", on Unix
 // (EADDRINUSE) and on Windows (WSAEADDRINUSE, 10048), whose numbers
-// differ.
-func addrInUse(err error) bool {
+// differ. The window's words (ui.Describe) use it too.
+func IsAddrInUse(err error) bool {
 	var errno syscall.Errno
 	return errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == 10048)
 }

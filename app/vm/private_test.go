@@ -157,7 +157,7 @@ func TestHostComesBackWhileTaken(t *testing.T) {
 	if s.Host || s.Network != "Sala 12" {
 		t.Fatalf("after the port was taken: host %v, network %q; want following Sala 12", s.Host, s.Network)
 	}
-	if !addrInUse(syscall.Errno(10048)) || addrInUse(syscall.ECONNREFUSED) {
+	if !IsAddrInUse(syscall.Errno(10048)) || IsAddrInUse(syscall.ECONNREFUSED) {
 		t.Error("addrInUse does not tell Windows' port in use from a refusal")
 	}
 	// Without a network to follow, a taken port still fails.
@@ -166,7 +166,7 @@ func TestHostComesBackWhileTaken(t *testing.T) {
 	w.Discovery = live.LoopbackDiscovery(t)
 	err = w.Start(t.Context(), Settings{Host: true, HostListen: ln.Addr().String(), Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"})
 	w.Close()
-	if !addrInUse(err) {
+	if !IsAddrInUse(err) {
 		t.Fatalf("hosting a new network on a taken port: %v", err)
 	}
 }

@@ -243,13 +243,7 @@ func (e *Engine) Join(addr string, heard *discovery.Network) error {
 // credentials, and reports whether it answered: a face checks an address
 // the user typed before joining it.
 func (e *Engine) Probe(ctx context.Context, addr string) error {
-	if err := ValidateTrackerAddr(addr); err != nil {
-		return err
-	}
-	c := tracker.NewClientWith(addr, e.cred)
-	defer c.Close()
-	_, err := c.List(ctx)
-	return err
+	return ProbeTracker(ctx, addr, e.cred.Identity, e.cred.Key)
 }
 
 // FollowHeard starts following by name the network heard on the LAN at
