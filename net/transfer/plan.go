@@ -28,6 +28,11 @@ type Request struct {
 	ID string
 	// Dir is the output folder; empty means the Options' Dir.
 	Dir string
+	// Folder, when the download is one file of a folder fetched whole, is
+	// that folder's local root (the downloads folder's <last element>):
+	// the faces show the folder's files as one item. Empty for a file
+	// asked for on its own. The download itself does not use it.
+	Folder string
 }
 
 // maxSuggestions bounds the names offered when nothing matches.
