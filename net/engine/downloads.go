@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -81,14 +80,7 @@ func (e *Engine) AddPaused(req Request) (string, error) {
 
 // running reports whether a download of id is under way (planning
 // included, when its id is not known from the tracker yet).
-func (e *Engine) running(id string) bool {
-	for _, tr := range e.transfers() {
-		if cmp.Or(tr.ID, tr.Req.ID) == id && tr.State != transfer.StateDone && tr.State != transfer.StateFailed && tr.State != transfer.StatePaused {
-			return true
-		}
-	}
-	return false
-}
+func (e *Engine) running(id string) bool { return e.downloads.Busy(id) }
 
 // track keys d; it returns the key.
 func (e *Engine) track(d *transfer.Download, req Request) string {

@@ -27,25 +27,46 @@ type peerConn struct {
 	stop    func() bool
 	// limit puts the download limit above a reader of the connection.
 	limit func(io.Reader) io.Reader
+	// reused: the connection came from the pool, idle since its last use.
+	reused bool
 }
 
 // peerDialer opens connections to peers for one download: secured with
 // its credentials (TLS 1.3; on a private network, the membership proofs),
-// within dialTimeout, then each read and write bounded by ioTimeout.
+// within dialTimeout, then each read and write bounded by ioTimeout. With
+// a pool, it takes an idle connection to the peer first, and release
+// gives a connection back to it.
 type peerDialer struct {
 	cred                   secure.Credentials
 	dialTimeout, ioTimeout time.Duration
 	limit                  *throttle.Limiter // of every answer read; nil none
+	pool                   *connPool         // nil: every connection is new
 }
 
 // dialer is the peerDialer of downloads with these options.
 func (o Options) dialer() peerDialer {
-	return peerDialer{cred: o.Credentials, dialTimeout: o.DialTimeout, ioTimeout: o.RequestTimeout, limit: o.Download}
+	return peerDialer{cred: o.Credentials, dialTimeout: o.DialTimeout, ioTimeout: o.RequestTimeout, limit: o.Download, pool: o.pool}
 }
 
-// dial connects to addr and secures the connection; it is closed when ctx
-// ends.
+// limiter returns the wrapper that puts the download limit, bound to ctx,
+// above a reader.
+func (pd peerDialer) limiter(ctx context.Context) func(io.Reader) io.Reader {
+	return func(r io.Reader) io.Reader { return pd.limit.Reader(ctx, r) }
+}
+
+// dial returns a connection to addr, secured: an idle one from the pool
+// if there is one, else a new one. It is closed when ctx ends.
 func (pd peerDialer) dial(ctx context.Context, addr string) (*peerConn, error) {
+	if pc := pd.pool.take(keyOf(addr, pd.cred)); pc != nil {
+		pd.bind(ctx, pc)
+		return pc, nil
+	}
+	return pd.dialNew(ctx, addr)
+}
+
+// dialNew connects to addr and secures the connection; it is closed when
+// ctx ends.
+func (pd peerDialer) dialNew(ctx context.Context, addr string) (*peerConn, error) {
 	cred, dialTimeout, ioTimeout := pd.cred, pd.dialTimeout, pd.ioTimeout
 	d := cred.Dialer("peer")
 	d.Timeout = dialTimeout
@@ -53,11 +74,35 @@ func (pd peerDialer) dial(ctx context.Context, addr string) (*peerConn, error) {
 	if err != nil {
 		return nil, err // names the peer
 	}
-	pc := &peerConn{addr: addr, c: c, timeout: ioTimeout,
-		limit: func(r io.Reader) io.Reader { return pd.limit.Reader(ctx, r) }}
+	pc := &peerConn{addr: addr, c: c, timeout: ioTimeout, limit: pd.limiter(ctx)}
 	pc.br = bufio.NewReaderSize(pc.limit(c), 16<<10)
 	pc.stop = context.AfterFunc(ctx, func() { c.Close() })
 	return pc, nil
+}
+
+// release gives pc, with nothing in flight and nothing unread, back to the
+// pool for the next download from its peer (without a pool, it closes
+// it). pc must not be used after.
+func (pd peerDialer) release(pc *peerConn) {
+	pd.pool.put(keyOf(pc.addr, pd.cred), pc)
+}
+
+// redial is called when a request on pc failed at the connection, before
+// anything was answered. If pc came from the pool, it died while idle: the
+// peer's other idle connections are dropped with it, and a new connection
+// is returned to retry on at once. Otherwise it returns nil, and the
+// failure stands.
+func (pd peerDialer) redial(ctx context.Context, pc *peerConn) *peerConn {
+	if !pc.reused || ctx.Err() != nil {
+		return nil
+	}
+	pc.close()
+	pd.pool.drop(keyOf(pc.addr, pd.cred))
+	fresh, err := pd.dialNew(ctx, pc.addr)
+	if err != nil {
+		return nil
+	}
+	return fresh
 }
 
 func (pc *peerConn) close() {
@@ -90,6 +135,7 @@ func (pc *peerConn) status(limit int64) (int64, error) {
 	if err != nil && wire.CodeOf(err) == "" {
 		return 0, fmt.Errorf("reading answer from %s: %w", pc.addr, err)
 	}
+	pc.reused = false // it answered: alive, whatever comes next
 	return n, err
 }
 

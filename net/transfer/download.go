@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -109,6 +110,8 @@ type Options struct {
 	wrapFile func(io.WriterAt) io.WriterAt
 	// rateWindow is the MinRate window (DefaultRateWindow): shorter in tests.
 	rateWindow time.Duration
+	// pool keeps connections between downloads (set by Manager; nil: none).
+	pool *connPool
 }
 
 func (o Options) withDefaults() Options {
@@ -273,6 +276,14 @@ func ctxErr(ctx context.Context) error {
 		return cause
 	}
 	return fmt.Errorf("download interrupted: %w", cause)
+}
+
+// busyWith reports whether d is of content id (asked for, or chosen) and
+// neither done, failed nor paused.
+func (d *Download) busyWith(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return cmp.Or(d.id, d.req.ID) == id && d.state != StateDone && d.state != StateFailed && d.state != StatePaused
 }
 
 func (d *Download) run(ctx context.Context) error {

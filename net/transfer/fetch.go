@@ -22,6 +22,9 @@ type fetchRun struct {
 	bufs   *chunkBufs
 	writeq chan writeJob // verified chunks on their way to disk
 	depth  int           // the most GETs in flight on one connection
+	// done is closed when every chunk is verified: idle sessions end and
+	// give their connections back to the pool.
+	done <-chan struct{}
 
 	fatalOnce sync.Once
 	fatal     error
@@ -48,23 +51,34 @@ func (r *fetchRun) failed() bool {
 
 // fetch runs the workers until every chunk is verified, ctx ends, the
 // stall timeout passes or a fatal (disk) error occurs.
-func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
+func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) (err error) {
 	if d.chunks.complete() {
 		return nil
 	}
 	d.mu.Lock()
-	r := &fetchRun{id: d.id, m: d.m, store: d.store, bufs: d.bufs, fatalCh: make(chan struct{})}
+	r := &fetchRun{id: d.id, m: d.m, store: d.store, bufs: d.bufs, fatalCh: make(chan struct{}), done: d.chunks.finished()}
 	d.mu.Unlock()
 	r.depth = int(min(max(d.opts.PipelineBytes/r.m.ChunkSize, 1), maxPipeline))
 	r.writeq = make(chan writeJob, writeQueueLen(r.m.ChunkSize))
 
 	fctx, cancel := context.WithCancel(ctx)
-	var wg, wwg sync.WaitGroup
+	var wg, rwg, wwg sync.WaitGroup // workers, refresh loop, writers
 	for range writers {
 		wwg.Go(func() { d.writer(r) })
 	}
 	defer func() {
+		if err == nil {
+			// Every chunk is verified: idle sessions end by themselves,
+			// giving their connections back to the pool, before the
+			// cancel would close them. One still reading (an endgame
+			// copy) is not waited for long. No worker starts meanwhile.
+			d.mu.Lock()
+			d.spawn = nil
+			d.mu.Unlock()
+			waitAtMost(&wg, finishGrace)
+		}
 		cancel()
+		rwg.Wait() // first: the refresh loop starts workers
 		wg.Wait()
 		close(r.writeq)
 		wwg.Wait()
@@ -84,8 +98,24 @@ func (d *Download) fetch(ctx context.Context, holders []wire.ResultPeer) error {
 	}
 	d.addPeersLocked(holders)
 	d.mu.Unlock()
-	wg.Go(func() { d.refreshLoop(fctx, r.id) })
+	rwg.Go(func() { d.refreshLoop(fctx, r.id) })
 	return d.watch(ctx, r)
+}
+
+// finishGrace bounds the wait for a fetch's sessions to end by themselves
+// once every chunk is verified.
+const finishGrace = 100 * time.Millisecond
+
+// waitAtMost waits for wg, or for d, whichever comes first.
+func waitAtMost(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // watch waits for the end of the fetch phase, ticking rates and the

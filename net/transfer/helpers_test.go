@@ -103,6 +103,8 @@ type testPeer struct {
 	gets   atomic.Int64
 	// getConns counts the connections that asked for a chunk.
 	getConns atomic.Int64
+	// accepted counts the connections accepted.
+	accepted atomic.Int64
 	stop     chan struct{}
 	once     sync.Once
 	wg       sync.WaitGroup
@@ -132,6 +134,7 @@ func (p *testPeer) start(t testing.TB) *testPeer {
 			if err != nil {
 				return
 			}
+			p.accepted.Add(1)
 			p.mu.Lock()
 			p.conns[c] = true
 			p.mu.Unlock()
@@ -165,6 +168,23 @@ func (p *testPeer) kill() {
 		close(p.killed)
 	})
 	p.wg.Wait()
+}
+
+// dropConns closes every open connection, listening on (a peer that
+// evicted its idle connections, or restarted).
+func (p *testPeer) dropConns() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+// open is how many connections are open.
+func (p *testPeer) open() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
 }
 
 func (p *testPeer) serve(c net.Conn) {

@@ -52,6 +52,7 @@ type job struct {
 func NewManager(opts Options) *Manager {
 	m := &Manager{changes: make(chan struct{}, 1), updates: make(chan struct{}, 1)}
 	opts.onChange = m.notify
+	opts.pool = newConnPool() // downloads from one peer share connections
 	seam := opts.onProgress
 	opts.onProgress = func() {
 		if seam != nil {
@@ -157,6 +158,16 @@ func (m *Manager) find(d *Download) *job {
 		}
 	}
 	return nil
+}
+
+// Busy reports whether a download of content id is queued or running
+// (neither done, failed nor paused). Cheaper than a Snapshot: it is asked
+// before each of a folder's thousands of files starts.
+func (m *Manager) Busy(id string) bool {
+	m.mu.Lock()
+	jobs := slices.Clone(m.jobs)
+	m.mu.Unlock()
+	return slices.ContainsFunc(jobs, func(j *job) bool { return j.d.busyWith(id) })
 }
 
 // List returns the downloads in the order they were started.
@@ -287,6 +298,7 @@ func (m *Manager) Close() {
 	}
 	m.mu.Unlock()
 	m.wg.Wait()
+	m.opts.pool.close()
 }
 
 // Lookup serves a download by content id: the verified chunks of one in

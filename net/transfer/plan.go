@@ -261,16 +261,26 @@ func fetchManifest(ctx context.Context, id string, size int64, holders []wire.Re
 			}
 			asked++
 			go func(addr string) {
-				pc, err := opts.dialer().dial(bctx, addr)
+				pd := opts.dialer()
+				pc, err := pd.dial(bctx, addr)
 				if err != nil {
 					answers <- answer{err: err}
 					return
 				}
-				defer pc.close()
 				guard(pc, opts.MinRate, opts.rateWindow, nil)
 				m, err := pc.manifest(id)
+				if err != nil && wire.CodeOf(err) == "" && !errors.Is(err, ErrBadManifest) {
+					if fresh := pd.redial(bctx, pc); fresh != nil {
+						pc = fresh
+						guard(pc, opts.MinRate, opts.rateWindow, nil)
+						m, err = pc.manifest(id)
+					}
+				}
 				if err != nil {
+					pc.close()
 					err = fmt.Errorf("manifest from %s: %w", addr, err)
+				} else {
+					pd.release(pc) // for the chunks, or the next file
 				}
 				answers <- answer{m: m, err: err}
 			}(h.Addr)

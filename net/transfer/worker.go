@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"slices"
@@ -24,7 +25,7 @@ func (d *Download) worker(ctx context.Context, r *fetchRun, p *peerState) {
 	backoff := backoffMin
 	for {
 		progressed, err := d.session(ctx, r, p)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, errFetchDone) {
 			return
 		}
 		d.mu.Lock()
@@ -41,6 +42,9 @@ func (d *Download) worker(ctx context.Context, r *fetchRun, p *peerState) {
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.done:
 			t.Stop()
 			return
 		case <-t.C:
@@ -96,21 +100,43 @@ func (d *Download) session(ctx context.Context, r *fetchRun, p *peerState) (prog
 	if err != nil {
 		return false, err
 	}
-	defer func() { s.close(err != nil && ctx.Err() == nil) }()
+	defer func() { s.close(err, ctx.Err() == nil) }()
 	for {
-		if err := s.fill(); err != nil {
-			return s.progressed, err
+		err := s.fill()
+		if err == nil && len(s.pending) == 0 {
+			err = s.idle(ctx)
+		} else if err == nil {
+			err = s.readOne(ctx)
 		}
-		if len(s.pending) == 0 {
-			if err := s.idle(ctx); err != nil {
-				return s.progressed, err
-			}
+		if err == nil {
 			continue
 		}
-		if err := s.readOne(ctx); err != nil {
-			return s.progressed, err
+		if wire.CodeOf(err) == "" && s.redial(ctx) {
+			continue
 		}
+		return s.progressed, err
 	}
+}
+
+// errFetchDone ends a session that is idle when every chunk is verified:
+// its connection goes back to the pool.
+var errFetchDone = errors.New("every chunk is verified")
+
+// redial replaces a pooled connection that failed before it answered
+// anything (it died while idle) with a new one, at once: the requests
+// sent on it go back to the queue. It reports whether it did.
+func (s *session) redial(ctx context.Context) bool {
+	fresh := s.d.opts.dialer().redial(ctx, s.pc)
+	if fresh == nil {
+		return false
+	}
+	s.p.log.Debug("Pooled connection was dead; dialled again")
+	s.pending = slices.DeleteFunc(s.pending, func(c int) bool { return c == haveReq })
+	s.d.chunks.disconnected(s.p.idx, s.pending, false)
+	s.pending, s.haveOut = s.pending[:0], false
+	s.pc = fresh
+	s.guard = guard(fresh, s.d.opts.MinRate, s.d.opts.rateWindow, &s.d.lastByte)
+	return true
 }
 
 // connect dials p and starts a session; a partial holder's HAVE is due
@@ -132,11 +158,19 @@ func (d *Download) connect(ctx context.Context, r *fetchRun, p *peerState) (*ses
 	}, nil
 }
 
-// close ends the session: the chunks still asked of p go back to the
-// queue (failed: the connection went wrong) and p's bitfield is forgotten
-// until it is asked again.
-func (s *session) close(failed bool) {
-	s.pc.close()
+// close ends the session after err: the chunks still asked of p go back
+// to the queue (failed when the connection went wrong while the fetch
+// goes on) and p's bitfield is forgotten until it is asked again. A
+// session that ended idle because every chunk is verified gives its
+// connection back to the pool.
+func (s *session) close(err error, going bool) {
+	failed := err != nil && going
+	if errors.Is(err, errFetchDone) && len(s.pending) == 0 {
+		s.d.opts.dialer().release(s.pc)
+		failed = false
+	} else {
+		s.pc.close()
+	}
 	s.pending = slices.DeleteFunc(s.pending, func(c int) bool { return c == haveReq })
 	s.d.chunks.disconnected(s.p.idx, s.pending, failed)
 	s.d.mu.Lock()
@@ -185,6 +219,8 @@ func (s *session) idle(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-s.r.done:
+		return errFetchDone
 	case <-s.wake:
 	case <-due:
 	}
