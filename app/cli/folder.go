@@ -37,10 +37,11 @@ const folderConcurrency = 16
 // inside the folder, and the version to fetch ("" lets the download pick,
 // by the most hosts, when several are offered).
 type folderFile struct {
-	name string
-	rel  string
-	id   string
-	size int64
+	name  string
+	rel   string
+	id    string
+	size  int64
+	offer []wire.SearchResult // the folder search's results of this name
 }
 
 // matchesFile reports whether a search answer has a file that get NAME
@@ -83,6 +84,7 @@ func folderPaths(resp *wire.SearchResponse, name string) []string {
 // name; a name offered in one version only is pinned to it.
 func folderFiles(resp *wire.SearchResponse, dir string) []folderFile {
 	ids := map[string]map[string]int64{}
+	offers := map[string][]wire.SearchResult{}
 	for _, r := range resp.Results {
 		if !wire.ValidID(r.ID) || !strings.HasPrefix(r.Name, dir+"/") {
 			continue
@@ -91,10 +93,11 @@ func folderFiles(resp *wire.SearchResponse, dir string) []folderFile {
 			ids[r.Name] = map[string]int64{}
 		}
 		ids[r.Name][r.ID] = r.Size
+		offers[r.Name] = append(offers[r.Name], r)
 	}
 	var out []folderFile
 	for name, versions := range ids {
-		f := folderFile{name: name, rel: strings.TrimPrefix(name, dir+"/")}
+		f := folderFile{name: name, rel: strings.TrimPrefix(name, dir+"/"), offer: offers[name]}
 		if len(versions) == 1 {
 			for id, size := range versions {
 				f.id, f.size = id, size
@@ -162,7 +165,9 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 			fail(f, err)
 			return
 		}
-		key, err := e.Download(engine.Request{Name: f.name, ID: f.id, Dir: target})
+		// The folder's search answered where each file is: the download
+		// plans from that, not from a search of its own.
+		key, err := e.Download(engine.Request{Name: f.name, ID: f.id, Dir: target, Offer: f.offer})
 		if err != nil {
 			fail(f, err)
 			return

@@ -330,16 +330,18 @@ func (d *Download) plan(ctx context.Context) ([]wire.ResultPeer, error) {
 		}
 		return holdersOf(resp, id), nil
 	}
-	resp, err := d.opts.Tracker.Search(ctx, d.req.Name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctxErr(ctx)
+	pl, err := choose(&wire.SearchResponse{Results: d.req.Offer}, d.req)
+	if len(d.req.Offer) == 0 || err != nil || len(pl.Holders) == 0 {
+		resp, err := d.opts.Tracker.Search(ctx, d.req.Name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctxErr(ctx)
+			}
+			return nil, fmt.Errorf("searching the tracker: %w", err)
 		}
-		return nil, fmt.Errorf("searching the tracker: %w", err)
-	}
-	pl, err := choose(resp, d.req)
-	if err != nil {
-		return nil, err
+		if pl, err = choose(resp, d.req); err != nil {
+			return nil, err
+		}
 	}
 	d.mu.Lock()
 	d.id, d.name, d.size, d.alts = pl.ID, pl.Name, pl.Size, pl.Alternatives

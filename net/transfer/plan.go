@@ -33,6 +33,11 @@ type Request struct {
 	// the faces show the folder's files as one item. Empty for a file
 	// asked for on its own. The download itself does not use it.
 	Folder string
+	// Offer, if set, is what a search just answered about this file (a
+	// folder's files all come from one search): the first plan chooses
+	// from it, by the same rules, instead of asking the tracker again.
+	// Later plans, and a first one the offer does not settle, ask.
+	Offer []wire.SearchResult
 }
 
 // maxSuggestions bounds the names offered when nothing matches.
