@@ -112,6 +112,9 @@ type Options struct {
 	rateWindow time.Duration
 	// pool keeps connections between downloads (set by Manager; nil: none).
 	pool *connPool
+	// dirNames shares folder listings between downloads (set by Manager;
+	// nil: each download lists its folder).
+	dirNames *dirNames
 }
 
 func (o Options) withDefaults() Options {
@@ -399,7 +402,7 @@ func (d *Download) openStore(ctx context.Context) error {
 	d.mu.Lock()
 	m, id, name := d.m, d.id, SafeName(path.Base(d.name))
 	d.mu.Unlock()
-	st, claimed, err := openStore(d.dir, id, name, m, d.opts.wrapFile, d.log)
+	st, claimed, err := openStoreMode(d.dir, id, name, m, d.opts.wrapFile, d.log, d.opts.dirNames, true)
 	if err != nil {
 		return err
 	}

@@ -154,7 +154,7 @@ func (d *Download) watch(ctx context.Context, r *fetchRun) error {
 
 // endFetch runs once the fetch phase's goroutines are done: no peer is
 // connected any more, and the resume record is saved (synced) unless
-// the file is complete.
+// the file is complete: when it changed, or when none was written yet.
 func (d *Download) endFetch(r *fetchRun) {
 	d.mu.Lock()
 	d.spawn = nil
@@ -162,7 +162,16 @@ func (d *Download) endFetch(r *fetchRun) {
 		p.connected, p.running = false, false
 	}
 	d.mu.Unlock()
-	if have := d.chunks.haveIfDirty(); have != nil && !d.chunks.complete() {
+	if d.chunks.complete() {
+		return
+	}
+	have := d.chunks.haveIfDirty()
+	if have == nil && !r.store.recorded {
+		// Stopped before its first record (create writes none): one now,
+		// so a cancel after a restart finds the part file (discardByID).
+		have = d.chunks.haveCopy()
+	}
+	if have != nil {
 		if err := r.store.saveState(have, true); err != nil {
 			d.log.Warn("Saving resume record failed", "error", err)
 		}

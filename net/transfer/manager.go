@@ -52,7 +52,8 @@ type job struct {
 func NewManager(opts Options) *Manager {
 	m := &Manager{changes: make(chan struct{}, 1), updates: make(chan struct{}, 1)}
 	opts.onChange = m.notify
-	opts.pool = newConnPool() // downloads from one peer share connections
+	opts.pool = newConnPool()     // downloads from one peer share connections
+	opts.dirNames = newDirNames() // and listings of the folders they save in
 	seam := opts.onProgress
 	opts.onProgress = func() {
 		if seam != nil {
@@ -403,7 +404,7 @@ func (d *Download) discardPartial() {
 		}
 		return
 	}
-	st, _, err := openStoreMode(d.dir, id, name, m, nil, d.log, false)
+	st, _, err := openStoreMode(d.dir, id, name, m, nil, d.log, d.opts.dirNames, false)
 	if err != nil {
 		return
 	}

@@ -50,9 +50,10 @@ type idleConn struct {
 
 const (
 	// poolIdlePerPeer bounds the idle connections kept to one peer: a
-	// folder runs up to 16 files at once, and a peer serves at most
-	// MaxConnsPerIP (16 by default, 8 at least) connections from one host.
-	poolIdlePerPeer = 8
+	// folder runs up to 16 files at once. A peer serves at most
+	// MaxConnsPerIP (16 by default, 8 at least) connections from one
+	// host, and closes idle ones to make room for new ones (net/peer).
+	poolIdlePerPeer = 16
 	// poolIdleMax bounds the idle connections kept in all.
 	poolIdleMax = 64
 	// poolIdleTimeout: an idle connection is closed after this long, well

@@ -69,6 +69,11 @@ type partStore struct {
 	w     io.WriterAt
 	wc    io.Closer // closes what w opened beside f
 	log   *slog.Logger
+	// names, if set, is the Manager's memory of folder listings (nil:
+	// the folder is listed each time).
+	names *dirNames
+	// recorded: a resume record of this part file was written (or found).
+	recorded bool
 }
 
 type nopCloser struct{}
@@ -88,18 +93,18 @@ func alignedBuf(n int64) []byte {
 // not list (a crash comes between a chunk's write and the next record);
 // none for a new one.
 func openStore(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger) (*partStore, wire.Bitfield, error) {
-	return openStoreMode(dir, id, name, m, wrap, log, true)
+	return openStoreMode(dir, id, name, m, wrap, log, nil, true)
 }
 
 // errNoPart: openStoreMode found nothing to resume and was told not to create.
 var errNoPart = errors.New("no part file to resume")
 
-func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger, create bool) (*partStore, wire.Bitfield, error) {
+func openStoreMode(dir, id, name string, m *wire.Manifest, wrap func(io.WriterAt) io.WriterAt, log *slog.Logger, names *dirNames, create bool) (*partStore, wire.Bitfield, error) {
 	fold, err := openFolder(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening download folder: %w", err)
 	}
-	s := &partStore{fold: fold, root: fold.root, dir: dir, id: id, name: name, m: m, log: log}
+	s := &partStore{fold: fold, root: fold.root, dir: dir, id: id, name: name, m: m, log: log, names: names}
 	claimed, err := s.resume()
 	if err != nil {
 		fold.close()
@@ -135,12 +140,13 @@ func (s *partStore) resume() (wire.Bitfield, error) {
 	// file system gives none (an overlay): 300 stats a file for a folder
 	// of 1,000 (scripts/bench-folder.sh). Only this id's names are looked
 	// at more closely.
-	d, err := s.root.Open(".")
-	if err != nil {
-		return nil, fmt.Errorf("reading download folder: %w", err)
+	var names []string
+	var err error
+	if s.names != nil {
+		names, err = s.names.hiddenNames(s.dir, s.prefix(), s.listNames)
+	} else {
+		names, err = s.listNames()
 	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading download folder: %w", err)
 	}
@@ -231,6 +237,7 @@ func (s *partStore) tryResume(stem string, recorded bool) (wire.Bitfield, bool) 
 		all.Set(i)
 	}
 	s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
+	s.recorded = recorded
 	log.Info("Resuming download", "recorded", recorded)
 	return all, true
 }
@@ -268,6 +275,7 @@ func (s *partStore) removeOrphan(name string, info fs.FileInfo) {
 	if lockFile(f) == nil {
 		s.log.Info("Removing orphan part file", "part", name)
 		s.fold.removeIf(name, f)
+		s.names.removed(s.dir, name)
 	}
 }
 
@@ -286,6 +294,7 @@ func (s *partStore) create() error {
 		}
 		abandon := func() {
 			s.fold.removeIf(stem+partSuffix, f)
+			s.names.removed(s.dir, stem+partSuffix)
 			f.Close()
 		}
 		if err := lockFile(f); errors.Is(err, errLocked) {
@@ -302,11 +311,13 @@ func (s *partStore) create() error {
 			abandon()
 			return fmt.Errorf("reserving %d bytes in %s: %w", s.m.Size, s.dir, err)
 		}
+		// No resume record yet: a part file without one is resumed all
+		// the same (re-verified), and the first record is written at the
+		// first save, or when the fetch stops short (endFetch). A small
+		// file is saved before it would be: that is a file created,
+		// written and renamed less for each file of a folder.
 		s.f, s.part, s.state = f, stem+partSuffix, stem+stateSuffix
-		if err := s.saveState(wire.NewBitfield(s.m.NumChunks()), false); err != nil {
-			abandon()
-			return err
-		}
+		s.names.added(s.dir, s.part)
 		return nil
 	}
 	return fmt.Errorf("creating part file in %s: no free name", s.dir)
@@ -448,6 +459,10 @@ func (s *partStore) saveState(have wire.Bitfield, sync bool) error {
 	if err == nil {
 		err = s.root.Rename(tmp, s.state)
 	}
+	if err == nil {
+		s.recorded = true
+		s.names.added(s.dir, s.state)
+	}
 	if err != nil {
 		if fi != nil && s.fold.is(tmp, fi) {
 			s.root.Remove(tmp)
@@ -472,10 +487,10 @@ func (s *partStore) finish() (string, error) {
 		return "", fmt.Errorf("syncing %s: %w", s.dir, err)
 	}
 	final := ""
-	taken := s.namesTaken()
+	var taken []string
 	for i := 0; i < maxFreeNames && final == ""; i++ {
 		cand := candidateName(s.name, i)
-		if takenIgnoringCase(taken, cand) {
+		if s.nameTaken(&taken, cand) {
 			continue
 		}
 		err := s.saveAs(cand)
@@ -486,11 +501,14 @@ func (s *partStore) finish() (string, error) {
 			return "", fmt.Errorf("saving into %s: %w", s.dir, err)
 		}
 		final = cand
+		s.names.added(s.dir, cand)
+		s.names.removed(s.dir, s.part)
 	}
 	if final == "" {
 		return "", fmt.Errorf("saving into %s: no free name for %q", s.dir, s.name)
 	}
 	s.root.Remove(s.state)
+	s.names.removed(s.dir, s.state)
 	if d, err := s.root.Open("."); err == nil {
 		d.Sync()
 		d.Close()
@@ -498,16 +516,28 @@ func (s *partStore) finish() (string, error) {
 	return filepath.Join(s.dir, final), nil
 }
 
-// namesTaken lists the names in the folder, for takenIgnoringCase; nil
-// if it cannot be read (saveAs still never replaces a file).
-func (s *partStore) namesTaken() []string {
+// listNames lists the names in the folder.
+func (s *partStore) listNames() ([]string, error) {
 	d, err := s.root.Open(".")
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer d.Close()
-	names, _ := d.Readdirnames(-1)
-	return names
+	return d.Readdirnames(-1)
+}
+
+// nameTaken returns whether a name in the folder differs from cand in
+// case only, or not at all (takenIgnoringCase); false if the folder
+// cannot be read (saveAs still never replaces a file). taken is the
+// listing, read on first use when there is no dirNames.
+func (s *partStore) nameTaken(taken *[]string, cand string) bool {
+	if s.names != nil {
+		return s.names.takenFold(s.dir, cand, s.listNames)
+	}
+	if *taken == nil {
+		*taken, _ = s.listNames()
+	}
+	return takenIgnoringCase(*taken, cand)
 }
 
 // takenIgnoringCase reports whether a name in taken differs from cand in
@@ -585,6 +615,8 @@ func (s *partStore) copyInto(dst *os.File, cand string) error {
 func (s *partStore) discard() {
 	s.fold.removeIf(s.part, s.f)
 	s.root.Remove(s.state)
+	s.names.removed(s.dir, s.part)
+	s.names.removed(s.dir, s.state)
 }
 
 // discardByID removes the part files and resume records of id in dir
