@@ -5,8 +5,9 @@
 #   and, in the same run, by aria2c from SEEDERS aria2c seeders of one
 #   multi-file torrent of the same folder, through opentracker (256 KiB
 #   pieces; DHT, LPD and PEX off):
-#     small: SMALL_N files of SMALL_KIB KiB (default 1,000 x 64 KiB), where
-#            per-file overheads show;
+#     small: SMALL_N files of SMALL_KIB KiB (default 1,000 x 64 KiB) in
+#            SMALL_DIRS subfolders (default 10; 1: all in the folder
+#            itself), where per-file overheads show;
 #     big:   BIG_N files of BIG_MIB MiB (default 10 x 100 MiB).
 # Each run is timed from launch until the process exits with every file
 # verified on disk (compared with diff -r after each run); CPU and peak RSS
@@ -22,6 +23,7 @@ RUNS=${RUNS:-3}
 SEEDERS=${SEEDERS:-1}
 SMALL_N=${SMALL_N:-1000}
 SMALL_KIB=${SMALL_KIB:-64}
+SMALL_DIRS=${SMALL_DIRS:-10}
 BIG_N=${BIG_N:-10}
 BIG_MIB=${BIG_MIB:-100}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,13 +51,13 @@ log "building enxame (-tags nogui)"
 (cd "$ROOT" && go build -tags nogui -o "$TMP/enxame" .)
 ENXAME=$TMP/enxame
 
-log "writing small: $SMALL_N x $SMALL_KIB KiB, big: $BIG_N x $BIG_MIB MiB"
+log "writing small: $SMALL_N x $SMALL_KIB KiB in $SMALL_DIRS folder(s), big: $BIG_N x $BIG_MIB MiB"
 mkdir -p "$TMP/src/small" "$TMP/src/big"
-python3 - "$TMP/src/small" "$SMALL_N" "$SMALL_KIB" <<'EOF'
+python3 - "$TMP/src/small" "$SMALL_N" "$SMALL_KIB" "$SMALL_DIRS" <<'EOF'
 import os, sys
-d, n, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+d, n, kib, dirs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 for i in range(n):
-    sub = os.path.join(d, f"part-{i % 10}")
+    sub = os.path.join(d, f"part-{i % dirs}") if dirs > 1 else d
     os.makedirs(sub, exist_ok=True)
     with open(os.path.join(sub, f"f-{i:05d}.bin"), "wb") as f:
         f.write(os.urandom(kib * 1024))
@@ -142,12 +144,12 @@ for f in small big; do
 done
 
 # ---- report ----
-python3 - "$TMP/res" "$RUNS" "$SEEDERS" "$SMALL_N" "$SMALL_KIB" "$BIG_N" "$BIG_MIB" <<'EOF'
+python3 - "$TMP/res" "$RUNS" "$SEEDERS" "$SMALL_N" "$SMALL_KIB" "$BIG_N" "$BIG_MIB" "$SMALL_DIRS" <<'EOF'
 import json, os, statistics, sys
 res, runs, seeders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-small_n, small_kib, big_n, big_mib = map(int, sys.argv[4:8])
+small_n, small_kib, big_n, big_mib, small_dirs = map(int, sys.argv[4:9])
 mib = {"small": small_n * small_kib / 1024, "big": big_n * big_mib}
-desc = {"small": f"{small_n} x {small_kib} KiB", "big": f"{big_n} x {big_mib} MiB"}
+desc = {"small": f"{small_n} x {small_kib} KiB" + (" flat" if small_dirs == 1 else ""), "big": f"{big_n} x {big_mib} MiB"}
 def runs_of(name, key):
     return [json.load(open(os.path.join(res, f"{name}.{r}.json")))[key] for r in range(1, runs + 1)]
 def med(name, key):

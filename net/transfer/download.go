@@ -408,7 +408,10 @@ func (d *Download) openStore(ctx context.Context) error {
 	}
 	n := m.NumChunks()
 	d.chunks.reset(n)
-	bufs := newChunkBufs(m.ChunkSize)
+	// A file smaller than a chunk needs buffers of its size only: a
+	// folder of small files downloads 16 at a time, each with buffers
+	// that outlive it until the garbage collector's second pass.
+	bufs := newChunkBufs(min(m.ChunkSize, (max(m.Size, 1)+directAlign-1)/directAlign*directAlign))
 	d.mu.Lock()
 	d.store, d.bufs = st, bufs
 	d.mu.Unlock()
