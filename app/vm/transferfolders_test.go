@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -142,7 +143,7 @@ func startSilentFolder(t *testing.T, addr, dir string, n int) map[string]string 
 	ids := map[string]string{}
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("%s/x%d.bin", dir, i)
-		ids[name] = strings.Repeat(fmt.Sprintf("%02x", 0x40+i), 32)
+		ids[name] = enxametest.ContentID([]byte(name))
 		startSilentHolder(t, addr, name, ids[name])
 	}
 	return ids
@@ -150,7 +151,8 @@ func startSilentFolder(t *testing.T, addr, dir string, n int) map[string]string 
 
 // TestFolderPauseResumeCancel (issue 14): Pause on a folder's row pauses
 // every file of it (those running and those queued), Resume runs them
-// again, Cancel takes the folder off; the folder row's state follows.
+// again, so does Pause all, Cancel takes the folder off; the folder row's
+// state follows.
 func TestFolderPauseResumeCancel(t *testing.T) {
 	addr := live.StartTracker(t)
 	startSilentFolder(t, addr, "stuck", 4)
@@ -177,16 +179,21 @@ func TestFolderPauseResumeCancel(t *testing.T) {
 	if err := v.Transfers.Resume(key); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, v, 10*time.Second, "the folder running again", func() bool {
-		r := rowOfKey(t, v, key)
-		return r.Active() && r.State != StateQueued
-	})
 	states := map[transfer.State]int{}
-	for _, tr := range v.eng.Snapshot().Transfers {
-		states[tr.State]++
+	pollUntil(t, v, 10*time.Second, "two files running again, two queued", func() bool {
+		clear(states)
+		for _, tr := range v.eng.Snapshot().Transfers {
+			states[tr.State]++
+		}
+		r := rowOfKey(t, v, key)
+		return r.Active() && r.State != StateQueued && states[StatePaused] == 0 && states[StateQueued] == 2
+	})
+	// The tray's Pause all pauses each file of the folder too.
+	if n := v.Transfers.PauseAll(); n != 4 {
+		t.Errorf("PauseAll paused %d, want the folder's 4 files", n)
 	}
-	if states[StatePaused] != 0 || states[StateQueued] != 2 {
-		t.Errorf("after Resume: %v; want two running and two queued", states)
+	if r := rowOfKey(t, v, key); r.State != StatePaused {
+		t.Errorf("folder after PauseAll: %s", rowsText(v))
 	}
 	if err := v.Transfers.Cancel(key); err != nil {
 		t.Fatal(err)
@@ -197,10 +204,12 @@ func TestFolderPauseResumeCancel(t *testing.T) {
 }
 
 // TestFolderMovesAsOne (issue 14): Move up and down take a folder with all
-// its files, and a file past a whole folder.
+// its files, in their order, past a file or another folder, and a file
+// past a whole folder.
 func TestFolderMovesAsOne(t *testing.T) {
 	addr := live.StartTracker(t)
 	ids := startSilentFolder(t, addr, "mid", 3)
+	maps.Copy(ids, startSilentFolder(t, addr, "duo", 2))
 	for _, name := range []string{"first.bin", "last.bin"} {
 		ids[name] = enxametest.ContentID([]byte(name))
 		startSilentHolder(t, addr, name, ids[name])
@@ -215,15 +224,14 @@ func TestFolderMovesAsOne(t *testing.T) {
 	if _, err := v.Transfers.Start("last.bin", ids["last.bin"]); err != nil {
 		t.Fatal(err)
 	}
-	// The engine's order, each file of the folder as "x".
+	if _, err := v.Transfers.StartFolder(t.Context(), "duo"); err != nil {
+		t.Fatal(err)
+	}
+	// The engine's order, by shared name.
 	order := func() string {
 		var s []string
 		for _, tr := range v.eng.Snapshot().Transfers {
-			name := filepath.Base(tr.Req.Name)
-			if tr.Req.Folder != "" {
-				name = "x"
-			}
-			s = append(s, name)
+			s = append(s, tr.Req.Name)
 		}
 		return strings.Join(s, " ")
 	}
@@ -235,20 +243,38 @@ func TestFolderMovesAsOne(t *testing.T) {
 		}
 		return strings.Join(s, " ")
 	}
-	key := FolderKey(filepath.Join(v.Settings().Downloads, "mid"))
+	// Each folder's files as they were started, in the order to keep.
+	start := strings.Fields(order())
+	block := func(dir string) string {
+		var s []string
+		for _, n := range start {
+			if strings.HasPrefix(n, dir+"/") {
+				s = append(s, n)
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	expand := strings.NewReplacer("MID", block("mid"), "DUO", block("duo")).Replace
+	if got, want := order(), expand("first.bin MID last.bin DUO"); got != want {
+		t.Fatalf("started as %q, want %q", got, want)
+	}
+	root := v.Settings().Downloads
+	mid, duo := FolderKey(filepath.Join(root, "mid")), FolderKey(filepath.Join(root, "duo"))
 	for _, step := range []struct {
 		what        string
 		move        func(string) error
 		key         string
 		items, list string
 	}{
-		{"the folder up", v.Transfers.MoveUp, key, "mid first.bin last.bin", "x x x first.bin last.bin"},
-		{"the folder down", v.Transfers.MoveDown, key, "first.bin mid last.bin", "first.bin x x x last.bin"},
-		{"a file up past the folder", v.Transfers.MoveUp, "", "first.bin last.bin mid", "first.bin last.bin x x x"},
-		{"the folder at the end, down", v.Transfers.MoveDown, key, "first.bin last.bin mid", "first.bin last.bin x x x"},
+		{"the folder up past a file", v.Transfers.MoveUp, mid, "mid first.bin last.bin duo", "MID first.bin last.bin DUO"},
+		{"the folder down past a file", v.Transfers.MoveDown, mid, "first.bin mid last.bin duo", "first.bin MID last.bin DUO"},
+		{"a file up past the folder", v.Transfers.MoveUp, "last.bin", "first.bin last.bin mid duo", "first.bin last.bin MID DUO"},
+		{"a folder down past a smaller one", v.Transfers.MoveDown, mid, "first.bin last.bin duo mid", "first.bin last.bin DUO MID"},
+		{"a folder down past a larger one", v.Transfers.MoveDown, duo, "first.bin last.bin mid duo", "first.bin last.bin MID DUO"},
+		{"the folder at the end, down", v.Transfers.MoveDown, duo, "first.bin last.bin mid duo", "first.bin last.bin MID DUO"},
 	} {
 		k := step.key
-		if k == "" {
+		if k == "last.bin" {
 			k = keyOf(t, v, "last.bin")
 		}
 		if err := step.move(k); err != nil {
@@ -257,8 +283,8 @@ func TestFolderMovesAsOne(t *testing.T) {
 		if got := items(); got != step.items {
 			t.Errorf("%s: rows %q, want %q", step.what, got, step.items)
 		}
-		if got := order(); got != step.list {
-			t.Errorf("%s: the engine's order %q, want %q", step.what, got, step.list)
+		if got, want := order(), expand(step.list); got != want {
+			t.Errorf("%s: the engine's order %q, want %q", step.what, got, want)
 		}
 	}
 }
