@@ -62,8 +62,9 @@ func (t *TransfersVM) clearSelected() {
 
 // folderGrid builds the grid of a folder's files: their chunks one after
 // the other (folded to at most MaxFolderCells), and their sources merged
-// by address (rates and bad chunks summed; sending when it sends for one
-// file, waiting when it waits for one, else no longer used).
+// by address (the rates of the files running and the bad chunks summed;
+// sending when it sends for one file, waiting when it waits for one, else
+// no longer used).
 func (t *TransfersVM) folderGrid(root string, files []Transfer) (Grid, []PeerRow) {
 	index := map[string]int{}
 	var peers []PeerRow
@@ -79,7 +80,9 @@ func (t *TransfersVM) folderGrid(root string, files []Transfer) (Grid, []PeerRow
 			}
 			remap[j][k] = m
 			pr := &peers[m]
-			pr.Rate += p.Rate
+			if running(tr.State) {
+				pr.Rate += p.Rate // a finished file's last rate is no more
+			}
 			pr.Strikes += p.Strikes
 			switch {
 			case p.Dropped:

@@ -164,7 +164,9 @@ func folderRow(it item, expanded bool, sizes map[string]int64) TransferRow {
 		}
 		r.Size += size
 		r.Done += tr.Done
-		r.Rate += tr.Rate
+		if running(tr.State) {
+			r.Rate += tr.Rate // a finished or paused file's last rate is no more
+		}
 		for _, p := range tr.Peers {
 			known[p.Addr] = true
 			if p.Connected && !p.Dropped {

@@ -371,9 +371,11 @@ func TestFolderRowState(t *testing.T) {
 	}
 	notPlanned := file(StateQueued, 0, 0)
 	notPlanned.Req.ID = "id2"
-	r := folderRow(item{folder: "/d/f", files: []Transfer{file(StateDownloading, 30, 40), notPlanned}}, false, map[string]int64{"id2": 60})
-	if r.Size != 100 || r.Done != 30 || r.Fraction != 0.3 || r.Name != "f" || r.Files != 2 {
-		t.Errorf("row %+v; want 30 of 100 B, 2 files", r)
+	running, ended := file(StateDownloading, 30, 40), file(StateDone, 0, 0)
+	running.Rate, ended.Rate = 100, 900 // the last rate of a finished file
+	r := folderRow(item{folder: "/d/f", files: []Transfer{running, notPlanned, ended}}, false, map[string]int64{"id2": 60})
+	if r.Size != 100 || r.Done != 30 || r.Fraction != 0.3 || r.Name != "f" || r.Files != 3 || r.Rate != 100 {
+		t.Errorf("row %+v; want 30 of 100 B, 3 files, 100 B/s", r)
 	}
 }
 
