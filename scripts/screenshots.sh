@@ -246,7 +246,7 @@ for i in 1 2 3 4; do head -c $(((1 + i % 2) << 20)) /dev/urandom >"$PROJ/Parte $
 head -c $((1 << 20)) /dev/urandom >"$PROJ/dados/medidas.csv"
 head -c $((512 << 10)) /dev/urandom >"$PROJ/dados/fotos.zip"
 touch -d '1 hour ago' "$PROJ"/* "$PROJ"/dados/*
-XDG_CACHE_HOME=$TMP/cache05 HOME=$H/pc05 named "Sala 12 – PC 05" "$BIN" share -tracker "127.0.0.1:$TPORT" -listen 127.0.0.1:0 -max-upload 400KiB/s "$H/pc05/Aulas" 2>"$TMP/pc05.log" &
+XDG_CONFIG_HOME=$TMP/cfg-pc05 XDG_CACHE_HOME=$TMP/cache05 HOME=$H/pc05 named "Sala 12 – PC 05" "$BIN" share -tracker "127.0.0.1:$TPORT" -listen 127.0.0.1:0 -max-upload 400KiB/s "$H/pc05/Aulas" 2>"$TMP/pc05.log" &
 PIDS+=($!)
 project_listed() { local r; r=$(search Projeto) && for f in "Parte 1" "Parte 2" "Parte 3" "Parte 4" fotos medidas; do grep -q "$f" <<<"$r" || return 1; done; }
 until_ok "PC 05's folder" bash -c "$(declare -f search project_listed); ROOT=$ROOT TPORT=$TPORT; project_listed"
