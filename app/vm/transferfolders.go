@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"cmp"
 	"errors"
 	"path"
 	"path/filepath"
@@ -104,19 +105,12 @@ func rowsOf(items []item, expanded map[string]bool, sizes map[string]int64) []Tr
 
 // childName is a folder's file named by its path in the folder.
 func childName(root string, tr Transfer) string {
-	name := path.Base(cmpOr(tr.Name, tr.Req.Name))
+	name := path.Base(cmp.Or(tr.Name, tr.Req.Name))
 	rel, err := filepath.Rel(root, tr.Req.Dir)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
 		return name
 	}
 	return filepath.ToSlash(rel) + "/" + name
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // running reports the states of a download under way.
@@ -160,7 +154,7 @@ func folderRow(it item, expanded bool, sizes map[string]int64) TransferRow {
 	for _, tr := range it.files {
 		size := tr.Size
 		if size <= 0 {
-			size = sizes[cmpOr(tr.ID, tr.Req.ID)]
+			size = sizes[cmp.Or(tr.ID, tr.Req.ID)]
 		}
 		r.Size += size
 		r.Done += tr.Done
