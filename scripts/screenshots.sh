@@ -10,7 +10,11 @@
 #   Sala 12 – PC 07   the desktop app: a student who joins the network
 #                     heard nearby (task 2), finds and downloads the
 #                     recording (task 4) and finds out who sent a chunk
-#                     (task 5)
+#                     (task 5); then picks several results at once
+#                     (search-pick) and downloads a whole folder
+#                     (transfer-folder: one row, expanded, its grid)
+#   Sala 12 – PC 05   `enxame share -max-upload`: the class project's
+#                     folder, sent slowly enough to be caught half way
 #
 # Each computer gets its own name (a UTS namespace: the engine registers
 # the host name), its own home folder and its own XDG_CONFIG_HOME. The
@@ -232,6 +236,45 @@ sleep 2.5
 shot network
 key ctrl+4                                                                     # My share tab
 shot my-share
+
+# --- several files, and a whole folder (issue 14) -----------------------------
+# Sala 12 – PC 05 shares the class project's folder, its sending limited
+# (-max-upload) so that the folder's download is photographed half way.
+PROJ="$H/pc05/Aulas/Projeto final"
+mkdir -p "$PROJ/dados" "$TMP/cfg-pc05"
+for i in 1 2 3 4; do head -c $(((1 + i % 2) << 20)) /dev/urandom >"$PROJ/Parte $i - relatório.pdf"; done
+head -c $((1 << 20)) /dev/urandom >"$PROJ/dados/medidas.csv"
+head -c $((512 << 10)) /dev/urandom >"$PROJ/dados/fotos.zip"
+touch -d '1 hour ago' "$PROJ"/* "$PROJ"/dados/*
+XDG_CONFIG_HOME=$TMP/cfg-pc05 XDG_CACHE_HOME=$TMP/cache05 HOME=$H/pc05 named "Sala 12 – PC 05" "$BIN" share -tracker "127.0.0.1:$TPORT" -listen 127.0.0.1:0 -max-upload 400KiB/s "$H/pc05/Aulas" 2>"$TMP/pc05.log" &
+PIDS+=($!)
+project_listed() { local r; r=$(search Projeto) && for f in "Parte 1" "Parte 2" "Parte 3" "Parte 4" fotos medidas; do grep -q "$f" <<<"$r" || return 1; done; }
+until_ok "PC 05's folder" bash -c "$(declare -f search project_listed); ROOT=$ROOT TPORT=$TPORT; project_listed"
+key ctrl+1                                                                     # Search tab
+key ctrl+f
+key ctrl+a BackSpace
+typein "Projeto"
+key Return
+sleep 1                                                                        # the results drawn
+click 18 224                                                                   # the box of Parte 1 (a bar appears above the list)
+click 18 344                                                                   # Parte 3
+click 18 464                                                                   # medidas.csv
+xdotool mousemove --sync 1090 600                                              # the pointer away
+shot search-pick
+click 215 180                                                                  # Clear selection
+click 1018 140                                                                 # Download folder: Transfers shows it, selected
+sleep 1.5                                                                      # (the folder's files are asked of the tracker first)
+click 40 62                                                                    # Move up: the folder before the recording
+click 22 101                                                                   # ▸ on the folder's row: its files under it
+sleep 6                                                                        # about half way
+xdotool mousemove --sync 1090 600
+shot transfer-folder
+done_files() { test "$(find "$H/aluno/Downloads/Enxame/Projeto final" -type f ! -name '*.part' | wc -l)" -eq 6; }
+until_ok "the folder's download" done_files
+# ... and the app no longer remembers it as unfinished (else the next start
+# would fetch its last file again).
+none_pending() { ! grep -qs 'Projeto final' "$TMP"/cfg-aluno/fyne/*/preferences.json; }
+until_ok "the folder's download remembered as done" none_pending
 
 # Leave cleanly: SIGTERM must exit 0.
 kill -TERM "$STUDENT"

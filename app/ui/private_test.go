@@ -242,7 +242,7 @@ func TestTrayOnlyWithASessionBus(t *testing.T) {
 
 // TestSearchOffersFolders (issue 14): the folders the results come from
 // are offered above them with their counts; one button downloads all of
-// a folder and shows Transfers.
+// a folder and shows Transfers, where the folder is one row.
 func TestSearchOffersFolders(t *testing.T) {
 	a := test.NewTempApp(t)
 	addr := live.StartTracker(t)
@@ -265,8 +265,9 @@ func TestSearchOffersFolders(t *testing.T) {
 	if u.main.tabs.Selected() != u.main.transfersItem {
 		t.Error("Transfers not shown after downloading a folder")
 	}
-	if n := u.vm.Transfers.Rows.Length(); n != 2 {
-		t.Fatalf("%d transfers, want the folder's 2 files", n)
+	// One row: the folder, with its two files (they are one item).
+	if rows, _ := u.vm.Transfers.Rows.Get(); len(rows) != 1 || rows[0].Kind != vm.RowFolder || rows[0].Files != 2 {
+		t.Fatalf("transfer rows %+v, want the folder with its 2 files", rows)
 	}
 }
 

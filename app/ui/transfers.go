@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"image/color"
 	"net/url"
 	"slices"
 	"strconv"
@@ -137,15 +138,19 @@ func (t *transfersTab) onRowsChanged() {
 }
 
 // updateQueueButtons offers Move up and Move down where the selected
-// download can go, and Clear finished when a download is done or failed.
+// item (a download, or a folder with all its files) can go, and Clear
+// finished when an item is done or failed. A file shown under its folder
+// does not move on its own: its folder's files start in the folder's
+// order, and the folder moves as one.
 func (t *transfersTab) updateQueueButtons() {
 	rows, _ := t.m.u.vm.Transfers.Rows.Get()
 	sel, _ := t.m.u.vm.Transfers.Selected.Get()
-	i := slices.IndexFunc(rows, func(r vm.TransferRow) bool { return r.Key == sel })
+	items := slices.DeleteFunc(slices.Clone(rows), func(r vm.TransferRow) bool { return r.Kind == vm.RowChild })
+	i := slices.IndexFunc(items, func(r vm.TransferRow) bool { return r.Key == sel })
 	showIf(t.queueBar, len(rows) > 0)
 	enableIf(t.moveUp, i > 0)
-	enableIf(t.moveDown, i >= 0 && i < len(rows)-1)
-	enableIf(t.clear, slices.ContainsFunc(rows, vm.TransferRow.Finished))
+	enableIf(t.moveDown, i >= 0 && i < len(items)-1)
+	enableIf(t.clear, slices.ContainsFunc(items, vm.TransferRow.Finished))
 }
 
 func enableIf(b *widget.Button, on bool) {
@@ -216,6 +221,7 @@ func (t *transfersTab) onGridChanged() {
 	for i, a := range g.Sources {
 		sources[i] = cmp.Or(names[a], a)
 	}
+	t.grid.SetScale(g.Per, g.Files)
 	t.grid.SetCells(g.Cells, sources)
 }
 
@@ -285,7 +291,9 @@ func (t *transfersTab) open(path string) {
 	}
 }
 
-// transferRow is one download in the list.
+// transferRow is one download in the list, or a folder's row (with the
+// toggle that shows its files), or one file of an expanded folder
+// (indented under it).
 type transferRow struct {
 	widget.BaseWidget
 	tab                              *transfersTab
@@ -294,7 +302,12 @@ type transferRow struct {
 	name, state, detail              *widget.Label
 	bar                              *widget.ProgressBar
 	pause, cancel, openFile, openDir *widget.Button
+	toggle                           *widget.Button    // a folder's ▸ / ▾
+	indent                           *canvas.Rectangle // before a folder's file
 }
+
+// ChildIndent is how far a folder's files are set in under it.
+const ChildIndent = float32(28)
 
 func newTransferRow(t *transfersTab) *transferRow {
 	r := &transferRow{tab: t, id: -1}
@@ -309,6 +322,12 @@ func newTransferRow(t *transfersTab) *transferRow {
 	r.cancel = widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), r.onCancel)
 	r.openFile = widget.NewButtonWithIcon(lang.L("Open"), theme.FileIcon(), r.onOpen)
 	r.openDir = widget.NewButtonWithIcon(lang.L("Show in folder"), theme.FolderOpenIcon(), r.onOpenDir)
+	r.toggle = widget.NewButtonWithIcon("", theme.MenuExpandIcon(), r.onToggle)
+	r.toggle.Importance = widget.LowImportance
+	r.toggle.Hide()
+	r.indent = canvas.NewRectangle(color.Transparent)
+	r.indent.SetMinSize(fyne.NewSize(ChildIndent, 1))
+	r.indent.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -317,8 +336,10 @@ func newTransferRow(t *transfersTab) *transferRow {
 // and buttons of every row line up whatever buttons each one shows.
 func (r *transferRow) CreateRenderer() fyne.WidgetRenderer {
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(r.pause, r.cancel, r.openFile, r.openDir))
-	top := columns(transferColumns, r.name, r.state, buttons)
-	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, r.detail))
+	name := container.NewBorder(nil, nil, r.toggle, nil, r.name)
+	top := columns(transferColumns, name, r.state, buttons)
+	body := container.NewVBox(top, r.bar, r.detail)
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, r.indent, nil, body))
 }
 
 func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
@@ -340,31 +361,62 @@ func (r *transferRow) set(id widget.ListItemID, row vm.TransferRow) {
 	if r.bar.Value != row.Fraction {
 		r.bar.SetValue(row.Fraction)
 	}
-	detail := row.Detail()
-	if row.State == vm.StateDone && row.Path != "" {
-		detail = vm.Size(row.Size) + " · " + lang.L("saved as {{.Path}}", map[string]any{"Path": row.Path})
-	}
-	setText(r.detail, detail)
+	setText(r.detail, rowDetail(row))
+	r.setFolder(row)
 
 	done := row.State == vm.StateDone
-	showIf(r.openFile, done)
-	showIf(r.openDir, done)
+	folder := row.Kind == vm.RowFolder
+	showIf(r.openFile, done && !folder)
+	showIf(r.openDir, done || folder)
 	showIf(r.cancel, !done)
 	switch {
 	case row.Active():
-		if r.pause.Text != lang.L("Pause") {
-			r.pause.SetText(lang.L("Pause"))
-			r.pause.SetIcon(theme.MediaPauseIcon())
-		}
+		setButton(r.pause, lang.L("Pause"), theme.MediaPauseIcon())
 		r.pause.Show()
 	case row.Resumable():
-		if r.pause.Text != lang.L("Resume") {
-			r.pause.SetText(lang.L("Resume"))
-			r.pause.SetIcon(theme.MediaPlayIcon())
-		}
+		setButton(r.pause, lang.L("Resume"), theme.MediaPlayIcon())
 		r.pause.Show()
 	default:
 		r.pause.Hide()
+	}
+}
+
+// rowDetail is the line under a row's name: once done, where it was saved.
+func rowDetail(row vm.TransferRow) string {
+	switch {
+	case row.State != vm.StateDone || row.Path == "":
+		return row.Detail()
+	case row.Kind == vm.RowFolder:
+		return row.Detail() + " · " + lang.L("saved in {{.Path}}", map[string]any{"Path": row.Path})
+	}
+	return vm.Size(row.Size) + " · " + lang.L("saved as {{.Path}}", map[string]any{"Path": row.Path})
+}
+
+// setFolder shows a folder's toggle (▸ its files hidden, ▾ shown) and
+// Open folder, or sets a folder's file in under it.
+func (r *transferRow) setFolder(row vm.TransferRow) {
+	folder := row.Kind == vm.RowFolder
+	showIf(r.toggle, folder)
+	showIf(r.indent, row.Kind == vm.RowChild)
+	if folder {
+		icon := theme.MenuExpandIcon()
+		if row.Expanded {
+			icon = theme.MenuDropDownIcon()
+		}
+		if r.toggle.Icon == nil || r.toggle.Icon.Name() != icon.Name() {
+			r.toggle.SetIcon(icon)
+		}
+		setButton(r.openDir, lang.L("Open folder"), theme.FolderOpenIcon())
+	} else {
+		setButton(r.openDir, lang.L("Show in folder"), theme.FolderOpenIcon())
+	}
+}
+
+// setButton changes a button's text and icon only when they differ.
+func setButton(b *widget.Button, text string, icon fyne.Resource) {
+	if b.Text != text || b.Icon == nil || b.Icon.Name() != icon.Name() {
+		b.Text, b.Icon = text, icon
+		b.Refresh()
 	}
 }
 
@@ -389,8 +441,22 @@ func (r *transferRow) onCancel() {
 	r.tab.act(lang.L("Cannot cancel the download"), r.tab.m.u.vm.Transfers.Cancel, r.row.Key)
 }
 
-func (r *transferRow) onOpen()    { r.tab.open(r.row.Path) }
-func (r *transferRow) onOpenDir() { r.tab.open(r.row.Dir) }
+func (r *transferRow) onOpen() { r.tab.open(r.row.Path) }
+
+// onOpenDir shows a file in its folder, or opens a folder's root.
+func (r *transferRow) onOpenDir() {
+	if r.row.Kind == vm.RowFolder {
+		r.tab.open(r.row.Path)
+		return
+	}
+	r.tab.open(r.row.Dir)
+}
+
+// onToggle shows or hides a folder's files under its row.
+func (r *transferRow) onToggle() {
+	v, key, open := r.tab.m.u.vm.Transfers, r.row.Key, !r.row.Expanded
+	r.tab.m.u.vm.Background(func() { v.SetExpanded(key, open) })
+}
 
 // peerRow is one source of the selected download, with its grid colour:
 // the computer's name, and its address in grey.

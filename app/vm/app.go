@@ -260,7 +260,8 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 		if p.Paused {
 			start = n.AddPaused
 		}
-		if _, err := start(engine.Request{Name: p.Name, ID: p.ID, Dir: p.Dir}); err != nil {
+		v.Transfers.noteSize(p.ID, p.Size)
+		if _, err := start(engine.Request{Name: p.Name, ID: p.ID, Dir: p.Dir, Folder: p.Folder}); err != nil {
 			v.log.Warn("Cannot resume a download", "name", p.Name, "error", err)
 		}
 	}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-
-	"github.com/enxame/enxame/net/transfer"
 )
 
 // What closing the window does (PrefCloseAction): asked the first time,
@@ -39,18 +37,22 @@ func (v *App) SetCloseAction(a string) {
 }
 
 // PauseAll pauses every download that runs or waits its turn (the tray's
-// "Pause all"); it returns how many it paused.
+// "Pause all"), each file of a folder included; it returns how many it
+// paused. The last go first: a running one paused first would free its
+// place for a queued one, started only to be paused.
 func (t *TransfersVM) PauseAll() int {
-	rows, _ := t.Rows.Get()
+	e, err := t.app.engine()
+	if err != nil {
+		return 0
+	}
+	ts := e.Snapshot().Transfers
 	n := 0
-	for _, r := range rows {
-		switch r.State {
-		case transfer.StatePlanning, transfer.StateVerifying, transfer.StateDownloading, transfer.StateStalled, transfer.StateQueued:
-			if t.Pause(r.Key) == nil {
-				n++
-			}
+	for i := len(ts) - 1; i >= 0; i-- {
+		if rowOf(ts[i]).Active() && e.Pause(ts[i].Key) == nil {
+			n++
 		}
 	}
+	t.update(e.Snapshot().Transfers)
 	return n
 }
 

@@ -151,6 +151,13 @@ type Pending struct {
 	// download started before the downloads folder changed finishes where
 	// its verified chunks are.
 	Dir string `json:"dir,omitempty"`
+	// Folder is the local root of the folder it is one file of, fetched
+	// whole ("" a file on its own): after a restart the folder is still
+	// one item. Size is the file's size as the search told it, for the
+	// folder's total before the file is planned. Preferences written
+	// before either existed load with them empty.
+	Folder string `json:"folder,omitempty"`
+	Size   int64  `json:"size,omitempty"`
 }
 
 // MaxPending bounds the downloads remembered across starts.

@@ -60,7 +60,27 @@ type TransferRow struct {
 	Path     string
 	Dir      string
 	Queue    int // place in the queue while queued (1 starts next), else 0
+
+	// A folder fetched whole (issue 14) is one row of Kind RowFolder:
+	// Key is FolderKey(root), Path and Dir are its root, the sizes, rate
+	// and state are its files' together, Files counts them and Ended
+	// those done or failed. While it is Expanded its files follow it as
+	// RowChild rows (named by their path in the folder).
+	Kind     RowKind
+	Folder   string // the root of the folder the row is or belongs to, "" none
+	Files    int
+	Ended    int
+	Expanded bool
 }
+
+// RowKind tells a download of its own, a folder and a folder's file apart.
+type RowKind uint8
+
+const (
+	RowFile   RowKind = iota // a file downloaded on its own
+	RowFolder                // a folder downloaded whole, one row for all its files
+	RowChild                 // one file of an expanded folder, under its row
+)
 
 // StateText words the state for the list.
 func (r TransferRow) StateText() string {
@@ -97,9 +117,13 @@ const (
 	MaxShownETA  = 100 * time.Hour
 )
 
-// Detail is the line under the name: sizes, rate, ETA, sources.
+// Detail is the line under the name: sizes, rate, ETA, sources (and a
+// folder's file count first).
 func (r TransferRow) Detail() string {
 	s := Size(r.Done)
+	if r.Kind == RowFolder {
+		s = files(r.Files) + " · " + s
+	}
 	if r.Size > 0 {
 		s = lang.L("{{.Done}} of {{.Size}}", map[string]any{"Done": s, "Size": Size(r.Size)})
 	}
@@ -131,8 +155,12 @@ func (r TransferRow) Active() bool {
 }
 
 // Finished reports whether the download is done or failed: what Clear
-// finished takes off the list.
+// finished takes off the list. A folder is finished when each of its
+// files is.
 func (r TransferRow) Finished() bool {
+	if r.Kind == RowFolder {
+		return r.Ended == r.Files
+	}
 	return r.State == transfer.StateDone || r.State == transfer.StateFailed
 }
 
@@ -179,7 +207,13 @@ type ShareRow struct {
 // it: per chunk its state and the index in Sources of the peer that
 // supplied it.
 type Grid struct {
-	Key     string
+	Key string
+	// Per is how many chunks each cell stands for when the view-model
+	// folded a folder's chunks (MaxFolderCells), else 1; Files is true
+	// when each cell stands for Per whole files instead (a folder of more
+	// files than MaxFolderCells).
+	Per     int
+	Files   bool
 	Cells   []widgets.Cell
 	Version uint64 // of the engine's chunk table when Cells were read
 	Sources []string
@@ -188,7 +222,7 @@ type Grid struct {
 // gridEqual compares grids by key, version and sources: the cells of one
 // version are the same cells.
 func gridEqual(a, b Grid) bool {
-	return a.Key == b.Key && a.Version == b.Version && len(a.Cells) == len(b.Cells) && slices.Equal(a.Sources, b.Sources)
+	return a.Key == b.Key && a.Version == b.Version && a.Per == b.Per && a.Files == b.Files && len(a.Cells) == len(b.Cells) && slices.Equal(a.Sources, b.Sources)
 }
 
 // counted is the template data of a message counting n things.

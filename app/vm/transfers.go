@@ -31,10 +31,15 @@ type TransfersVM struct {
 	Title    binding.String // the selected download, in words
 	Active   binding.Int    // downloads not finished, for the tab's badge
 
-	mu      sync.Mutex
-	states  map[string]transfer.State // last seen, for completion notices
-	last    []Transfer
-	pending []Pending // last saved
+	mu       sync.Mutex
+	states   map[string]transfer.State // by row key, last seen, for completion notices
+	last     []Transfer
+	pending  []Pending        // last saved
+	expanded map[string]bool  // folder roots whose files are listed under them
+	sizes    map[string]int64 // content id → size the search told, for folders
+
+	gridMu sync.Mutex  // held while the selected folder's cells are read
+	grid   folderCells // the selected folder's cells, read file by file
 }
 
 func newTransfersVM(app *App) *TransfersVM {
@@ -47,6 +52,8 @@ func newTransfersVM(app *App) *TransfersVM {
 		Title:    binding.NewString(),
 		Active:   binding.NewInt(),
 		states:   map[string]transfer.State{},
+		expanded: map[string]bool{},
+		sizes:    map[string]int64{},
 	}
 }
 
@@ -86,8 +93,10 @@ const MaxFolderFiles = 100_000
 
 // StartFolder downloads every file of the shared folder at path into the
 // downloads folder under its last element, keeping the tree (each file
-// a download of its own, queued like the others); it returns how many
-// were started. Files already downloading are left as they are.
+// a download of its own, queued like the others, with the folder's root
+// as its Request.Folder: the list shows them as one folder row and
+// selects it); it returns how many were started. Files already
+// downloading are left as they are.
 func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, error) {
 	n, err := t.app.engine()
 	if err != nil {
@@ -111,13 +120,17 @@ func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, erro
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return started, err
 		}
-		if _, err := n.Download(engine.Request{Name: r.Name, ID: r.ID, Dir: dir}); err != nil {
+		t.noteSize(r.ID, r.Size)
+		if _, err := n.Download(engine.Request{Name: r.Name, ID: r.ID, Dir: dir, Folder: root}); err != nil {
 			if !errors.Is(err, transfer.ErrBusy) && firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
 		started++
+	}
+	if started > 0 {
+		_ = t.Selected.Set(FolderKey(root))
 	}
 	t.update(n.Snapshot().Transfers)
 	if started == 0 && firstErr != nil {
@@ -135,19 +148,88 @@ func (t *TransfersVM) Select(key string) {
 	t.updateSelected(last)
 }
 
-// Pause, Resume and Cancel act on a download. Call from a goroutine.
-func (t *TransfersVM) Pause(key string) error  { return t.do(key, (*engine.Engine).Pause) }
-func (t *TransfersVM) Resume(key string) error { return t.do(key, (*engine.Engine).Resume) }
-func (t *TransfersVM) Cancel(key string) error { return t.do(key, (*engine.Engine).Cancel) }
+// Pause, Resume and Cancel act on a download, or on every file of a
+// folder row (FolderKey): Pause on those running or queued, Resume on
+// those paused or failed, Cancel on all (a done file is only taken off
+// the list: it stays on disk). Call from a goroutine.
+func (t *TransfersVM) Pause(key string) error {
+	whole := folderOfKey(key) != ""
+	return t.forFolder(key, func(n *engine.Engine, tr Transfer) error {
+		if whole && !rowOf(tr).Active() {
+			return nil
+		}
+		return n.Pause(tr.Key)
+	})
+}
 
-// MoveUp and MoveDown move a download one row up or down the list, which
-// is the queue's order: queued downloads start from the top. Call from a
-// goroutine.
-func (t *TransfersVM) MoveUp(key string) error   { return t.do(key, (*engine.Engine).MoveUp) }
-func (t *TransfersVM) MoveDown(key string) error { return t.do(key, (*engine.Engine).MoveDown) }
+func (t *TransfersVM) Resume(key string) error {
+	whole := folderOfKey(key) != ""
+	return t.forFolder(key, func(n *engine.Engine, tr Transfer) error {
+		if whole && !rowOf(tr).Resumable() {
+			return nil
+		}
+		return n.Resume(tr.Key)
+	})
+}
+
+func (t *TransfersVM) Cancel(key string) error {
+	whole := folderOfKey(key) != ""
+	if whole {
+		t.mu.Lock()
+		delete(t.expanded, folderOfKey(key))
+		t.mu.Unlock()
+	}
+	return t.forFolder(key, func(n *engine.Engine, tr Transfer) error {
+		if whole && tr.State == transfer.StateDone {
+			return n.Forget(tr.Key)
+		}
+		return n.Cancel(tr.Key)
+	})
+}
+
+// SetExpanded shows (or hides) the files of the folder row key under it.
+// Call from a goroutine.
+func (t *TransfersVM) SetExpanded(key string, open bool) {
+	root := folderOfKey(key)
+	if root == "" {
+		return
+	}
+	t.mu.Lock()
+	if open {
+		t.expanded[root] = true
+	} else {
+		delete(t.expanded, root)
+	}
+	last := t.last
+	t.mu.Unlock()
+	t.update(last)
+	if sel, _ := t.Selected.Get(); !open && t.inFolder(sel, root) {
+		t.Select(key) // a file hidden away: its folder is the selection
+	}
+}
+
+// inFolder reports whether key is a download of the folder at root.
+func (t *TransfersVM) inFolder(key, root string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, tr := range t.last {
+		if tr.Key == key {
+			return tr.Req.Folder == root
+		}
+	}
+	return false
+}
+
+// MoveUp and MoveDown move an item (a download, or a folder with all its
+// files) one row up or down the list, which is the queue's order:
+// queued downloads start from the top. A file of a folder moves its
+// folder. Call from a goroutine.
+func (t *TransfersVM) MoveUp(key string) error   { return t.move(key, -1) }
+func (t *TransfersVM) MoveDown(key string) error { return t.move(key, +1) }
 
 // ClearFinished takes the done and failed downloads off the list (their
-// files stay) and returns how many. Call from a goroutine.
+// files stay) and returns how many items it cleared: a folder goes as one
+// once each of its files is done or failed. Call from a goroutine.
 func (t *TransfersVM) ClearFinished() (int, error) {
 	n, err := t.app.engine()
 	if err != nil {
@@ -155,14 +237,15 @@ func (t *TransfersVM) ClearFinished() (int, error) {
 	}
 	cleared := 0
 	var errs []error
-	for _, tr := range n.Snapshot().Transfers {
-		if tr.State != transfer.StateDone && tr.State != transfer.StateFailed {
+	for _, it := range itemsOf(n.Snapshot().Transfers) {
+		if !itemFinished(it) {
 			continue
 		}
-		// Gone already (another command) is as good as cleared.
-		if err := n.Forget(tr.Key); err != nil && !errors.Is(err, transfer.ErrNotFound) {
-			errs = append(errs, err)
-			continue
+		for _, tr := range it.files {
+			// Gone already (another command) is as good as cleared.
+			if err := n.Forget(tr.Key); err != nil && !errors.Is(err, transfer.ErrNotFound) {
+				errs = append(errs, err)
+			}
 		}
 		cleared++
 	}
@@ -170,41 +253,36 @@ func (t *TransfersVM) ClearFinished() (int, error) {
 	return cleared, errors.Join(errs...)
 }
 
-func (t *TransfersVM) do(key string, f func(*engine.Engine, string) error) error {
-	n, err := t.app.engine()
-	if err != nil {
-		return err
-	}
-	if err := f(n, key); err != nil {
-		return err
-	}
-	t.update(n.Snapshot().Transfers)
-	return nil
-}
-
 // update turns a round of snapshots into rows, the selected grid and
-// completion notices. The rows keep the engine's order, the queue's.
+// completion notices. The rows keep the engine's order, the queue's; a
+// folder's files are one row (see itemsOf), notified once it is done.
 func (t *TransfersVM) update(ts []Transfer) {
-	rows := make([]TransferRow, len(ts))
+	items := itemsOf(ts)
+	t.mu.Lock()
+	rows := rowsOf(items, t.expanded, t.sizes)
 	active := 0
 	var done []TransferRow
-	t.mu.Lock()
-	for i, tr := range ts {
-		rows[i] = rowOf(tr)
-		if rows[i].Active() {
+	for _, r := range rows {
+		if r.Kind == RowChild {
+			continue
+		}
+		if r.Active() {
 			active++
 		}
-		prev, seen := t.states[tr.Key]
-		if tr.State == transfer.StateDone && seen && prev != transfer.StateDone {
-			done = append(done, rows[i])
+		prev, seen := t.states[r.Key]
+		if r.State == transfer.StateDone && seen && prev != transfer.StateDone {
+			done = append(done, r)
 		}
-		t.states[tr.Key] = tr.State
+		t.states[r.Key] = r.State
 	}
 	t.last = ts
 	var pending []Pending
 	for _, tr := range ts {
 		if tr.State != transfer.StateDone && tr.Req.ID != "" {
-			p := Pending{Name: tr.Req.Name, ID: tr.Req.ID, Paused: tr.State == transfer.StatePaused, Dir: tr.Req.Dir}
+			p := Pending{Name: tr.Req.Name, ID: tr.Req.ID, Paused: tr.State == transfer.StatePaused, Dir: tr.Req.Dir, Folder: tr.Req.Folder}
+			if p.Folder != "" {
+				p.Size = t.sizes[p.ID]
+			}
 			pending = append(pending, p)
 		}
 	}
@@ -232,6 +310,17 @@ func (t *TransfersVM) update(ts []Transfer) {
 	}
 }
 
+// noteSize remembers the size the search told for content id, for the
+// total of a folder whose file is not planned yet.
+func (t *TransfersVM) noteSize(id string, size int64) {
+	if id == "" || size <= 0 {
+		return
+	}
+	t.mu.Lock()
+	t.sizes[id] = size
+	t.mu.Unlock()
+}
+
 func rowOf(tr Transfer) TransferRow {
 	r := TransferRow{
 		Key: tr.Key, Name: SafeText(tr.Name), ID: tr.ID, State: tr.State, Err: tr.Err,
@@ -253,16 +342,18 @@ func rowOf(tr Transfer) TransferRow {
 
 func (t *TransfersVM) updateSelected(ts []Transfer) {
 	sel, _ := t.Selected.Get()
+	if root := folderOfKey(sel); root != "" {
+		t.updateFolderSelected(root, ts)
+		return
+	}
 	i := slices.IndexFunc(ts, func(tr Transfer) bool { return tr.Key == sel })
 	if i < 0 {
-		_ = t.Grid.Set(Grid{})
-		_ = t.Peers.Set(nil)
-		_ = t.Title.Set("")
+		t.clearSelected()
 		return
 	}
 	tr := ts[i]
 	old, _ := t.Grid.Get()
-	g := Grid{Key: tr.Key, Cells: old.Cells, Version: old.Version, Sources: make([]string, len(tr.Peers))}
+	g := Grid{Key: tr.Key, Per: 1, Cells: old.Cells, Version: old.Version, Sources: make([]string, len(tr.Peers))}
 	if old.Key != tr.Key {
 		g.Cells, g.Version = nil, 0
 	}

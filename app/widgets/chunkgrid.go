@@ -156,6 +156,11 @@ type ChunkGrid struct {
 	picked  int
 	focused bool
 	geom    gridGeometry
+
+	// scale is how many chunks (files, with scaleFiles) each cell set
+	// stands for, when the caller folded them (SetScale); 0 or 1 none.
+	scale      int
+	scaleFiles bool
 }
 
 // gridGeometry is where the cells were laid out.
@@ -181,6 +186,17 @@ func (g *ChunkGrid) SetCells(cells []Cell, sources []string) {
 	g.sources = sources
 	g.Refresh()
 }
+
+// SetScale says that each cell set stands for per consecutive chunks,
+// or with files per whole files, folded by the caller (a folder's grid):
+// the caption words them so. per 1 without files is the default, one
+// chunk a cell. Call on the Fyne goroutine, before SetCells.
+func (g *ChunkGrid) SetScale(per int, files bool) {
+	g.scale, g.scaleFiles = max(per, 1), files
+}
+
+// scaled reports whether the cells set stand for more than a chunk each.
+func (g *ChunkGrid) scaled() bool { return g.scale > 1 || g.scaleFiles }
 
 // Cells returns the chunks last set.
 func (g *ChunkGrid) Cells() []Cell { return g.cells }
@@ -349,6 +365,9 @@ func slotSource(slot int) int { return slot - 1 }
 func (g *ChunkGrid) describe(i int) string {
 	t := g.tally(i)
 	var b strings.Builder
+	if g.scaled() {
+		return g.describeScaled(t)
+	}
 	if t.first == t.last {
 		b.WriteString(lang.L("Chunk {{.Number}}: {{.State}}", map[string]any{"Number": t.first + 1, "State": stateWords(CellState(firstNonZero(t.n)))}))
 		if t.source >= 0 {
@@ -367,6 +386,33 @@ func (g *ChunkGrid) describe(i int) string {
 		if t.n[s] > 0 {
 			fmt.Fprintf(&b, "%s%d %s", sep, t.n[s], stateWords(s))
 			sep = ", "
+		}
+	}
+	if t.source >= 0 {
+		b.WriteString("; " + lang.L("mostly from {{.Peer}}", map[string]any{"Peer": g.sourceName(t.source)}))
+	}
+	return b.String()
+}
+
+// describeScaled words a cell of folded cells: the chunks (or files) it
+// stands for, and the states of the cells set.
+func (g *ChunkGrid) describeScaled(t tally) string {
+	var b strings.Builder
+	r := map[string]any{"First": t.first*g.scale + 1, "Last": (t.last + 1) * g.scale}
+	if g.scaleFiles {
+		b.WriteString(lang.L("Files {{.First}}–{{.Last}}:", r))
+	} else {
+		b.WriteString(lang.L("Chunks {{.First}}–{{.Last}}:", r))
+	}
+	if t.first == t.last {
+		b.WriteString(" " + stateWords(CellState(firstNonZero(t.n))))
+	} else {
+		sep := " "
+		for _, s := range [...]CellState{CellDone, CellInFlight, CellFailed, CellMissing} {
+			if t.n[s] > 0 {
+				fmt.Fprintf(&b, "%s%d %s", sep, t.n[s], stateWords(s))
+				sep = ", "
+			}
 		}
 	}
 	if t.source >= 0 {
@@ -420,12 +466,24 @@ func (g *ChunkGrid) summary() string {
 			done++
 		}
 	}
-	s := lang.N("{{.Done}} of {{.Count}} chunks done", i18n.Plural(n), map[string]any{"Done": done, "Count": n})
-	if per := g.ChunksPerCell(); per > 1 {
-		s += " · " + lang.L("each cell is {{.Count}} chunks", map[string]any{"Count": per})
+	var s string
+	switch per := g.ChunksPerCell() * max(g.scale, 1); {
+	case g.scaleFiles:
+		s = lang.N("{{.Done}} of {{.Count}} cells done", i18n.Plural(n), map[string]any{"Done": done, "Count": n}) +
+			" · " + lang.N("each cell is {{.Count}} files", i18n.Plural(per), counted(per))
+	case g.scaled():
+		s = lang.N("{{.Done}} of {{.Count}} cells done", i18n.Plural(n), map[string]any{"Done": done, "Count": n}) +
+			" · " + lang.L("each cell is {{.Count}} chunks", counted(per))
+	default:
+		s = lang.N("{{.Done}} of {{.Count}} chunks done", i18n.Plural(n), map[string]any{"Done": done, "Count": n})
+		if per > 1 {
+			s += " · " + lang.L("each cell is {{.Count}} chunks", counted(per))
+		}
 	}
 	return s + " · " + lang.L("point at or click a cell for details")
 }
+
+func counted(n int) map[string]any { return map[string]any{"Count": n} }
 
 // MinSize is room for a few rows of small cells, the legend and the caption.
 func (g *ChunkGrid) MinSize() fyne.Size {

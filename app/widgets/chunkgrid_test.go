@@ -320,3 +320,32 @@ func BenchmarkChunkGridRefresh(b *testing.B) {
 		g.SetCells(cells, []string{"a", "b", "c", "d"})
 	}
 }
+
+// TestChunkGridScaled: cells folded by the caller (a folder's grid) are
+// worded as the chunks, or files, each stands for.
+func TestChunkGridScaled(t *testing.T) {
+	test.NewTempApp(t)
+	g := NewChunkGrid()
+	g.SetScale(3, false)
+	g.SetCells([]Cell{MakeCell(CellDone, 0), MakeCell(CellMissing, NoSource)}, []string{"a"})
+	g.Resize(fyne.NewSize(320, 100))
+	if got := g.Caption(); !strings.HasPrefix(got, "1 of 2 cells done · each cell is 3 chunks") {
+		t.Errorf("summary %q", got)
+	}
+	pitch := g.geom.pitch
+	g.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(pitch+pitch/2, pitch/2)}})
+	if got := g.Caption(); got != "Chunks 4–6: missing" {
+		t.Errorf("second cell %q, want Chunks 4–6: missing", got)
+	}
+	g.MouseOut()
+	g.SetScale(2, true)
+	g.SetCells([]Cell{MakeCell(CellDone, NoSource)}, nil)
+	if got := g.Caption(); !strings.HasPrefix(got, "1 of 1 cell done · each cell is 2 files") {
+		t.Errorf("by files: summary %q", got)
+	}
+	g.SetScale(1, false)
+	g.SetCells([]Cell{MakeCell(CellDone, NoSource)}, nil)
+	if got := g.Caption(); !strings.HasPrefix(got, "1 of 1 chunk done") {
+		t.Errorf("unscaled again: summary %q", got)
+	}
+}
