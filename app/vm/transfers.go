@@ -109,6 +109,12 @@ func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, erro
 		return 0, err
 	}
 	root := filepath.Join(t.app.Settings().Downloads, transfer.SafeName(path.Base(folder)))
+	// The search said where each file is: each download plans from that
+	// (Request.Offer), not from a search of its own.
+	offers := map[string][]wire.SearchResult{}
+	for _, r := range resp.Results {
+		offers[r.Name] = append(offers[r.Name], r)
+	}
 	started, seen := 0, map[string]bool{}
 	var firstErr error
 	for _, r := range resp.Results {
@@ -121,7 +127,7 @@ func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, erro
 			return started, err
 		}
 		t.noteSize(r.ID, r.Size)
-		if _, err := n.Download(engine.Request{Name: r.Name, ID: r.ID, Dir: dir, Folder: root}); err != nil {
+		if _, err := n.Download(engine.Request{Name: r.Name, ID: r.ID, Dir: dir, Folder: root, Offer: offers[r.Name]}); err != nil {
 			if !errors.Is(err, transfer.ErrBusy) && firstErr == nil {
 				firstErr = err
 			}

@@ -88,7 +88,10 @@ func (e *Engine) track(d *transfer.Download, req Request) string {
 	defer e.mu.Unlock()
 	e.nextKey++
 	k := fmt.Sprintf("d%d", e.nextKey)
-	e.entries = append(e.entries, &entry{key: k, req: req, d: d})
+	if e.entries == nil {
+		e.entries = map[string]*entry{}
+	}
+	e.entries[k] = &entry{key: k, req: req, d: d}
 	return k
 }
 
@@ -96,18 +99,18 @@ func (e *Engine) track(d *transfer.Download, req Request) string {
 func (e *Engine) lookup(key string) (*entry, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := slices.IndexFunc(e.entries, func(en *entry) bool { return en.key == key })
-	if i < 0 {
+	en, ok := e.entries[key]
+	if !ok {
 		return nil, transfer.ErrNotFound
 	}
-	return e.entries[i], nil
+	return en, nil
 }
 
 // untrack forgets key.
 func (e *Engine) untrack(key string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.entries = slices.DeleteFunc(e.entries, func(en *entry) bool { return en.key == key })
+	delete(e.entries, key)
 }
 
 // Pause stops the download under key, keeping its verified chunks; a

@@ -148,12 +148,12 @@ type Engine struct {
 	cmd sync.Mutex // serialises commands (see the package comment)
 
 	mu      sync.Mutex
-	cfg     Config          // as changed by commands
-	client  *tracker.Client // the tracker joined by address (no keeper)
-	keeper  *keeperRun      // nil: joined by address only
-	node    *nodeRun        // nil with NoServe
-	target  target          // where the node registers
-	entries []*entry        // downloads by key (the order is the Manager's)
+	cfg     Config            // as changed by commands
+	client  *tracker.Client   // the tracker joined by address (no keeper)
+	keeper  *keeperRun        // nil: joined by address only
+	node    *nodeRun          // nil with NoServe
+	target  target            // where the node registers
+	entries map[string]*entry // downloads by key (the order is the Manager's)
 	nextKey int
 }
 
