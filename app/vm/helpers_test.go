@@ -1,7 +1,10 @@
 package vm
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -38,5 +41,24 @@ func TestSettingsRoundTrip(t *testing.T) {
 	}
 	if (Settings{Downloads: "x"}).Complete() {
 		t.Error("settings without tracker or host are Complete")
+	}
+}
+
+// A folder of a thousand unfinished files is remembered whole; past
+// MaxPending the rest is not, and what is kept round-trips unchanged.
+func TestPendingKeepsBigFolders(t *testing.T) {
+	p := testApp(t).Preferences()
+	id := strings.Repeat("ab", 32)
+	var ps []Pending
+	for i := range MaxPending + 10 {
+		ps = append(ps, Pending{Name: fmt.Sprintf("Projeto/f-%05d.bin", i), ID: id, Dir: "/d/Projeto", Folder: "/d/Projeto", Size: int64(i)})
+	}
+	SavePending(p, ps[:1000])
+	if got := LoadPending(p); !slices.Equal(got, ps[:1000]) {
+		t.Fatalf("a folder of 1,000 unfinished files: %d remembered, want all of them unchanged", len(got))
+	}
+	SavePending(p, ps)
+	if got := LoadPending(p); len(got) != MaxPending || !slices.Equal(got, ps[:MaxPending]) {
+		t.Fatalf("%d remembered of %d, want the first %d", len(got), len(ps), MaxPending)
 	}
 }

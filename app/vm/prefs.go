@@ -160,8 +160,11 @@ type Pending struct {
 	Size   int64  `json:"size,omitempty"`
 }
 
-// MaxPending bounds the downloads remembered across starts.
-const MaxPending = 100
+// MaxPending bounds the downloads remembered across starts: every file
+// of a folder downloaded whole is one, so enough for the folders a class
+// passes around (about 300 bytes each in the preferences, rewritten at
+// most every PollInterval while the list changes: 1.5 MB at the most).
+const MaxPending = 5000
 
 // LoadPending reads the unfinished downloads of the last run; garbage
 // reads as none.
