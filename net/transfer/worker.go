@@ -134,6 +134,7 @@ func (s *session) redial(ctx context.Context) bool {
 	s.pending = slices.DeleteFunc(s.pending, func(c int) bool { return c == haveReq })
 	s.d.chunks.disconnected(s.p.idx, s.pending, false)
 	s.pending, s.haveOut = s.pending[:0], false
+	s.haveNext = time.Time{} // its bitfield was forgotten: ask again now
 	s.pc = fresh
 	s.guard = guard(fresh, s.d.opts.MinRate, s.d.opts.rateWindow, &s.d.lastByte)
 	return true
