@@ -124,6 +124,7 @@ func TestHadFilesSkippedUnlessAsked(t *testing.T) {
 	}
 
 	t.Run("folder, skipping", func(t *testing.T) {
+		defer cancelAll(t, v)
 		p, err := v.Transfers.PlanFolder(t.Context(), "album")
 		if err != nil {
 			t.Fatal(err)
@@ -138,9 +139,9 @@ func TestHadFilesSkippedUnlessAsked(t *testing.T) {
 		if names := transferNames(v); !slices.Equal(names, []string{"album/new.txt", "album/new2.txt"}) {
 			t.Fatalf("downloads %q; want the two new files only", names)
 		}
-		cancelAll(t, v)
 	})
 	t.Run("folder, again", func(t *testing.T) {
+		defer cancelAll(t, v)
 		p, err := v.Transfers.PlanFolder(t.Context(), "album")
 		if err != nil {
 			t.Fatal(err)
@@ -152,9 +153,9 @@ func TestHadFilesSkippedUnlessAsked(t *testing.T) {
 		if names := transferNames(v); !slices.Contains(names, "album/mine.txt") {
 			t.Fatalf("downloads %q; want the had file too", names)
 		}
-		cancelAll(t, v)
 	})
 	t.Run("selection", func(t *testing.T) {
+		defer cancelAll(t, v)
 		rows, _ := v.Search.Results.Get()
 		started, skipped, err := v.Search.DownloadAll(rows, false)
 		if err != nil || started != 2 || skipped != 1 {
@@ -171,7 +172,6 @@ func TestHadFilesSkippedUnlessAsked(t *testing.T) {
 		if names := transferNames(v); !slices.Contains(names, "album/mine.txt") {
 			t.Fatalf("downloads %q; want the had file too", names)
 		}
-		cancelAll(t, v)
 	})
 }
 
