@@ -259,7 +259,7 @@ func (t *searchTab) askHad(had int, then func(again bool)) {
 	again := widget.NewButtonWithIcon(lang.L("Download them too"), theme.DownloadIcon(), answer(true))
 	cancel := widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), d.Hide)
 	d.SetButtons([]fyne.CanvasObject{cancel, again, skip})
-	t.showAsk(d, skip)
+	t.showAsk(d, answer(false))
 }
 
 // askAgain asks whether to download another copy of row, which this
@@ -280,16 +280,25 @@ func (t *searchTab) askAgain(row vm.SearchRow, then func()) {
 	t.showAsk(d, nil)
 }
 
-// showAsk shows question d (Esc closes it), with focus on the button.
-func (t *searchTab) showAsk(d dialog.Dialog, focus fyne.Focusable) {
+// showAsk shows question d: Esc closes it, Enter answers with enter
+// (the default answer) unless nil.
+func (t *searchTab) showAsk(d dialog.Dialog, enter func()) {
 	w := t.m.u.win
 	d.Resize(fyne.NewSize(480, 0).Max(d.MinSize()))
 	closeWithKeys(w, d, false)
+	if enter != nil {
+		c := w.Canvas()
+		esc := c.OnTypedKey() // closeWithKeys puts the window's own back on close
+		c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+			if k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter {
+				enter()
+				return
+			}
+			esc(k)
+		})
+	}
 	t.ask = d
 	d.Show()
-	if focus != nil {
-		w.Canvas().Focus(focus)
-	}
 }
 
 func (t *searchTab) onStatusChanged() {
