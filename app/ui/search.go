@@ -214,15 +214,15 @@ func (t *searchTab) downloadPicked(rows []vm.SearchRow, again bool) {
 				showError(w, lang.L("Some files could not be downloaded"), err)
 				return
 			}
-			t.started(started, skipped)
+			t.reportStarted(started, skipped)
 		})
 	})
 }
 
-// started tells what a download of several files did: Transfers shows
+// reportStarted tells what a download of several files did: Transfers shows
 // when nothing was skipped; otherwise the tab says what was started and
 // what was skipped, under the status line.
-func (t *searchTab) started(started, skipped int) {
+func (t *searchTab) reportStarted(started, skipped int) {
 	if skipped == 0 {
 		t.setNotice("")
 		t.m.showTransfers()
@@ -595,7 +595,7 @@ func (t *searchTab) startFolder(p vm.FolderPlan, again bool) {
 				showFolderError(w, p.Folder, err)
 				return
 			}
-			t.started(started, skipped)
+			t.reportStarted(started, skipped)
 		})
 	})
 }
