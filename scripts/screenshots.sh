@@ -12,7 +12,8 @@
 #                     recording (task 4) and finds out who sent a chunk
 #                     (task 5); then picks several results at once
 #                     (search-pick) and downloads a whole folder
-#                     (transfer-folder: one row, expanded, its grid)
+#                     (transfer-folder: one row, expanded, its grid);
+#                     the recording is then marked as had (search-have)
 #   Sala 12 – PC 05   `enxame share -max-upload`: the class project's
 #                     folder, sent slowly enough to be caught half way
 #
@@ -275,6 +276,17 @@ until_ok "the folder's download" done_files
 # would fetch its last file again).
 none_pending() { ! grep -qs 'Projeto final' "$TMP"/cfg-aluno/fyne/*/preferences.json; }
 until_ok "the folder's download remembered as done" none_pending
+
+# The recording, downloaded before, is marked as had among the results
+# (search-have).
+key ctrl+1                                                                     # Search tab
+key ctrl+f
+key ctrl+a BackSpace
+typein "Aula"
+key Return
+sleep 1                                                                        # the results drawn
+xdotool mousemove --sync 1090 600                                              # the pointer away
+shot search-have
 
 # Leave cleanly: SIGTERM must exit 0.
 kill -TERM "$STUDENT"

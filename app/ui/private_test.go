@@ -273,7 +273,7 @@ func TestSearchOffersFolders(t *testing.T) {
 
 // TestPickSeveralResults (issue 14): results are picked by their boxes,
 // Ctrl+click, Shift+click or Ctrl+A (with the box empty); one button
-// downloads them all; your own files cannot be picked.
+// downloads them all (files you have: TestHadFilesAskedOnce).
 func TestPickSeveralResults(t *testing.T) {
 	a := test.NewTempApp(t)
 	addr := live.StartTracker(t)

@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
@@ -22,6 +23,7 @@ type searchTab struct {
 	content  fyne.CanvasObject
 	entry    *searchEntry
 	status   *widget.Label
+	notice   *widget.Label // what the last download left out (files you have), hidden when nothing
 	list     *widget.List
 	selected widget.ListItemID
 	folders  *fyne.Container // the folders the results come from, one Download each
@@ -32,6 +34,8 @@ type searchTab struct {
 	anchor     int             // the last row picked by click: Shift+click picks up to here
 	pickBar    *fyne.Container
 	pickButton *widget.Button
+
+	ask dialog.Dialog // the question asked before downloading what you have (tests)
 }
 
 // pickKey identifies a result across searches: its content and name.
@@ -52,6 +56,9 @@ func newSearchTab(m *mainScreen) *searchTab {
 	t.entry.OnSubmitted = t.onSubmitted
 	t.status = widget.NewLabel("")
 	t.status.Wrapping = fyne.TextWrapWord
+	t.notice = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	t.notice.Wrapping = fyne.TextWrapWord
+	t.notice.Hide()
 
 	t.list = widget.NewList(
 		func() int { return v.Results.Length() },
@@ -67,7 +74,7 @@ func newSearchTab(m *mainScreen) *searchTab {
 	t.folders = container.NewVBox()
 	v.Folders.AddListener(binding.NewDataListener(t.onFoldersChanged))
 	header := columns(searchColumns, bold(lang.L("Name")), bold(lang.L("Size")), bold(lang.L("Where")), bold(""))
-	top := container.NewVBox(t.entry, t.status, t.folders, t.pickBar, header, widget.NewSeparator())
+	top := container.NewVBox(t.entry, t.status, t.notice, t.folders, t.pickBar, header, widget.NewSeparator())
 	t.content = container.NewBorder(top, nil, nil, nil, t.list)
 	return t
 }
@@ -77,7 +84,14 @@ func bold(s string) *widget.Label {
 }
 
 func (t *searchTab) onQueryChanged(q string) {
+	t.setNotice("")
 	t.m.u.vm.Search.SetQuery(q)
+}
+
+// setNotice shows s under the status line ("" hides it).
+func (t *searchTab) setNotice(s string) {
+	setText(t.notice, s)
+	showIf(t.notice, s != "")
 }
 
 // onSubmitted (Enter in the box) searches at once, without waiting for
@@ -86,17 +100,6 @@ func (t *searchTab) onQueryChanged(q string) {
 func (t *searchTab) onSubmitted(q string) {
 	u := t.m.u
 	u.vm.Background(func() { _ = u.vm.Search.Run(u.ctx, q) })
-}
-
-// isMine reports whether this computer shares the file with content id.
-func (t *searchTab) isMine(id string) bool {
-	files, _ := t.m.u.vm.Share.Files.Get()
-	for _, f := range files {
-		if f.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // holdersText says on how many computers a result is.
@@ -132,7 +135,7 @@ func (t *searchTab) onResultsChanged() {
 // pick sets whether result i is picked.
 func (t *searchTab) pick(i int, on bool) {
 	r, err := t.m.u.vm.Search.Results.GetValue(i)
-	if err != nil || t.isMine(r.ID) {
+	if err != nil {
 		return
 	}
 	if on {
@@ -175,33 +178,127 @@ func (t *searchTab) pickedChanged() {
 	t.list.Refresh()
 }
 
-// onDownloadPicked downloads every picked result and shows Transfers.
+// onDownloadPicked downloads every picked result. When this computer
+// has some of them already it asks once, for them all, whether to skip
+// them (see askHad).
 func (t *searchTab) onDownloadPicked() {
 	rows, _ := t.m.u.vm.Search.Results.Get()
 	var picked []vm.SearchRow
+	had := 0
 	for _, r := range rows {
 		if t.picked[pickKey(r)] {
 			picked = append(picked, r)
+			if r.Have != vm.HaveNone {
+				had++
+			}
 		}
 	}
+	if had == 0 {
+		t.downloadPicked(picked, false)
+		return
+	}
+	t.askHad(had, func(again bool) { t.downloadPicked(picked, again) })
+}
+
+// downloadPicked downloads rows in the background, those you have
+// already too when again is set, then shows Transfers (or, when some
+// were skipped, says so here).
+func (t *searchTab) downloadPicked(rows []vm.SearchRow, again bool) {
 	u := t.m.u
 	w := u.win
 	u.vm.Background(func() {
-		var firstErr error
-		for _, r := range picked {
-			if _, err := u.vm.Search.Download(r); err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
+		started, skipped, err := u.vm.Search.DownloadAll(rows, again)
 		fyne.Do(func() {
 			t.clearPicked()
-			if firstErr != nil {
-				showError(w, lang.L("Some files could not be downloaded"), firstErr)
+			if err != nil {
+				showError(w, lang.L("Some files could not be downloaded"), err)
 				return
 			}
-			t.m.showTransfers()
+			t.reportStarted(started, skipped)
 		})
 	})
+}
+
+// reportStarted tells what a download of several files did: Transfers shows
+// when nothing was skipped; otherwise the tab says what was started and
+// what was skipped, under the status line.
+func (t *searchTab) reportStarted(started, skipped int) {
+	if skipped == 0 {
+		t.setNotice("")
+		t.m.showTransfers()
+		return
+	}
+	t.setNotice(skippedText(started, skipped))
+}
+
+// skippedText says how many downloads started and how many files you
+// have already were skipped.
+func skippedText(started, skipped int) string {
+	s := lang.N("Skipped {{.Count}} files you already have.", i18n.Plural(skipped), map[string]any{"Count": skipped})
+	if started == 0 {
+		return s + " " + lang.L("Nothing new to download.")
+	}
+	return s + " " + lang.N("Started {{.Count}} downloads (see Transfers).", i18n.Plural(started), map[string]any{"Count": started})
+}
+
+// askHad asks once, for several files, what to do with the had of them
+// this computer has already: skip them (the default), download them too,
+// or cancel. then runs with again set when they are to be downloaded too.
+func (t *searchTab) askHad(had int, then func(again bool)) {
+	msg := widget.NewLabel(lang.N("You already have {{.Count}} of these files, in your shared folders or your downloads. Download only the others, or those too?", i18n.Plural(had), map[string]any{"Count": had}))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomWithoutButtons(lang.L("You already have some of these files"), msg, t.m.u.win)
+	answer := func(again bool) func() {
+		return func() {
+			d.Hide()
+			then(again)
+		}
+	}
+	skip := widget.NewButtonWithIcon(lang.L("Skip them"), theme.ConfirmIcon(), answer(false))
+	skip.Importance = widget.HighImportance
+	again := widget.NewButtonWithIcon(lang.L("Download them too"), theme.DownloadIcon(), answer(true))
+	cancel := widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), d.Hide)
+	d.SetButtons([]fyne.CanvasObject{cancel, again, skip})
+	t.showAsk(d, answer(false))
+}
+
+// askAgain asks whether to download another copy of row, which this
+// computer has already; then runs once confirmed.
+func (t *searchTab) askAgain(row vm.SearchRow, then func()) {
+	name := vm.Ellipsize(row.Display, 60)
+	text := lang.L("You already have {{.Name}} in your shared folder. Download another copy?", map[string]any{"Name": name})
+	if row.Have == vm.HaveDownloaded {
+		text = lang.L("You already have {{.Name}} in your downloads. Download another copy?", map[string]any{"Name": name})
+	}
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(lang.L("Download another copy?"), lang.L("Download again"), lang.L("Cancel"), msg, func(ok bool) {
+		if ok {
+			then()
+		}
+	}, t.m.u.win)
+	t.showAsk(d, nil)
+}
+
+// showAsk shows question d: Esc closes it, Enter answers with enter
+// (the default answer) unless nil.
+func (t *searchTab) showAsk(d dialog.Dialog, enter func()) {
+	w := t.m.u.win
+	d.Resize(fyne.NewSize(480, 0).Max(d.MinSize()))
+	closeWithKeys(w, d, false)
+	if enter != nil {
+		c := w.Canvas()
+		esc := c.OnTypedKey() // closeWithKeys puts the window's own back on close
+		c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+			if k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter {
+				enter()
+				return
+			}
+			esc(k)
+		})
+	}
+	t.ask = d
+	d.Show()
 }
 
 func (t *searchTab) onStatusChanged() {
@@ -214,6 +311,16 @@ func (t *searchTab) onStatusChanged() {
 		setText(t.status, s)
 		setImportance(t.status, widget.MediumImportance)
 	}
+}
+
+// onDownload downloads row, asking first when this computer has it
+// already.
+func (t *searchTab) onDownload(row vm.SearchRow) {
+	if row.Have != vm.HaveNone {
+		t.askAgain(row, func() { t.download(row) })
+		return
+	}
+	t.download(row)
 }
 
 // download starts row's download in the background and shows Transfers.
@@ -299,7 +406,9 @@ type resultRow struct {
 	row                vm.SearchRow
 	name, size, holder *widget.Label
 	button             *widget.Button
-	mine               *widget.Label // "You share this", instead of the button
+	haveIcon           *widget.Icon  // a check: this computer has the file already
+	have               *widget.Label // "You have this", "You downloaded this"
+	haveBox            *fyne.Container
 	check              *widget.Check // picked for "Download N files"
 	setting            bool          // the check is being set from the tab
 }
@@ -308,8 +417,11 @@ func newResultRow(t *searchTab) *resultRow {
 	r := &resultRow{tab: t, name: widget.NewLabel(""), size: widget.NewLabel(""), holder: widget.NewLabel("")}
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.button = widget.NewButtonWithIcon(lang.L("Download"), theme.DownloadIcon(), r.onDownload)
-	r.mine = widget.NewLabelWithStyle(lang.L("You share this"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	r.mine.Hide()
+	r.haveIcon = widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+	r.have = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	r.have.Importance = widget.SuccessImportance
+	r.haveBox = container.NewHBox(r.haveIcon, r.have)
+	r.haveBox.Hide()
 	r.check = widget.NewCheck("", r.onCheck)
 	r.ExtendBaseWidget(r)
 	return r
@@ -345,17 +457,11 @@ func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	setText(r.name, row.Display)
 	setText(r.size, vm.Size(row.Size))
 	setText(r.holder, holdersText(row))
-	mine := r.tab.isMine(row.ID)
-	showIf(r.mine, mine)
-	showIf(r.button, !mine)
+	setText(r.have, haveText(row.Have))
+	showIf(r.haveBox, row.Have != vm.HaveNone)
 	r.setting = true
 	r.check.SetChecked(r.tab.picked[pickKey(row)])
 	r.setting = false
-	if mine {
-		r.check.Disable()
-	} else {
-		r.check.Enable()
-	}
 	if row.Complete == 0 && row.Partial == 0 {
 		r.button.Disable()
 	} else {
@@ -363,10 +469,19 @@ func (r *resultRow) set(id widget.ListItemID, row vm.SearchRow) {
 	}
 }
 
-func (r *resultRow) onDownload() {
-	if !r.tab.isMine(r.row.ID) {
-		r.tab.download(r.row)
+// haveText words where this computer has a result already ("" nowhere).
+func haveText(h vm.Have) string {
+	switch h {
+	case vm.HaveShared:
+		return lang.L("You have this")
+	case vm.HaveDownloaded:
+		return lang.L("You downloaded this")
 	}
+	return ""
+}
+
+func (r *resultRow) onDownload() {
+	r.tab.onDownload(r.row)
 }
 
 // Tapped selects the row. Part of fyne.Tappable.
@@ -377,7 +492,7 @@ func (r *resultRow) DoubleTapped(*fyne.PointEvent) { r.onDownload() }
 
 // CreateRenderer lays the row out in the list's columns.
 func (r *resultRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(columns(searchColumns, container.NewBorder(nil, nil, r.check, nil, r.name), r.size, r.holder, container.NewStack(r.button, r.mine)))
+	return widget.NewSimpleRenderer(columns(searchColumns, container.NewBorder(nil, nil, r.check, r.haveBox, r.name), r.size, r.holder, r.button))
 }
 
 // columns lays objects out as a table row: the first takes the room the
@@ -435,6 +550,9 @@ func (t *searchTab) onFoldersChanged() {
 			text = lang.L("Folder {{.Path}} · {{.Files}} · {{.Size}} shown, maybe more", map[string]any{
 				"Path": vm.Ellipsize(r.Display, 60), "Files": files, "Size": i18n.Size(r.Size)})
 		}
+		if r.Had > 0 {
+			text += " · " + lang.N("you have {{.Count}} of them", i18n.Plural(r.Had), map[string]any{"Count": r.Had})
+		}
 		folder := r.Path
 		b := widget.NewButtonWithIcon(lang.L("Download folder"), theme.DownloadIcon(), func() { t.onDownloadFolder(folder) })
 		objs = append(objs, container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), b, widget.NewLabel(text)))
@@ -443,18 +561,45 @@ func (t *searchTab) onFoldersChanged() {
 }
 
 // onDownloadFolder fetches every file of the folder (see
-// vm.TransfersVM.StartFolder) and shows Transfers.
+// vm.TransfersVM.PlanFolder and StartPlan) and shows Transfers. When this
+// computer has some of its files already it asks once whether to skip
+// them.
 func (t *searchTab) onDownloadFolder(folder string) {
 	u := t.m.u
 	w := u.win
 	u.vm.Background(func() {
-		_, err := u.vm.Transfers.StartFolder(u.ctx, folder)
+		p, err := u.vm.Transfers.PlanFolder(u.ctx, folder)
 		fyne.Do(func() {
 			if err != nil {
-				showError(w, lang.L("Cannot download the folder {{.Name}}", map[string]any{"Name": vm.Ellipsize(vm.SafeText(folder), 60)}), err)
+				showFolderError(w, folder, err)
 				return
 			}
-			t.m.showTransfers()
+			if p.Had == 0 {
+				t.startFolder(p, false)
+				return
+			}
+			t.askHad(p.Had, func(again bool) { t.startFolder(p, again) })
 		})
 	})
+}
+
+// startFolder downloads the files of p in the background, those you have
+// already too when again is set.
+func (t *searchTab) startFolder(p vm.FolderPlan, again bool) {
+	u := t.m.u
+	w := u.win
+	u.vm.Background(func() {
+		started, skipped, err := u.vm.Transfers.StartPlan(p, again)
+		fyne.Do(func() {
+			if err != nil {
+				showFolderError(w, p.Folder, err)
+				return
+			}
+			t.reportStarted(started, skipped)
+		})
+	})
+}
+
+func showFolderError(w fyne.Window, folder string, err error) {
+	showError(w, lang.L("Cannot download the folder {{.Name}}", map[string]any{"Name": vm.Ellipsize(vm.SafeText(folder), 60)}), err)
 }

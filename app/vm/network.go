@@ -201,7 +201,9 @@ func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64
 		}
 		sv.lastKey = k
 		files := n.SharedFiles()
-		_ = sv.Files.Set(shareRows(files))
+		rows := shareRows(files)
+		_ = sv.Files.Set(rows)
+		sv.app.Search.setHave(haveOf(rows, st.Transfers))
 		// A download is listed as done a moment before the engine serves
 		// it: look again at the next polls until it is there (a file
 		// removed since is never served; a few looks are enough).

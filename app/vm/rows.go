@@ -20,6 +20,7 @@ type SearchRow struct {
 	Complete int // peers holding the whole file
 	Partial  int // peers still downloading it
 	More     bool
+	Have     Have // this computer has it already: in a shared folder or its downloads
 }
 
 // Peers words the holders, counted by computer: "3 computers",

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -39,6 +40,16 @@ type SearchVM struct {
 	refreshedAt time.Time // when the poller last asked again (its clock)
 	fresh       bool      // a search ran since: the next refresh waits a full period
 	refreshing  atomic.Bool
+	// What this computer has already, by content id (haveOf), as the
+	// poller last found it: the results are marked with it.
+	have map[string]Have
+
+	// showMu keeps one show or remark at a time, so that the rows set
+	// last are marked from the last have map. It guards lastQ and
+	// lastResp, the answer on screen (nil after an error).
+	showMu   sync.Mutex
+	lastQ    string
+	lastResp *wire.SearchResponse
 }
 
 func newSearchVM(app *App) *SearchVM {
@@ -164,17 +175,23 @@ func (s *SearchVM) refresh(ctx context.Context) {
 
 // show sets the results of q (or its error).
 func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
+	s.showMu.Lock()
+	defer s.showMu.Unlock()
+	s.lastQ, s.lastResp = q, resp
 	if err != nil {
+		s.lastResp = nil
 		_ = s.Results.Set(nil)
 		_ = s.Folders.Set(nil)
 		_ = s.Status.Set("")
 		_ = s.Err.Set(err)
 		return err
 	}
+	have := s.haveMap()
 	rows := searchRows(resp)
+	markRows(rows, have)
 	_ = s.Err.Set(nil)
 	_ = s.Results.Set(rows)
-	_ = s.Folders.Set(folderRows(q, resp))
+	_ = s.Folders.Set(folderRows(q, resp, have))
 	_ = s.Status.Set(searchStatus(q, len(rows), resp.Truncated))
 	return nil
 }
@@ -264,9 +281,76 @@ func searchStatus(q string, n int, truncated bool) string {
 	return lang.N("{{.Count}} files match “{{.Query}}”", i18n.Plural(n), map[string]any{"Count": n, "Query": SafeText(Ellipsize(q, 40))})
 }
 
-// Download starts downloading a result. Call from a goroutine.
+// haveMap is what this computer has, as the poller last found it. The
+// map is never changed once set: read it, do not write it.
+func (s *SearchVM) haveMap() map[string]Have {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.have
+}
+
+// Has says whether this computer has the content id already, and where.
+func (s *SearchVM) Has(id string) Have { return s.haveMap()[id] }
+
+// setHave records what this computer has (the poller calls it when its
+// shared files or finished downloads changed) and marks the results on
+// screen again: a download that finishes while they show marks its row.
+func (s *SearchVM) setHave(have map[string]Have) {
+	s.mu.Lock()
+	same := maps.Equal(s.have, have)
+	s.have = have
+	s.mu.Unlock()
+	if same {
+		return
+	}
+	s.showMu.Lock()
+	defer s.showMu.Unlock()
+	old, _ := s.Results.Get()
+	rows := slices.Clone(old)
+	markRows(rows, have)
+	if !slices.Equal(old, rows) {
+		_ = s.Results.Set(rows)
+	}
+	if s.lastResp != nil {
+		_ = s.Folders.Set(folderRows(s.lastQ, s.lastResp, have))
+	}
+}
+
+// markRows marks each row with what this computer has of it.
+func markRows(rows []SearchRow, have map[string]Have) {
+	for i := range rows {
+		rows[i].Have = have[rows[i].ID]
+	}
+}
+
+// Download starts downloading a result, whether this computer has it
+// already or not: the window asks first (SearchRow.Have). Call from a
+// goroutine.
 func (s *SearchVM) Download(row SearchRow) (string, error) {
 	return s.app.Transfers.Start(row.Name, row.ID)
+}
+
+// DownloadAll starts the downloads of rows (several results picked).
+// Unless again is set, the files this computer has already are skipped:
+// it returns how many started and how many were skipped, and the first
+// error (the other files are started all the same). Call from a
+// goroutine.
+func (s *SearchVM) DownloadAll(rows []SearchRow, again bool) (started, skipped int, err error) {
+	have := s.haveMap()
+	for _, r := range rows {
+		if !again && have[r.ID] != HaveNone {
+			skipped++
+			continue
+		}
+		if _, e := s.Download(r); e != nil {
+			if err == nil {
+				err = e
+			}
+			continue
+		}
+		started++
+	}
+	return started, skipped, err
 }
 
 // stop cancels the pending and running searches and waits for them.
@@ -291,6 +375,7 @@ type NetFolderRow struct {
 	Files   int    // files under it among the results
 	Size    int64  // their bytes
 	More    bool   // the answer was cut: it may hold more
+	Had     int    // of its files, those this computer has already
 }
 
 // MaxFolderRows bounds the folders shown above the results.
@@ -300,7 +385,8 @@ const MaxFolderRows = 12
 // shallowest folder of its path whose own name matches the query (every
 // word, ignoring case; with an empty query, the top folders), so that
 // "slides" offers course/slides with everything under it.
-func folderRows(q string, resp *wire.SearchResponse) []NetFolderRow {
+// Had counts the files under it that have holds.
+func folderRows(q string, resp *wire.SearchResponse, have map[string]Have) []NetFolderRow {
 	words := strings.Fields(strings.ToLower(q))
 	byPath := map[string]*NetFolderRow{}
 	var order []string
@@ -323,6 +409,9 @@ func folderRows(q string, resp *wire.SearchResponse) []NetFolderRow {
 			}
 			f.Files++
 			f.Size += r.Size
+			if have[r.ID] != HaveNone {
+				f.Had++
+			}
 			break
 		}
 	}

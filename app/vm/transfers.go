@@ -91,40 +91,96 @@ func (t *TransfersVM) Start(name, id string) (string, error) {
 // MaxFolderFiles bounds the files one folder download takes.
 const MaxFolderFiles = 100_000
 
-// StartFolder downloads every file of the shared folder at path into the
-// downloads folder under its last element, keeping the tree (each file
-// a download of its own, queued like the others, with the folder's root
-// as its Request.Folder: the list shows them as one folder row and
-// selects it); it returns how many were started. Files already
-// downloading are left as they are.
+// StartFolder downloads every file of the shared folder at path that
+// this computer does not have already (see PlanFolder and StartPlan); it
+// returns how many were started.
 func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, error) {
-	n, err := t.app.engine()
+	p, err := t.PlanFolder(ctx, folder)
 	if err != nil {
 		return 0, err
+	}
+	started, _, err := t.StartPlan(p, false)
+	return started, err
+}
+
+// FolderPlan is a shared folder's files as the network lists them, before
+// any is downloaded: the window asks what to do with those this computer
+// has already (Had) before StartPlan.
+type FolderPlan struct {
+	Folder string // the folder's path in the shares
+	Files  int    // its files (one per content)
+	Had    int    // of them, those this computer has already
+	// The search's answer: each file plans from it (Request.Offer), not
+	// from a search of its own.
+	results []wire.SearchResult
+}
+
+// PlanFolder lists the files of the shared folder at path. Call from a
+// goroutine.
+func (t *TransfersVM) PlanFolder(ctx context.Context, folder string) (FolderPlan, error) {
+	n, err := t.app.engine()
+	if err != nil {
+		return FolderPlan{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	defer cancel()
 	resp, _, err := n.SearchAll(ctx, folder, MaxFolderFiles)
 	if err != nil {
-		return 0, err
+		return FolderPlan{}, err
 	}
-	root := filepath.Join(t.app.Settings().Downloads, transfer.SafeName(path.Base(folder)))
-	// The search said where each file is: each download plans from that
-	// (Request.Offer), not from a search of its own.
-	offers := map[string][]wire.SearchResult{}
-	for _, r := range resp.Results {
-		offers[r.Name] = append(offers[r.Name], r)
+	p := FolderPlan{Folder: folder, results: resp.Results}
+	have := t.app.Search.haveMap()
+	for _, r := range p.files() {
+		p.Files++
+		if have[r.ID] != HaveNone {
+			p.Had++
+		}
 	}
-	started, seen := 0, map[string]bool{}
-	var firstErr error
-	for _, r := range resp.Results {
-		if !wire.ValidID(r.ID) || !strings.HasPrefix(r.Name, folder+"/") || seen[r.ID] {
+	return p, nil
+}
+
+// files are the plan's files under its folder, one per content.
+func (p FolderPlan) files() []wire.SearchResult {
+	var out []wire.SearchResult
+	seen := map[string]bool{}
+	for _, r := range p.results {
+		if !wire.ValidID(r.ID) || !strings.HasPrefix(r.Name, p.Folder+"/") || seen[r.ID] {
 			continue
 		}
-		seen[r.ID] = true // one download per content
+		seen[r.ID] = true
+		out = append(out, r)
+	}
+	return out
+}
+
+// StartPlan downloads the files of p into the downloads folder under the
+// folder's last element, keeping the tree (each file a download of its
+// own, queued like the others, with the folder's root as its
+// Request.Folder: the list shows them as one folder row and selects it).
+// Unless again is set, the files this computer has already are skipped.
+// It returns how many were started and skipped. Files already
+// downloading are left as they are. Call from a goroutine.
+func (t *TransfersVM) StartPlan(p FolderPlan, again bool) (started, skipped int, err error) {
+	n, err := t.app.engine()
+	if err != nil {
+		return 0, 0, err
+	}
+	folder := p.Folder
+	root := filepath.Join(t.app.Settings().Downloads, transfer.SafeName(path.Base(folder)))
+	offers := map[string][]wire.SearchResult{}
+	for _, r := range p.results {
+		offers[r.Name] = append(offers[r.Name], r)
+	}
+	have := t.app.Search.haveMap()
+	var firstErr error
+	for _, r := range p.files() {
+		if !again && have[r.ID] != HaveNone {
+			skipped++
+			continue
+		}
 		dir := transfer.FolderDir(root, strings.TrimPrefix(r.Name, folder+"/"))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return started, err
+			return started, skipped, err
 		}
 		t.noteSize(r.ID, r.Size)
 		if _, err := n.Download(engine.Request{Name: r.Name, ID: r.ID, Dir: dir, Folder: root, Offer: offers[r.Name]}); err != nil {
@@ -140,9 +196,9 @@ func (t *TransfersVM) StartFolder(ctx context.Context, folder string) (int, erro
 	}
 	t.update(n.Snapshot().Transfers)
 	if started == 0 && firstErr != nil {
-		return 0, firstErr
+		return 0, skipped, firstErr
 	}
-	return started, nil
+	return started, skipped, nil
 }
 
 // Select shows key's chunk grid and sources.

@@ -1,0 +1,199 @@
+package vm
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/enxame/enxame/net/enxametest"
+	"github.com/enxame/enxame/net/enxametest/live"
+)
+
+// resultOf is the result named name, failing the test when there is none.
+func resultOf(t *testing.T, v *App, name string) SearchRow {
+	t.Helper()
+	rows, _ := v.Search.Results.Get()
+	i := slices.IndexFunc(rows, func(r SearchRow) bool { return r.Name == name })
+	if i < 0 {
+		t.Fatalf("no result %s among %q", name, resultNames(v))
+	}
+	return rows[i]
+}
+
+// resultByID is the result of content id, failing the test when there
+// is none.
+func resultByID(t *testing.T, v *App, id string) SearchRow {
+	t.Helper()
+	rows, _ := v.Search.Results.Get()
+	i := slices.IndexFunc(rows, func(r SearchRow) bool { return r.ID == id })
+	if i < 0 {
+		t.Fatalf("no result of %s among %q", id, resultNames(v))
+	}
+	return rows[i]
+}
+
+// shareWith starts an app that shares files (name → contents) from a
+// folder of its own, and polls until it lists them all.
+func shareWith(t *testing.T, addr string, files map[string][]byte) *App {
+	t.Helper()
+	dir := t.TempDir()
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := newTestApp(t, Settings{Tracker: addr, ShareDir: dir})
+	pollUntil(t, v, 15*time.Second, "the shared folder indexed", func() bool {
+		return v.Share.Files.Length() == len(files)
+	})
+	return v
+}
+
+// TestSearchMarksWhatYouHave (issue 14): a result whose content is in
+// this computer's share is marked as had; a file downloaded while the
+// results show gets marked without a new search; a file this computer
+// does not have is not marked.
+func TestSearchMarksWhatYouHave(t *testing.T) {
+	addr := live.StartTracker(t)
+	mine := []byte("a file of my own")
+	live.StartSeeder(t, addr, map[string][]byte{
+		"remote.txt":         []byte("only on the network"),
+		"fetch.bin":          randomBytes(t, 300<<10),
+		"other/same-as-mine": mine, // my file under another name, elsewhere
+	})
+	v := shareWith(t, addr, map[string][]byte{"mine.txt": mine})
+	if err := v.Search.Run(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	// The other computer's copy of my file, under its own name: the same
+	// content (merged with my own copy once this computer's share is
+	// registered, under either name).
+	if got := resultByID(t, v, enxametest.ContentID(mine)); got.Have != HaveShared {
+		t.Errorf("my own file marked %d, want HaveShared", got.Have)
+	}
+	for _, name := range []string{"remote.txt", "fetch.bin"} {
+		if got := resultOf(t, v, name); got.Have != HaveNone {
+			t.Errorf("%s, which this computer does not have, marked %d", name, got.Have)
+		}
+	}
+	if got := v.Search.Has(enxametest.ContentID(mine)); got != HaveShared {
+		t.Errorf("Has(my file) = %d, want HaveShared", got)
+	}
+
+	if _, err := v.Search.Download(resultOf(t, v, "fetch.bin")); err != nil {
+		t.Fatal(err)
+	}
+	// The poller's clock stands still: the results are not asked again,
+	// the row on screen is marked all the same.
+	clock := time.Now()
+	enxametest.WaitFor(t, 30*time.Second, "fetch.bin marked as downloaded in the results on screen", func() bool {
+		v.Poll(t.Context(), clock)
+		return resultOf(t, v, "fetch.bin").Have == HaveDownloaded
+	})
+	if got := resultOf(t, v, "remote.txt"); got.Have != HaveNone {
+		t.Errorf("remote.txt marked %d after another file's download", got.Have)
+	}
+	if got := resultByID(t, v, enxametest.ContentID(mine)); got.Have != HaveShared {
+		t.Errorf("my own file marked %d after a download, want HaveShared", got.Have)
+	}
+}
+
+// TestHadFilesSkippedUnlessAsked (issue 14): downloading a folder or
+// several results skips the files this computer has when told to skip,
+// and fetches them too when told so.
+func TestHadFilesSkippedUnlessAsked(t *testing.T) {
+	addr := live.StartTracker(t)
+	mine := []byte("already here")
+	live.StartSeeder(t, addr, map[string][]byte{
+		"album/mine.txt": mine,
+		"album/new.txt":  []byte("new to me"),
+		"album/new2.txt": []byte("new to me too"),
+	})
+	v := shareWith(t, addr, map[string][]byte{"mine.txt": mine})
+	if err := v.Search.Run(t.Context(), "album"); err != nil {
+		t.Fatal(err)
+	}
+	if fs, _ := v.Search.Folders.Get(); len(fs) != 1 || fs[0].Files != 3 || fs[0].Had != 1 {
+		t.Errorf("folders %+v; want album with 3 files, 1 had", fs)
+	}
+
+	t.Run("folder, skipping", func(t *testing.T) {
+		defer cancelAll(t, v)
+		p, err := v.Transfers.PlanFolder(t.Context(), "album")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Files != 3 || p.Had != 1 {
+			t.Fatalf("plan: %d files, %d had; want 3, 1", p.Files, p.Had)
+		}
+		started, skipped, err := v.Transfers.StartPlan(p, false)
+		if err != nil || started != 2 || skipped != 1 {
+			t.Fatalf("StartPlan(skip) = %d started, %d skipped, %v; want 2, 1", started, skipped, err)
+		}
+		if names := transferNames(v); !slices.Equal(names, []string{"album/new.txt", "album/new2.txt"}) {
+			t.Fatalf("downloads %q; want the two new files only", names)
+		}
+	})
+	t.Run("folder, again", func(t *testing.T) {
+		defer cancelAll(t, v)
+		p, err := v.Transfers.PlanFolder(t.Context(), "album")
+		if err != nil {
+			t.Fatal(err)
+		}
+		started, skipped, err := v.Transfers.StartPlan(p, true)
+		if err != nil || started != 3 || skipped != 0 {
+			t.Fatalf("StartPlan(again) = %d started, %d skipped, %v; want 3, 0", started, skipped, err)
+		}
+		if names := transferNames(v); !slices.Contains(names, "album/mine.txt") {
+			t.Fatalf("downloads %q; want the had file too", names)
+		}
+	})
+	t.Run("selection", func(t *testing.T) {
+		defer cancelAll(t, v)
+		rows, _ := v.Search.Results.Get()
+		started, skipped, err := v.Search.DownloadAll(rows, false)
+		if err != nil || started != 2 || skipped != 1 {
+			t.Fatalf("DownloadAll(skip) = %d started, %d skipped, %v; want 2, 1", started, skipped, err)
+		}
+		if names := transferNames(v); slices.Contains(names, "album/mine.txt") {
+			t.Fatalf("downloads %q; the had file fetched while skipping", names)
+		}
+		cancelAll(t, v)
+		started, skipped, err = v.Search.DownloadAll(rows, true)
+		if err != nil || started != 3 || skipped != 0 {
+			t.Fatalf("DownloadAll(again) = %d started, %d skipped, %v; want 3, 0", started, skipped, err)
+		}
+		if names := transferNames(v); !slices.Contains(names, "album/mine.txt") {
+			t.Fatalf("downloads %q; want the had file too", names)
+		}
+	})
+}
+
+// transferNames are the names of the downloads the engine lists, sorted.
+func transferNames(v *App) []string {
+	var names []string
+	for _, tr := range v.eng.Snapshot().Transfers {
+		names = append(names, tr.Req.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// cancelAll cancels every download and forgets it, so that the next
+// start is not refused as busy and the list is empty.
+func cancelAll(t *testing.T, v *App) {
+	t.Helper()
+	for _, tr := range v.eng.Snapshot().Transfers {
+		_ = v.eng.Cancel(tr.Key)
+		_ = v.eng.Forget(tr.Key)
+	}
+	enxametest.WaitFor(t, 10*time.Second, "the downloads gone", func() bool {
+		return len(v.eng.Snapshot().Transfers) == 0
+	})
+}
