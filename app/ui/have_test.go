@@ -210,3 +210,41 @@ func folderText(st *searchTab) string {
 	walk(st.folders)
 	return b.String()
 }
+
+// A file this computer has and no other computer holds cannot be
+// downloaded again: Download says so and offers nothing to start.
+func TestHadOnlyHereSaysSo(t *testing.T) {
+	addr := live.StartTracker(t)
+	alone := []byte("nobody else has this")
+	u := startSharing(t, addr, map[string][]byte{"alone.txt": alone})
+	id := enxametest.ContentID(alone)
+	enxametest.WaitFor(t, 15*time.Second, "this computer's file registered", func() bool {
+		if err := u.vm.Search.Run(t.Context(), "alone"); err != nil {
+			return false
+		}
+		return u.vm.Search.Results.Length() == 1
+	})
+	row := resultRowOf(t, u, id)
+	if !row.haveBox.Visible() {
+		t.Fatal("my own file is not marked")
+	}
+	test.Tap(row.button)
+	top := u.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("Download on a file only I hold showed nothing")
+	}
+	if findButton(top, "Download again") != nil {
+		t.Fatal("a file only I hold offers Download again")
+	}
+	tapInDialog(t, u, "OK")
+	if u.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("OK did not close the message")
+	}
+	if n := u.vm.Transfers.Rows.Length(); n != 0 {
+		t.Fatalf("%d downloads started of a file only I hold", n)
+	}
+	test.Tap(row.button)
+	if text := overlayText(u); !strings.Contains(text, "You already have alone.txt in your shared folder, and no other computer has it") {
+		t.Fatalf("Download on a file only I hold says %q", text)
+	}
+}

@@ -316,11 +316,29 @@ func (t *searchTab) onStatusChanged() {
 // onDownload downloads row, asking first when this computer has it
 // already.
 func (t *searchTab) onDownload(row vm.SearchRow) {
-	if row.Have != vm.HaveNone {
+	switch {
+	case row.Have != vm.HaveNone && !row.Elsewhere:
+		t.onlyHere(row)
+	case row.Have != vm.HaveNone:
 		t.askAgain(row, func() { t.download(row) })
-		return
+	default:
+		t.download(row)
 	}
-	t.download(row)
+}
+
+// onlyHere tells that row, which this computer has, is held by no other
+// computer: there is nowhere to download another copy from.
+func (t *searchTab) onlyHere(row vm.SearchRow) {
+	name := vm.Ellipsize(row.Display, 60)
+	text := lang.L("You already have {{.Name}} in your shared folder, and no other computer has it: there is no other copy to download.", map[string]any{"Name": name})
+	if row.Have == vm.HaveDownloaded {
+		text = lang.L("You already have {{.Name}} in your downloads, and no other computer has it: there is no other copy to download.", map[string]any{"Name": name})
+	}
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomWithoutButtons(lang.L("Only this computer has it"), msg, t.m.u.win)
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("OK"), d.Hide)})
+	t.showAsk(d, nil)
 }
 
 // download starts row's download in the background and shows Transfers.

@@ -400,6 +400,13 @@ func (v *App) engine() (*engine.Engine, error) {
 	return v.eng, nil
 }
 
+// isSelf reports whether addr is this computer's own chunk server
+// (false before the engine starts).
+func (v *App) isSelf(addr string) bool {
+	e, err := v.engine()
+	return err == nil && e.IsSelf(addr)
+}
+
 // pollLoop takes engine snapshots every PollInterval until ctx ends. This
 // is the coalescing point: however fast the engine changes, the screens
 // see at most four updates a second (PollInterval): each one repaints

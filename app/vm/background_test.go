@@ -221,7 +221,7 @@ func TestOneRowPerContent(t *testing.T) {
 		{ID: id2, Name: "notes.txt", Size: 3, Peers: []wire.ResultPeer{{Addr: "10.0.0.3:7000", Complete: true}}},
 		{ID: id1, Name: "notes.txt", Size: 10, Peers: []wire.ResultPeer{{Addr: "10.0.0.4:7000"}}},
 	}}
-	rows := searchRows(resp)
+	rows := searchRows(resp, nil)
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want one per content: %+v", len(rows), rows)
 	}

@@ -197,3 +197,34 @@ func cancelAll(t *testing.T, v *App) {
 		return len(v.eng.Snapshot().Transfers) == 0
 	})
 }
+
+// A file this computer has and no other computer holds has nowhere to
+// come from: its row says so (Elsewhere false), and asking for copies of
+// everything picked, again included, skips it instead of starting a
+// download that could only stall. The same content held by another
+// computer too can be fetched again.
+func TestHadOnlyHereIsNotFetched(t *testing.T) {
+	addr := live.StartTracker(t)
+	both := []byte("a file the other computer has too")
+	live.StartSeeder(t, addr, map[string][]byte{"theirs.txt": both})
+	v := shareWith(t, addr, map[string][]byte{"alone.txt": []byte("only here"), "both.txt": both})
+	enxametest.WaitFor(t, 15*time.Second, "this computer's files registered", func() bool {
+		if err := v.Search.Run(t.Context(), ".txt"); err != nil {
+			return false
+		}
+		rows, _ := v.Search.Results.Get()
+		return slices.ContainsFunc(rows, func(r SearchRow) bool { return r.Name == "alone.txt" })
+	})
+	alone := resultOf(t, v, "alone.txt")
+	if alone.Have != HaveShared || alone.Elsewhere {
+		t.Fatalf("alone.txt: Have %d, Elsewhere %v; want HaveShared, held nowhere else", alone.Have, alone.Elsewhere)
+	}
+	shared := resultByID(t, v, enxametest.ContentID(both))
+	if shared.Have != HaveShared || !shared.Elsewhere {
+		t.Fatalf("the file both computers hold: Have %d, Elsewhere %v; want HaveShared, held elsewhere too", shared.Have, shared.Elsewhere)
+	}
+	started, skipped, err := v.Search.DownloadAll([]SearchRow{alone, shared}, true)
+	if err != nil || started != 1 || skipped != 1 {
+		t.Fatalf("DownloadAll(again) = %d started, %d skipped, %v; want 1 and 1 (only the one held elsewhere)", started, skipped, err)
+	}
+}

@@ -21,6 +21,9 @@ type SearchRow struct {
 	Partial  int // peers still downloading it
 	More     bool
 	Have     Have // this computer has it already: in a shared folder or its downloads
+	// Elsewhere: a holder other than this computer is listed, so another
+	// copy can be downloaded (this computer never downloads from itself).
+	Elsewhere bool
 }
 
 // Peers words the holders, counted by computer: "3 computers",

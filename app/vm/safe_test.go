@@ -54,7 +54,7 @@ func TestSearchRowsTellVersionsApart(t *testing.T) {
 		{ID: "bbbbbbbb22222222", Name: "report.pdf", Size: 2, Peers: []wire.ResultPeer{{Addr: "b", Complete: false}}},
 		{ID: "cccccccc33333333", Name: "bell\x07.txt", Size: 3},
 	}}
-	rows := searchRows(resp)
+	rows := searchRows(resp, nil)
 	want := []string{"report.pdf  · version aaaaaaaa", "report.pdf  · version bbbbbbbb", "bell␇.txt"}
 	for i, r := range rows {
 		if r.Display != want[i] {
@@ -99,13 +99,13 @@ func TestSearchRowsCountHosts(t *testing.T) {
 		{Addr: "10.0.0.7:7000", Complete: false}, {Addr: "10.0.0.7:7001", Complete: true},
 		{Addr: "[fd00::8]:7000", Complete: false},
 	}}}}
-	rows := searchRows(resp)
+	rows := searchRows(resp, nil)
 	if len(rows) != 1 || rows[0].Complete != 2 || rows[0].Partial != 1 {
 		t.Fatalf("rows %+v, want 2 computers with the file and 1 with part of it", rows)
 	}
 	// A cut list: the tracker's count of hosts stands for the rest.
 	resp.Results[0].PeersTruncated, resp.Results[0].Hosts = true, 40
-	if rows := searchRows(resp); rows[0].Complete != 39 || rows[0].Partial != 1 || !rows[0].More {
+	if rows := searchRows(resp, nil); rows[0].Complete != 39 || rows[0].Partial != 1 || !rows[0].More {
 		t.Errorf("truncated rows %+v, want 39 + 1 partial, more", rows)
 	}
 }

@@ -187,7 +187,7 @@ func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
 		return err
 	}
 	have := s.haveMap()
-	rows := searchRows(resp)
+	rows := searchRows(resp, s.app.isSelf)
 	markRows(rows, have)
 	_ = s.Err.Set(nil)
 	_ = s.Results.Set(rows)
@@ -196,7 +196,9 @@ func (s *SearchVM) show(q string, resp *wire.SearchResponse, err error) error {
 	return nil
 }
 
-func searchRows(resp *wire.SearchResponse) []SearchRow {
+// self reports the addresses of this computer's own chunk server (nil:
+// none is).
+func searchRows(resp *wire.SearchResponse, self func(addr string) bool) []SearchRow {
 	// One row per content: the same file shared under several names (or
 	// folders) is one row, its holders counted together, its other names
 	// listed.
@@ -222,6 +224,7 @@ func searchRows(resp *wire.SearchResponse) []SearchRow {
 	for _, r := range merged {
 		row := SearchRow{ID: r.ID, Name: r.Name, Display: SafeText(r.Name), Size: r.Size, More: r.PeersTruncated}
 		row.Complete, row.Partial = holderHosts(r)
+		row.Elsewhere = slices.ContainsFunc(r.Peers, func(p wire.ResultPeer) bool { return self == nil || !self(p.Addr) })
 		if names := others[r.ID]; len(names) > 0 {
 			row.Display += "  · " + lang.L("also as {{.Names}}", map[string]any{"Names": SafeText(strings.Join(names, ", "))})
 		}
@@ -331,14 +334,17 @@ func (s *SearchVM) Download(row SearchRow) (string, error) {
 }
 
 // DownloadAll starts the downloads of rows (several results picked).
-// Unless again is set, the files this computer has already are skipped:
+// Unless again is set, the files this computer has already are skipped
+// (with again, those only this computer holds still are):
 // it returns how many started and how many were skipped, and the first
 // error (the other files are started all the same). Call from a
 // goroutine.
 func (s *SearchVM) DownloadAll(rows []SearchRow, again bool) (started, skipped int, err error) {
 	have := s.haveMap()
 	for _, r := range rows {
-		if !again && have[r.ID] != HaveNone {
+		// Had, it is skipped unless asked for again; held only here, it
+		// has nowhere to come from anyway.
+		if have[r.ID] != HaveNone && (!again || !r.Elsewhere) {
 			skipped++
 			continue
 		}

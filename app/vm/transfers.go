@@ -157,7 +157,8 @@ func (p FolderPlan) files() []wire.SearchResult {
 // folder's last element, keeping the tree (each file a download of its
 // own, queued like the others, with the folder's root as its
 // Request.Folder: the list shows them as one folder row and selects it).
-// Unless again is set, the files this computer has already are skipped.
+// Unless again is set, the files this computer has already are skipped
+// (with again, those only this computer holds still are).
 // It returns how many were started and skipped. Files already
 // downloading are left as they are. Call from a goroutine.
 func (t *TransfersVM) StartPlan(p FolderPlan, again bool) (started, skipped int, err error) {
@@ -174,7 +175,9 @@ func (t *TransfersVM) StartPlan(p FolderPlan, again bool) (started, skipped int,
 	have := t.app.Search.haveMap()
 	var firstErr error
 	for _, r := range p.files() {
-		if !again && have[r.ID] != HaveNone {
+		// Had, it is skipped unless asked for again; held only here, it
+		// has nowhere to come from anyway.
+		if have[r.ID] != HaveNone && (!again || !slices.ContainsFunc(r.Peers, func(h wire.ResultPeer) bool { return !t.app.isSelf(h.Addr) })) {
 			skipped++
 			continue
 		}

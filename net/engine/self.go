@@ -20,6 +20,10 @@ func (e *Engine) isSelf(addr string) bool {
 	return addr == nr.node.Status().Session.Addr || nr.self(addr)
 }
 
+// IsSelf reports whether addr is this engine's own chunk server (as
+// isSelf): a search result held only there has no other source.
+func (e *Engine) IsSelf(addr string) bool { return e.isSelf(addr) }
+
 // LANAddrs lists the addresses others can type to reach port here: every
 // up, non-loopback interface address, IPv4 first.
 func LANAddrs(port int) []string {
