@@ -265,7 +265,7 @@ func (t *searchTab) askHad(had int, then func(again bool)) {
 // askAgain asks whether to download another copy of row, which this
 // computer has already; then runs once confirmed.
 func (t *searchTab) askAgain(row vm.SearchRow, then func()) {
-	name := vm.Ellipsize(row.Display, 60)
+	name := vm.SafeText(vm.Ellipsize(row.Name, 60)) // its name, not the row's notes ("also as …")
 	text := lang.L("You already have {{.Name}} in your shared folder. Download another copy?", map[string]any{"Name": name})
 	if row.Have == vm.HaveDownloaded {
 		text = lang.L("You already have {{.Name}} in your downloads. Download another copy?", map[string]any{"Name": name})
@@ -329,7 +329,7 @@ func (t *searchTab) onDownload(row vm.SearchRow) {
 // onlyHere tells that row, which this computer has, is held by no other
 // computer: there is nowhere to download another copy from.
 func (t *searchTab) onlyHere(row vm.SearchRow) {
-	name := vm.Ellipsize(row.Display, 60)
+	name := vm.SafeText(vm.Ellipsize(row.Name, 60)) // its name, not the row's notes ("also as …")
 	text := lang.L("You already have {{.Name}} in your shared folder, and no other computer has it: there is no other copy to download.", map[string]any{"Name": name})
 	if row.Have == vm.HaveDownloaded {
 		text = lang.L("You already have {{.Name}} in your downloads, and no other computer has it: there is no other copy to download.", map[string]any{"Name": name})

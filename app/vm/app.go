@@ -251,6 +251,10 @@ func (v *App) Start(ctx context.Context, s Settings) error {
 	}
 	// Downloads left unfinished last time resume from the chunks on disk;
 	// those the user had paused come back paused.
+	if kept := v.Transfers.loadFinished(LoadDone(v.fyne.Preferences())); kept != nil {
+		prefs := v.fyne.Preferences()
+		fyne.Do(func() { SaveDone(prefs, kept) }) // forget the files gone or changed since
+	}
 	pending := LoadPending(v.fyne.Preferences())
 	v.Transfers.mu.Lock()
 	v.Transfers.pending = pending // what Preferences hold now

@@ -1,6 +1,8 @@
 package vm
 
 import (
+	"maps"
+
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -19,9 +21,13 @@ const (
 // haveOf maps the contents this computer shares whole (files: what
 // engine.SharedFiles lists, as ShareVM keeps it) to where they are: a
 // content also among the finished downloads ts is HaveDownloaded, the
-// others HaveShared.
-func haveOf(files []ShareRow, ts []Transfer) map[string]Have {
-	done := map[string]bool{}
+// others HaveShared; the contents of earlier runs' finished downloads
+// (past, still where they were saved) are HaveDownloaded too.
+func haveOf(files []ShareRow, ts []Transfer, past map[string]bool) map[string]Have {
+	done := maps.Clone(past)
+	if done == nil {
+		done = map[string]bool{}
+	}
 	for _, tr := range ts {
 		if tr.State == transfer.StateDone && tr.ID != "" {
 			done[tr.ID] = true
@@ -37,6 +43,9 @@ func haveOf(files []ShareRow, ts []Transfer) map[string]Have {
 		} else {
 			m[f.ID] = HaveShared
 		}
+	}
+	for id := range past {
+		m[id] = HaveDownloaded
 	}
 	return m
 }

@@ -228,3 +228,63 @@ func TestHadOnlyHereIsNotFetched(t *testing.T) {
 		t.Fatalf("DownloadAll(again) = %d started, %d skipped, %v; want 1 and 1 (only the one held elsewhere)", started, skipped, err)
 	}
 }
+
+// A finished download is remembered across restarts: the next run marks
+// its content "You downloaded this" while the file is where it was saved,
+// unchanged, and forgets it once it is gone.
+func TestDownloadedRememberedAcrossRestart(t *testing.T) {
+	addr := live.StartTracker(t)
+	data := randomBytes(t, 200<<10)
+	live.StartSeeder(t, addr, map[string][]byte{"kept.bin": data})
+	a := testApp(t)
+	settings := Settings{Tracker: addr, Downloads: t.TempDir(), PeerListen: "127.0.0.1:0"}
+	id := enxametest.ContentID(data)
+
+	run := func() *App {
+		v := New(a, nil)
+		v.NoPoller = true
+		v.Discovery = live.LoopbackDiscovery(t)
+		if err := v.Start(t.Context(), settings); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v1 := run()
+	if _, err := v1.Transfers.Start("kept.bin", id); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, v1, 20*time.Second, "the download remembered as finished", func() bool {
+		ds := LoadDone(a.Preferences())
+		return len(ds) == 1 && ds[0].ID == id
+	})
+	saved := LoadDone(a.Preferences())[0].Path
+	v1.Close()
+
+	// The next run: the downloads folder is not shared, the engine does
+	// not serve the file, yet a search marks it.
+	v2 := run()
+	pollUntil(t, v2, 10*time.Second, "a search marking the file downloaded before", func() bool {
+		if err := v2.Search.Run(t.Context(), "kept"); err != nil || v2.Search.Results.Length() != 1 {
+			return false
+		}
+		return resultByID(t, v2, id).Have == HaveDownloaded
+	})
+	v2.Close()
+
+	// Changed since: forgotten at the next start.
+	if err := os.WriteFile(saved, []byte("edited"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v3 := run()
+	defer v3.Close()
+	if ds := LoadDone(a.Preferences()); len(ds) != 0 {
+		t.Fatalf("a file changed since is still remembered: %+v", ds)
+	}
+	if err := v3.Search.Run(t.Context(), "kept"); err != nil {
+		t.Fatal(err)
+	}
+	v3.Poll(t.Context(), time.Now())
+	if got := resultByID(t, v3, id).Have; got != HaveNone {
+		t.Fatalf("a file changed since is marked %d", got)
+	}
+}

@@ -203,7 +203,7 @@ func (sv *ShareVM) update(n *engine.Engine, st Snapshot) (files int, bytes int64
 		files := n.SharedFiles()
 		rows := shareRows(files)
 		_ = sv.Files.Set(rows)
-		sv.app.Search.setHave(haveOf(rows, st.Transfers))
+		sv.app.Search.setHave(haveOf(rows, st.Transfers, sv.app.Transfers.finishedIDs()))
 		// A download is listed as done a moment before the engine serves
 		// it: look again at the next polls until it is there (a file
 		// removed since is never served; a few looks are enough).

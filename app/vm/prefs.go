@@ -24,6 +24,7 @@ const (
 	PrefPeerListen   = "peerListen"   // the chunk server's listen address
 	PrefSetUp        = "setUp"        // the first-run screen was completed
 	PrefPending      = "pending"      // unfinished downloads, JSON [{name, id}]
+	PrefDone         = "done"         // finished downloads, JSON [{id, path, size, mod}]
 	PrefCanHost      = "canHost"      // may take over hosting when the host leaves (default on)
 	PrefNetwork      = "network"      // name of the network followed by name ("" none: an address only)
 	PrefNetworkID    = "networkID"    // its discovery instance id when last heard
@@ -165,6 +166,55 @@ type Pending struct {
 // passes around (about 300 bytes each in the preferences, rewritten at
 // most every PollInterval while the list changes: 1.5 MB at the most).
 const MaxPending = 5000
+
+// DoneFile is a finished download remembered across starts, so that a
+// search still marks its content as one this computer has (HaveDownloaded)
+// while the file is where it was saved, unchanged.
+type DoneFile struct {
+	ID   string `json:"id"`
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	Mod  int64  `json:"mod"` // modification time, Unix nanoseconds
+}
+
+// MaxDone bounds the finished downloads remembered (the latest kept).
+const MaxDone = 5000
+
+// LoadDone reads the finished downloads remembered; garbage reads as none.
+func LoadDone(p fyne.Preferences) []DoneFile {
+	var ds []DoneFile
+	if err := json.Unmarshal([]byte(p.String(PrefDone)), &ds); err != nil {
+		return nil
+	}
+	ds = slices.DeleteFunc(ds, func(d DoneFile) bool { return !validID(d.ID) || d.Path == "" })
+	return ds[max(0, len(ds)-MaxDone):]
+}
+
+// SaveDone remembers the finished downloads (the latest MaxDone).
+func SaveDone(p fyne.Preferences, ds []DoneFile) {
+	b, err := json.Marshal(ds[max(0, len(ds)-MaxDone):])
+	if err != nil {
+		return
+	}
+	p.SetString(PrefDone, string(b))
+}
+
+// doneFileOf is the record of a finished download saved at path, or false
+// when the file cannot be read.
+func doneFileOf(id, path string) (DoneFile, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return DoneFile{}, false
+	}
+	return DoneFile{ID: id, Path: path, Size: fi.Size(), Mod: fi.ModTime().UnixNano()}, true
+}
+
+// unchanged reports whether d's file is still where it was saved, as it
+// was.
+func (d DoneFile) unchanged() bool {
+	now, ok := doneFileOf(d.ID, d.Path)
+	return ok && now == d
+}
 
 // LoadPending reads the unfinished downloads of the last run; garbage
 // reads as none.

@@ -37,6 +37,10 @@ type TransfersVM struct {
 	pending  []Pending        // last saved
 	expanded map[string]bool  // folder roots whose files are listed under them
 	sizes    map[string]int64 // content id → size the search told, for folders
+	// finished: the finished downloads remembered across starts, oldest
+	// first (Preferences' PrefDone), and by id+path.
+	finished   []DoneFile
+	finishedAt map[string]bool
 
 	gridMu sync.Mutex  // held while the selected folder's cells are read
 	grid   folderCells // the selected folder's cells, read file by file
@@ -204,6 +208,63 @@ func (t *TransfersVM) StartPlan(p FolderPlan, again bool) (started, skipped int,
 	return started, skipped, nil
 }
 
+// loadFinished takes the finished downloads remembered by the last run,
+// keeping those whose file is still where it was saved, unchanged; it
+// returns them, or nil when none was dropped.
+func (t *TransfersVM) loadFinished(ds []DoneFile) []DoneFile {
+	kept := slices.DeleteFunc(slices.Clone(ds), func(d DoneFile) bool { return !d.unchanged() })
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.finished, t.finishedAt = kept, map[string]bool{}
+	for _, d := range kept {
+		t.finishedAt[d.ID+"\x00"+d.Path] = true
+	}
+	if len(kept) == len(ds) {
+		return nil
+	}
+	return slices.Clone(kept)
+}
+
+// noteFinishedLocked remembers the downloads of ts that are done and not
+// remembered yet; it returns the list to save, or nil when nothing new.
+func (t *TransfersVM) noteFinishedLocked(ts []Transfer) []DoneFile {
+	if t.finishedAt == nil {
+		t.finishedAt = map[string]bool{}
+	}
+	added := false
+	for _, tr := range ts {
+		if tr.State != transfer.StateDone || tr.Path == "" || !wire.ValidID(tr.ID) || t.finishedAt[tr.ID+"\x00"+tr.Path] {
+			continue
+		}
+		if d, ok := doneFileOf(tr.ID, tr.Path); ok {
+			t.finished = append(t.finished, d)
+			t.finishedAt[tr.ID+"\x00"+tr.Path] = true
+			added = true
+		}
+	}
+	if !added {
+		return nil
+	}
+	if n := len(t.finished) - MaxDone; n > 0 {
+		for _, d := range t.finished[:n] {
+			delete(t.finishedAt, d.ID+"\x00"+d.Path)
+		}
+		t.finished = slices.Delete(t.finished, 0, n)
+	}
+	return slices.Clone(t.finished)
+}
+
+// finishedIDs are the contents of the finished downloads remembered.
+func (t *TransfersVM) finishedIDs() map[string]bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ids := make(map[string]bool, len(t.finished))
+	for _, d := range t.finished {
+		ids[d.ID] = true
+	}
+	return ids
+}
+
 // Select shows key's chunk grid and sources.
 func (t *TransfersVM) Select(key string) {
 	_ = t.Selected.Set(key)
@@ -353,10 +414,15 @@ func (t *TransfersVM) update(ts []Transfer) {
 	}
 	savePending := !slices.Equal(pending, t.pending)
 	t.pending = pending
+	finished := t.noteFinishedLocked(ts)
 	t.mu.Unlock()
 	if savePending {
 		prefs := t.app.fyne.Preferences()
 		fyne.Do(func() { SavePending(prefs, pending) })
+	}
+	if finished != nil {
+		prefs := t.app.fyne.Preferences()
+		fyne.Do(func() { SaveDone(prefs, finished) })
 	}
 
 	old, _ := t.Rows.Get()
