@@ -381,13 +381,7 @@ func (g *ChunkGrid) describe(i int) string {
 		return b.String()
 	}
 	b.WriteString(lang.L("Chunks {{.First}}–{{.Last}}:", map[string]any{"First": t.first + 1, "Last": t.last + 1}))
-	sep := " "
-	for _, s := range [...]CellState{CellDone, CellInFlight, CellFailed, CellMissing} {
-		if t.n[s] > 0 {
-			fmt.Fprintf(&b, "%s%d %s", sep, t.n[s], stateWords(s))
-			sep = ", "
-		}
-	}
+	writeCounts(&b, t)
 	if t.source >= 0 {
 		b.WriteString("; " + lang.L("mostly from {{.Peer}}", map[string]any{"Peer": g.sourceName(t.source)}))
 	}
@@ -407,18 +401,24 @@ func (g *ChunkGrid) describeScaled(t tally) string {
 	if t.first == t.last {
 		b.WriteString(" " + stateWords(CellState(firstNonZero(t.n))))
 	} else {
-		sep := " "
-		for _, s := range [...]CellState{CellDone, CellInFlight, CellFailed, CellMissing} {
-			if t.n[s] > 0 {
-				fmt.Fprintf(&b, "%s%d %s", sep, t.n[s], stateWords(s))
-				sep = ", "
-			}
-		}
+		writeCounts(&b, t)
 	}
 	if t.source >= 0 {
 		b.WriteString("; " + lang.L("mostly from {{.Peer}}", map[string]any{"Peer": g.sourceName(t.source)}))
 	}
 	return b.String()
+}
+
+// writeCounts words how many cells of t are in each state: " 3 done,
+// 1 missing".
+func writeCounts(b *strings.Builder, t tally) {
+	sep := " "
+	for _, s := range [...]CellState{CellDone, CellInFlight, CellFailed, CellMissing} {
+		if t.n[s] > 0 {
+			fmt.Fprintf(b, "%s%d %s", sep, t.n[s], stateWords(s))
+			sep = ", "
+		}
+	}
 }
 
 // stateWords is a cell state in words, for the caption.
