@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -148,6 +149,7 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 		mu       sync.Mutex
 		firstErr error
 		done     int
+		kept     int                   // saved by an earlier run: not fetched again
 		keys     = map[string]string{} // rel → engine key, while running
 	)
 	fail := func(f folderFile, err error) {
@@ -158,9 +160,17 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 			cancel()
 		}
 	}
-	// fetchOne downloads f and waits for it.
+	// fetchOne downloads f and waits for it, unless an earlier run saved
+	// it already.
 	fetchOne := func(f folderFile) {
 		target := transfer.FolderDir(root, f.rel)
+		if alreadySaved(filepath.Join(target, transfer.SafeName(path.Base(f.name))), f) {
+			mu.Lock()
+			done++
+			kept++
+			mu.Unlock()
+			return
+		}
 		if err := os.MkdirAll(target, 0o755); err != nil {
 			fail(f, err)
 			return
@@ -261,6 +271,9 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 	}
 	mu.Lock()
 	err, n := firstErr, done
+	if kept > 0 {
+		fmt.Fprintln(env.Stderr, "enxame get: "+lang.N("{{.Count}} files were saved by an earlier run and checked: not fetched again", i18n.Plural(kept), vars{"Count": kept}))
+	}
 	mu.Unlock()
 	switch {
 	case err == nil && n == len(files):
@@ -277,6 +290,39 @@ func getFolder(ctx context.Context, env Env, e *engine.Engine, resp *wire.Search
 			lang.N("{{.Done}} of {{.Count}} files saved in {{.Folder}}; run the same command again to resume", i18n.Plural(len(files)), vars{"Done": n, "Count": len(files), "Folder": root}))
 		return ExitFailure
 	}
+}
+
+// alreadySaved reports whether the file f of a folder is saved at p
+// already, by an earlier run of the same get (one interrupted, and run
+// again to resume): a regular file of f's size whose content id is one
+// f may be (f.id, or a version the folder's search offered under its
+// name), checked by hashing it. Without it, the files the earlier run
+// saved were fetched again beside themselves, as "name (1)".
+func alreadySaved(p string, f folderFile) bool {
+	sizes := map[string]int64{}
+	for _, r := range f.offer {
+		if f.id == "" || r.ID == f.id {
+			sizes[r.ID] = r.Size
+		}
+	}
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	if !slices.Contains(slices.Collect(maps.Values(sizes)), fi.Size()) {
+		return false
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	m, err := wire.ManifestOf(fh, fi.Size(), nil, nil)
+	if err != nil {
+		return false
+	}
+	size, ok := sizes[m.ID()]
+	return ok && size == fi.Size()
 }
 
 // listFolders tells which folders of that name exist, for the user to

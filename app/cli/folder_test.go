@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,5 +130,68 @@ func TestGetBigFolder(t *testing.T) {
 		if got, err := os.ReadFile(p); err != nil || string(got) != fmt.Sprintf("file %d", i) {
 			t.Fatalf("%s: %q, %v", p, got, err)
 		}
+	}
+}
+
+// The same get of a folder run again (after an interruption, or by habit)
+// keeps what an earlier run saved: each file already at its place, of its
+// size and content, is checked and not fetched again; a file changed
+// since is left as it is and a fresh copy saved beside it.
+func TestGetFolderAgainKeepsSaved(t *testing.T) {
+	trackerAddr := shTracker(t)
+	src := t.TempDir()
+	files := map[string]string{"proj/a.txt": "file a", "proj/sub/b.txt": "file b", "proj/sub/c.txt": "file c"}
+	for name, body := range files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shStart(t, nil, nil, "share", "-tracker", trackerAddr, "-listen", "127.0.0.1:0", "-no-cache", "-log-level", "warn", src)
+	shSearchUntil(t, trackerAddr, "", "the share indexed", func(rs []wire.SearchResult) bool { return len(rs) == len(files) })
+
+	out := t.TempDir()
+	listed := func() []string {
+		var got []string
+		filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(out, p)
+				got = append(got, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		slices.Sort(got)
+		return got
+	}
+	if r := runGetBin(t, "-tracker", trackerAddr, "-o", out, "proj"); r.code != 0 {
+		t.Fatalf("first get: exit %d, stderr %s", r.code, r.stderr)
+	}
+	r := runGetBin(t, "-tracker", trackerAddr, "-o", out, "proj")
+	if r.code != 0 || !strings.Contains(r.stderr, "3 files were saved by an earlier run") {
+		t.Fatalf("second get: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if got, want := listed(), []string{"proj/a.txt", "proj/sub/b.txt", "proj/sub/c.txt"}; !slices.Equal(got, want) {
+		t.Fatalf("after a second get: %q, want %q (nothing fetched again)", got, want)
+	}
+
+	b := filepath.Join(out, "proj", "sub", "b.txt")
+	if err := os.WriteFile(b, []byte("file B, edited"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runGetBin(t, "-tracker", trackerAddr, "-o", out, "proj")
+	if r.code != 0 || !strings.Contains(r.stderr, "2 files were saved by an earlier run") {
+		t.Fatalf("third get: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if got, want := listed(), []string{"proj/a.txt", "proj/sub/b (1).txt", "proj/sub/b.txt", "proj/sub/c.txt"}; !slices.Equal(got, want) {
+		t.Fatalf("after editing b.txt: %q, want %q", got, want)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "file B, edited" {
+		t.Fatalf("the edited file holds %q", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(out, "proj", "sub", "b (1).txt")); string(got) != "file b" {
+		t.Fatalf("the fresh copy holds %q", got)
 	}
 }
