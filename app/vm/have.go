@@ -1,8 +1,6 @@
 package vm
 
 import (
-	"maps"
-
 	"github.com/enxame/enxame/net/transfer"
 )
 
@@ -24,10 +22,7 @@ const (
 // others HaveShared; the contents of earlier runs' finished downloads
 // (past, still where they were saved) are HaveDownloaded too.
 func haveOf(files []ShareRow, ts []Transfer, past map[string]bool) map[string]Have {
-	done := maps.Clone(past)
-	if done == nil {
-		done = map[string]bool{}
-	}
+	done := map[string]bool{}
 	for _, tr := range ts {
 		if tr.State == transfer.StateDone && tr.ID != "" {
 			done[tr.ID] = true

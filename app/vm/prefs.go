@@ -182,21 +182,29 @@ const MaxDone = 5000
 
 // LoadDone reads the finished downloads remembered; garbage reads as none.
 func LoadDone(p fyne.Preferences) []DoneFile {
-	var ds []DoneFile
-	if err := json.Unmarshal([]byte(p.String(PrefDone)), &ds); err != nil {
-		return nil
-	}
-	ds = slices.DeleteFunc(ds, func(d DoneFile) bool { return !validID(d.ID) || d.Path == "" })
+	ds := slices.DeleteFunc(loadList[DoneFile](p, PrefDone), func(d DoneFile) bool { return !validID(d.ID) || d.Path == "" })
 	return ds[max(0, len(ds)-MaxDone):]
 }
 
 // SaveDone remembers the finished downloads (the latest MaxDone).
 func SaveDone(p fyne.Preferences, ds []DoneFile) {
-	b, err := json.Marshal(ds[max(0, len(ds)-MaxDone):])
-	if err != nil {
-		return
+	saveList(p, PrefDone, ds[max(0, len(ds)-MaxDone):])
+}
+
+// loadList reads the JSON list under key; garbage reads as none.
+func loadList[T any](p fyne.Preferences, key string) []T {
+	var l []T
+	if err := json.Unmarshal([]byte(p.String(key)), &l); err != nil {
+		return nil
 	}
-	p.SetString(PrefDone, string(b))
+	return l
+}
+
+// saveList writes l as JSON under key.
+func saveList[T any](p fyne.Preferences, key string, l []T) {
+	if b, err := json.Marshal(l); err == nil {
+		p.SetString(key, string(b))
+	}
 }
 
 // doneFileOf is the record of a finished download saved at path, or false
@@ -219,21 +227,13 @@ func (d DoneFile) unchanged() bool {
 // LoadPending reads the unfinished downloads of the last run; garbage
 // reads as none.
 func LoadPending(p fyne.Preferences) []Pending {
-	var ps []Pending
-	if err := json.Unmarshal([]byte(p.String(PrefPending)), &ps); err != nil {
-		return nil
-	}
-	ps = slices.DeleteFunc(ps, func(x Pending) bool { return x.Name == "" || !validID(x.ID) })
+	ps := slices.DeleteFunc(loadList[Pending](p, PrefPending), func(x Pending) bool { return x.Name == "" || !validID(x.ID) })
 	return ps[:min(len(ps), MaxPending)]
 }
 
 // SavePending remembers the unfinished downloads.
 func SavePending(p fyne.Preferences, ps []Pending) {
-	b, err := json.Marshal(ps[:min(len(ps), MaxPending)])
-	if err != nil {
-		return
-	}
-	p.SetString(PrefPending, string(b))
+	saveList(p, PrefPending, ps[:min(len(ps), MaxPending)])
 }
 
 func validID(id string) bool { return wire.ValidID(id) }
