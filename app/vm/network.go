@@ -78,11 +78,13 @@ func (nv *NetworkVM) refresh(ctx context.Context) error {
 		return err
 	}
 	nv.app.trackerAnswered()
-	me := n.Snapshot().Addr
 	rows := make([]NetPeerRow, len(resp.Peers))
 	others := 0
 	for i, p := range resp.Peers {
-		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Name: SafeText(p.Name), Files: p.Files, LastSeen: p.LastSeenS, Me: p.Addr == me}
+		// The engine's one rule for "this computer" (the address the
+		// tracker recorded, or its port on this machine's addresses): the
+		// recorded address alone is empty while a registration is redone.
+		rows[i] = NetPeerRow{Addr: SafeText(p.Addr), Name: SafeText(p.Name), Files: p.Files, LastSeen: p.LastSeenS, Me: n.IsSelf(p.Addr)}
 		if !rows[i].Me {
 			others++
 		}
